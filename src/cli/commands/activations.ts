@@ -1,0 +1,78 @@
+// `tms activations`: the table of activation functions, or their values and derivatives at given points.
+
+import Table from "cli-table3";
+import { ACTIVATION_IDS, type Activation, getActivation } from "../../core/activations.js";
+
+export interface ActivationsOptions {
+  json?: boolean;
+  eval?: number[];
+  activation?: string;
+}
+
+/** y and dy at xs in float64: f′(x) element-wise; for the softmax family xs is one vector and dy its Jacobian. */
+export function evaluateActivation(act: Activation, xs: number[]) {
+  if (act.kind === "elementwise") {
+    const y = xs.map((x) => act.forward(x));
+    return { x: xs, y, dy: xs.map((x, j) => act.derivative(x, y[j])) };
+  }
+  const n = xs.length;
+  const z = Float64Array.from(xs);
+  const y = new Float64Array(n);
+  act.forward(z, y, 0, 1, n);
+  // Row r of the Jacobian (∂y_r/∂z_j over j) is Jᵀe_r: the VJP of the r-th unit vector.
+  const jacobian: number[][] = [];
+  const e = new Float64Array(n);
+  const dz = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    e.fill(0);
+    e[r] = 1;
+    act.vjp(z, y, e, dz, 0, 1, n);
+    jacobian.push(Array.from(dz));
+  }
+  return { x: xs, y: Array.from(y), dy: jacobian };
+}
+
+export function activationsCommand(options: ActivationsOptions): void {
+  const ids = options.activation ? options.activation.split(",").map((s) => s.trim()) : [...ACTIVATION_IDS];
+  const acts = ids.map(getActivation);
+  if (options.eval) {
+    const xs = options.eval;
+    const out: Record<string, unknown> = {};
+    for (const a of acts) out[a.id] = evaluateActivation(a, xs);
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(out)}\n`);
+      return;
+    }
+    const table = new Table({ head: ["id", "x", "y", "dy"] });
+    for (const a of acts) {
+      const r = evaluateActivation(a, xs);
+      xs.forEach((x, j) => {
+        table.push([
+          a.id,
+          String(x),
+          fmt(r.y[j]),
+          Array.isArray(r.dy[j]) ? (r.dy[j] as number[]).map(fmt).join(" ") : fmt(r.dy[j] as number),
+        ]);
+      });
+    }
+    process.stdout.write(`${table.toString()}\n`);
+    return;
+  }
+  if (options.json) {
+    const list = acts.map((a) => ({
+      id: a.id,
+      name: a.name,
+      formula: a.formula,
+      torch: a.torch,
+      kind: a.kind,
+      doc: a.doc,
+    }));
+    process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+    return;
+  }
+  const table = new Table({ head: ["id", "name", "formula", "PyTorch"] });
+  for (const a of acts) table.push([a.id, a.name, a.formula, a.torch]);
+  process.stdout.write(`${table.toString()}\n`);
+}
+
+const fmt = (v: number) => (Number.isFinite(v) ? v.toPrecision(6) : String(v));

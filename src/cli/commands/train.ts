@@ -1,0 +1,56 @@
+// `tms train`: one preset, one activation; a readable table or the run's JSON summary.
+
+import Table from "cli-table3";
+import { getActivation } from "../../core/activations.js";
+import { getPreset } from "../../experiments/presets.js";
+import { type RunOptions, runTraining } from "../../experiments/run.js";
+
+export interface TrainCommandOptions extends RunOptions {
+  preset: string;
+  activation: string;
+  json?: boolean;
+}
+
+export function trainCommand(o: TrainCommandOptions): void {
+  const preset = getPreset(o.preset);
+  getActivation(o.activation);
+  const spec = preset.spec();
+  const showProgress = !o.json && process.stderr.isTTY;
+  const { summary } = runTraining(preset.id, spec, o.activation, o, (step) => {
+    if (showProgress) process.stderr.write(`\r${preset.id}/${o.activation}: step ${step}/${o.steps}`);
+  });
+  if (showProgress) process.stderr.write("\n");
+  if (o.json) {
+    const { lossCurve: _curve, evalSeconds: _eval, ...rest } = summary;
+    process.stdout.write(`${JSON.stringify(rest)}\n`);
+    return;
+  }
+  const table = new Table({
+    head: [
+      "p",
+      "sparsity",
+      "eval loss",
+      "train loss",
+      "diverged",
+      "mean superposition",
+      "dims/feature",
+      "represented",
+    ],
+  });
+  for (const r of summary.instances) {
+    const meanSup = r.superposition.reduce((a, b) => a + b, 0) / r.superposition.length;
+    table.push([
+      r.featureProbability.toPrecision(3),
+      r.sparsity.toFixed(3),
+      r.loss.toExponential(3),
+      r.trainLoss.toExponential(3),
+      r.diverged ? `at step ${r.divergedAtStep}` : "no",
+      meanSup.toFixed(3),
+      r.dimsPerFeature.toFixed(3),
+      `${r.featuresRepresented}/${summary.nFeatures}`,
+    ]);
+  }
+  process.stdout.write(
+    `${preset.title} — ${o.activation}, ${o.steps} steps, ${o.dtype}, seed ${o.seed} (${summary.seconds.toFixed(2)} s)\n${table.toString()}\n`,
+  );
+}

@@ -1,0 +1,82 @@
+// The `tms` command line: one sub-command per file in commands/.
+
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, Option } from "commander";
+import { LR_SCHEDULES, type LrSchedule } from "../core/optimizer.js";
+import { PRESET_IDS } from "../experiments/presets.js";
+import { RUN_DEFAULTS } from "../experiments/run.js";
+import { activationsCommand } from "./commands/activations.js";
+import { trainCommand } from "./commands/train.js";
+import { guard } from "./errors.js";
+import { choiceFlag, intFlag, numberList, positiveFlag } from "./parse.js";
+
+const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
+
+export function buildProgram(): Command {
+  const program = new Command("tms")
+    .description("tms-lab: Toy Models of Superposition for 27 activation functions — train, sweep, report.")
+    .version(pkg.version)
+    .exitOverride()
+    .showHelpAfterError("(run with --help for usage)");
+
+  program
+    .command("activations")
+    .description("list the activation functions, or evaluate them (float64) at given points")
+    .option("--json", "machine-readable output")
+    .option("--eval <xs>", "comma-separated inputs; for the softmax family one vector", numberList("--eval"))
+    .option("--activation <ids>", "only these activations (comma-separated)")
+    .action((o) => guard(() => activationsCommand(o)));
+
+  program
+    .command("train")
+    .description("train one preset with one activation and print per-instance results")
+    .addOption(new Option("--preset <id>", `one of ${PRESET_IDS.join(", ")}`).default("demo"))
+    .option("--activation <id>", "activation id (see `tms activations`)", "relu")
+    .option("--steps <n>", "training steps", intFlag("--steps", 1), RUN_DEFAULTS.steps)
+    .option("--batch-size <n>", "samples per step", intFlag("--batch-size", 1), RUN_DEFAULTS.batchSize)
+    .option("--lr <x>", "learning rate", positiveFlag("--lr"), RUN_DEFAULTS.lr)
+    .option(
+      "--lr-schedule <s>",
+      LR_SCHEDULES.join("|"),
+      choiceFlag<LrSchedule>("--lr-schedule", LR_SCHEDULES),
+      "constant",
+    )
+    .option("--seed <n>", "random seed", intFlag("--seed"), 0)
+    .option("--dtype <d>", "f32|f64", choiceFlag("--dtype", ["f32", "f64"] as const), "f32")
+    .option(
+      "--softmax-dim <d>",
+      "features|batch",
+      choiceFlag("--softmax-dim", ["features", "batch"] as const),
+      "features",
+    )
+    .option(
+      "--kernel <k>",
+      "auto|reference|sparse",
+      choiceFlag("--kernel", ["auto", "reference", "sparse"] as const),
+      "auto",
+    )
+    .option("--json", "print one JSON object")
+    .action((o) => guard(() => trainCommand(o)));
+
+  return program;
+}
+
+async function main(): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(process.argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander has already printed its message; usage errors exit 2, help and version 0.
+      process.exitCode = e.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    await guard(() => {
+      throw e;
+    });
+  }
+}
+
+await main();

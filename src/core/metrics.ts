@@ -1,0 +1,80 @@
+// Measures of superposition computed from the learned weights of one instance (W [F, H], b [F]).
+// Definitions follow the notebook (polysemanticity, dimensions per feature) and Elhage et al. (2022),
+// "Toy Models of Superposition", §4 (feature dimensionality).
+
+import type { Buffer } from "./activations.js";
+
+/** Norm of W_f above which a feature counts as represented (the notebook's figures use ~0.5 by eye). */
+export const REPRESENTED_NORM = 0.5;
+/** Superposition (interference norm) above which a represented feature counts as sharing its direction. */
+export const SUPERPOSED_THRESHOLD = 0.1;
+
+export interface InstanceMetrics {
+  /** ‖W_f‖ per feature. */
+  norms: number[];
+  /** The notebook's polysemanticity: ‖(Ŵ_f · W_g)_{g≠f}‖₂ with Ŵ_f = W_f / (1e-5 + ‖W_f‖). */
+  superposition: number[];
+  /** D* = H / ‖W‖_F². */
+  dimsPerFeature: number;
+  /** D_f = ‖W_f‖² / Σ_g (Ŵ_f · W_g)² (0 for a zero row). */
+  featureDimensionality: number[];
+  /** Features with ‖W_f‖ > REPRESENTED_NORM. */
+  featuresRepresented: number;
+  /** Of the represented features, the fraction whose superposition exceeds SUPERPOSED_THRESHOLD. */
+  fractionSuperposed: number;
+  biasMean: number;
+  biasMin: number;
+  biasMax: number;
+}
+
+/** Metrics of instance i of flat W [I, F, H] and b [I, F]. */
+export function instanceMetrics(W: Buffer, b: Buffer, i: number, F: number, H: number): InstanceMetrics {
+  const row = (f: number) => (i * F + f) * H;
+  const dot = (f: number, g: number) => {
+    let acc = 0;
+    for (let k = 0; k < H; k++) acc += W[row(f) + k] * W[row(g) + k];
+    return acc;
+  };
+  const norms: number[] = [];
+  let frob = 0;
+  for (let f = 0; f < F; f++) {
+    const sq = dot(f, f);
+    frob += sq;
+    norms.push(Math.sqrt(sq));
+  }
+  const superposition: number[] = [];
+  const featureDimensionality: number[] = [];
+  for (let f = 0; f < F; f++) {
+    let interference = 0;
+    let overlapExact = 0;
+    for (let g = 0; g < F; g++) {
+      const d = dot(f, g);
+      if (g !== f) interference += (d / (1e-5 + norms[f])) ** 2;
+      overlapExact += norms[f] > 0 ? (d / norms[f]) ** 2 : 0;
+    }
+    superposition.push(Math.sqrt(interference));
+    featureDimensionality.push(overlapExact > 0 ? norms[f] ** 2 / overlapExact : 0);
+  }
+  const represented = norms.map((n, f) => (n > REPRESENTED_NORM ? f : -1)).filter((f) => f >= 0);
+  const superposed = represented.filter((f) => superposition[f] > SUPERPOSED_THRESHOLD).length;
+  let biasSum = 0;
+  let biasMin = Infinity;
+  let biasMax = -Infinity;
+  for (let f = 0; f < F; f++) {
+    const v = b[i * F + f];
+    biasSum += v;
+    biasMin = Math.min(biasMin, v);
+    biasMax = Math.max(biasMax, v);
+  }
+  return {
+    norms,
+    superposition,
+    dimsPerFeature: frob > 0 ? H / frob : Infinity,
+    featureDimensionality,
+    featuresRepresented: represented.length,
+    fractionSuperposed: represented.length > 0 ? superposed / represented.length : 0,
+    biasMean: biasSum / F,
+    biasMin,
+    biasMax,
+  };
+}

@@ -1,0 +1,168 @@
+// The training loop: sample a batch, run a kernel, take an AdamW step per instance. Instances whose loss or
+// gradient turns non-finite are frozen at that step and reported as diverged; the others train on.
+
+import { type Activation, getActivation } from "./activations.js";
+import { makeReferenceKernel } from "./kernels/reference.js";
+import { sparseKernel } from "./kernels/sparse.js";
+import type { Gradients, SoftmaxDim, StepKernel } from "./kernels/types.js";
+import { type DType, initParams, type ModelSpec, type Params } from "./model.js";
+import { type AdamWState, adamWStep, createAdamWState, type LrSchedule, lrScale } from "./optimizer.js";
+import { Rng } from "./rng.js";
+import { createBatch, type SparseBatch, sampleBatch } from "./sampling.js";
+
+export type KernelChoice = "auto" | "reference" | "sparse";
+
+export interface TrainConfig {
+  spec: ModelSpec;
+  activation: string;
+  steps: number;
+  batchSize: number;
+  lr: number;
+  lrSchedule: LrSchedule;
+  seed: number;
+  dtype: DType;
+  softmaxDim: SoftmaxDim;
+  kernel?: KernelChoice;
+}
+
+export const TRAIN_DEFAULTS = {
+  steps: 10_000,
+  batchSize: 1024,
+  lr: 1e-3,
+  lrSchedule: "constant" as LrSchedule,
+  seed: 0,
+  dtype: "f32" as DType,
+  softmaxDim: "features" as SoftmaxDim,
+};
+
+export function chooseKernel(
+  act: Activation,
+  softmaxDim: SoftmaxDim,
+  choice: KernelChoice = "auto",
+): StepKernel {
+  const needsBatch = act.kind === "vector" && softmaxDim === "batch";
+  if (choice === "reference" || needsBatch) return makeReferenceKernel(softmaxDim);
+  return sparseKernel;
+}
+
+/** A training run that can be advanced in slices (the browser trains a few steps per frame). */
+export class Trainer {
+  readonly config: TrainConfig;
+  readonly activation: Activation;
+  readonly params: Params;
+  /** Steps taken so far. */
+  step = 0;
+  /** Last step's loss per instance (the last finite one for diverged instances). */
+  readonly trainLoss: Float64Array;
+  /** Step at which each instance diverged, or −1. */
+  readonly divergedAtStep: Int32Array;
+  private readonly kernel: StepKernel;
+  private readonly rng: Rng;
+  private readonly batch: SparseBatch;
+  private readonly grads: Gradients;
+  private readonly losses: Float64Array;
+  private readonly optW: AdamWState;
+  private readonly optB: AdamWState;
+
+  constructor(config: TrainConfig, params?: Params) {
+    this.config = config;
+    const { spec, dtype } = config;
+    const { nInstances: I, nFeatures: F, nHidden: H } = spec;
+    this.activation = getActivation(config.activation);
+    this.kernel = chooseKernel(this.activation, config.softmaxDim, config.kernel);
+    this.params = params ?? initParams(spec, dtype, config.seed);
+    this.rng = new Rng(config.seed, "train");
+    this.batch = createBatch(spec, config.batchSize, dtype);
+    this.grads = { W: new Float64Array(I * F * H), b: new Float64Array(I * F) };
+    this.losses = new Float64Array(I);
+    this.trainLoss = new Float64Array(I).fill(Number.NaN);
+    this.divergedAtStep = new Int32Array(I).fill(-1);
+    this.optW = createAdamWState(dtype, I * F * H, I);
+    this.optB = createAdamWState(dtype, I * F, I);
+  }
+
+  get done(): boolean {
+    return this.step >= this.config.steps;
+  }
+
+  /** Runs up to `n` more steps (never past config.steps); returns the losses of the last one. */
+  advance(n: number): Float64Array {
+    const { spec, steps, lr, lrSchedule } = this.config;
+    const { nInstances: I, nFeatures: F, nHidden: H } = spec;
+    const end = Math.min(steps, this.step + n);
+    for (; this.step < end; this.step++) {
+      sampleBatch(spec, this.rng, this.batch);
+      this.kernel(spec, this.activation, this.params, this.batch, this.grads, this.losses);
+      const stepLr = lr * lrScale(lrSchedule, this.step, steps);
+      for (let i = 0; i < I; i++) {
+        if (this.divergedAtStep[i] >= 0) continue;
+        const loss = this.losses[i];
+        if (
+          !Number.isFinite(loss) ||
+          !allFinite(this.grads.W, i * F * H, (i + 1) * F * H) ||
+          !allFinite(this.grads.b, i * F, (i + 1) * F)
+        ) {
+          this.divergedAtStep[i] = this.step;
+          continue;
+        }
+        this.trainLoss[i] = loss;
+        adamWStep(this.params.W, this.grads.W, this.optW, i, i * F * H, (i + 1) * F * H, stepLr);
+        adamWStep(this.params.b, this.grads.b, this.optB, i, i * F, (i + 1) * F, stepLr);
+      }
+    }
+    return this.losses;
+  }
+}
+
+function allFinite(a: Float64Array, from: number, to: number): boolean {
+  let sum = 0;
+  for (let j = from; j < to; j++) sum += a[j] * 0;
+  return sum === 0; // x·0 is NaN exactly when x is NaN or ±Infinity
+}
+
+export interface TrainOutcome {
+  params: Params;
+  trainLoss: Float64Array;
+  divergedAtStep: Int32Array;
+  seconds: number;
+  /** Sampled loss curve: steps (1-based count of steps taken) and per-instance losses at those steps. */
+  curve: { step: number[]; loss: number[][] };
+}
+
+/** About `n` log-spaced step counts in [1, steps], always including `steps`. */
+export function logSpacedSteps(steps: number, n = 100): number[] {
+  const out = new Set<number>();
+  for (let k = 0; k < n; k++) out.add(Math.max(1, Math.round(steps ** (k / (n - 1)))));
+  out.add(steps);
+  return [...out].sort((a, b) => a - b);
+}
+
+/** Trains to the end, recording the loss curve; `onProgress(step)` is called every ~1% of the run. */
+export function train(
+  config: TrainConfig,
+  onProgress?: (step: number, losses: Float64Array) => void,
+): TrainOutcome {
+  const trainer = new Trainer(config);
+  const marks = logSpacedSteps(config.steps);
+  const progressEvery = Math.max(1, Math.floor(config.steps / 100));
+  const curve = { step: [] as number[], loss: [] as number[][] };
+  const t0 = performance.now();
+  let nextMark = 0;
+  while (!trainer.done) {
+    const target = Math.min(marks[nextMark], (Math.floor(trainer.step / progressEvery) + 1) * progressEvery);
+    const losses = trainer.advance(target - trainer.step);
+    if (trainer.step === marks[nextMark]) {
+      curve.step.push(trainer.step);
+      curve.loss.push(Array.from(losses));
+      nextMark++;
+    }
+    if (onProgress && trainer.step % progressEvery === 0) onProgress(trainer.step, losses);
+  }
+  return {
+    params: trainer.params,
+    trainLoss: trainer.trainLoss,
+    divergedAtStep: trainer.divergedAtStep,
+    seconds: (performance.now() - t0) / 1000,
+    curve,
+  };
+}

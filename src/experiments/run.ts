@@ -1,0 +1,104 @@
+// One training run of one preset and activation, summarised as plain JSON: the unit a sweep stores, the
+// CLI prints and the browser shows. No Node APIs (runs in a Web Worker).
+
+import { evaluateLoss } from "../core/evaluate.js";
+import type { SoftmaxDim } from "../core/kernels/types.js";
+import { type InstanceMetrics, instanceMetrics } from "../core/metrics.js";
+import type { DType, ModelSpec, Params } from "../core/model.js";
+import type { LrSchedule } from "../core/optimizer.js";
+import { type KernelChoice, TRAIN_DEFAULTS, train } from "../core/train.js";
+
+export interface RunOptions {
+  steps: number;
+  batchSize: number;
+  lr: number;
+  lrSchedule: LrSchedule;
+  seed: number;
+  dtype: DType;
+  softmaxDim: SoftmaxDim;
+  kernel?: KernelChoice;
+}
+
+export const RUN_DEFAULTS: RunOptions = { ...TRAIN_DEFAULTS };
+
+export interface InstanceSummary extends InstanceMetrics {
+  featureProbability: number;
+  sparsity: number;
+  loss: number;
+  trainLoss: number;
+  diverged: boolean;
+  divergedAtStep: number | null;
+}
+
+export interface RunSummary {
+  preset: string;
+  activation: string;
+  nFeatures: number;
+  nHidden: number;
+  nInstances: number;
+  steps: number;
+  batchSize: number;
+  lr: number;
+  lrSchedule: LrSchedule;
+  seed: number;
+  dtype: DType;
+  softmaxDim: SoftmaxDim;
+  seconds: number;
+  evalSeconds: number;
+  instances: InstanceSummary[];
+  lossCurve: { step: number[]; loss: number[][] };
+}
+
+export interface RunOutput {
+  summary: RunSummary;
+  params: Params;
+}
+
+export function runTraining(
+  presetId: string,
+  spec: ModelSpec,
+  activation: string,
+  options: RunOptions,
+  onProgress?: (step: number) => void,
+): RunOutput {
+  const outcome = train({ spec, activation, ...options }, onProgress);
+  const t0 = performance.now();
+  const evalLoss = evaluateLoss(spec, activation, outcome.params, options.seed, options.softmaxDim);
+  const evalSeconds = (performance.now() - t0) / 1000;
+  const { nInstances: I, nFeatures: F, nHidden: H } = spec;
+  const instances: InstanceSummary[] = [];
+  for (let i = 0; i < I; i++) {
+    const p = spec.featureProbability[i];
+    const at = outcome.divergedAtStep[i];
+    instances.push({
+      featureProbability: p,
+      sparsity: 1 - p,
+      loss: evalLoss[i],
+      trainLoss: outcome.trainLoss[i],
+      diverged: at >= 0,
+      divergedAtStep: at >= 0 ? at : null,
+      ...instanceMetrics(outcome.params.W, outcome.params.b, i, F, H),
+    });
+  }
+  return {
+    params: outcome.params,
+    summary: {
+      preset: presetId,
+      activation,
+      nFeatures: F,
+      nHidden: H,
+      nInstances: I,
+      steps: options.steps,
+      batchSize: options.batchSize,
+      lr: options.lr,
+      lrSchedule: options.lrSchedule,
+      seed: options.seed,
+      dtype: options.dtype,
+      softmaxDim: options.softmaxDim,
+      seconds: outcome.seconds,
+      evalSeconds,
+      instances,
+      lossCurve: outcome.curve,
+    },
+  };
+}
