@@ -6,6 +6,8 @@ import { LR_SCHEDULES, type LrSchedule } from "../core/optimizer.js";
 import { PRESET_IDS } from "../experiments/presets.js";
 import { RUN_DEFAULTS } from "../experiments/run.js";
 import { activationsCommand } from "./commands/activations.js";
+import { showCommand } from "./commands/show.js";
+import { sweepCommand } from "./commands/sweep.js";
 import { trainCommand } from "./commands/train.js";
 import { guard } from "./errors.js";
 import { choiceFlag, intFlag, numberList, positiveFlag } from "./parse.js";
@@ -59,6 +61,52 @@ export function buildProgram(): Command {
     )
     .option("--json", "print one JSON object")
     .action((o) => guard(() => trainCommand(o)));
+
+  const sweepOptions = (cmd: Command, out: string) =>
+    cmd
+      .option("--seeds <list>", "seeds: a range 0-4 or a list 0,3,7")
+      .option("--steps <n>", "training steps per cell", intFlag("--steps", 1))
+      .option("--dtype <list>", "f32, f64 or f32,f64 (f64 cells are stored as variant ~f64)")
+      .option("--softmax-dim <list>", "features, batch or features,batch (softmax family only)")
+      .option("--snapshots <n>", "also keep W and b at n log-spaced steps", intFlag("--snapshots"))
+      .option("--workers <n>", "worker threads (default: one per core)", intFlag("--workers", 1))
+      .option("--out <dir>", "results store directory", out)
+      .option("--force", "recompute cells already in the store");
+
+  sweepOptions(
+    program
+      .command("sweep")
+      .description("train every cell of a study (presets × activations × seeds) into a results store")
+      .option("--config <file>", "study config (.toml or .json); flags override it")
+      .option(
+        "--presets <ids>",
+        `comma-separated: ${PRESET_IDS.join(", ")}, seed-study or a config experiment`,
+      )
+      .option("--activations <ids>", "all, or comma-separated ids"),
+    "results",
+  ).action((o) => guard(async () => void (await sweepCommand(o))));
+
+  sweepOptions(
+    program
+      .command("run")
+      .description(
+        "the main job: the seed write-up's study (intro + demo, 27 activations, 3 seeds) into ./results",
+      )
+      .option("--quick", "1 000 steps instead of 10 000 (a smoke test)"),
+    "results",
+  ).action((o) =>
+    guard(async () => {
+      const steps = o.steps ?? (o.quick ? 1000 : undefined);
+      await sweepCommand({ ...o, presets: "seed-study", activations: "all", seeds: o.seeds ?? "0-2", steps });
+    }),
+  );
+
+  program
+    .command("show <dir>")
+    .description("what a results store holds and what is missing")
+    .option("--preset <id>", "only this preset")
+    .option("--activation <id>", "only this activation")
+    .action((dir, o) => guard(() => showCommand(dir, o)));
 
   return program;
 }

@@ -1,7 +1,7 @@
 // The training loop: sample a batch, run a kernel, take an AdamW step per instance. Instances whose loss or
 // gradient turns non-finite are frozen at that step and reported as diverged; the others train on.
 
-import { type Activation, getActivation } from "./activations.js";
+import { type Activation, type Buffer, getActivation } from "./activations.js";
 import { makeReferenceKernel } from "./kernels/reference.js";
 import { sparseKernel } from "./kernels/sparse.js";
 import type { Gradients, SoftmaxDim, StepKernel } from "./kernels/types.js";
@@ -127,36 +127,56 @@ export interface TrainOutcome {
   seconds: number;
   /** Sampled loss curve: steps (1-based count of steps taken) and per-instance losses at those steps. */
   curve: { step: number[]; loss: number[][] };
+  /** Copies of W and b at log-spaced steps (step 0 = the initial weights), when asked for. */
+  snapshots?: { step: number[]; W: Buffer[]; b: Buffer[] };
+}
+
+export interface TrainHooks {
+  /** Called every ~1% of the run. */
+  onProgress?: (step: number, losses: Float64Array) => void;
+  /** Number of weight snapshots to keep (0: none). */
+  snapshots?: number;
 }
 
 /** About `n` log-spaced step counts in [1, steps], always including `steps`. */
 export function logSpacedSteps(steps: number, n = 100): number[] {
   const out = new Set<number>();
-  for (let k = 0; k < n; k++) out.add(Math.max(1, Math.round(steps ** (k / (n - 1)))));
+  for (let k = 0; k < n; k++) out.add(Math.max(1, Math.round(steps ** (k / Math.max(1, n - 1)))));
   out.add(steps);
   return [...out].sort((a, b) => a - b);
 }
 
-/** Trains to the end, recording the loss curve; `onProgress(step)` is called every ~1% of the run. */
-export function train(
-  config: TrainConfig,
-  onProgress?: (step: number, losses: Float64Array) => void,
-): TrainOutcome {
+/** Trains to the end, recording the loss curve (~100 log-spaced steps) and optional snapshots. */
+export function train(config: TrainConfig, hooks: TrainHooks = {}): TrainOutcome {
   const trainer = new Trainer(config);
-  const marks = logSpacedSteps(config.steps);
+  const curveSteps = logSpacedSteps(config.steps);
+  const snapshotSteps = hooks.snapshots ? [0, ...logSpacedSteps(config.steps, hooks.snapshots - 1)] : [];
+  const marks = [...new Set([...curveSteps, ...snapshotSteps.filter((s) => s > 0)])].sort((a, b) => a - b);
   const progressEvery = Math.max(1, Math.floor(config.steps / 100));
   const curve = { step: [] as number[], loss: [] as number[][] };
+  const snapshots = hooks.snapshots
+    ? { step: [] as number[], W: [] as Buffer[], b: [] as Buffer[] }
+    : undefined;
+  const keepSnapshot = () => {
+    snapshots?.step.push(trainer.step);
+    snapshots?.W.push(trainer.params.W.slice());
+    snapshots?.b.push(trainer.params.b.slice());
+  };
+  if (snapshotSteps.includes(0)) keepSnapshot();
   const t0 = performance.now();
   let nextMark = 0;
   while (!trainer.done) {
     const target = Math.min(marks[nextMark], (Math.floor(trainer.step / progressEvery) + 1) * progressEvery);
     const losses = trainer.advance(target - trainer.step);
     if (trainer.step === marks[nextMark]) {
-      curve.step.push(trainer.step);
-      curve.loss.push(Array.from(losses));
+      if (curveSteps.includes(trainer.step)) {
+        curve.step.push(trainer.step);
+        curve.loss.push(Array.from(losses));
+      }
+      if (snapshotSteps.includes(trainer.step)) keepSnapshot();
       nextMark++;
     }
-    if (onProgress && trainer.step % progressEvery === 0) onProgress(trainer.step, losses);
+    if (hooks.onProgress && trainer.step % progressEvery === 0) hooks.onProgress(trainer.step, losses);
   }
   return {
     params: trainer.params,
@@ -164,5 +184,6 @@ export function train(
     divergedAtStep: trainer.divergedAtStep,
     seconds: (performance.now() - t0) / 1000,
     curve,
+    ...(snapshots ? { snapshots } : {}),
   };
 }

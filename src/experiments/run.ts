@@ -6,7 +6,13 @@ import type { SoftmaxDim } from "../core/kernels/types.js";
 import { type InstanceMetrics, instanceMetrics } from "../core/metrics.js";
 import type { DType, ModelSpec, Params } from "../core/model.js";
 import type { LrSchedule } from "../core/optimizer.js";
-import { type KernelChoice, TRAIN_DEFAULTS, train } from "../core/train.js";
+import {
+  type KernelChoice,
+  TRAIN_DEFAULTS,
+  type TrainHooks,
+  type TrainOutcome,
+  train,
+} from "../core/train.js";
 
 export interface RunOptions {
   steps: number;
@@ -52,6 +58,7 @@ export interface RunSummary {
 export interface RunOutput {
   summary: RunSummary;
   params: Params;
+  snapshots?: TrainOutcome["snapshots"];
 }
 
 export function runTraining(
@@ -59,9 +66,9 @@ export function runTraining(
   spec: ModelSpec,
   activation: string,
   options: RunOptions,
-  onProgress?: (step: number) => void,
+  hooks: TrainHooks = {},
 ): RunOutput {
-  const outcome = train({ spec, activation, ...options }, onProgress);
+  const outcome = train({ spec, activation, ...options }, hooks);
   const t0 = performance.now();
   const evalLoss = evaluateLoss(spec, activation, outcome.params, options.seed, options.softmaxDim);
   const evalSeconds = (performance.now() - t0) / 1000;
@@ -82,6 +89,7 @@ export function runTraining(
   }
   return {
     params: outcome.params,
+    snapshots: outcome.snapshots,
     summary: {
       preset: presetId,
       activation,

@@ -16,8 +16,10 @@ export function trainCommand(o: TrainCommandOptions): void {
   getActivation(o.activation);
   const spec = preset.spec();
   const showProgress = !o.json && process.stderr.isTTY;
-  const { summary } = runTraining(preset.id, spec, o.activation, o, (step) => {
-    if (showProgress) process.stderr.write(`\r${preset.id}/${o.activation}: step ${step}/${o.steps}`);
+  const { summary } = runTraining(preset.id, spec, o.activation, o, {
+    onProgress: (step) => {
+      if (showProgress) process.stderr.write(`\r${preset.id}/${o.activation}: step ${step}/${o.steps}`);
+    },
   });
   if (showProgress) process.stderr.write("\n");
   if (o.json) {

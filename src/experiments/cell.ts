@@ -1,0 +1,85 @@
+// Trains one cell of a study and packs it into the files of the store. Pure (no Node APIs): local worker
+// threads, queue workers and the browser all call it.
+
+import type { Params } from "../core/model.js";
+import { runTraining } from "./run.js";
+import { encodeSafetensors, type Tensor } from "./safetensors.js";
+import { type CellFiles, RESULT_SCHEMA } from "./store-format.js";
+import { type CellJob, specOf } from "./study.js";
+
+export interface RunEnvironment {
+  tmsLab: string;
+  node?: string;
+  gitCommit: string | null;
+  worker?: string;
+}
+
+function tensor(data: Params["W"], shape: number[]): Tensor {
+  return { dtype: data instanceof Float32Array ? "F32" : "F64", shape, data };
+}
+
+export function executeCell(
+  job: CellJob,
+  env: RunEnvironment,
+  onProgress?: (step: number) => void,
+): CellFiles {
+  const spec = specOf(job);
+  const { nInstances: I, nFeatures: F, nHidden: H } = spec;
+  const startedAt = new Date().toISOString();
+  const out = runTraining(job.preset, spec, job.activation, job.options, {
+    onProgress,
+    snapshots: job.snapshots,
+  });
+  const metadata = {
+    format: "pt",
+    key: job.key,
+    preset: job.preset,
+    activation: job.activation,
+    seed: String(job.options.seed),
+    steps: String(job.options.steps),
+    dtype: job.options.dtype,
+  };
+  const weights = encodeSafetensors(
+    { W: tensor(out.params.W, [I, F, H]), b: tensor(out.params.b, [I, F]) },
+    metadata,
+  );
+  let snapshots: Uint8Array | undefined;
+  if (out.snapshots) {
+    const n = out.snapshots.step.length;
+    const W = out.params.dtype === "f32" ? new Float32Array(n * I * F * H) : new Float64Array(n * I * F * H);
+    const b = out.params.dtype === "f32" ? new Float32Array(n * I * F) : new Float64Array(n * I * F);
+    out.snapshots.W.forEach((w, k) => W.set(w, k * I * F * H));
+    out.snapshots.b.forEach((v, k) => b.set(v, k * I * F));
+    snapshots = encodeSafetensors(
+      { W: tensor(W, [n, I, F, H]), b: tensor(b, [n, I, F]) },
+      { ...metadata, steps: JSON.stringify(out.snapshots.step) },
+    );
+  }
+  const importance: number[][] = [];
+  for (let i = 0; i < I; i++) importance.push(Array.from(spec.importance.subarray(i * F, (i + 1) * F)));
+  return {
+    result: {
+      schema: RESULT_SCHEMA,
+      key: job.key,
+      variant: job.variant,
+      ...out.summary,
+      config: {
+        featureProbability: Array.from(spec.featureProbability),
+        importance,
+        ...(job.experiment ? { experiment: job.experiment } : {}),
+      },
+      versions: { tmsLab: env.tmsLab, ...(env.node ? { node: env.node } : {}) },
+      gitCommit: env.gitCommit,
+      timings: {
+        startedAt,
+        finishedAt: new Date().toISOString(),
+        trainSeconds: out.summary.seconds,
+        evalSeconds: out.summary.evalSeconds,
+        ...(env.worker ? { worker: env.worker } : {}),
+      },
+      ...(out.snapshots ? { snapshotSteps: out.snapshots.step } : {}),
+    },
+    weights,
+    ...(snapshots ? { snapshots } : {}),
+  };
+}

@@ -1,0 +1,108 @@
+// A study is the cartesian product presets × activations × seeds (× dtypes × softmax dims): its cells.
+// Planning is pure; running cells lives in sweep.ts, storing them in store.ts.
+
+import { ACTIVATION_IDS, getActivation } from "../core/activations.js";
+import type { SoftmaxDim } from "../core/kernels/types.js";
+import { type DType, type ModelSpec, makeSpec } from "../core/model.js";
+import { ConfigError, type ExperimentConfig, parseSeeds, type StudyConfig } from "./config.js";
+import { PRESET_IDS, PRESETS } from "./presets.js";
+import { RUN_DEFAULTS, type RunOptions } from "./run.js";
+
+/** Study aliases: names that stand for several presets. */
+export const PRESET_GROUPS: Record<string, string[]> = { "seed-study": ["intro", "demo"] };
+
+/** Everything needed to train one cell, on this machine or another (it is what a queue job carries). */
+export interface CellJob {
+  key: string;
+  preset: string;
+  /** Present for user-defined experiments, so a remote worker can build the model without the config file. */
+  experiment?: ExperimentConfig;
+  activation: string;
+  variant: string;
+  options: RunOptions;
+  snapshots: number;
+}
+
+/** Tags that distinguish cells beyond preset/activation/seed: "f64", "softmax-batch". */
+export function variantOf(dtype: DType, softmaxDim: SoftmaxDim): string {
+  const tags: string[] = [];
+  if (dtype === "f64") tags.push("f64");
+  if (softmaxDim === "batch") tags.push("softmax-batch");
+  return tags.join("+");
+}
+
+export function cellKey(preset: string, activation: string, variant: string, seed: number): string {
+  return `${preset}/${activation}${variant ? `~${variant}` : ""}/seed-${seed}`;
+}
+
+export function expandPresets(ids: readonly string[], experiments: readonly ExperimentConfig[]): string[] {
+  const known = new Set([...PRESET_IDS, ...experiments.map((e) => e.id)]);
+  const out: string[] = [];
+  for (const id of ids) {
+    const group = PRESET_GROUPS[id];
+    for (const p of group ?? [id]) {
+      if (!known.has(p)) {
+        throw new ConfigError(
+          `presets: unknown preset '${p}'; choose from: ${[...PRESET_IDS, ...Object.keys(PRESET_GROUPS), ...experiments.map((e) => e.id)].join(", ")}`,
+        );
+      }
+      if (!out.includes(p)) out.push(p);
+    }
+  }
+  return out;
+}
+
+export function experimentSpec(e: ExperimentConfig): ModelSpec {
+  const F = e.nFeatures;
+  const imp = e.importance;
+  const importance = Array.isArray(imp)
+    ? imp
+    : "geometric" in imp
+      ? Array.from({ length: F }, (_, f) => imp.geometric ** f)
+      : Array.from({ length: F }, (_, f) => imp.power ** -(f / Math.max(1, F - 1)));
+  return makeSpec(F, e.nHidden, e.featureProbability, importance);
+}
+
+export function specOf(job: Pick<CellJob, "preset" | "experiment">): ModelSpec {
+  if (job.experiment) return experimentSpec(job.experiment);
+  const preset = PRESETS.get(job.preset);
+  if (!preset) throw new ConfigError(`unknown preset '${job.preset}'`);
+  return preset.spec();
+}
+
+/** The cells of a study, in a stable order (preset, activation, variant, seed). */
+export function planStudy(study: StudyConfig): CellJob[] {
+  const presets = expandPresets(study.presets, study.experiments);
+  const activations = study.activations === "all" ? [...ACTIVATION_IDS] : study.activations;
+  activations.forEach(getActivation);
+  const seeds = parseSeeds(study.seeds);
+  const base: RunOptions = { ...RUN_DEFAULTS, ...study.train } as RunOptions;
+  const dtypes: DType[] = study.dtypes ?? [base.dtype];
+  const dims: SoftmaxDim[] = study.softmaxDims ?? [base.softmaxDim];
+  const jobs: CellJob[] = [];
+  for (const preset of presets) {
+    const experiment = study.experiments.find((e) => e.id === preset);
+    for (const activation of activations) {
+      const isVector = getActivation(activation).kind === "vector";
+      for (const dtype of dtypes) {
+        for (const softmaxDim of dims) {
+          // The batch-softmax variant only changes the softmax family; other activations would repeat.
+          if (softmaxDim === "batch" && !isVector && dims.includes("features")) continue;
+          const variant = variantOf(dtype, softmaxDim);
+          for (const seed of seeds) {
+            jobs.push({
+              key: cellKey(preset, activation, variant, seed),
+              preset,
+              ...(experiment ? { experiment } : {}),
+              activation,
+              variant,
+              options: { ...base, dtype, softmaxDim, seed },
+              snapshots: study.snapshots,
+            });
+          }
+        }
+      }
+    }
+  }
+  return jobs;
+}

@@ -1,0 +1,108 @@
+// Runs the missing cells of a study on a pool of worker threads and writes each finished cell into the
+// store as it arrives (only this thread writes, so there are no races). Stopping it (Ctrl-C, SIGTERM or
+// SIGKILL) loses at most the cells in flight; running it again does just the missing ones.
+
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import type { RunEnvironment } from "./cell.js";
+import { isCellComplete, writeCell } from "./store.js";
+import type { CellJob } from "./study.js";
+import type { FromWorker, ToWorker } from "./sweep-worker.js";
+
+/** What a progress display hears from a sweep. */
+export interface SweepListener {
+  start(total: number, alreadyDone: number, workers: number): void;
+  cellStart(worker: number, job: CellJob): void;
+  cellProgress(worker: number, step: number): void;
+  cellDone(worker: number, job: CellJob, seconds: number): void;
+  cellFailed(worker: number, job: CellJob, message: string): void;
+  finish(): void;
+}
+
+export interface SweepOutcome {
+  completed: string[];
+  skipped: string[];
+  failed: { key: string; message: string }[];
+  interrupted: boolean;
+}
+
+export const defaultWorkers = (): number => availableParallelism();
+
+/** The cells still to run: all of them with `force`, else those without a complete directory. */
+export function pendingCells(root: string, jobs: readonly CellJob[], force: boolean): CellJob[] {
+  return force ? [...jobs] : jobs.filter((j) => !isCellComplete(root, j.key));
+}
+
+export async function runSweep(
+  root: string,
+  jobs: readonly CellJob[],
+  options: {
+    workers: number;
+    force: boolean;
+    env: RunEnvironment;
+    listener: SweepListener;
+    signal?: AbortSignal;
+  },
+): Promise<SweepOutcome> {
+  const todo = pendingCells(root, jobs, options.force);
+  const skipped = jobs.filter((j) => !todo.includes(j)).map((j) => j.key);
+  const outcome: SweepOutcome = { completed: [], skipped, failed: [], interrupted: false };
+  const nWorkers = Math.max(1, Math.min(options.workers, todo.length));
+  options.listener.start(jobs.length, skipped.length, todo.length ? nWorkers : 0);
+  if (todo.length === 0) {
+    options.listener.finish();
+    return outcome;
+  }
+  const queue = [...todo];
+  const workers: Worker[] = [];
+  await new Promise<void>((resolve) => {
+    let active = 0;
+    const stopAll = () => {
+      outcome.interrupted = true;
+      queue.length = 0;
+      for (const w of workers) void w.terminate();
+      resolve();
+    };
+    options.signal?.addEventListener("abort", stopAll, { once: true });
+    const dispatch = (w: Worker, index: number) => {
+      const job = queue.shift();
+      if (!job) {
+        void w.terminate();
+        if (--active === 0) resolve();
+        return;
+      }
+      const started = performance.now();
+      options.listener.cellStart(index, job);
+      const onMessage = (msg: FromWorker) => {
+        if (msg.type === "progress") {
+          options.listener.cellProgress(index, msg.step);
+          return;
+        }
+        w.off("message", onMessage);
+        if (msg.type === "done") {
+          writeCell(root, msg.files);
+          outcome.completed.push(job.key);
+          options.listener.cellDone(index, job, (performance.now() - started) / 1000);
+        } else {
+          outcome.failed.push({ key: job.key, message: msg.message });
+          options.listener.cellFailed(index, job, msg.message);
+        }
+        if (!outcome.interrupted) dispatch(w, index);
+      };
+      w.on("message", onMessage);
+      w.postMessage({ type: "run", job, env: options.env } satisfies ToWorker);
+    };
+    for (let k = 0; k < nWorkers; k++) {
+      const w = new Worker(new URL("./sweep-worker.js", import.meta.url));
+      w.on("error", (e) => {
+        outcome.failed.push({ key: "(worker)", message: e.message });
+        if (--active === 0) resolve();
+      });
+      workers.push(w);
+      active++;
+      dispatch(w, k);
+    }
+  });
+  options.listener.finish();
+  return outcome;
+}
