@@ -1,16 +1,21 @@
 // The `tms` command line: one sub-command per file in commands/.
 
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
 import { LR_SCHEDULES, type LrSchedule } from "../core/optimizer.js";
 import { PRESET_IDS } from "../experiments/presets.js";
 import { RUN_DEFAULTS } from "../experiments/run.js";
 import { activationsCommand } from "./commands/activations.js";
+import { serveCommand } from "./commands/serve.js";
 import { showCommand } from "./commands/show.js";
 import { sweepCommand } from "./commands/sweep.js";
 import { trainCommand } from "./commands/train.js";
 import { guard } from "./errors.js";
 import { choiceFlag, intFlag, numberList, positiveFlag } from "./parse.js";
+
+/** `tms run` is `tms sweep --config examples/seed-study.toml`: the study lives in one documented file. */
+const SEED_STUDY_CONFIG = fileURLToPath(new URL("../../../examples/seed-study.toml", import.meta.url));
 
 const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -97,7 +102,7 @@ export function buildProgram(): Command {
   ).action((o) =>
     guard(async () => {
       const steps = o.steps ?? (o.quick ? 1000 : undefined);
-      await sweepCommand({ ...o, presets: "seed-study", activations: "all", seeds: o.seeds ?? "0-2", steps });
+      await sweepCommand({ ...o, config: SEED_STUDY_CONFIG, steps });
     }),
   );
 
@@ -107,6 +112,13 @@ export function buildProgram(): Command {
     .option("--preset <id>", "only this preset")
     .option("--activation <id>", "only this activation")
     .action((dir, o) => guard(() => showCommand(dir, o)));
+
+  program
+    .command("serve [dir]")
+    .description("the explorer in the browser: train live, and browse the results store DIR (read-only)")
+    .option("--port <n>", "port (0: any free one)", intFlag("--port"), 8080)
+    .option("--host <host>", "address to listen on (0.0.0.0: the whole network)", "127.0.0.1")
+    .action((dir, o) => guard(() => serveCommand(dir, o)));
 
   return program;
 }

@@ -78,3 +78,21 @@ export function instanceMetrics(W: Buffer, b: Buffer, i: number, F: number, H: n
     biasMax,
   };
 }
+
+/** The solution a 2-feature, 1-neuron instance learned (the paper's phase diagram, Elhage et al. §3). */
+export type PhaseSolution = "feature2-absent" | "feature2-alone" | "superposition" | "none" | "both-aligned";
+
+/**
+ * Classifies W = [w₁, w₂] (H = 1): a feature is represented when |w_f| > REPRESENTED_NORM.
+ * Only feature 1 → "feature2-absent"; only feature 2 → "feature2-alone" (it took the dimension);
+ * both with opposite signs → "superposition" (antipodal pair); both with the same sign → "both-aligned"
+ * (not seen in the paper); neither → "none".
+ */
+export function classifyPhase(w1: number, w2: number): PhaseSolution {
+  const rep1 = Math.abs(w1) > REPRESENTED_NORM;
+  const rep2 = Math.abs(w2) > REPRESENTED_NORM;
+  if (rep1 && rep2) return w1 * w2 < 0 ? "superposition" : "both-aligned";
+  if (rep2) return "feature2-alone";
+  if (rep1) return "feature2-absent";
+  return "none";
+}

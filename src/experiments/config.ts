@@ -70,6 +70,18 @@ export const studySchema = z
       .min(1)
       .optional(),
     snapshots: z.number().int().nonnegative().default(0),
+    /** Extra cells for some activations only, e.g. float64 reruns of sigmoid, or the batch-softmax variant. */
+    variants: z
+      .array(
+        z
+          .object({
+            activations: z.array(z.enum(ACTIVATION_IDS as [string, ...string[]])).min(1),
+            dtype: z.enum(["f32", "f64"]).optional(),
+            softmaxDim: z.enum(["features", "batch"]).optional(),
+          })
+          .strict(),
+      )
+      .default([]),
     experiments: z.array(experimentSchema).default([]),
     train: runOptionsSchema.partial().default({}),
   })
@@ -78,9 +90,21 @@ export const studySchema = z
 export type StudyConfigInput = z.input<typeof studySchema>;
 export type StudyConfig = z.infer<typeof studySchema>;
 
-/** Formats a zod error as one line per problem: `key.path: message`. */
+type Issue = z.core.$ZodIssue;
+
+/** For a union that failed, the branch that got furthest (longest path) explains the problem best. */
+function explain(issue: Issue): Issue[] {
+  if (issue.code !== "invalid_union" || issue.errors.length === 0) return [issue];
+  const depth = (branch: Issue[]) => Math.max(...branch.map((i) => i.path.length));
+  const best = issue.errors.reduce((a, b) => (depth(b) > depth(a) ? b : a));
+  if (depth(best) === 0) return [issue];
+  return best.flatMap((i) => explain({ ...i, path: [...issue.path, ...i.path] } as Issue));
+}
+
+/** Formats a zod error as one line per problem: `where: key.path: message`. */
 export function formatZodError(error: z.ZodError, where: string): string {
   return error.issues
+    .flatMap(explain)
     .map((issue) => {
       const path = issue.path.length ? issue.path.join(".") : "(top level)";
       return `${where}: ${path}: ${issue.message}`;

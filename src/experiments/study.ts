@@ -88,21 +88,36 @@ export function planStudy(study: StudyConfig): CellJob[] {
         for (const softmaxDim of dims) {
           // The batch-softmax variant only changes the softmax family; other activations would repeat.
           if (softmaxDim === "batch" && !isVector && dims.includes("features")) continue;
-          const variant = variantOf(dtype, softmaxDim);
-          for (const seed of seeds) {
-            jobs.push({
-              key: cellKey(preset, activation, variant, seed),
-              preset,
-              ...(experiment ? { experiment } : {}),
-              activation,
-              variant,
-              options: { ...base, dtype, softmaxDim, seed },
-              snapshots: study.snapshots,
-            });
-          }
+          add(preset, experiment, activation, dtype, softmaxDim);
         }
+      }
+      for (const extra of study.variants.filter((v) => v.activations.includes(activation))) {
+        add(preset, experiment, activation, extra.dtype ?? dtypes[0], extra.softmaxDim ?? dims[0]);
       }
     }
   }
   return jobs;
+
+  function add(
+    preset: string,
+    experiment: ExperimentConfig | undefined,
+    activation: string,
+    dtype: DType,
+    softmaxDim: SoftmaxDim,
+  ) {
+    const variant = variantOf(dtype, softmaxDim);
+    for (const seed of seeds) {
+      const key = cellKey(preset, activation, variant, seed);
+      if (jobs.some((j) => j.key === key)) continue;
+      jobs.push({
+        key,
+        preset,
+        ...(experiment ? { experiment } : {}),
+        activation,
+        variant,
+        options: { ...base, dtype, softmaxDim, seed },
+        snapshots: study.snapshots,
+      });
+    }
+  }
 }

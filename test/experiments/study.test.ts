@@ -1,0 +1,107 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "smol-toml";
+import { describe, expect, it } from "vitest";
+import { classifyPhase } from "../../src/core/metrics.js";
+import { makeSpec } from "../../src/core/model.js";
+import { train } from "../../src/core/train.js";
+import { ConfigError, parseSeeds, parseWith, studySchema } from "../../src/experiments/config.js";
+import { getPreset, PHASE_GRID, phaseAxes } from "../../src/experiments/presets.js";
+import { planStudy } from "../../src/experiments/study.js";
+
+const seedStudy = () =>
+  parseWith(
+    studySchema,
+    parse(readFileSync(join(import.meta.dirname, "..", "..", "examples", "seed-study.toml"), "utf8")),
+    "seed-study.toml",
+  );
+
+describe("study planning", () => {
+  it("plans the seed study: 27 activations × intro, demo × 3 seeds, plus f64 and batch-softmax reruns", () => {
+    const jobs = planStudy(seedStudy());
+    const keys = jobs.map((j) => j.key);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(jobs.filter((j) => j.variant === "")).toHaveLength(27 * 2 * 3);
+    expect(
+      jobs
+        .filter((j) => j.variant === "f64")
+        .map((j) => j.activation)
+        .sort(),
+    ).toEqual([...Array(6).fill("hardsigmoid"), ...Array(6).fill("sigmoid")]);
+    expect(jobs.filter((j) => j.variant === "softmax-batch")).toHaveLength(4 * 2 * 3);
+    expect(keys).toContain("demo/sigmoid~f64/seed-2");
+    expect(keys).toContain("intro/softmin~softmax-batch/seed-0");
+    expect(jobs.find((j) => j.key === "demo/sigmoid~f64/seed-2")?.options.dtype).toBe("f64");
+  });
+
+  it("parses seed lists and ranges, and rejects garbage", () => {
+    expect(parseSeeds("0-4")).toEqual([0, 1, 2, 3, 4]);
+    expect(parseSeeds("0,3,7")).toEqual([0, 3, 7]);
+    expect(() => parseSeeds("a-b")).toThrow(ConfigError);
+    expect(() => parseSeeds("4-1")).toThrow(/empty/);
+  });
+
+  it("defines the presets of the issue", () => {
+    const sparsity = getPreset("sparsity").spec();
+    expect([sparsity.nFeatures, sparsity.nHidden, sparsity.nInstances]).toEqual([100, 20, 20]);
+    expect(sparsity.importance[99]).toBeCloseTo(0.01, 12);
+    expect(sparsity.featureProbability[19]).toBeCloseTo(0.05, 12);
+    const geometry = getPreset("geometry").spec();
+    expect([geometry.nFeatures, geometry.nHidden]).toEqual([200, 20]);
+    const phase = getPreset("phase").spec();
+    expect(phase.nInstances).toBe(PHASE_GRID * PHASE_GRID);
+    const { relativeImportance, featureProbability } = phaseAxes();
+    expect(relativeImportance[0]).toBeCloseTo(0.1, 12);
+    expect(relativeImportance.at(-1)).toBeCloseTo(10, 12);
+    expect(featureProbability.at(-1)).toBeCloseTo(0.01, 12);
+    // instance = row · 20 + column: importance of feature 2 follows the column, p the row
+    expect(phase.importance[2 * (3 * PHASE_GRID + 5) + 1]).toBeCloseTo(relativeImportance[5], 12);
+    expect(phase.featureProbability[3 * PHASE_GRID + 5]).toBeCloseTo(featureProbability[3], 12);
+  });
+});
+
+describe("phase classification", () => {
+  it("classifies hand-made solutions", () => {
+    expect(classifyPhase(1, 0)).toBe("feature2-absent");
+    expect(classifyPhase(0.02, -0.98)).toBe("feature2-alone");
+    expect(classifyPhase(-1, 1)).toBe("superposition");
+    expect(classifyPhase(0.9, 0.8)).toBe("both-aligned");
+    expect(classifyPhase(0.1, 0.1)).toBe("none");
+  });
+
+  it("finds the paper's three phases in trained 2 → 1 models", () => {
+    // dense & feature 2 ten times as important → it takes the neuron; dense & ten times less → it is dropped;
+    // sparse & equally important → antipodal superposition (some seeds stall in a local optimum with
+    // |w₂| ≈ 0.4, so we ask it of at least one of four seeds and never a wrong phase).
+    const spec = makeSpec(
+      2,
+      1,
+      [1, 1, 0.02],
+      [
+        [1, 10],
+        [1, 0.1],
+        [1, 1],
+      ],
+    );
+    const sparseOutcomes: string[] = [];
+    for (const seed of [0, 1, 2, 3]) {
+      const { params } = train({
+        spec,
+        activation: "relu",
+        steps: 3000,
+        batchSize: 1024,
+        lr: 1e-2,
+        lrSchedule: "constant",
+        seed,
+        dtype: "f32",
+        softmaxDim: "features",
+      });
+      const W = params.W;
+      expect(classifyPhase(W[0], W[1])).toBe("feature2-alone");
+      expect(classifyPhase(W[2], W[3])).toBe("feature2-absent");
+      sparseOutcomes.push(classifyPhase(W[4], W[5]));
+    }
+    expect(sparseOutcomes).toContain("superposition");
+    for (const o of sparseOutcomes) expect(["superposition", "feature2-absent"]).toContain(o);
+  });
+});
