@@ -65,7 +65,7 @@ class BarProgress implements SweepListener {
   cellProgress(w: number, step: number) {
     this.lines[w]?.update(step);
   }
-  cellDone(w: number, job: CellJob, seconds: number) {
+  cellDone(_w: number, job: CellJob, seconds: number) {
     this.overall?.increment(1, { detail: `last: ${job.key} (${seconds.toFixed(1)} s)` });
   }
   cellFailed(w: number, job: CellJob, message: string) {

@@ -48,8 +48,10 @@ export function executeCell(
     const n = out.snapshots.step.length;
     const W = out.params.dtype === "f32" ? new Float32Array(n * I * F * H) : new Float64Array(n * I * F * H);
     const b = out.params.dtype === "f32" ? new Float32Array(n * I * F) : new Float64Array(n * I * F);
-    out.snapshots.W.forEach((w, k) => W.set(w, k * I * F * H));
-    out.snapshots.b.forEach((v, k) => b.set(v, k * I * F));
+    for (let k = 0; k < n; k++) {
+      W.set(out.snapshots.W[k], k * I * F * H);
+      b.set(out.snapshots.b[k], k * I * F);
+    }
     snapshots = encodeSafetensors(
       { W: tensor(W, [n, I, F, H]), b: tensor(b, [n, I, F]) },
       { ...metadata, steps: JSON.stringify(out.snapshots.step) },

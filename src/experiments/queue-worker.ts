@@ -1,0 +1,87 @@
+// The worker side of a distributed sweep (`tms worker --queue URL`): a BullMQ Worker whose processor runs in
+// worker threads (queue-processor.ts), `concurrency` cells in parallel. The main thread only talks to Redis:
+// it takes jobs, renews their locks every lockDuration/2 and returns results, so a long CPU-bound cell never
+// looks stalled. A worker that dies (SIGKILL, power loss) stops renewing; after at most lockDuration +
+// stalledInterval another worker's stalled check puts the job back in the queue (at most maxStalledCount
+// times, then it fails: a cell that kills every worker is not retried forever).
+
+import { hostname } from "node:os";
+import { type Job, Worker } from "bullmq";
+import type { RunEnvironment } from "./cell.js";
+import { connectionOptions, type QueueTarget } from "./queue.js";
+import { keyOfJobId, QUEUE_NAME, type WireCellFiles, WORKER_ENV_VAR } from "./queue-wire.js";
+import type { CellJob } from "./study.js";
+
+export interface QueueWorkerOptions {
+  /** Cells trained in parallel (worker threads). */
+  concurrency: number;
+  /** How long a job's lock lives without renewal (ms); renewed every half of it. */
+  lockDurationMs: number;
+  /** How often this worker looks for jobs whose worker died (ms). */
+  stalledIntervalMs: number;
+  /** Times a job may be put back after its worker died before it fails. */
+  maxStalledCount: number;
+  env: RunEnvironment;
+  log: (line: string) => void;
+  /** Aborting closes the worker: no new jobs, running ones finish first (unless `force`). */
+  signal: AbortSignal;
+}
+
+export const WORKER_DEFAULTS = { lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalledCount: 2 };
+
+export interface WorkerSummary {
+  completed: number;
+  failed: number;
+}
+
+/** Runs until the signal aborts; returns how many cells it trained and how many attempts failed. */
+export async function runQueueWorker(target: QueueTarget, options: QueueWorkerOptions): Promise<WorkerSummary> {
+  const name = `${hostname()}/pid-${process.pid}`;
+  // The processor threads inherit process.env: the facts they record in each result.
+  process.env[WORKER_ENV_VAR] = JSON.stringify({ ...options.env, worker: name });
+  const worker = new Worker<CellJob, WireCellFiles>(QUEUE_NAME, new URL("./queue-processor.js", import.meta.url), {
+    connection: connectionOptions(target),
+    concurrency: options.concurrency,
+    useWorkerThreads: true,
+    lockDuration: options.lockDurationMs,
+    stalledInterval: options.stalledIntervalMs,
+    maxStalledCount: options.maxStalledCount,
+    // Shown by `tms queue status` (CLIENT LIST): host, pid and concurrency.
+    name: `${name}/c${options.concurrency}`,
+    autorun: false,
+  });
+  const summary: WorkerSummary = { completed: 0, failed: 0 };
+  const key = (job: Job<CellJob> | undefined) => job?.data?.key ?? keyOfJobId(job?.id ?? "?");
+  worker.on("active", (job) => options.log(`start ${key(job)} (attempt ${job.attemptsMade + 1})`));
+  worker.on("completed", (job) => {
+    summary.completed++;
+    const seconds = job.finishedOn && job.processedOn ? (job.finishedOn - job.processedOn) / 1000 : 0;
+    options.log(`done  ${key(job)} in ${seconds.toFixed(1)} s`);
+  });
+  worker.on("failed", (job, err) => {
+    summary.failed++;
+    const left = job ? (job.opts.attempts ?? 1) - job.attemptsMade : 0;
+    options.log(`FAILED ${key(job)}: ${err.message}${left > 0 ? ` (${left} more attempt${left === 1 ? "" : "s"})` : ""}`);
+  });
+  worker.on("stalled", (jobId) =>
+    options.log(`stalled ${keyOfJobId(jobId)}: its worker stopped renewing the lock; back in the queue`),
+  );
+  let lastError = 0;
+  worker.on("error", (e) => {
+    if (Date.now() - lastError < 10_000) return;
+    lastError = Date.now();
+    options.log(`Redis at ${target.display}: ${e.message}; retrying`);
+  });
+  const running = worker.run();
+  await worker.waitUntilReady();
+  options.log(
+    `worker ${name} on ${target.display}: ${options.concurrency} cell${options.concurrency === 1 ? "" : "s"} at a time`,
+  );
+  await new Promise<void>((resolve) => {
+    if (options.signal.aborted) resolve();
+    options.signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  await worker.close();
+  await running.catch(() => {});
+  return summary;
+}

@@ -1,0 +1,584 @@
+// Distributed sweeps over BullMQ on Redis: the coordinator side (`tms sweep --queue URL`) and the operator's
+// view (`tms queue status|clean`). The worker side is queue-worker.ts; what travels is queue-wire.ts.
+//
+// The coordinator enqueues every missing cell of a study as a job (deterministic id, so enqueuing twice never
+// duplicates work), follows the queue's events, and for each completed job writes the returned files into the
+// results store (atomically, store.ts) and only then removes the job, so a result finished while no
+// coordinator was running waits in Redis until one collects it. A job that fails `attempts` times stays in
+// the failed set with its error; the coordinator reports it, and running the sweep again retries it.
+
+import { hostname } from "node:os";
+import { Job, Queue, QueueEvents } from "bullmq";
+import { Redis, type RedisOptions } from "ioredis";
+import { decodeCellFiles, jobIdOf, keyOfJobId, QUEUE_NAME } from "./queue-wire.js";
+import { isCellComplete, writeCell } from "./store.js";
+import type { CellJob } from "./study.js";
+import { pendingCells, type SweepListener, type SweepOutcome } from "./sweep.js";
+
+export { jobIdOf, QUEUE_NAME } from "./queue-wire.js";
+
+/** A problem the user can fix: an unreachable or misconfigured Redis, a malformed URL. */
+export class QueueError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "QueueError";
+  }
+}
+
+export const DEFAULT_ATTEMPTS = 3;
+/** Redis keeps about this many queue events (each completed event repeats the result, so keep it modest). */
+const EVENTS_MAX_LEN = 2000;
+
+export interface QueueTarget {
+  /** The URL with any password masked, for messages. */
+  display: string;
+  options: RedisOptions;
+}
+
+/** Parses redis://[[user]:password@]host[:port][/db] (rediss:// for TLS). */
+export function parseQueueUrl(url: string): QueueTarget {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new QueueError(`--queue: '${url}' is not a URL; expected redis://HOST:PORT (rediss:// for TLS)`);
+  }
+  if (u.protocol !== "redis:" && u.protocol !== "rediss:") {
+    throw new QueueError(`--queue: '${url}' is not a redis:// or rediss:// URL; expected redis://HOST:PORT`);
+  }
+  if (!u.hostname) throw new QueueError(`--queue: '${url}' names no host; expected redis://HOST:PORT`);
+  const dbText = u.pathname.replace(/^\//, "");
+  if (dbText && !/^\d+$/.test(dbText)) {
+    throw new QueueError(`--queue: '${url}': the path must be a database number, as in redis://HOST:PORT/2`);
+  }
+  const db = dbText ? Number(dbText) : 0;
+  const auth = u.username || u.password ? `${u.username}${u.password ? ":***" : ""}@` : "";
+  return {
+    display: `${u.protocol}//${auth}${u.host}${db ? `/${db}` : ""}`,
+    options: {
+      host: u.hostname.replace(/^\[(.*)\]$/, "$1"),
+      port: u.port ? Number(u.port) : 6379,
+      db,
+      ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+      ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+      ...(u.protocol === "rediss:" ? { tls: {} } : {}),
+    },
+  };
+}
+
+/** Options for BullMQ's long-lived connections: commands wait out a Redis restart instead of failing. */
+export function connectionOptions(target: QueueTarget): RedisOptions {
+  return { ...target.options, maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(250 * n, 2000) };
+}
+
+export interface RedisFacts {
+  version: string;
+  /** AOF on: what was acknowledged survives a Redis restart. */
+  appendonly: boolean;
+  /** undefined when CONFIG GET is not allowed (managed Redis). */
+  maxmemoryPolicy?: string;
+}
+
+function explainConnectionError(target: QueueTarget, e: unknown): string {
+  const err = e as { code?: string; message?: string };
+  const msg = String(err.message ?? e);
+  const where = `cannot use Redis at ${target.display}`;
+  const { host, port } = target.options;
+  if (err.code === "ECONNREFUSED" || /ECONNREFUSED/.test(msg))
+    return `${where}: connection refused. Is redis-server running and listening on ${host}:${port}? (it binds 127.0.0.1 only by default; see docs/distributed.md)`;
+  if (err.code === "ENOTFOUND" || err.code === "EAI_AGAIN" || /ENOTFOUND|EAI_AGAIN/.test(msg))
+    return `${where}: unknown host '${host}'. Check the host name in --queue.`;
+  if (/NOAUTH|WRONGPASS|invalid password|invalid username/i.test(msg))
+    return `${where}: authentication failed. Put the password in the URL: redis://:PASSWORD@${host}:${port}`;
+  if (/timed out|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH/i.test(msg))
+    return `${where}: no answer (${msg}). Check host, port and any firewall between here and ${host}:${port}.`;
+  if (/DB index is out of range/i.test(msg)) return `${where}: no such database number (see 'databases' in redis.conf)`;
+  return `${where}: ${msg}. Check that ${host}:${port} is a Redis server (redis-cli -h ${host} -p ${port} ping).`;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Connects once, with no retries, and asks Redis for its version and persistence settings: a bounded check
+ * before BullMQ's connections (which retry forever) are opened. Throws QueueError with what to check.
+ */
+export async function checkRedis(target: QueueTarget, timeoutMs = 5000): Promise<RedisFacts> {
+  const client = new Redis({
+    ...target.options,
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  client.on("error", () => {}); // reported through the rejected promises below
+  try {
+    await withTimeout(client.connect(), timeoutMs, "connecting");
+    const info = await withTimeout(client.info(), timeoutMs, "INFO");
+    const field = (name: string) => new RegExp(`^${name}:(.*)$`, "m").exec(info)?.[1]?.trim();
+    const version = field("redis_version") ?? "unknown";
+    const major = Number(version.split(".")[0]);
+    if (Number.isFinite(major) && major < 5) {
+      throw new QueueError(`Redis at ${target.display} is version ${version}; BullMQ needs 5.0 or later (6.2+ advised)`);
+    }
+    let maxmemoryPolicy: string | undefined;
+    try {
+      const res = (await withTimeout(client.config("GET", "maxmemory-policy"), timeoutMs, "CONFIG GET")) as string[];
+      maxmemoryPolicy = res[1];
+    } catch {
+      maxmemoryPolicy = undefined;
+    }
+    return { version, appendonly: field("aof_enabled") === "1", maxmemoryPolicy };
+  } catch (e) {
+    if (e instanceof QueueError) throw e;
+    throw new QueueError(explainConnectionError(target, e));
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Prints connection trouble once per outage rather than once per retry. */
+function connectionReporter(target: QueueTarget, log: (line: string) => void) {
+  let last = 0;
+  return (e: Error) => {
+    const now = Date.now();
+    if (now - last < 10_000) return;
+    last = now;
+    log(`Redis at ${target.display}: ${e.message}; retrying (queued jobs and results are kept in Redis)`);
+  };
+}
+
+export interface QueueSweepOptions {
+  force: boolean;
+  /** Tries per cell before it is marked failed. */
+  attempts: number;
+  listener: SweepListener;
+  /** Notes for the user (stderr), one line each. */
+  log: (line: string) => void;
+  signal?: AbortSignal;
+  /** The coordinator's tms-lab version: results from workers of another version are pointed out. */
+  version?: string;
+  /** How often the coordinator reconciles with Redis, besides following events (ms). */
+  reconcileMs?: number;
+}
+
+/** Runs the missing cells of a study on the workers of a queue; writes each result as it arrives. */
+export async function runQueueSweep(
+  target: QueueTarget,
+  root: string,
+  jobs: readonly CellJob[],
+  options: QueueSweepOptions,
+): Promise<SweepOutcome> {
+  await checkRedis(target);
+  const todo = pendingCells(root, jobs, options.force);
+  const todoKeys = new Set(todo.map((j) => j.key));
+  const skippedJobs = jobs.filter((j) => !todoKeys.has(j.key));
+  const outcome: SweepOutcome = {
+    completed: [],
+    skipped: skippedJobs.map((j) => j.key),
+    failed: [],
+    interrupted: false,
+  };
+  const connection = connectionOptions(target);
+  const report = connectionReporter(target, options.log);
+  const queue = new Queue(QUEUE_NAME, { connection, streams: { events: { maxLen: EVENTS_MAX_LEN } } });
+  queue.on("error", report);
+  let events: QueueEvents | undefined;
+  try {
+    await queue.waitUntilReady();
+    await tidyCollected(queue, root, skippedJobs);
+    if (todo.length === 0) {
+      options.listener.start(jobs.length, skippedJobs.length, 0);
+      options.listener.finish();
+      return outcome;
+    }
+    events = new QueueEvents(QUEUE_NAME, { connection, autorun: false });
+    events.on("error", report);
+    const follower = new Follower(queue, root, todo, options, outcome);
+    follower.listen(events);
+    void events.run().catch(report);
+    await events.waitUntilReady();
+    await follower.enqueue();
+    await follower.follow();
+    return outcome;
+  } finally {
+    await events?.close().catch(() => {});
+    await queue.close().catch(() => {});
+  }
+}
+
+/** Removes completed jobs whose cell is already in the store (a coordinator stopped between write and remove). */
+async function tidyCollected(queue: Queue, root: string, done: readonly CellJob[]): Promise<void> {
+  if (done.length === 0) return;
+  const ids = done.map(jobIdOf);
+  const exists = await existing(queue, ids);
+  for (const id of ids.filter((_, k) => exists[k])) {
+    if ((await queue.getJobState(id)) === "completed" && isCellComplete(root, keyOfJobId(id))) {
+      await queue.remove(id).catch(() => 0);
+    }
+  }
+}
+
+/** For each job id, whether Redis still holds the job (one pipelined round trip per 1 000). */
+async function existing(queue: Queue, ids: readonly string[]): Promise<boolean[]> {
+  const client = await queue.client;
+  const out: boolean[] = [];
+  for (let k = 0; k < ids.length; k += 1000) {
+    const pipe = client.pipeline();
+    for (const id of ids.slice(k, k + 1000)) pipe.exists(queue.toKey(id));
+    const res = (await pipe.exec()) ?? [];
+    for (const [err, n] of res) {
+      if (err) throw err;
+      out.push(n === 1);
+    }
+  }
+  return out;
+}
+
+/** Follows one study's jobs until each is collected or has failed for good. */
+class Follower {
+  private readonly outstanding = new Map<string, CellJob>();
+  private readonly slots = new Map<string, number>();
+  private readonly freeSlots: number[] = [];
+  private readonly busy = new Set<string>();
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly nSlots: number;
+  private wake: () => void = () => {};
+  private reconciling = false;
+  private ticks = 0;
+  /** Set when another coordinator is collecting one of our jobs: look for vanished jobs soon. */
+  private recheck = false;
+  private warnedVersion = false;
+  private readonly owner = `${hostname()}/pid-${process.pid}`;
+
+  constructor(
+    private readonly queue: Queue,
+    private readonly root: string,
+    todo: readonly CellJob[],
+    private readonly options: QueueSweepOptions,
+    private readonly outcome: SweepOutcome,
+  ) {
+    for (const j of todo) this.outstanding.set(jobIdOf(j), j);
+    this.nSlots = Math.min(todo.length, 8);
+    for (let s = 0; s < this.nSlots; s++) this.freeSlots.push(s);
+  }
+
+  listen(events: QueueEvents): void {
+    events.on("active", ({ jobId }) => {
+      const job = this.outstanding.get(jobId);
+      if (job) this.options.listener.cellStart(this.slotOf(jobId), job);
+    });
+    events.on("progress", ({ jobId, data }) => {
+      if (this.outstanding.has(jobId) && typeof data === "number") {
+        this.options.listener.cellProgress(this.slotOf(jobId), data);
+      }
+    });
+    events.on("completed", ({ jobId }) => this.track(this.collect(jobId)));
+    events.on("failed", ({ jobId }) => this.track(this.settleFailed(jobId)));
+  }
+
+  async enqueue(): Promise<void> {
+    const ids = [...this.outstanding.keys()];
+    const before = await existing(this.queue, ids);
+    const fresh = ids.filter((_, k) => !before[k]);
+    for (let k = 0; k < ids.length; k += 500) {
+      await this.queue.addBulk(
+        ids.slice(k, k + 500).map((id) => ({
+          name: "cell",
+          data: this.outstanding.get(id)!,
+          opts: {
+            jobId: id,
+            attempts: this.options.attempts,
+            backoff: { type: "fixed", delay: 1000 },
+            removeOnComplete: false,
+            removeOnFail: false,
+          },
+        })),
+      );
+    }
+    // Failed in an earlier run: like a local sweep, running the study again tries them again.
+    let retried = 0;
+    for (const id of ids.filter((_, k) => before[k])) {
+      if ((await this.queue.getJobState(id)) !== "failed") continue;
+      const job = await Job.fromId(this.queue, id);
+      await job?.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true }).then(
+        () => retried++,
+        () => {},
+      );
+    }
+    const already = ids.length - fresh.length;
+    this.options.log(
+      `queue ${QUEUE_NAME}: ${fresh.length} cells enqueued` +
+        (already ? `, ${already} already queued by an earlier run${retried ? ` (${retried} failed ones retried)` : ""}` : ""),
+    );
+    this.options.listener.start(
+      this.outcome.skipped.length + ids.length,
+      this.outcome.skipped.length,
+      this.nSlots,
+    );
+  }
+
+  async follow(): Promise<void> {
+    const stopped = new Promise<void>((resolve) => {
+      this.wake = () => {
+        if (this.outstanding.size === 0 || this.outcome.interrupted) resolve();
+      };
+      this.options.signal?.addEventListener(
+        "abort",
+        () => {
+          this.outcome.interrupted = true;
+          resolve();
+        },
+        { once: true },
+      );
+      if (this.options.signal?.aborted) {
+        this.outcome.interrupted = true;
+        resolve();
+      }
+    });
+    const timer = setInterval(() => this.track(this.reconcile()), this.options.reconcileMs ?? 3000);
+    this.track(this.reconcile());
+    this.wake();
+    await stopped;
+    clearInterval(timer);
+    while (this.inflight.size) await Promise.allSettled([...this.inflight]);
+    if (this.outcome.interrupted && this.outstanding.size) {
+      this.options.log(
+        `${this.outstanding.size} cells stay queued; workers keep training them and Redis keeps their results ` +
+          "until the same command, run again, collects them",
+      );
+    }
+    this.options.listener.finish();
+  }
+
+  private track(p: Promise<void>): void {
+    const q = p.catch((e) => this.options.log(`queue: ${(e as Error).message}`)).finally(() => this.inflight.delete(q));
+    this.inflight.add(q);
+  }
+
+  private slotOf(id: string): number {
+    let s = this.slots.get(id);
+    if (s === undefined) {
+      s = this.freeSlots.shift() ?? -1;
+      if (s >= 0) this.slots.set(id, s);
+    }
+    return s;
+  }
+
+  private settle(id: string): number {
+    const s = this.slots.get(id) ?? -1;
+    if (s >= 0) {
+      this.slots.delete(id);
+      this.freeSlots.push(s);
+      this.freeSlots.sort((a, b) => a - b);
+    }
+    this.outstanding.delete(id);
+    return s;
+  }
+
+  /** Writes a completed job's files into the store, then removes the job from Redis. */
+  private async collect(id: string): Promise<void> {
+    const cell = this.outstanding.get(id);
+    if (!cell || this.busy.has(id) || this.outcome.interrupted) return;
+    this.busy.add(id);
+    try {
+      // Two coordinators following the same study: one writes, the other waits for the job to disappear.
+      const client = await this.queue.client;
+      const claim = this.queue.toKey(`tms-collect:${id}`);
+      if ((await client.set(claim, this.owner, "PX", 120_000, "NX")) !== "OK") {
+        this.recheck = true;
+        return;
+      }
+      try {
+        const job = await Job.fromId(this.queue, id);
+        if (!job || (await job.getState()) !== "completed") return;
+        let files: ReturnType<typeof decodeCellFiles>;
+        try {
+          files = decodeCellFiles(job.returnvalue, cell.key);
+        } catch (e) {
+          // Dropped, so that running the study again trains the cell afresh.
+          await job.remove().catch(() => {});
+          this.fail(id, cell, (e as Error).message);
+          return;
+        }
+        writeCell(this.root, files);
+        this.checkVersion(cell, files.result.versions.tmsLab);
+        await job.remove();
+        const seconds = job.finishedOn && job.processedOn ? (job.finishedOn - job.processedOn) / 1000 : 0;
+        const slot = this.settle(id);
+        this.outcome.completed.push(cell.key);
+        this.options.listener.cellDone(slot, cell, seconds);
+        this.wake();
+      } finally {
+        await client.del(claim);
+      }
+    } finally {
+      this.busy.delete(id);
+    }
+  }
+
+  private async settleFailed(id: string): Promise<void> {
+    const cell = this.outstanding.get(id);
+    if (!cell || this.busy.has(id)) return;
+    const job = await Job.fromId(this.queue, id);
+    if (!job || (await job.getState()) !== "failed" || !this.outstanding.has(id)) return;
+    const tries = job.attemptsMade;
+    this.fail(id, cell, `${job.failedReason || "failed"} (${tries} attempt${tries === 1 ? "" : "s"})`);
+  }
+
+  private fail(id: string, cell: CellJob, message: string): void {
+    const slot = this.settle(id);
+    this.outcome.failed.push({ key: cell.key, message });
+    this.options.listener.cellFailed(slot, cell, message);
+    this.wake();
+  }
+
+  private checkVersion(cell: CellJob, version: string): void {
+    if (this.warnedVersion || !this.options.version || version === this.options.version) return;
+    this.warnedVersion = true;
+    this.options.log(`note: ${cell.key} was trained by tms-lab ${version}, this is ${this.options.version}`);
+  }
+
+  /**
+   * Catches what events cannot tell: jobs that finished while no coordinator was following, events lost to
+   * a reconnect, jobs removed by an operator (enqueued again) or collected by another coordinator.
+   */
+  private async reconcile(): Promise<void> {
+    if (this.reconciling || this.outstanding.size === 0 || this.outcome.interrupted) return;
+    this.reconciling = true;
+    try {
+      for (const state of ["completed", "failed"] as const) {
+        for (let start = 0; ; start += 1000) {
+          const ids = await this.queue.getRanges([state], start, start + 999, true);
+          for (const id of ids) {
+            if (!this.outstanding.has(id)) continue;
+            if (state === "completed") await this.collect(id);
+            else await this.settleFailed(id);
+          }
+          if (ids.length < 1000) break;
+        }
+      }
+      if (this.ticks++ % 10 === 0 || this.recheck) {
+        this.recheck = false;
+        await this.findVanished();
+      }
+    } finally {
+      this.reconciling = false;
+    }
+  }
+
+  private async findVanished(): Promise<void> {
+    const ids = [...this.outstanding.keys()].filter((id) => !this.busy.has(id));
+    const exists = await existing(this.queue, ids);
+    for (const [k, id] of ids.entries()) {
+      const cell = this.outstanding.get(id);
+      if (exists[k] || !cell || this.busy.has(id)) continue;
+      if (isCellComplete(this.root, cell.key) && !this.options.force) {
+        // Collected into this store by another coordinator.
+        const slot = this.settle(id);
+        this.outcome.completed.push(cell.key);
+        this.options.listener.cellDone(slot, cell, 0);
+        this.wake();
+      } else {
+        this.options.log(`queue: the job of ${cell.key} disappeared from Redis (cleaned?); enqueued again`);
+        await this.queue.add("cell", cell, {
+          jobId: id,
+          attempts: this.options.attempts,
+          backoff: { type: "fixed", delay: 1000 },
+          removeOnComplete: false,
+          removeOnFail: false,
+        });
+      }
+    }
+  }
+}
+
+export interface QueueStatus {
+  url: string;
+  redis: RedisFacts;
+  counts: Record<string, number>;
+  workers?: { name: string; address: string; concurrency?: number }[];
+  active: { key: string; progress: unknown; attempt: number }[];
+  failed: { key: string; reason: string; attempts: number }[];
+}
+
+async function withQueue<T>(target: QueueTarget, body: (q: Queue) => Promise<T>): Promise<T> {
+  const queue = new Queue(QUEUE_NAME, {
+    connection: { ...target.options, maxRetriesPerRequest: 1, retryStrategy: () => null },
+  });
+  queue.on("error", () => {});
+  try {
+    await queue.waitUntilReady();
+    return await body(queue);
+  } finally {
+    await queue.close().catch(() => {});
+  }
+}
+
+/** What the queue holds: counts per state, connected workers, running and failed cells. */
+export async function queueStatus(target: QueueTarget, list = 20): Promise<QueueStatus> {
+  const redis = await checkRedis(target);
+  return withQueue(target, async (queue) => {
+    const counts = await queue.getJobCounts("waiting", "prioritized", "delayed", "active", "completed", "failed");
+    let workers: QueueStatus["workers"];
+    try {
+      const seen = new Set<string>();
+      workers = [];
+      for (const w of await queue.getWorkers()) {
+        const raw = String(w.rawname ?? "");
+        const name = raw.includes(":w:") ? raw.slice(raw.indexOf(":w:") + 3) : "(unnamed)";
+        if (seen.has(name)) continue;
+        seen.add(name);
+        const c = /\/c(\d+)$/.exec(name);
+        workers.push({
+          name: name.replace(/\/c\d+$/, ""),
+          address: String(w.addr ?? ""),
+          ...(c ? { concurrency: Number(c[1]) } : {}),
+        });
+      }
+    } catch {
+      workers = undefined; // CLIENT LIST not allowed
+    }
+    const active = (await queue.getActive(0, list - 1)).map((j) => ({
+      key: keyOfJobId(j.id ?? ""),
+      progress: j.progress,
+      attempt: j.attemptsMade + 1,
+    }));
+    const failed = (await queue.getFailed(0, list - 1)).map((j) => ({
+      key: keyOfJobId(j.id ?? ""),
+      reason: j.failedReason,
+      attempts: j.attemptsMade,
+    }));
+    return { url: target.display, redis, counts, workers, active, failed };
+  });
+}
+
+export type CleanWhat = "failed" | "completed" | "waiting" | "all";
+
+/** Removes jobs: failed ones, uncollected results, not-yet-started cells, or everything (obliterate). */
+export async function queueClean(target: QueueTarget, what: readonly CleanWhat[]): Promise<Record<string, number>> {
+  await checkRedis(target);
+  return withQueue(target, async (queue) => {
+    const removed: Record<string, number> = {};
+    if (what.includes("all")) {
+      const counts = await queue.getJobCounts();
+      await queue.obliterate({ force: true });
+      removed.all = Object.values(counts).reduce((a, b) => a + b, 0);
+      return removed;
+    }
+    if (what.includes("failed")) removed.failed = (await queue.clean(0, 0, "failed")).length;
+    if (what.includes("completed")) removed.completed = (await queue.clean(0, 0, "completed")).length;
+    if (what.includes("waiting")) {
+      const before = await queue.getJobCounts("waiting", "prioritized", "delayed", "paused");
+      await queue.drain(true);
+      removed.waiting = Object.values(before).reduce((a, b) => a + b, 0);
+    }
+    return removed;
+  });
+}
