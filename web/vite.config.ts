@@ -4,7 +4,7 @@
 
 import { fileURLToPath } from "node:url";
 import { defineConfig, type Plugin } from "vite";
-import { handleStoreRequest } from "../src/cli/commands/serve.js";
+import { handleInfoRequest, handleStoreRequest } from "../src/cli/commands/serve.js";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 
@@ -15,6 +15,7 @@ function devStore(): Plugin {
       const dir = process.env.TMS_STORE;
       if (!dir) return;
       server.middlewares.use("/store", (req, res) => handleStoreRequest(dir, req, res, req.url ?? "/"));
+      server.middlewares.use("/explorer.json", (req, res) => handleInfoRequest(dir, req, res));
     },
   };
 }

@@ -7,6 +7,8 @@ import { LR_SCHEDULES, type LrSchedule } from "../core/optimizer.js";
 import { PRESET_IDS } from "../experiments/presets.js";
 import { RUN_DEFAULTS } from "../experiments/run.js";
 import { activationsCommand } from "./commands/activations.js";
+import { addQueueCommands } from "./commands/queue.js";
+import { reportCommand } from "./commands/report.js";
 import { serveCommand } from "./commands/serve.js";
 import { showCommand } from "./commands/show.js";
 import { sweepCommand } from "./commands/sweep.js";
@@ -87,7 +89,13 @@ export function buildProgram(): Command {
         "--presets <ids>",
         `comma-separated: ${PRESET_IDS.join(", ")}, seed-study or a config experiment`,
       )
-      .option("--activations <ids>", "all, or comma-separated ids"),
+      .option("--activations <ids>", "all, or comma-separated ids")
+      .option("--queue <url>", "run the cells on `tms worker`s through Redis: redis://HOST:PORT")
+      .option(
+        "--attempts <n>",
+        "with --queue: tries per cell before it fails (default 3)",
+        intFlag("--attempts", 1),
+      ),
     "results",
   ).action((o) => guard(async () => void (await sweepCommand(o))));
 
@@ -103,6 +111,8 @@ export function buildProgram(): Command {
     guard(async () => {
       const steps = o.steps ?? (o.quick ? 1000 : undefined);
       await sweepCommand({ ...o, config: SEED_STUDY_CONFIG, steps });
+      // The report of whatever the store holds (also after failed cells), unless the run was interrupted.
+      if (process.exitCode !== 130 && process.exitCode !== 143) await reportCommand(o.out);
     }),
   );
 
@@ -119,6 +129,16 @@ export function buildProgram(): Command {
     .option("--port <n>", "port (0: any free one)", intFlag("--port"), 8080)
     .option("--host <host>", "address to listen on (0.0.0.0: the whole network)", "127.0.0.1")
     .action((dir, o) => guard(() => serveCommand(dir, o)));
+
+  addQueueCommands(program);
+
+  program
+    .command("report <dir>")
+    .description("findings, tables, figures and documents (html, md, docx) from a results store; no training")
+    .option("--out <dir>", "output directory (default: <dir>/report)")
+    .option("--format <list>", "comma-separated: html,md,docx,csv,svg,png (default: all)")
+    .option("--quiet", "no progress output")
+    .action((dir, o) => guard(async () => void (await reportCommand(dir, o))));
 
   return program;
 }

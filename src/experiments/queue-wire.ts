@@ -13,6 +13,16 @@ import type { CellJob } from "./study.js";
 /** The BullMQ queue every coordinator and worker uses; separate labs on one Redis use separate DBs. */
 export const QUEUE_NAME = "tms-cells";
 
+/** Tries per cell before it is marked failed (`tms sweep --queue --attempts`). */
+export const DEFAULT_ATTEMPTS = 3;
+
+/**
+ * `tms worker` defaults. A job's lock lives lockDuration and is renewed every half of it; a dead worker's cell
+ * goes back to the queue after at most about lockDuration + stalledInterval; after maxStalledCount such
+ * returns it fails instead (a cell that kills every worker is not retried forever).
+ */
+export const WORKER_DEFAULTS = { lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalledCount: 2 };
+
 /** Environment variables the worker sets for its processor threads (they inherit process.env). */
 export const WORKER_ENV_VAR = "TMS_QUEUE_WORKER_ENV";
 

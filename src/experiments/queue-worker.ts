@@ -27,7 +27,7 @@ export interface QueueWorkerOptions {
   signal: AbortSignal;
 }
 
-export const WORKER_DEFAULTS = { lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalledCount: 2 };
+export { WORKER_DEFAULTS } from "./queue-wire.js";
 
 export interface WorkerSummary {
   completed: number;
@@ -35,21 +35,28 @@ export interface WorkerSummary {
 }
 
 /** Runs until the signal aborts; returns how many cells it trained and how many attempts failed. */
-export async function runQueueWorker(target: QueueTarget, options: QueueWorkerOptions): Promise<WorkerSummary> {
+export async function runQueueWorker(
+  target: QueueTarget,
+  options: QueueWorkerOptions,
+): Promise<WorkerSummary> {
   const name = `${hostname()}/pid-${process.pid}`;
   // The processor threads inherit process.env: the facts they record in each result.
   process.env[WORKER_ENV_VAR] = JSON.stringify({ ...options.env, worker: name });
-  const worker = new Worker<CellJob, WireCellFiles>(QUEUE_NAME, new URL("./queue-processor.js", import.meta.url), {
-    connection: connectionOptions(target),
-    concurrency: options.concurrency,
-    useWorkerThreads: true,
-    lockDuration: options.lockDurationMs,
-    stalledInterval: options.stalledIntervalMs,
-    maxStalledCount: options.maxStalledCount,
-    // Shown by `tms queue status` (CLIENT LIST): host, pid and concurrency.
-    name: `${name}/c${options.concurrency}`,
-    autorun: false,
-  });
+  const worker = new Worker<CellJob, WireCellFiles>(
+    QUEUE_NAME,
+    new URL("./queue-processor.js", import.meta.url),
+    {
+      connection: connectionOptions(target),
+      concurrency: options.concurrency,
+      useWorkerThreads: true,
+      lockDuration: options.lockDurationMs,
+      stalledInterval: options.stalledIntervalMs,
+      maxStalledCount: options.maxStalledCount,
+      // Shown by `tms queue status` (CLIENT LIST): host, pid and concurrency.
+      name: `${name}/c${options.concurrency}`,
+      autorun: false,
+    },
+  );
   const summary: WorkerSummary = { completed: 0, failed: 0 };
   const key = (job: Job<CellJob> | undefined) => job?.data?.key ?? keyOfJobId(job?.id ?? "?");
   worker.on("active", (job) => options.log(`start ${key(job)} (attempt ${job.attemptsMade + 1})`));
@@ -61,7 +68,9 @@ export async function runQueueWorker(target: QueueTarget, options: QueueWorkerOp
   worker.on("failed", (job, err) => {
     summary.failed++;
     const left = job ? (job.opts.attempts ?? 1) - job.attemptsMade : 0;
-    options.log(`FAILED ${key(job)}: ${err.message}${left > 0 ? ` (${left} more attempt${left === 1 ? "" : "s"})` : ""}`);
+    options.log(
+      `FAILED ${key(job)}: ${err.message}${left > 0 ? ` (${left} more attempt${left === 1 ? "" : "s"})` : ""}`,
+    );
   });
   worker.on("stalled", (jobId) =>
     options.log(`stalled ${keyOfJobId(jobId)}: its worker stopped renewing the lock; back in the queue`),

@@ -15,7 +15,7 @@ import { isCellComplete, writeCell } from "./store.js";
 import type { CellJob } from "./study.js";
 import { pendingCells, type SweepListener, type SweepOutcome } from "./sweep.js";
 
-export { jobIdOf, QUEUE_NAME } from "./queue-wire.js";
+export { DEFAULT_ATTEMPTS, jobIdOf, QUEUE_NAME } from "./queue-wire.js";
 
 /** A problem the user can fix: an unreachable or misconfigured Redis, a malformed URL. */
 export class QueueError extends Error {
@@ -25,9 +25,8 @@ export class QueueError extends Error {
   }
 }
 
-export const DEFAULT_ATTEMPTS = 3;
 /** Redis keeps about this many queue events (each completed event repeats the result, so keep it modest). */
-const EVENTS_MAX_LEN = 2000;
+const EVENTS_MAX_LEN = 1000;
 
 export interface QueueTarget {
   /** The URL with any password masked, for messages. */
@@ -92,7 +91,8 @@ function explainConnectionError(target: QueueTarget, e: unknown): string {
     return `${where}: authentication failed. Put the password in the URL: redis://:PASSWORD@${host}:${port}`;
   if (/timed out|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH/i.test(msg))
     return `${where}: no answer (${msg}). Check host, port and any firewall between here and ${host}:${port}.`;
-  if (/DB index is out of range/i.test(msg)) return `${where}: no such database number (see 'databases' in redis.conf)`;
+  if (/DB index is out of range/i.test(msg))
+    return `${where}: no such database number (see 'databases' in redis.conf)`;
   return `${where}: ${msg}. Check that ${host}:${port} is a Redis server (redis-cli -h ${host} -p ${port} ping).`;
 }
 
@@ -117,7 +117,11 @@ export async function checkRedis(target: QueueTarget, timeoutMs = 5000): Promise
     enableOfflineQueue: false,
     retryStrategy: () => null,
   });
-  client.on("error", () => {}); // reported through the rejected promises below
+  // ioredis rejects connect() with "Connection is closed"; the cause comes in an error event.
+  let cause: unknown;
+  client.on("error", (e) => {
+    cause ??= e;
+  });
   try {
     await withTimeout(client.connect(), timeoutMs, "connecting");
     const info = await withTimeout(client.info(), timeoutMs, "INFO");
@@ -125,11 +129,17 @@ export async function checkRedis(target: QueueTarget, timeoutMs = 5000): Promise
     const version = field("redis_version") ?? "unknown";
     const major = Number(version.split(".")[0]);
     if (Number.isFinite(major) && major < 5) {
-      throw new QueueError(`Redis at ${target.display} is version ${version}; BullMQ needs 5.0 or later (6.2+ advised)`);
+      throw new QueueError(
+        `Redis at ${target.display} is version ${version}; BullMQ needs 5.0 or later (6.2+ advised)`,
+      );
     }
     let maxmemoryPolicy: string | undefined;
     try {
-      const res = (await withTimeout(client.config("GET", "maxmemory-policy"), timeoutMs, "CONFIG GET")) as string[];
+      const res = (await withTimeout(
+        client.config("GET", "maxmemory-policy"),
+        timeoutMs,
+        "CONFIG GET",
+      )) as string[];
       maxmemoryPolicy = res[1];
     } catch {
       maxmemoryPolicy = undefined;
@@ -137,7 +147,7 @@ export async function checkRedis(target: QueueTarget, timeoutMs = 5000): Promise
     return { version, appendonly: field("aof_enabled") === "1", maxmemoryPolicy };
   } catch (e) {
     if (e instanceof QueueError) throw e;
-    throw new QueueError(explainConnectionError(target, e));
+    throw new QueueError(explainConnectionError(target, cause ?? e));
   } finally {
     client.disconnect();
   }
@@ -189,10 +199,13 @@ export async function runQueueSweep(
   const report = connectionReporter(target, options.log);
   const queue = new Queue(QUEUE_NAME, { connection, streams: { events: { maxLen: EVENTS_MAX_LEN } } });
   queue.on("error", report);
+  // Our own connection for what BullMQ's client abstraction lacks: pipelined EXISTS, SET NX claims.
+  const redis = new Redis(connection);
+  redis.on("error", report);
   let events: QueueEvents | undefined;
   try {
     await queue.waitUntilReady();
-    await tidyCollected(queue, root, skippedJobs);
+    await tidyCollected(queue, redis, root, skippedJobs);
     if (todo.length === 0) {
       options.listener.start(jobs.length, skippedJobs.length, 0);
       options.listener.finish();
@@ -200,7 +213,7 @@ export async function runQueueSweep(
     }
     events = new QueueEvents(QUEUE_NAME, { connection, autorun: false });
     events.on("error", report);
-    const follower = new Follower(queue, root, todo, options, outcome);
+    const follower = new Follower(queue, redis, root, todo, options, outcome);
     follower.listen(events);
     void events.run().catch(report);
     await events.waitUntilReady();
@@ -208,16 +221,27 @@ export async function runQueueSweep(
     await follower.follow();
     return outcome;
   } finally {
-    await events?.close().catch(() => {});
-    await queue.close().catch(() => {});
+    // Closing waits for pending commands; during a Redis outage they never finish, so cut it short.
+    const closing = Promise.allSettled([events?.close(), queue.close()]);
+    if ((await Promise.race([closing.then(() => true), sleep(3000).then(() => false)])) === false) {
+      await Promise.allSettled([events?.disconnect(), queue.disconnect()]);
+    }
+    redis.disconnect();
   }
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
 /** Removes completed jobs whose cell is already in the store (a coordinator stopped between write and remove). */
-async function tidyCollected(queue: Queue, root: string, done: readonly CellJob[]): Promise<void> {
+async function tidyCollected(
+  queue: Queue,
+  redis: Redis,
+  root: string,
+  done: readonly CellJob[],
+): Promise<void> {
   if (done.length === 0) return;
   const ids = done.map(jobIdOf);
-  const exists = await existing(queue, ids);
+  const exists = await existing(queue, redis, ids);
   for (const id of ids.filter((_, k) => exists[k])) {
     if ((await queue.getJobState(id)) === "completed" && isCellComplete(root, keyOfJobId(id))) {
       await queue.remove(id).catch(() => 0);
@@ -226,11 +250,10 @@ async function tidyCollected(queue: Queue, root: string, done: readonly CellJob[
 }
 
 /** For each job id, whether Redis still holds the job (one pipelined round trip per 1 000). */
-async function existing(queue: Queue, ids: readonly string[]): Promise<boolean[]> {
-  const client = await queue.client;
+async function existing(queue: Queue, redis: Redis, ids: readonly string[]): Promise<boolean[]> {
   const out: boolean[] = [];
   for (let k = 0; k < ids.length; k += 1000) {
-    const pipe = client.pipeline();
+    const pipe = redis.pipeline();
     for (const id of ids.slice(k, k + 1000)) pipe.exists(queue.toKey(id));
     const res = (await pipe.exec()) ?? [];
     for (const [err, n] of res) {
@@ -248,7 +271,7 @@ class Follower {
   private readonly freeSlots: number[] = [];
   private readonly busy = new Set<string>();
   private readonly inflight = new Set<Promise<void>>();
-  private readonly nSlots: number;
+  private nSlots = 0;
   private wake: () => void = () => {};
   private reconciling = false;
   private ticks = 0;
@@ -259,14 +282,13 @@ class Follower {
 
   constructor(
     private readonly queue: Queue,
+    private readonly redis: Redis,
     private readonly root: string,
     todo: readonly CellJob[],
     private readonly options: QueueSweepOptions,
     private readonly outcome: SweepOutcome,
   ) {
     for (const j of todo) this.outstanding.set(jobIdOf(j), j);
-    this.nSlots = Math.min(todo.length, 8);
-    for (let s = 0; s < this.nSlots; s++) this.freeSlots.push(s);
   }
 
   listen(events: QueueEvents): void {
@@ -275,9 +297,11 @@ class Follower {
       if (job) this.options.listener.cellStart(this.slotOf(jobId), job);
     });
     events.on("progress", ({ jobId, data }) => {
-      if (this.outstanding.has(jobId) && typeof data === "number") {
-        this.options.listener.cellProgress(this.slotOf(jobId), data);
-      }
+      const job = this.outstanding.get(jobId);
+      if (!job || typeof data !== "number") return;
+      // Started before this coordinator was following: introduce it to the display first.
+      if (!this.slots.has(jobId)) this.options.listener.cellStart(this.slotOf(jobId), job);
+      this.options.listener.cellProgress(this.slotOf(jobId), data);
     });
     events.on("completed", ({ jobId }) => this.track(this.collect(jobId)));
     events.on("failed", ({ jobId }) => this.track(this.settleFailed(jobId)));
@@ -285,7 +309,7 @@ class Follower {
 
   async enqueue(): Promise<void> {
     const ids = [...this.outstanding.keys()];
-    const before = await existing(this.queue, ids);
+    const before = await existing(this.queue, this.redis, ids);
     const fresh = ids.filter((_, k) => !before[k]);
     for (let k = 0; k < ids.length; k += 500) {
       await this.queue.addBulk(
@@ -304,24 +328,46 @@ class Follower {
     }
     // Failed in an earlier run: like a local sweep, running the study again tries them again.
     let retried = 0;
-    for (const id of ids.filter((_, k) => before[k])) {
-      if ((await this.queue.getJobState(id)) !== "failed") continue;
+    for (const id of await this.idsIn("failed")) {
+      if (!this.outstanding.has(id)) continue;
       const job = await Job.fromId(this.queue, id);
       await job?.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true }).then(
         () => retried++,
         () => {},
       );
     }
+    // One progress line per cell slot of the workers connected now (those joining later count overall).
+    const workers = await listWorkers(this.queue);
+    const slots = workers?.reduce((a, w) => a + (w.concurrency ?? 1), 0);
+    this.nSlots = Math.max(1, Math.min(ids.length, slots || 4, 16));
+    for (let s = 0; s < this.nSlots; s++) this.freeSlots.push(s);
+    if (workers?.length === 0) {
+      this.options.log(
+        "no workers connected yet: start `tms worker --queue URL` on the machines that should train",
+      );
+    }
     const already = ids.length - fresh.length;
     this.options.log(
       `queue ${QUEUE_NAME}: ${fresh.length} cells enqueued` +
-        (already ? `, ${already} already queued by an earlier run${retried ? ` (${retried} failed ones retried)` : ""}` : ""),
+        (already
+          ? `, ${already} already queued by an earlier run${retried ? ` (${retried} failed ones retried)` : ""}`
+          : ""),
     );
     this.options.listener.start(
       this.outcome.skipped.length + ids.length,
       this.outcome.skipped.length,
       this.nSlots,
     );
+  }
+
+  /** The ids of every job in a state (completed and failed hold few: collected jobs are removed). */
+  private async idsIn(state: "completed" | "failed"): Promise<string[]> {
+    const out: string[] = [];
+    for (let start = 0; ; start += 1000) {
+      const ids = await this.queue.getRanges([state], start, start + 999, true);
+      out.push(...ids);
+      if (ids.length < 1000) return out;
+    }
   }
 
   async follow(): Promise<void> {
@@ -347,7 +393,11 @@ class Follower {
     this.wake();
     await stopped;
     clearInterval(timer);
-    while (this.inflight.size) await Promise.allSettled([...this.inflight]);
+    const drained = (async () => {
+      while (this.inflight.size) await Promise.allSettled([...this.inflight]);
+    })();
+    // Stopped by the user: do not hang on commands waiting for an unreachable Redis.
+    await (this.outcome.interrupted ? Promise.race([drained, sleep(3000)]) : drained);
     if (this.outcome.interrupted && this.outstanding.size) {
       this.options.log(
         `${this.outstanding.size} cells stay queued; workers keep training them and Redis keeps their results ` +
@@ -358,7 +408,9 @@ class Follower {
   }
 
   private track(p: Promise<void>): void {
-    const q = p.catch((e) => this.options.log(`queue: ${(e as Error).message}`)).finally(() => this.inflight.delete(q));
+    const q = p
+      .catch((e) => this.options.log(`queue: ${(e as Error).message}`))
+      .finally(() => this.inflight.delete(q));
     this.inflight.add(q);
   }
 
@@ -389,7 +441,7 @@ class Follower {
     this.busy.add(id);
     try {
       // Two coordinators following the same study: one writes, the other waits for the job to disappear.
-      const client = await this.queue.client;
+      const client = this.redis;
       const claim = this.queue.toKey(`tms-collect:${id}`);
       if ((await client.set(claim, this.owner, "PX", 120_000, "NX")) !== "OK") {
         this.recheck = true;
@@ -453,16 +505,11 @@ class Follower {
     if (this.reconciling || this.outstanding.size === 0 || this.outcome.interrupted) return;
     this.reconciling = true;
     try {
-      for (const state of ["completed", "failed"] as const) {
-        for (let start = 0; ; start += 1000) {
-          const ids = await this.queue.getRanges([state], start, start + 999, true);
-          for (const id of ids) {
-            if (!this.outstanding.has(id)) continue;
-            if (state === "completed") await this.collect(id);
-            else await this.settleFailed(id);
-          }
-          if (ids.length < 1000) break;
-        }
+      for (const id of await this.idsIn("completed")) {
+        if (this.outstanding.has(id)) await this.collect(id);
+      }
+      for (const id of await this.idsIn("failed")) {
+        if (this.outstanding.has(id)) await this.settleFailed(id);
       }
       if (this.ticks++ % 10 === 0 || this.recheck) {
         this.recheck = false;
@@ -475,7 +522,7 @@ class Follower {
 
   private async findVanished(): Promise<void> {
     const ids = [...this.outstanding.keys()].filter((id) => !this.busy.has(id));
-    const exists = await existing(this.queue, ids);
+    const exists = await existing(this.queue, this.redis, ids);
     for (const [k, id] of ids.entries()) {
       const cell = this.outstanding.get(id);
       if (exists[k] || !cell || this.busy.has(id)) continue;
@@ -499,11 +546,36 @@ class Follower {
   }
 }
 
+type WorkerInfo = { name: string; address: string; concurrency?: number };
+
+/** The connected `tms worker`s (CLIENT LIST; undefined where that is not allowed). */
+async function listWorkers(queue: Queue): Promise<WorkerInfo[] | undefined> {
+  try {
+    const seen = new Set<string>();
+    const workers: WorkerInfo[] = [];
+    for (const w of await queue.getWorkers()) {
+      const raw = String(w.rawname ?? "");
+      const name = raw.includes(":w:") ? raw.slice(raw.indexOf(":w:") + 3) : "(unnamed)";
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const c = /\/c(\d+)$/.exec(name);
+      workers.push({
+        name: name.replace(/\/c\d+$/, ""),
+        address: String(w.addr ?? ""),
+        ...(c ? { concurrency: Number(c[1]) } : {}),
+      });
+    }
+    return workers;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface QueueStatus {
   url: string;
   redis: RedisFacts;
   counts: Record<string, number>;
-  workers?: { name: string; address: string; concurrency?: number }[];
+  workers?: WorkerInfo[];
   active: { key: string; progress: unknown; attempt: number }[];
   failed: { key: string; reason: string; attempts: number }[];
 }
@@ -525,26 +597,15 @@ async function withQueue<T>(target: QueueTarget, body: (q: Queue) => Promise<T>)
 export async function queueStatus(target: QueueTarget, list = 20): Promise<QueueStatus> {
   const redis = await checkRedis(target);
   return withQueue(target, async (queue) => {
-    const counts = await queue.getJobCounts("waiting", "prioritized", "delayed", "active", "completed", "failed");
-    let workers: QueueStatus["workers"];
-    try {
-      const seen = new Set<string>();
-      workers = [];
-      for (const w of await queue.getWorkers()) {
-        const raw = String(w.rawname ?? "");
-        const name = raw.includes(":w:") ? raw.slice(raw.indexOf(":w:") + 3) : "(unnamed)";
-        if (seen.has(name)) continue;
-        seen.add(name);
-        const c = /\/c(\d+)$/.exec(name);
-        workers.push({
-          name: name.replace(/\/c\d+$/, ""),
-          address: String(w.addr ?? ""),
-          ...(c ? { concurrency: Number(c[1]) } : {}),
-        });
-      }
-    } catch {
-      workers = undefined; // CLIENT LIST not allowed
-    }
+    const counts = await queue.getJobCounts(
+      "waiting",
+      "prioritized",
+      "delayed",
+      "active",
+      "completed",
+      "failed",
+    );
+    const workers = await listWorkers(queue);
     const active = (await queue.getActive(0, list - 1)).map((j) => ({
       key: keyOfJobId(j.id ?? ""),
       progress: j.progress,
@@ -562,7 +623,10 @@ export async function queueStatus(target: QueueTarget, list = 20): Promise<Queue
 export type CleanWhat = "failed" | "completed" | "waiting" | "all";
 
 /** Removes jobs: failed ones, uncollected results, not-yet-started cells, or everything (obliterate). */
-export async function queueClean(target: QueueTarget, what: readonly CleanWhat[]): Promise<Record<string, number>> {
+export async function queueClean(
+  target: QueueTarget,
+  what: readonly CleanWhat[],
+): Promise<Record<string, number>> {
   await checkRedis(target);
   return withQueue(target, async (queue) => {
     const removed: Record<string, number> = {};

@@ -1,7 +1,7 @@
 // The explorer's figures as SVG text (pure: no DOM), so the same code draws the live view, the exported
-// SVG/PNG and the unit tests. Styles follow the notebook and the report: 2-D feature arrows coloured by
-// importance (viridis), W Wᵀ heat maps on a diverging scale centred at 0 (RdBu, red −1 … blue +1), norm bars
-// coloured by superposition (viridis, 0 … 1), log-log loss curves.
+// SVG/PNG and the unit tests. Styles follow the notebook and the report (src/report/figures.ts): 2-D feature
+// arrows coloured by importance (viridis), W Wᵀ heat maps on a diverging scale centred at 0 (blue −1 …
+// orange +1), norm bars coloured by superposition (viridis, 0 … 1), log-log loss curves, Okabe–Ito phases.
 
 export interface Figure {
   width: number;
@@ -25,19 +25,19 @@ const VIRIDIS = [
   "#b5de2b",
   "#fde725",
 ];
-/** ColorBrewer RdBu (11 classes), from −1 (red) to +1 (blue). */
-const RDBU = [
-  "#67001f",
-  "#b2182b",
-  "#d6604d",
-  "#f4a582",
-  "#fddbc7",
-  "#f7f7f7",
-  "#d1e5f0",
-  "#92c5de",
-  "#4393c3",
-  "#2166ac",
-  "#053061",
+/** vega's "blueorange" (the report's scheme for signed values), from −1 (blue) to +1 (orange). */
+const BLUE_ORANGE = [
+  "#134b85",
+  "#2f78b3",
+  "#5da2cb",
+  "#9dcae1",
+  "#d2e5ef",
+  "#f2f0eb",
+  "#fce0ba",
+  "#fbbf74",
+  "#e8932f",
+  "#c5690d",
+  "#994a07",
 ];
 
 function hexToRgb(hex: string): [number, number, number] {
@@ -59,9 +59,9 @@ export function interpolate(stops: readonly string[], t: number): string {
 
 export const viridis = (t: number) => interpolate(VIRIDIS, t);
 /** Diverging colour of a value in [−1, 1] (clamped). */
-export const rdbu = (v: number) => interpolate(RDBU, ((Number.isFinite(v) ? v : 0) + 1) / 2);
+export const diverging = (v: number) => interpolate(BLUE_ORANGE, ((Number.isFinite(v) ? v : 0) + 1) / 2);
 /** RGB of the diverging scale, for rasterised heat maps. */
-export const rdbuRgb = (v: number) => hexToRgb(rdbu(v));
+export const divergingRgb = (v: number) => hexToRgb(diverging(v));
 
 export function escapeXml(s: string): string {
   return s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -104,8 +104,10 @@ export interface DiagramOptions {
   compact?: boolean;
   /** Caption under the plot. */
   caption?: string;
-  /** Draws an F×F heat map as an image (data URL) instead of F² rectangles; used for large F. */
+  /** Draws an F×F heat map as an image (data URL) instead of F² rectangles, when F > rasterizeAbove. */
   rasterize?: (values: Float64Array, n: number) => string;
+  /** Default 48: exported figures keep small heat maps as vector rectangles; the live view passes 0. */
+  rasterizeAbove?: number;
 }
 
 /** The notebook's intro diagram for H = 2: a line from the origin to each W_f, coloured by importance. */
@@ -197,10 +199,10 @@ export function gramWithBars(v: InstanceView, o: DiagramOptions = {}): Figure {
   if (!o.compact) {
     parts.push(
       text(0, 11, "W Wᵀ", `font-size="11" fill="#555"`),
-      text(size + gap, 11, "‖W_f‖ (colour: superposition)", `font-size="11" fill="#555"`),
+      text(size + gap, 11, "‖W_f‖", `font-size="11" fill="#555"`),
     );
   }
-  if (o.rasterize && F > 48) {
+  if (o.rasterize && F > (o.rasterizeAbove ?? 48)) {
     parts.push(
       `<image class="heat" x="0" y="${top}" width="${size}" height="${size}" preserveAspectRatio="none" ` +
         `style="image-rendering:pixelated" href="${o.rasterize(g, F)}"/>`,
@@ -210,7 +212,7 @@ export function gramWithBars(v: InstanceView, o: DiagramOptions = {}): Figure {
     for (let f = 0; f < F; f++) {
       for (let e = 0; e < F; e++) {
         cells.push(
-          `<rect x="${n3(e * cell)}" y="${n3(top + f * cell)}" width="${n3(cell + 0.3)}" height="${n3(cell + 0.3)}" fill="${rdbu(g[f * F + e])}"/>`,
+          `<rect x="${n3(e * cell)}" y="${n3(top + f * cell)}" width="${n3(cell + 0.3)}" height="${n3(cell + 0.3)}" fill="${diverging(g[f * F + e])}"/>`,
         );
       }
     }
@@ -236,10 +238,31 @@ export function gramWithBars(v: InstanceView, o: DiagramOptions = {}): Figure {
     parts.push(
       `<line x1="${n3(x1)}" y1="${top}" x2="${n3(x1)}" y2="${top + size}" stroke="#999" stroke-dasharray="2 2"/>`,
     );
-    if (!o.compact) parts.push(text(x1, top + size + 12, "1", `font-size="10" fill="#777" text-anchor="middle"`));
+    if (!o.compact)
+      parts.push(text(x1, top + size + 12, "1", `font-size="10" fill="#777" text-anchor="middle"`));
   }
-  const width = size + gap + barW;
-  const height = top + size + (o.compact ? 0 : 14) + captionH;
+  const width = size + gap + barW + (o.compact ? 0 : 8);
+  let legendH = 0;
+  if (!o.compact) {
+    // the bars' colour scale: superposition 0 … 1
+    const lx = size + gap;
+    const ly = top + size + 18;
+    const stops = Array.from({ length: 11 }, (_, k) => k / 10);
+    const lw = Math.min(barW, 110);
+    parts.push(
+      ...stops
+        .slice(0, -1)
+        .map(
+          (t, k) =>
+            `<rect x="${n3(lx + (k * lw) / 10)}" y="${ly}" width="${n3(lw / 10 + 0.3)}" height="7" fill="${viridis(t + 0.05)}"/>`,
+        ),
+      text(lx, ly + 17, "0", `font-size="9" fill="#666"`),
+      text(lx + lw, ly + 17, "1", `font-size="9" fill="#666" text-anchor="end"`),
+      text(lx + lw / 2, ly + 17, "superposition", `font-size="9" fill="#666" text-anchor="middle"`),
+    );
+    legendH = 24;
+  }
+  const height = top + size + (o.compact ? 0 : 14) + legendH + captionH;
   if (o.caption) parts.push(caption(width / 2, height - 4, o.caption, o.compact));
   return { width, height, body: parts.join("") };
 }
@@ -329,7 +352,12 @@ export function lossCurve(curve: CurveData, o: CurveOptions = {}): Figure {
   parts.push(
     `<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#bbb"/>`,
     text(m.left + pw / 2, height - 3, "step", `font-size="10" fill="#666" text-anchor="middle"`),
-    text(12, m.top + ph / 2, "loss", `font-size="10" fill="#666" text-anchor="middle" transform="rotate(-90 12 ${n3(m.top + ph / 2)})"`),
+    text(
+      12,
+      m.top + ph / 2,
+      "loss",
+      `font-size="10" fill="#666" text-anchor="middle" transform="rotate(-90 12 ${n3(m.top + ph / 2)})"`,
+    ),
   );
   const lines: string[] = [];
   const order = Array.from({ length: nInst }, (_, i) => i).filter((i) => i !== o.highlight);
@@ -358,25 +386,48 @@ export function lossCurve(curve: CurveData, o: CurveOptions = {}): Figure {
   return { width, height, body: parts.join("") };
 }
 
-/** What an instance looks like at a glance, for the overview grid of runs with many instances. */
+/** The report's phase classes of the 2-feature model and their colours (src/report/figures.ts). */
+export const PHASE_COLOURS = {
+  "feature 2 not represented": "#EEEEEE",
+  "feature 2 alone (dedicated)": "#56B4E9",
+  "both, antipodal (superposition)": "#D55E00",
+  "both, not antipodal": "#F0E442",
+} as const;
+
+/**
+ * The report's phase rule (src/report/figures.ts phaseClass): feature f is represented if ‖W_f‖ > 0.5; if
+ * feature 2 is not, "not represented"; if only feature 2 is, "alone"; if both are and cos(W_1, W_2) < −0.5,
+ * "antipodal"; otherwise "not antipodal".
+ */
+export function phaseClass(w1: readonly number[], w2: readonly number[]): keyof typeof PHASE_COLOURS {
+  const n1 = Math.hypot(...w1);
+  const n2 = Math.hypot(...w2);
+  if (!(n2 > 0.5)) return "feature 2 not represented";
+  if (!(n1 > 0.5)) return "feature 2 alone (dedicated)";
+  let dot = 0;
+  for (let k = 0; k < w1.length; k++) dot += w1[k] * w2[k];
+  return dot / (n1 * n2) < -0.5 ? "both, antipodal (superposition)" : "both, not antipodal";
+}
+
+/**
+ * What an instance looks like at a glance, for the overview of runs with many instances: the phase class
+ * for 2 features, else how many features are represented (‖W_f‖ > 0.5), on viridis.
+ */
 export function instanceClass(
-  norms: readonly number[],
-  superposition: readonly number[],
+  W: ArrayLike<number>,
+  i: number,
+  F: number,
+  H: number,
   represented = 0.5,
 ): { label: string; colour: string } {
-  const rep = norms.map((n, f) => (n > represented ? f : -1)).filter((f) => f >= 0);
-  if (norms.length === 2) {
-    if (rep.length === 0) return { label: "neither feature", colour: "#dddddd" };
-    if (rep.length === 2)
-      return superposition[0] > 0.1
-        ? { label: "both, in superposition", colour: "#aa3377" }
-        : { label: "both, orthogonal", colour: "#228833" };
-    return rep[0] === 0
-      ? { label: "feature 1 only", colour: "#4477aa" }
-      : { label: "feature 2 only", colour: "#ee7733" };
+  const row = (f: number) => Array.from({ length: H }, (_, k) => W[(i * F + f) * H + k]);
+  if (F === 2) {
+    const label = phaseClass(row(0), row(1));
+    return { label, colour: PHASE_COLOURS[label] };
   }
-  const t = rep.length / Math.max(1, norms.length);
-  return { label: `${rep.length} of ${norms.length} features represented`, colour: viridis(t) };
+  let rep = 0;
+  for (let f = 0; f < F; f++) if (Math.hypot(...row(f)) > represented) rep++;
+  return { label: `${rep} of ${F} features represented`, colour: viridis(rep / Math.max(1, F)) };
 }
 
 /** A grid of small squares, one per instance (row-major), for runs with too many instances to draw each. */

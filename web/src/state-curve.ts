@@ -42,7 +42,9 @@ export class CurveRecorder {
     while (this.next < this.marks.length && this.marks[this.next] < step) this.next++;
     if (this.marks[this.next] === step) {
       this.points.step.push(step);
-      this.points.loss.push(Array.from(this.sum, (s, i) => (this.count[i] > 0 ? s / this.count[i] : Number.NaN)));
+      this.points.loss.push(
+        Array.from(this.sum, (s, i) => (this.count[i] > 0 ? s / this.count[i] : Number.NaN)),
+      );
       this.sum.fill(0);
       this.count.fill(0);
       this.next++;

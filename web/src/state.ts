@@ -114,7 +114,8 @@ export function parseImportance(raw: string, nFeatures: number): ParseResult<num
   const values = numbers(raw);
   if (!values) return { ok: false, error: "a decay r (importance r^f) or one weight per feature" };
   if (values.some((v) => v < 0)) return { ok: false, error: "weights must be ≥ 0" };
-  if (values.length === 1) return { ok: true, value: Array.from({ length: nFeatures }, (_, f) => values[0] ** f) };
+  if (values.length === 1)
+    return { ok: true, value: Array.from({ length: nFeatures }, (_, f) => values[0] ** f) };
   if (values.length !== nFeatures)
     return { ok: false, error: `${values.length} weights for ${nFeatures} features` };
   return { ok: true, value: values };
@@ -160,7 +161,8 @@ export function parseTrainForm(
   const batch = intIn(form.batchSize, 1, LIMITS.batchSize, "batch size");
   if (!batch.ok) errors.batchSize = batch.error;
   const lr = Number(form.lr.trim());
-  if (form.lr.trim() === "" || !Number.isFinite(lr) || lr <= 0 || lr > 10) errors.lr = "lr: a number in (0, 10]";
+  if (form.lr.trim() === "" || !Number.isFinite(lr) || lr <= 0 || lr > 10)
+    errors.lr = "lr: a number in (0, 10]";
   let spec: SpecData | undefined;
   if (form.preset === "custom") {
     const F = intIn(form.features, 1, LIMITS.features, "features");
@@ -189,7 +191,8 @@ export function parseTrainForm(
   } else if (!errors.preset) {
     spec = presetSpecData(form.preset, specOf);
   }
-  if (Object.keys(errors).length > 0 || !spec || !steps.ok || !seed.ok || !batch.ok) return { ok: false, errors };
+  if (Object.keys(errors).length > 0 || !spec || !steps.ok || !seed.ok || !batch.ok)
+    return { ok: false, errors };
   const activations = [form.activationA, ...(form.activationB ? [form.activationB] : [])];
   return {
     ok: true,
@@ -230,7 +233,8 @@ export function nextStatus(status: RunStatus, event: RunEvent): RunStatus {
 
 /** Combined status of the side-by-side runs: running if any runs, then paused, starting, error, done, idle. */
 export function combinedStatus(statuses: readonly RunStatus[]): RunStatus {
-  for (const s of ["running", "starting", "paused", "error", "done"] as const) if (statuses.includes(s)) return s;
+  for (const s of ["running", "starting", "paused", "error", "done"] as const)
+    if (statuses.includes(s)) return s;
   return "idle";
 }
 
@@ -268,7 +272,8 @@ export function parseRoute(hash: string): Route {
   if (parts.length >= 4) {
     const key = parts.slice(1, 4).join("/");
     const instance = parts[4] !== undefined && /^\d+$/.test(parts[4]) ? Number(parts[4]) : undefined;
-    if (parseCellKey(key)) return instance === undefined ? { tab: "browse", cell: key } : { tab: "browse", cell: key, instance };
+    if (parseCellKey(key))
+      return instance === undefined ? { tab: "browse", cell: key } : { tab: "browse", cell: key, instance };
   }
   return { tab: "browse" };
 }
@@ -338,8 +343,10 @@ export interface GridModel {
   /** Column headers: each instance's sparsity (1 − p). */
   sparsity: number[];
   rows: { row: string; key: string | undefined; cells: GridCell[]; missing: boolean }[];
-  /** log10 of the smallest and largest finite loss, for the colour scale. */
+  /** log10 of the smallest and largest finite loss over the grid. */
   logRange: [number, number];
+  /** The same per column (sparsity level): the colour scale compares activations at one sparsity. */
+  columnRange: [number, number][];
 }
 
 interface ResultLike {
@@ -374,7 +381,11 @@ export function gridModel(
     return { row, key, cells, missing: !r };
   });
   if (!Number.isFinite(lo)) [lo, hi] = [0, 0];
-  return { sparsity, rows, logRange: [lo, hi] };
+  const columnRange = sparsity.map((_, i): [number, number] => {
+    const logs = rows.map((r) => r.cells[i].loss).filter((l): l is number => l !== undefined && l > 0);
+    return logs.length > 0 ? [Math.min(...logs.map(Math.log10)), Math.max(...logs.map(Math.log10))] : [0, 0];
+  });
+  return { sparsity, rows, logRange: [lo, hi], columnRange };
 }
 
 // ---- small helpers shared by the views ----

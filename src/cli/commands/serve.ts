@@ -115,20 +115,54 @@ export function handleStoreRequest(
 ): void {
   if (!methodAllowed(req, res)) return;
   const segments = safeSegments(path);
-  if (!segments) return sendError(res, 400, "bad path");
-  const file = isStoreFile(segments) ? resolveInside(dir, segments) : undefined;
-  if (!file) return sendError(res, 404, "not found");
-  sendFile(req, res, file);
+  const file = segments && isStoreFile(segments) ? resolveInside(dir, segments) : undefined;
+  if (!segments) sendError(res, 400, "bad path");
+  else if (!file) sendError(res, 404, "not found");
+  else sendFile(req, res, file);
 }
 
 /** Answers a request for the explorer's own files (web/dist). */
 export function handleAppRequest(webRoot: string, req: IncomingMessage, res: ServerResponse): void {
   if (!methodAllowed(req, res)) return;
   const segments = safeSegments(req.url ?? "/");
-  if (!segments) return sendError(res, 400, "bad path");
-  const file = resolveInside(webRoot, segments.length === 0 ? ["index.html"] : segments);
-  if (!file) return sendError(res, 404, "not found");
-  sendFile(req, res, file);
+  const file = segments && resolveInside(webRoot, segments.length === 0 ? ["index.html"] : segments);
+  if (!segments) sendError(res, 400, "bad path");
+  else if (!file) sendError(res, 404, "not found");
+  else sendFile(req, res, file);
+}
+
+/** Report files the explorer links to, when `tms report` has written them into DIR/report. */
+export const REPORT_FILES = ["report.html", "report.md", "report.docx"];
+
+/**
+ * web/dist/explorer.json says `{"store": null}` (a static site trains only); the server answers it instead
+ * with where the store is and which report files exist, so the page never asks for a file that is absent.
+ */
+export function explorerInfo(store: string | undefined): { store: string | null; report: string[] } {
+  if (!store) return { store: null, report: [] };
+  const report = REPORT_FILES.filter((f) => resolveInside(store, ["report", f]) !== undefined);
+  return { store: "store/", report };
+}
+
+function sendJson(req: IncomingMessage, res: ServerResponse, value: unknown): void {
+  const body = `${JSON.stringify(value)}\n`;
+  res.writeHead(200, {
+    "Content-Type": TYPES[".json"],
+    "Content-Length": Buffer.byteLength(body),
+    "Cache-Control": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+  });
+  res.end(req.method === "HEAD" ? undefined : body);
+}
+
+/** Answers GET /explorer.json. */
+export function handleInfoRequest(
+  store: string | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+): void {
+  if (!methodAllowed(req, res)) return;
+  sendJson(req, res, explorerInfo(store));
 }
 
 export interface ServeOptions {
@@ -148,6 +182,8 @@ export function startServer(o: ServeOptions): Promise<{ server: Server; url: str
       if (!store) return sendError(res, 404, "no results store (start with `tms serve DIR`)");
       return handleStoreRequest(store, req, res, url.slice("/store".length) || "/");
     }
+    if (url === "/explorer.json" || url.startsWith("/explorer.json?"))
+      return handleInfoRequest(store, req, res);
     handleAppRequest(webRoot, req, res);
   });
   return new Promise((resolvePromise, reject) => {
@@ -192,6 +228,8 @@ export async function serveCommand(dir: string | undefined, o: ServeFlags): Prom
   const stop = () => {
     server.close();
     server.closeAllConnections();
+    // Ctrl-C is how a server is stopped: exit cleanly even if some other handle lingers
+    setTimeout(() => process.exit(), 300).unref();
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);

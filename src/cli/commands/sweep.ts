@@ -15,6 +15,7 @@ import { type CellJob, planStudy } from "../../experiments/study.js";
 import { defaultWorkers, runSweep, type SweepOutcome } from "../../experiments/sweep.js";
 import { runEnvironment, VERSION } from "../environment.js";
 import { createProgress } from "../progress.js";
+import { queueSweep } from "./queue.js";
 
 export interface SweepFlags {
   config?: string;
@@ -28,6 +29,10 @@ export interface SweepFlags {
   workers?: number;
   out: string;
   force?: boolean;
+  /** Redis URL: run the cells on `tms worker`s through a BullMQ queue (commands/queue.ts). */
+  queue?: string;
+  /** With --queue: tries per cell before it is marked failed. */
+  attempts?: number;
 }
 
 export function readConfigFile(path: string): unknown {
@@ -79,13 +84,20 @@ export async function sweepCommand(flags: SweepFlags): Promise<SweepOutcome> {
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
-  const outcome = await runSweep(root, jobs, {
-    workers: flags.workers ?? defaultWorkers(),
-    force: Boolean(flags.force),
-    env: runEnvironment(),
-    listener: createProgress(),
-    signal: controller.signal,
-  });
+  const outcome = flags.queue
+    ? await queueSweep(flags.queue, root, jobs, {
+        force: Boolean(flags.force),
+        attempts: flags.attempts,
+        listener: createProgress(),
+        signal: controller.signal,
+      })
+    : await runSweep(root, jobs, {
+        workers: flags.workers ?? defaultWorkers(),
+        force: Boolean(flags.force),
+        env: runEnvironment(),
+        listener: createProgress(),
+        signal: controller.signal,
+      });
   process.off("SIGINT", onSignal);
   process.off("SIGTERM", onSignal);
   const summary = `${outcome.completed.length} cells trained, ${outcome.skipped.length} already present, ${outcome.failed.length} failed → ${root}`;

@@ -1,0 +1,90 @@
+// WebAssembly plumbing shared by the fast sampler and the fast kernel: feature detection, a compiled-module
+// cache, and `Engine`, one WebAssembly.Memory with a bump allocator. A batch made by `createBatch` lives in
+// an engine's memory (its typed arrays are views of it), so the generated sampler writes it and the
+// generated kernel reads it in place, with no copies. No Node APIs: this runs in browsers' workers too.
+
+/** Whether this JavaScript engine runs WebAssembly with 128-bit SIMD (and may compile synchronously). */
+export const wasmSimdAvailable: boolean = (() => {
+  try {
+    if (typeof WebAssembly !== "object") return false;
+    // (module (func (result v128) v128.const i32x4 0 0 0 0))
+    const probe = new Uint8Array([
+      0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0,
+      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
+    ]);
+    if (!WebAssembly.validate(probe)) return false;
+    new WebAssembly.Module(probe);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+let wasmDisabled = false;
+/** Turns the WebAssembly paths off (tests and benchmarks compare against the JavaScript fallbacks). */
+export function setWasmEnabled(on: boolean): void {
+  wasmDisabled = !on;
+}
+export function wasmEnabled(): boolean {
+  return wasmSimdAvailable && !wasmDisabled;
+}
+
+const modules = new Map<string, WebAssembly.Module>();
+
+/** Compiles (once per key and thread) the module `build` returns. */
+export function cachedModule(key: string, build: () => Uint8Array): WebAssembly.Module {
+  let m = modules.get(key);
+  if (!m) {
+    m = new WebAssembly.Module(build() as BufferSource);
+    modules.set(key, m);
+  }
+  return m;
+}
+
+const PAGE = 65536;
+
+export class Engine {
+  readonly memory: WebAssembly.Memory;
+  private top = 64; // keep address 0 unused
+  private readonly growListeners: (() => void)[] = [];
+  /** Per-engine state of the kernels and sampler (instances, workspaces), by key. */
+  readonly state = new Map<string, unknown>();
+
+  constructor(initialBytes: number) {
+    this.memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(initialBytes / PAGE)) });
+  }
+
+  get buffer(): ArrayBuffer {
+    return this.memory.buffer;
+  }
+
+  /** `bytes` of fresh (zeroed) memory, 16-byte aligned; may grow the memory (then views are rebuilt). */
+  alloc(bytes: number): number {
+    const at = this.top;
+    this.top = at + Math.ceil(Math.max(bytes, 1) / 16) * 16;
+    const need = this.top - this.memory.buffer.byteLength;
+    if (need > 0) {
+      // grow by at least half again, so repeated small allocations stay cheap
+      const pages = Math.max(Math.ceil(need / PAGE), Math.ceil(this.memory.buffer.byteLength / PAGE / 2));
+      this.memory.grow(pages);
+      for (const listener of this.growListeners) listener();
+    }
+    return at;
+  }
+
+  /** Called after every growth of the memory (old views are then detached). */
+  onGrow(listener: () => void): void {
+    this.growListeners.push(listener);
+  }
+}
+
+const batchEngines = new WeakMap<object, Engine>();
+
+export function attachEngine(owner: object, engine: Engine): void {
+  batchEngines.set(owner, engine);
+}
+
+/** The engine whose memory holds this object's arrays, if any. */
+export function engineOf(owner: object): Engine | undefined {
+  return batchEngines.get(owner);
+}

@@ -1,0 +1,356 @@
+// The fast step kernel: generated WebAssembly (wasm/kernel.ts) driven per instance from here, with the
+// all-zero samples' closed-form contribution added in JavaScript. Same StepKernel signature and the same
+// math as the reference kernel (docs/speed.md lists the differences in rounding); falls back to the
+// JavaScript sparse kernel where WebAssembly SIMD is unavailable.
+//
+// Per instance i, with n₀ all-zero samples (z = b, y = act(b), x = 0):
+//   loss_i = (Σ_nonzero imp·(y − x)² + n₀·Σ imp·act(b)²) / (B·F)
+//   ∇b_i   = Σ_nonzero dz + n₀·dz(b)            ∇W_i = Σ_nonzero (direct or Gram form)
+
+import type { Activation, Buffer } from "../activations.js";
+import type { ModelSpec, Params } from "../model.js";
+import type { SparseBatch } from "../sampling.js";
+import { cachedModule, Engine, engineOf, wasmEnabled } from "./engine.js";
+import { sparseKernel } from "./sparse.js";
+import type { Gradients } from "./types.js";
+import { buildKernel, impTableLayout, type KernelLayout, kernelLayout } from "./wasm/kernel.js";
+
+export type InstancePath = "dense" | "gram";
+
+/**
+ * Which algorithm an instance uses, from its feature probability alone (so results never depend on timing):
+ * an estimate of vector operations per non-zero sample, n = expected non-zeros in a non-zero sample.
+ */
+export function choosePath(p: number, F: number, H: number, dtype: "f32" | "f64"): InstancePath {
+  if (pathOverride) return pathOverride;
+  const L = dtype === "f32" ? 4 : 2;
+  const q = Math.min(1, Math.max(p, 1e-12));
+  const n = (q * F) / (1 - (1 - q) ** F);
+  const V = Math.ceil(F / L);
+  const dense = (5 * F * H + 12 * F) / L + 6 * n;
+  const gram = 8 * n * V + 14 * V + 4 * n;
+  return dense <= gram ? "dense" : "gram";
+}
+
+let pathOverride: InstancePath | undefined;
+/** Forces one algorithm for every instance (tests compare both against the reference). */
+export function setPathOverride(path: InstancePath | undefined): void {
+  pathOverride = path;
+}
+
+interface Exports {
+  dense_setup(ws: number): void;
+  dense_full?: (ws: number, val: number, nBlocks: number, impk: number) => number;
+  dense_sparse(ws: number, rs: number, feat: number, val: number, B: number, impk: number): number;
+  dense_finish(ws: number): void;
+  gram_setup(ws: number): void;
+  gram_rows(ws: number, rs: number, feat: number, val: number, B: number, impk: number): number;
+  gram_finish(ws: number): void;
+}
+
+/** One compiled kernel bound to one engine: its instance, workspace and importance tables. */
+class KernelState {
+  readonly exports: Exports;
+  readonly lay: KernelLayout;
+  readonly ws: number;
+  private impk = 0;
+  private impkFor: { spec: ModelSpec; B: number } | undefined;
+  private view!: Float32Array | Float64Array;
+  private f64!: Float64Array;
+  private i32!: Int32Array;
+  private readonly zeroRow: ZeroRow;
+
+  constructor(
+    readonly engine: Engine,
+    readonly act: Activation,
+    F: number,
+    H: number,
+    readonly dtype: "f32" | "f64",
+  ) {
+    this.lay = kernelLayout(F, H, dtype);
+    const key = `kernel:${F}:${H}:${dtype}:${act.id}`;
+    let jsMid = false;
+    const module = cachedModule(key, () => {
+      const built = buildKernel(F, H, dtype, act.id);
+      return built.bytes;
+    });
+    jsMid = WebAssembly.Module.imports(module).some((imp) => imp.name === "mid");
+    this.ws = engine.alloc(this.lay.size);
+    this.refresh();
+    engine.onGrow(() => this.refresh());
+    const env: Record<string, unknown> = { memory: engine.memory };
+    if (jsMid) env.mid = makeJsMid(this, act);
+    this.exports = new WebAssembly.Instance(module, { env } as WebAssembly.Imports).exports as unknown as Exports;
+    this.zeroRow = new ZeroRow(act, F, dtype);
+  }
+
+  refresh(): void {
+    const buf = this.engine.buffer;
+    this.view = this.dtype === "f32" ? new Float32Array(buf) : new Float64Array(buf);
+    this.f64 = new Float64Array(buf);
+    this.i32 = new Int32Array(buf);
+  }
+  get values(): Float32Array | Float64Array {
+    return this.view;
+  }
+  get ints(): Int32Array {
+    return this.i32;
+  }
+  get doubles(): Float64Array {
+    return this.f64;
+  }
+
+  /** Writes (once per spec and batch size) each instance's importance table. */
+  impTable(spec: ModelSpec, B: number): number {
+    if (this.impkFor?.spec === spec && this.impkFor.B === B) return this.impk;
+    const { F, L, V, dtype } = this.lay;
+    const tab = impTableLayout(F, dtype);
+    const I = spec.nInstances;
+    if (!this.impk || this.impkFor?.spec.nInstances !== I) this.impk = this.engine.alloc(I * tab.size);
+    const scale = 1 / (B * F);
+    const E = this.lay.E;
+    const v = this.view;
+    const ints = this.i32;
+    for (let i = 0; i < I; i++) {
+      const base = this.impk + i * tab.size;
+      for (let f = 0; f < F; f++) {
+        const imp = spec.importance[i * F + f];
+        for (let l = 0; l < L; l++) {
+          v[(base + tab.IMPS + 16 * f) / E + l] = imp;
+          v[(base + tab.KS + 16 * f) / E + l] = 2 * imp * scale;
+        }
+      }
+      for (let q = 0; q < V * L; q++) {
+        const imp = q < F ? spec.importance[i * F + q] : 0;
+        v[(base + tab.IMPV) / E + q] = imp;
+        v[(base + tab.KV) / E + q] = 2 * imp * scale;
+        const words = E / 4;
+        for (let w = 0; w < words; w++) ints[(base + tab.MASK) / 4 + q * words + w] = q < F ? -1 : 0;
+      }
+    }
+    this.impkFor = { spec, B };
+    return this.impk;
+  }
+
+  run(
+    spec: ModelSpec,
+    params: Params,
+    batch: BatchPointers,
+    grads: Gradients,
+    losses: Float64Array,
+  ): void {
+    const { F, H, E } = this.lay;
+    const B = batch.B;
+    const I = spec.nInstances;
+    const ex = this.exports;
+    const ws = this.ws;
+    const impk0 = this.impTable(spec, B);
+    const tabSize = impTableLayout(F, this.lay.dtype).size;
+    const scale = 1 / (B * F);
+    const v = this.view;
+    const d = this.f64;
+    const W = params.W;
+    const b = params.b;
+    const wAt = (ws + this.lay.W) / E;
+    const bAt = (ws + this.lay.BIAS) / E;
+    const outW = (ws + this.lay.OUT_GW) / 8;
+    const outB = (ws + this.lay.OUT_GB) / 8;
+    const outLoss = (ws + this.lay.OUT_LOSS) / 8;
+    for (let i = 0; i < I; i++) {
+      for (let j = 0; j < F * H; j++) v[wAt + j] = W[i * F * H + j];
+      for (let f = 0; f < F; f++) v[bAt + f] = b[i * F + f];
+      d[outLoss] = 0;
+      const impk = impk0 + i * tabSize;
+      const rs = batch.rowStart + 4 * i * (B + 1);
+      const path = choosePath(spec.featureProbability[i], F, H, this.lay.dtype);
+      let rows: number;
+      if (path === "dense") {
+        ex.dense_setup(ws);
+        const first = batch.ints[rs / 4];
+        const nnz = batch.ints[rs / 4 + B] - first;
+        if (ex.dense_full && nnz === B * F && B % this.lay.L === 0) {
+          rows = ex.dense_full(ws, batch.value + first * E, B / this.lay.L, impk);
+        } else {
+          rows = ex.dense_sparse(ws, rs, batch.feature, batch.value, B, impk);
+        }
+        ex.dense_finish(ws);
+      } else {
+        ex.gram_setup(ws);
+        rows = ex.gram_rows(ws, rs, batch.feature, batch.value, B, impk);
+        ex.gram_finish(ws);
+      }
+      // All-zero samples (and the dense path's padding lanes, which were processed as all-zero samples).
+      const n0 = B - rows;
+      const z = this.zeroRow.eval(b, i * F, spec.importance, scale);
+      losses[i] = (d[outLoss] + n0 * z.loss) * scale;
+      for (let j = 0; j < F * H; j++) grads.W[i * F * H + j] = d[outW + j];
+      for (let f = 0; f < F; f++) grads.b[i * F + f] = d[outB + f] + n0 * z.dz[f];
+    }
+  }
+}
+
+/** act(b) and its dz for an all-zero sample (x = 0), rounded like the reference for float32. */
+class ZeroRow {
+  private readonly z: Buffer;
+  private readonly y: Buffer;
+  private readonly dy: Buffer;
+  readonly dz: Buffer;
+  constructor(
+    private readonly act: Activation,
+    private readonly F: number,
+    dtype: "f32" | "f64",
+  ) {
+    const make = () => (dtype === "f32" ? new Float32Array(F) : new Float64Array(F));
+    this.z = make();
+    this.y = make();
+    this.dy = make();
+    this.dz = make();
+  }
+  eval(b: Buffer, off: number, importance: Float64Array, scale: number): { loss: number; dz: Buffer } {
+    const { act, F, z, y, dy, dz } = this;
+    for (let f = 0; f < F; f++) z[f] = b[off + f];
+    if (act.kind === "elementwise") for (let f = 0; f < F; f++) y[f] = act.forward(z[f]);
+    else act.forward(z, y, 0, 1, F);
+    let loss = 0;
+    for (let f = 0; f < F; f++) {
+      const imp = importance[off + f];
+      loss += imp * y[f] * y[f];
+      dy[f] = 2 * imp * y[f] * scale;
+    }
+    if (act.kind === "elementwise") for (let f = 0; f < F; f++) dz[f] = dy[f] * act.derivative(z[f], y[f]);
+    else act.vjp(z, y, dy, dz, 0, 1, F);
+    return { loss, dz };
+  }
+}
+
+/** The activation part of the kernel in JavaScript, for activations without vector code (env.mid). */
+function makeJsMid(state: KernelState, act: Activation) {
+  const { F, L, V, E, dtype } = state.lay;
+  const tab = impTableLayout(F, dtype);
+  const n = Math.max(F, V * L) * L;
+  const make = () => (dtype === "f32" ? new Float32Array(n) : new Float64Array(n));
+  const zs = make();
+  const ys = make();
+  const dys = make();
+  const dzs = make();
+  return (zPtr: number, xPtr: number, impk: number, layout: number): number => {
+    const v = state.values;
+    const z0 = zPtr / E;
+    const x0 = xPtr / E;
+    let loss = 0;
+    if (layout === 0) {
+      // dense block: element (f, lane) at f·L + lane; F·L values
+      const count = F * L;
+      for (let q = 0; q < count; q++) zs[q] = v[z0 + q];
+      if (act.kind === "elementwise") for (let q = 0; q < count; q++) ys[q] = act.forward(zs[q]);
+      else for (let l = 0; l < L; l++) act.forward(zs, ys, l, L, F);
+      for (let f = 0; f < F; f++) {
+        const imp = v[(impk + tab.IMPS + 16 * f) / E];
+        const k = v[(impk + tab.KS + 16 * f) / E];
+        for (let l = 0; l < L; l++) {
+          const q = f * L + l;
+          const e = ys[q] - v[x0 + q];
+          loss += imp * e * e;
+          dys[q] = k * e;
+        }
+      }
+      if (act.kind === "elementwise") for (let q = 0; q < count; q++) dzs[q] = dys[q] * act.derivative(zs[q], ys[q]);
+      else for (let l = 0; l < L; l++) act.vjp(zs, ys, dys, dzs, l, L, F);
+      for (let q = 0; q < count; q++) v[z0 + q] = dzs[q];
+    } else {
+      for (let f = 0; f < F; f++) zs[f] = v[z0 + f];
+      if (act.kind === "elementwise") for (let f = 0; f < F; f++) ys[f] = act.forward(zs[f]);
+      else act.forward(zs, ys, 0, 1, F);
+      for (let f = 0; f < F; f++) {
+        const imp = v[(impk + tab.IMPV) / E + f];
+        const k = v[(impk + tab.KV) / E + f];
+        const e = ys[f] - v[x0 + f];
+        loss += imp * e * e;
+        dys[f] = k * e;
+      }
+      if (act.kind === "elementwise") for (let f = 0; f < F; f++) dzs[f] = dys[f] * act.derivative(zs[f], ys[f]);
+      else act.vjp(zs, ys, dys, dzs, 0, 1, F);
+      for (let f = 0; f < F; f++) v[z0 + f] = dzs[f];
+      for (let f = F; f < V * L; f++) v[z0 + f] = 0;
+    }
+    return loss;
+  };
+}
+
+/** Where a batch's arrays are in an engine's memory (byte addresses). */
+interface BatchPointers {
+  B: number;
+  rowStart: number;
+  feature: number;
+  value: number;
+  ints: Int32Array;
+}
+
+/** A private engine holding copies of batches that do not live in WebAssembly memory. */
+let scratchEngine: { engine: Engine; cap: number; rowStart: number; feature: number; value: number } | undefined;
+
+function pointersOf(batch: SparseBatch, engine: Engine | undefined, dtype: "f32" | "f64"): { engine: Engine; ptr: BatchPointers } {
+  if (engine && batch.value.buffer === engine.buffer) {
+    return {
+      engine,
+      ptr: {
+        B: batch.batchSize,
+        rowStart: batch.rowStart.byteOffset,
+        feature: batch.feature.byteOffset,
+        value: batch.value.byteOffset,
+        ints: new Int32Array(engine.buffer),
+      },
+    };
+  }
+  // Copy into the scratch engine.
+  const E = dtype === "f32" ? 4 : 8;
+  const need = batch.rowStart.length * 4 + (batch.nnz + 8) * (4 + E);
+  if (!scratchEngine || scratchEngine.cap < need) {
+    const e = new Engine(2 * need + (1 << 20));
+    scratchEngine = { engine: e, cap: 2 * need, rowStart: 0, feature: 0, value: 0 };
+    scratchEngine.rowStart = e.alloc(batch.rowStart.length * 4 + 2 * need);
+  }
+  const s = scratchEngine;
+  const buf = s.engine.buffer;
+  const rowBytes = Math.ceil((batch.rowStart.length * 4) / 16) * 16;
+  s.feature = s.rowStart + rowBytes;
+  s.value = s.feature + Math.ceil(((batch.nnz + 8) * 4) / 16) * 16;
+  new Int32Array(buf, s.rowStart, batch.rowStart.length).set(batch.rowStart);
+  new Int32Array(buf, s.feature, batch.nnz).set(batch.feature.subarray(0, batch.nnz));
+  const vals = dtype === "f32" ? new Float32Array(buf, s.value, batch.nnz) : new Float64Array(buf, s.value, batch.nnz);
+  vals.set(batch.value.subarray(0, batch.nnz));
+  return {
+    engine: s.engine,
+    ptr: { B: batch.batchSize, rowStart: s.rowStart, feature: s.feature, value: s.value, ints: new Int32Array(buf) },
+  };
+}
+
+function stateFor(engine: Engine, act: Activation, F: number, H: number, dtype: "f32" | "f64"): KernelState {
+  const key = `kernel:${F}:${H}:${dtype}:${act.id}`;
+  let s = engine.state.get(key) as KernelState | undefined;
+  if (!s) {
+    s = new KernelState(engine, act, F, H, dtype);
+    engine.state.set(key, s);
+  }
+  return s;
+}
+
+/** The fast kernel (StepKernel). Per-sample activations only (not the softmax family over the batch). */
+export function fastKernel(
+  spec: ModelSpec,
+  act: Activation,
+  params: Params,
+  batch: SparseBatch,
+  grads: Gradients,
+  losses: Float64Array,
+): void {
+  if (!wasmEnabled()) {
+    sparseKernel(spec, act, params, batch, grads, losses);
+    return;
+  }
+  const { engine, ptr } = pointersOf(batch, engineOf(batch), params.dtype);
+  // The kernel's workspace may grow the memory, detaching views: take pointers first, views after.
+  const state = stateFor(engine, act, spec.nFeatures, spec.nHidden, params.dtype);
+  ptr.ints = state.ints;
+  state.run(spec, params, ptr, grads, losses);
+}

@@ -1,0 +1,353 @@
+// Imperative code generation on top of emit.ts: a `Gen` appends statements to one function as they are
+// called (lets, loops, ifs), while expressions stay pure `Expr` thunks. `Vt` is the vector type of a
+// kernel: f32x4 for float32 runs, f64x2 for float64 runs, with the scalar type of the same precision, so
+// one generator writes both.
+
+import {
+  brIf,
+  type Expr,
+  type FnBuilder,
+  f32c,
+  f32Load,
+  f32Store,
+  f32x4Abs,
+  f32x4Add,
+  f32x4Div,
+  f32x4Eq,
+  f32x4ExtractLane,
+  f32x4Floor,
+  f32x4Ge,
+  f32x4Gt,
+  f32x4Le,
+  f32x4Lt,
+  f32x4Max,
+  f32x4Min,
+  f32x4Mul,
+  f32x4Nearest,
+  f32x4Neg,
+  f32x4Pmax,
+  f32x4Pmin,
+  f32x4Splat,
+  f32x4Sub,
+  f64c,
+  f64Load,
+  f64PromoteF32,
+  f64Store,
+  f64x2Abs,
+  f64x2Add,
+  f64x2Div,
+  f64x2Eq,
+  f64x2ExtractLane,
+  f64x2Floor,
+  f64x2Ge,
+  f64x2Gt,
+  f64x2Le,
+  f64x2Lt,
+  f64x2Max,
+  f64x2Min,
+  f64x2Mul,
+  f64x2Nearest,
+  f64x2Neg,
+  f64x2Pmax,
+  f64x2Pmin,
+  f64x2PromoteLowF32x4,
+  f64x2Splat,
+  f64x2Sub,
+  get,
+  i8x16Shuffle,
+  i32,
+  i32Add,
+  i32LtS,
+  if_,
+  set,
+  Ty,
+  v128And,
+  v128AndNot,
+  v128Bitselect,
+  v128Const,
+  v128Load,
+  v128Load32Splat,
+  v128Load64Splat,
+  v128Or,
+  v128Store,
+  v128Xor,
+} from "./emit.js";
+
+export type Dtype = "f32" | "f64";
+
+export class Gen {
+  constructor(readonly f: FnBuilder) {}
+
+  emit(...stmts: Expr[]): void {
+    for (const s of stmts) s(this.f);
+  }
+  local(t: Ty): number {
+    return this.f.local(t);
+  }
+  /** A new local holding `value`; returns an expression reading it. */
+  let(t: Ty, value: Expr): Expr {
+    const l = this.f.local(t);
+    set(l, value)(this.f);
+    return get(l);
+  }
+  letV(value: Expr): Expr {
+    return this.let(Ty.v128, value);
+  }
+  letI(value: Expr): Expr {
+    return this.let(Ty.i32, value);
+  }
+  /** A mutable local: read with get(l), write with this.set(l, …). */
+  varV(init?: Expr): number {
+    const l = this.f.local(Ty.v128);
+    if (init) set(l, init)(this.f);
+    return l;
+  }
+  varI(init?: Expr): number {
+    const l = this.f.local(Ty.i32);
+    if (init) set(l, init)(this.f);
+    return l;
+  }
+  set(l: number, value: Expr): void {
+    set(l, value)(this.f);
+  }
+
+  /** for (i = from; i < to; i += step): a wasm loop, skipped when from ≥ to. */
+  forRange(from: Expr, to: Expr, step: number, body: (i: Expr) => void): void {
+    const i = this.f.local(Ty.i32);
+    const f = this.f;
+    set(i, from)(f);
+    // block { if (!(i < to)) br 0; loop { body; i += step; br_if 0 (i < to) } }
+    f.byte(0x02, 0x40);
+    i32LtS(get(i), to)(f);
+    f.byte(0x45); // i32.eqz
+    f.byte(0x0d, 0x00); // br_if 0
+    f.byte(0x03, 0x40);
+    body(get(i));
+    set(i, i32Add(get(i), i32(step)))(f);
+    i32LtS(get(i), to)(f);
+    f.byte(0x0d, 0x00);
+    f.byte(0x0b, 0x0b);
+  }
+
+  /** A do-while loop: body runs at least once; `cont` is evaluated after it. */
+  doWhile(body: () => void, cont: () => Expr): void {
+    const f = this.f;
+    f.byte(0x03, 0x40);
+    body();
+    cont()(f);
+    f.byte(0x0d, 0x00, 0x0b);
+  }
+
+  if(cond: Expr, then: () => void, otherwise?: () => void): void {
+    if_(
+      cond,
+      () => then(),
+      otherwise ? () => otherwise() : undefined,
+    )(this.f);
+  }
+
+  /** A block that `breakOut(depth)` can leave; body receives the block's depth helper. */
+  block(body: () => void): void {
+    const f = this.f;
+    f.byte(0x02, 0x40);
+    body();
+    f.byte(0x0b);
+  }
+  brIf(depth: number, cond: Expr): void {
+    brIf(depth, cond)(this.f);
+  }
+}
+
+/** The vector type of a kernel, with its scalar counterpart. */
+export class Vt {
+  readonly L: number;
+  /** Bytes per element. */
+  readonly E: number;
+  readonly sTy: Ty;
+  readonly shift: number;
+  constructor(readonly dtype: Dtype) {
+    this.L = dtype === "f32" ? 4 : 2;
+    this.E = dtype === "f32" ? 4 : 8;
+    this.shift = dtype === "f32" ? 2 : 3;
+    this.sTy = dtype === "f32" ? Ty.f32 : Ty.f64;
+  }
+  get f32(): boolean {
+    return this.dtype === "f32";
+  }
+
+  // memory
+  load(addr: Expr, off = 0): Expr {
+    return v128Load(addr, off);
+  }
+  store(addr: Expr, v: Expr, off = 0): Expr {
+    return v128Store(addr, v, off);
+  }
+  loadSplat(addr: Expr, off = 0): Expr {
+    return this.f32 ? v128Load32Splat(addr, off) : v128Load64Splat(addr, off);
+  }
+  sLoad(addr: Expr, off = 0): Expr {
+    return this.f32 ? f32Load(addr, off) : f64Load(addr, off);
+  }
+  sStore(addr: Expr, v: Expr, off = 0): Expr {
+    return this.f32 ? f32Store(addr, v, off) : f64Store(addr, v, off);
+  }
+  /** Scalar of this precision, widened to f64. */
+  sToF64(x: Expr): Expr {
+    return this.f32 ? f64PromoteF32(x) : x;
+  }
+
+  // constants
+  c(x: number): Expr {
+    const bytes = new Uint8Array(16);
+    const dv = new DataView(bytes.buffer);
+    for (let l = 0; l < this.L; l++) {
+      if (this.f32) dv.setFloat32(4 * l, x, true);
+      else dv.setFloat64(8 * l, x, true);
+    }
+    return v128Const(bytes);
+  }
+  /** A constant with a different value per lane. */
+  lanes(values: number[]): Expr {
+    const bytes = new Uint8Array(16);
+    const dv = new DataView(bytes.buffer);
+    values.forEach((x, l) => (this.f32 ? dv.setFloat32(4 * l, x, true) : dv.setFloat64(8 * l, x, true)));
+    return v128Const(bytes);
+  }
+  /** Integer lanes of the same width as the float lanes (i32 for f32, i64 for f64). */
+  intLanes(values: number[]): Expr {
+    const bytes = new Uint8Array(16);
+    const dv = new DataView(bytes.buffer);
+    values.forEach((x, l) => {
+      if (this.f32) dv.setInt32(4 * l, x, true);
+      else dv.setBigInt64(8 * l, BigInt(x), true);
+    });
+    return v128Const(bytes);
+  }
+  sc(x: number): Expr {
+    return this.f32 ? f32c(x) : f64c(x);
+  }
+  splat(s: Expr): Expr {
+    return this.f32 ? f32x4Splat(s) : f64x2Splat(s);
+  }
+
+  // arithmetic
+  add(a: Expr, b: Expr): Expr {
+    return this.f32 ? f32x4Add(a, b) : f64x2Add(a, b);
+  }
+  sub(a: Expr, b: Expr): Expr {
+    return this.f32 ? f32x4Sub(a, b) : f64x2Sub(a, b);
+  }
+  mul(a: Expr, b: Expr): Expr {
+    return this.f32 ? f32x4Mul(a, b) : f64x2Mul(a, b);
+  }
+  div(a: Expr, b: Expr): Expr {
+    return this.f32 ? f32x4Div(a, b) : f64x2Div(a, b);
+  }
+  /** IEEE-style min/max that propagate NaN. */
+  min(a: Expr, b: Expr): Expr {
+    return this.f32 ? f32x4Min(a, b) : f64x2Min(a, b);
+  }
+  max(a: Expr, b: Expr): Expr {
+    return this.f32 ? f32x4Max(a, b) : f64x2Max(a, b);
+  }
+  /** pmin(a, b) = b < a ? b : a (one instruction on x86). */
+  pmin(a: Expr, b: Expr): Expr {
+    return this.f32 ? f32x4Pmin(a, b) : f64x2Pmin(a, b);
+  }
+  pmax(a: Expr, b: Expr): Expr {
+    return this.f32 ? f32x4Pmax(a, b) : f64x2Pmax(a, b);
+  }
+  neg(a: Expr): Expr {
+    return this.f32 ? f32x4Neg(a) : f64x2Neg(a);
+  }
+  abs(a: Expr): Expr {
+    return this.f32 ? f32x4Abs(a) : f64x2Abs(a);
+  }
+  floor(a: Expr): Expr {
+    return this.f32 ? f32x4Floor(a) : f64x2Floor(a);
+  }
+  nearest(a: Expr): Expr {
+    return this.f32 ? f32x4Nearest(a) : f64x2Nearest(a);
+  }
+  /** a·b + c (two roundings; WebAssembly SIMD has no fused multiply-add). */
+  madd(a: Expr, b: Expr, c: Expr): Expr {
+    return this.add(this.mul(a, b), c);
+  }
+
+  // comparisons: all-ones lanes where true
+  lt(a: Expr, b: Expr): Expr {
+    return this.f32 ? f32x4Lt(a, b) : f64x2Lt(a, b);
+  }
+  gt(a: Expr, b: Expr): Expr {
+    return this.f32 ? f32x4Gt(a, b) : f64x2Gt(a, b);
+  }
+  le(a: Expr, b: Expr): Expr {
+    return this.f32 ? f32x4Le(a, b) : f64x2Le(a, b);
+  }
+  ge(a: Expr, b: Expr): Expr {
+    return this.f32 ? f32x4Ge(a, b) : f64x2Ge(a, b);
+  }
+  eq(a: Expr, b: Expr): Expr {
+    return this.f32 ? f32x4Eq(a, b) : f64x2Eq(a, b);
+  }
+  /** mask ? a : b */
+  sel(mask: Expr, a: Expr, b: Expr): Expr {
+    return v128Bitselect(a, b, mask);
+  }
+  /** mask ? a : 0 */
+  and(a: Expr, mask: Expr): Expr {
+    return v128And(a, mask);
+  }
+  /** mask ? 0 : a */
+  andNot(a: Expr, mask: Expr): Expr {
+    return v128AndNot(a, mask);
+  }
+  or(a: Expr, b: Expr): Expr {
+    return v128Or(a, b);
+  }
+  xor(a: Expr, b: Expr): Expr {
+    return v128Xor(a, b);
+  }
+
+  extract(v: Expr, lane: number): Expr {
+    return this.f32 ? f32x4ExtractLane(v, lane) : f64x2ExtractLane(v, lane);
+  }
+  /** Sum of the lanes, in lane order pairs ((l0 + l2) + (l1 + l3)) for f32, as a scalar. */
+  hsum(g: Gen, v: Expr): Expr {
+    const x = g.letV(v);
+    if (this.f32) {
+      const s = g.letV(f32x4Add(x, i8x16Shuffle(x, x, [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7])));
+      return f32x4ExtractLane(f32x4Add(s, i8x16Shuffle(s, s, [4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11])), 0);
+    }
+    return f64x2ExtractLane(
+      f64x2Add(x, i8x16Shuffle(x, x, [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7])),
+      0,
+    );
+  }
+  /** Lane-wise max over the lanes of v, broadcast to all lanes. */
+  hmaxSplat(g: Gen, v: Expr): Expr {
+    const x = g.letV(v);
+    const s = g.letV(this.max(x, i8x16Shuffle(x, x, [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7])));
+    if (!this.f32) return s;
+    return g.letV(this.max(s, i8x16Shuffle(s, s, [4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11])));
+  }
+  /** Sum over lanes broadcast to all lanes. */
+  hsumSplat(g: Gen, v: Expr): Expr {
+    const x = g.letV(v);
+    const s = g.letV(this.add(x, i8x16Shuffle(x, x, [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7])));
+    if (!this.f32) return s;
+    return g.letV(this.add(s, i8x16Shuffle(s, s, [4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11])));
+  }
+  /** Widens a vector to f64 and sums its lanes pairwise into an f64x2 expression. */
+  toF64x2Sum(v: Expr): Expr {
+    if (!this.f32) return v;
+    return f64x2Add(
+      f64x2PromoteLow(v),
+      f64x2PromoteLow(i8x16Shuffle(v, v, [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15])),
+    );
+  }
+}
+
+function f64x2PromoteLow(v: Expr): Expr {
+  return f64x2PromoteLowF32x4(v);
+}

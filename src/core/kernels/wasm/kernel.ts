@@ -1,0 +1,572 @@
+// Generates the WebAssembly step kernel for one model shape (F features, H hidden), precision and
+// activation. Two algorithms, chosen per instance from its feature probability (see fast.ts):
+//
+//  * "dense" (direct form, lanes = samples): non-zero samples are packed L at a time into a transposed
+//    block X[f] (one vector per feature, one lane per sample); per block
+//        h_k = Σ_f X[f]·W[f,k]      z_f = b_f + Σ_k h_k·W[f,k]      (y, dz) = mid(z, X)
+//        dh_k = Σ_f dz_f·W[f,k]     ∇W[f,k] += dz_f·h_k + X[f]·dh_k  ∇b_f += dz_f
+//    with the ∇ accumulators one vector per entry (lane partial sums, added up at the end). Padding lanes of
+//    the last block are all-zero samples; the caller counts them out of the all-zero row's weight.
+//  * "gram" (lanes = features): with M = W Wᵀ, a sample with non-zeros S has z = b + Σ_{j∈S} M[:, j]·x_j,
+//    and ∇W = (C + Cᵀ) W with C = Σ_samples dz xᵀ, applied once per step (C[:, j] += dz·x_j).
+//
+// `mid` is the activation, loss and dL/dz of one block or row, inline (vact.ts) or, where no vector code
+// exists for the precision, a call to JavaScript (`env.mid`) that uses the reference's own activation.
+// All-zero samples are never touched here: the caller adds their closed-form contribution.
+//
+// Every function takes `ws`, the byte address of its workspace; the workspace layout (below) depends only
+// on F, H and the precision, so one compiled module serves any batch size and any engine.
+
+import {
+  call,
+  type Expr,
+  f64Add,
+  f64Load,
+  f64Store,
+  f64x2Add,
+  f64x2ExtractLane,
+  get,
+  i8x16Shuffle,
+  i32,
+  i32Add,
+  i32Eq,
+  i32Load,
+  i32Mul,
+  i32Ne,
+  i32Shl,
+  i32Store,
+  ModuleBuilder,
+  Ty,
+} from "./emit.js";
+import { type Dtype, Gen, Vt } from "./gen.js";
+import { elementwiseGen, type ElementwiseGen, isVectorId, type VectorId } from "./vact.js";
+import { vexp, vlog } from "./vmath.js";
+
+export interface KernelLayout {
+  F: number;
+  H: number;
+  dtype: Dtype;
+  L: number;
+  E: number;
+  V: number;
+  Fp: number;
+  W: number;
+  BIAS: number;
+  WCOL: number;
+  M: number;
+  C: number;
+  CW: number;
+  XBLK: number;
+  TMP: number;
+  XROW: number;
+  /** W[f, k] broadcast to a whole vector, F·H vectors (v128.load folds its offset; load32_splat does not). */
+  WSPLAT: number;
+  /** b[f] broadcast, F vectors. */
+  BSPLAT: number;
+  GW: number;
+  GB: number;
+  OUT_GW: number;
+  OUT_GB: number;
+  OUT_LOSS: number;
+  size: number;
+}
+
+/** Byte offsets of the workspace regions (all 16-byte aligned). */
+export function kernelLayout(F: number, H: number, dtype: Dtype): KernelLayout {
+  const L = dtype === "f32" ? 4 : 2;
+  const E = dtype === "f32" ? 4 : 8;
+  const V = Math.ceil(F / L);
+  const Fp = V * L;
+  let at = 0;
+  const take = (bytes: number) => {
+    const off = at;
+    at += Math.ceil(bytes / 16) * 16;
+    return off;
+  };
+  const lay = {
+    F,
+    H,
+    dtype,
+    L,
+    E,
+    V,
+    Fp,
+    W: take(F * H * E),
+    BIAS: take(Fp * E),
+    WCOL: take(H * Fp * E),
+    M: take(F * Fp * E),
+    C: take(F * Fp * E),
+    CW: take(H * Fp * E),
+    XBLK: take(F * 16),
+    TMP: take(F * 16),
+    XROW: take(Fp * E + 16),
+    WSPLAT: take(F * H * 16),
+    BSPLAT: take(F * 16),
+    GW: take(F * H * 16),
+    GB: take(F * 16),
+    OUT_GW: take(F * H * 8),
+    OUT_GB: take(F * 8),
+    OUT_LOSS: take(8),
+    size: 0,
+  };
+  lay.size = at;
+  return lay;
+}
+
+/** Byte offsets inside one instance's importance table (written by the caller). */
+export function impTableLayout(F: number, dtype: Dtype) {
+  const V = Math.ceil(F / (dtype === "f32" ? 4 : 2));
+  return {
+    /** imp_f splat, one vector per feature (dense layout) */
+    IMPS: 0,
+    /** k_f = 2·imp_f/(B·F) splat */
+    KS: F * 16,
+    /** imp as V vectors over features (gram layout), zero padded */
+    IMPV: 2 * F * 16,
+    KV: (2 * F + V) * 16,
+    /** all-ones lanes for real features, zeros for padding */
+    MASK: (2 * F + 2 * V) * 16,
+    size: (2 * F + 3 * V) * 16,
+  };
+}
+
+type Layout = "dense" | "gram";
+
+interface Ctx {
+  g: Gen;
+  vt: Vt;
+  lay: KernelLayout;
+  ws: Expr;
+  impk: Expr;
+  /** f64x2 loss accumulator (inline mid) or f64 (JS mid). */
+  loss: number;
+  act: ActCode;
+}
+
+type ActCode = { kind: "elementwise"; gen: ElementwiseGen } | { kind: "vector"; id: VectorId } | { kind: "js" };
+
+/** The loss, dL/dz and activation of P vectors at TMP (z in, dz out), with x at xOff. */
+function emitMid(c: Ctx, layout: Layout): void {
+  const { g, vt, lay, ws, impk } = c;
+  const P = layout === "dense" ? lay.F : lay.V;
+  const xOff = layout === "dense" ? lay.XBLK : lay.XROW;
+  const tab = impTableLayout(lay.F, lay.dtype);
+  if (c.act.kind === "js") {
+    g.set(
+      c.loss,
+      f64Add(get(c.loss), call(0, i32Add(ws, i32(lay.TMP)), i32Add(ws, i32(xOff)), impk, i32(layout === "dense" ? 0 : 1))),
+    );
+    return;
+  }
+  const impAt = (p: number) => vt.load(impk, (layout === "dense" ? tab.IMPS : tab.IMPV) + 16 * p);
+  const kAt = (p: number) => vt.load(impk, (layout === "dense" ? tab.KS : tab.KV) + 16 * p);
+  const maskAt = (p: number) => vt.load(impk, tab.MASK + 16 * p);
+  const zAt = (p: number) => vt.load(ws, lay.TMP + 16 * p);
+  const xAt = (p: number) => vt.load(ws, xOff + 16 * p);
+  const storeDz = (p: number, v: Expr) => g.emit(vt.store(ws, v, lay.TMP + 16 * p));
+  const lossv = g.varV(vt.c(0));
+  const addLoss = (imp: Expr, e: Expr) => g.set(lossv, vt.add(get(lossv), vt.mul(imp, vt.mul(e, e))));
+
+  if (c.act.kind === "elementwise") {
+    for (let p = 0; p < P; p++) {
+      const z = g.letV(zAt(p));
+      const { y, d } = c.act.gen(g, vt, z);
+      const e = g.letV(vt.sub(y, xAt(p)));
+      addLoss(impAt(p), e);
+      storeDz(p, vt.mul(d, vt.mul(kAt(p), e)));
+    }
+  } else {
+    emitVectorMid(c, layout, c.act.id, P, zAt, xAt, impAt, kAt, maskAt, storeDz, addLoss);
+  }
+  g.set(c.loss, f64x2Add(get(c.loss), vt.toF64x2Sum(get(lossv))));
+}
+
+/** Reduction over the features of each sample: across vectors (dense) and, for gram, across lanes too. */
+function reducer(c: Ctx, layout: Layout, kind: "max" | "sum", terms: Expr[]): Expr {
+  const { g, vt } = c;
+  let acc = g.letV(terms[0]);
+  for (let p = 1; p < terms.length; p++) acc = g.letV(kind === "max" ? vt.max(acc, terms[p]) : vt.add(acc, terms[p]));
+  if (layout === "dense") return acc;
+  return kind === "max" ? vt.hmaxSplat(g, acc) : vt.hsumSplat(g, acc);
+}
+
+function emitVectorMid(
+  c: Ctx,
+  layout: Layout,
+  id: VectorId,
+  P: number,
+  zAt: (p: number) => Expr,
+  xAt: (p: number) => Expr,
+  impAt: (p: number) => Expr,
+  kAt: (p: number) => Expr,
+  maskAt: (p: number) => Expr,
+  storeDz: (p: number, v: Expr) => void,
+  addLoss: (imp: Expr, e: Expr) => void,
+): void {
+  const { g, vt } = c;
+  const gram = layout === "gram";
+  const range = [...Array(P).keys()];
+  const mask = range.map((p) => (gram ? g.letV(maskAt(p)) : undefined));
+  const keep = (p: number, v: Expr) => (gram ? vt.and(v, mask[p] as Expr) : v);
+  const sign = id === "softmin" ? -1 : 1;
+  const z = range.map((p) => g.letV(sign === 1 ? zAt(p) : vt.neg(zAt(p))));
+  const masked = range.map((p) => (gram ? vt.sel(mask[p] as Expr, z[p], vt.c(-Infinity)) : z[p]));
+  const mx = reducer(c, layout, "max", masked);
+  const ex = range.map((p) => keep(p, vexp(g, vt, vt.sub(z[p], mx))));
+  const exv = range.map((p) => g.letV(ex[p]));
+  const sum = reducer(c, layout, "sum", exv);
+  const dys: Expr[] = [];
+  if (id === "log_softmax") {
+    const logSum = g.letV(vt.add(mx, vlog(g, vt, sum)));
+    const y = range.map((p) => g.letV(keep(p, vt.sub(z[p], logSum))));
+    for (let p = 0; p < P; p++) {
+      const e = g.letV(vt.sub(y[p], xAt(p)));
+      addLoss(impAt(p), e);
+      dys.push(g.letV(vt.mul(kAt(p), e)));
+    }
+    const total = reducer(c, layout, "sum", dys);
+    for (let p = 0; p < P; p++) storeDz(p, keep(p, vt.sub(dys[p], vt.mul(vexp(g, vt, y[p]), total))));
+    return;
+  }
+  const prob = range.map((p) => g.letV(vt.div(exv[p], sum)));
+  const y = id === "solu" ? range.map((p) => g.letV(vt.mul(prob[p], z[p]))) : prob;
+  for (let p = 0; p < P; p++) {
+    const e = g.letV(vt.sub(y[p], xAt(p)));
+    addLoss(impAt(p), e);
+    dys.push(g.letV(vt.mul(kAt(p), e)));
+  }
+  if (id === "solu") {
+    // dz = dy⊙p + p⊙(dy⊙z − ⟨dy⊙z, p⟩)
+    const dyz = range.map((p) => g.letV(vt.mul(dys[p], z[p])));
+    const dot = reducer(
+      c,
+      layout,
+      "sum",
+      range.map((p) => vt.mul(dyz[p], prob[p])),
+    );
+    for (let p = 0; p < P; p++) storeDz(p, keep(p, vt.add(vt.mul(dys[p], prob[p]), vt.mul(prob[p], vt.sub(dyz[p], dot)))));
+    return;
+  }
+  // softmax / softmin: dz = sign·y⊙(dy − ⟨dy, y⟩)
+  const dot = reducer(
+    c,
+    layout,
+    "sum",
+    range.map((p) => vt.mul(dys[p], y[p])),
+  );
+  for (let p = 0; p < P; p++) {
+    const v = vt.mul(y[p], vt.sub(dys[p], dot));
+    storeDz(p, keep(p, sign === 1 ? v : vt.neg(v)));
+  }
+}
+
+/** Dense block: X at XBLK (F vectors), accumulates into GW, GB and the loss. */
+function emitDenseBlock(c: Ctx): void {
+  const { g, vt, lay, ws } = c;
+  const { F, H } = lay;
+  const w = (f: number, k: number) => vt.load(ws, lay.WSPLAT + 16 * (f * H + k));
+  const x = (f: number) => vt.load(ws, lay.XBLK + 16 * f);
+  const hd: number[] = [];
+  for (let k = 0; k < H; k++) hd.push(g.local(Ty.v128));
+  for (let f = 0; f < F; f++) {
+    const xf = g.letV(x(f));
+    for (let k = 0; k < H; k++) g.set(hd[k], f === 0 ? vt.mul(xf, w(f, k)) : vt.add(get(hd[k]), vt.mul(xf, w(f, k))));
+  }
+  for (let f = 0; f < F; f++) {
+    let z = vt.load(ws, lay.BSPLAT + 16 * f);
+    for (let k = 0; k < H; k++) z = vt.add(z, vt.mul(get(hd[k]), w(f, k)));
+    g.emit(vt.store(ws, z, lay.TMP + 16 * f));
+  }
+  emitMid(c, "dense");
+  const dhd: number[] = [];
+  for (let k = 0; k < H; k++) dhd.push(g.local(Ty.v128));
+  for (let f = 0; f < F; f++) {
+    const dz = g.letV(vt.load(ws, lay.TMP + 16 * f));
+    g.emit(vt.store(ws, vt.add(vt.load(ws, lay.GB + 16 * f), dz), lay.GB + 16 * f));
+    for (let k = 0; k < H; k++) {
+      const wk = g.letV(w(f, k));
+      g.set(dhd[k], f === 0 ? vt.mul(dz, wk) : vt.add(get(dhd[k]), vt.mul(dz, wk)));
+      const at = lay.GW + 16 * (f * H + k);
+      g.emit(vt.store(ws, vt.add(vt.load(ws, at), vt.mul(dz, get(hd[k]))), at));
+    }
+  }
+  for (let f = 0; f < F; f++) {
+    const xf = g.letV(x(f));
+    for (let k = 0; k < H; k++) {
+      const at = lay.GW + 16 * (f * H + k);
+      g.emit(vt.store(ws, vt.add(vt.load(ws, at), vt.mul(xf, get(dhd[k]))), at));
+    }
+  }
+}
+
+function zeroRegion(g: Gen, ws: Expr, off: number, bytes: number): void {
+  for (let b = 0; b < bytes; b += 16) g.emit((f) => {
+    ws(f);
+    f.simd(0x0c);
+    for (let k = 0; k < 16; k++) f.byte(0);
+    f.simd(0x0b);
+    f.u32(4);
+    f.u32(off + b);
+  });
+}
+
+/** Builds the module. `actId` selects the inline activation; without vector code, mid calls env.mid. */
+export function buildKernel(F: number, H: number, dtype: Dtype, actId: string): { bytes: Uint8Array; jsMid: boolean } {
+  const vt = new Vt(dtype);
+  const lay = kernelLayout(F, H, dtype);
+  const { L, E, V, Fp } = lay;
+  const gen = elementwiseGen(actId, dtype);
+  const act: ActCode = gen
+    ? { kind: "elementwise", gen }
+    : isVectorId(actId)
+      ? { kind: "vector", id: actId }
+      : { kind: "js" };
+  const jsMid = act.kind === "js";
+  const mb = new ModuleBuilder({ module: "env", name: "memory", minPages: 1 });
+  if (jsMid) mb.importFn("env", "mid", [Ty.i32, Ty.i32, Ty.i32, Ty.i32], [Ty.f64]);
+
+  const newCtx = (g: Gen, ws: Expr, impk: Expr): Ctx => {
+    const loss = g.local(jsMid ? Ty.f64 : Ty.v128);
+    return { g, vt, lay, ws, impk, loss, act };
+  };
+  const flushLoss = (c: Ctx) => {
+    const total = jsMid ? get(c.loss) : f64Add(f64x2ExtractLane(get(c.loss), 0), f64x2ExtractLane(get(c.loss), 1));
+    c.g.emit(f64Store(c.ws, f64Add(f64Load(c.ws, lay.OUT_LOSS), total), lay.OUT_LOSS));
+  };
+
+  const fillSplats = (g: Gen, ws: Expr) => {
+    for (let q = 0; q < F * H; q++) g.emit(vt.store(ws, vt.loadSplat(ws, lay.W + q * E), lay.WSPLAT + 16 * q));
+    for (let q = 0; q < F; q++) g.emit(vt.store(ws, vt.loadSplat(ws, lay.BIAS + q * E), lay.BSPLAT + 16 * q));
+  };
+
+  // dense_setup(ws): splat tables, zero accumulators.
+  mb.fn("dense_setup", [Ty.i32], [], (f) => {
+    const g = new Gen(f);
+    fillSplats(g, get(0));
+    zeroRegion(g, get(0), lay.GW, F * H * 16);
+    zeroRegion(g, get(0), lay.GB, F * 16);
+  });
+
+  // dense_full(ws, val, nBlocks, impk) -> rows: every sample has all F features, stored contiguously.
+  if (F % L === 0) {
+    mb.fn("dense_full", [Ty.i32, Ty.i32, Ty.i32, Ty.i32], [Ty.i32], (f) => {
+      const g = new Gen(f);
+      const ws = get(0);
+      const c = newCtx(g, ws, get(3));
+      if (!jsMid) g.set(c.loss, vt.c(0));
+      const row = g.varI(get(1));
+      g.forRange(i32(0), get(2), 1, () => {
+        // transpose L rows × F features into F vectors of L lanes
+        const base = (l: number) => i32Add(get(row), i32(l * F * E));
+        for (let q = 0; q < F / L; q++) {
+          const r = [...Array(L).keys()].map((l) => g.letV(vt.load(base(l), q * 16)));
+          if (vt.f32) {
+            const t0 = g.letV(i8x16Shuffle(r[0], r[1], [0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23]));
+            const t1 = g.letV(i8x16Shuffle(r[0], r[1], [8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31]));
+            const t2 = g.letV(i8x16Shuffle(r[2], r[3], [0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23]));
+            const t3 = g.letV(i8x16Shuffle(r[2], r[3], [8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31]));
+            const lo = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+            const hi = [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31];
+            g.emit(vt.store(ws, i8x16Shuffle(t0, t2, lo), lay.XBLK + 16 * (4 * q)));
+            g.emit(vt.store(ws, i8x16Shuffle(t0, t2, hi), lay.XBLK + 16 * (4 * q + 1)));
+            g.emit(vt.store(ws, i8x16Shuffle(t1, t3, lo), lay.XBLK + 16 * (4 * q + 2)));
+            g.emit(vt.store(ws, i8x16Shuffle(t1, t3, hi), lay.XBLK + 16 * (4 * q + 3)));
+          } else {
+            g.emit(vt.store(ws, i8x16Shuffle(r[0], r[1], [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]), lay.XBLK + 16 * (2 * q)));
+            g.emit(
+              vt.store(ws, i8x16Shuffle(r[0], r[1], [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31]), lay.XBLK + 16 * (2 * q + 1)),
+            );
+          }
+        }
+        emitDenseBlock(c);
+        g.set(row, i32Add(get(row), i32(L * F * E)));
+      });
+      flushLoss(c);
+      g.emit((ff) => {
+        i32Mul(get(2), i32(L))(ff);
+      });
+    });
+  }
+
+  // dense_sparse(ws, rs, feat, val, B, impk) -> rows processed (a multiple of L, padding included)
+  mb.fn("dense_sparse", [Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32], [Ty.i32], (f) => {
+    const g = new Gen(f);
+    const ws = get(0);
+    const [rs, feat, val, B] = [get(1), get(2), get(3), get(4)];
+    const c = newCtx(g, ws, get(5));
+    if (!jsMid) g.set(c.loss, vt.c(0));
+    const s = g.varI(i32(0));
+    const rows = g.varI(i32(0));
+    const lane = g.varI();
+    const start = g.varI();
+    const end = g.varI();
+    const j = g.varI();
+    g.block(() => {
+      g.doWhile(
+        () => {
+          zeroRegion(g, ws, lay.XBLK, F * 16);
+          g.set(lane, i32(0));
+          // fill up to L lanes with the next non-zero samples
+          g.block(() => {
+            g.doWhile(
+              () => {
+                g.brIf(1, i32Eq(get(s), B));
+                g.set(start, i32Load(i32Add(rs, i32Shl(get(s), i32(2)))));
+                g.set(end, i32Load(i32Add(rs, i32Shl(get(s), i32(2))), 4));
+                g.set(s, i32Add(get(s), i32(1)));
+                g.if(i32Ne(get(start), get(end)), () => {
+                  const laneOff = g.letI(i32Add(ws, i32Mul(get(lane), i32(E))));
+                  g.forRange(get(start), get(end), 1, (jj) => {
+                    g.set(j, jj);
+                    const fIdx = i32Load(i32Add(feat, i32Shl(get(j), i32(2))));
+                    g.emit(
+                      vt.sStore(
+                        i32Add(laneOff, i32Shl(fIdx, i32(4))),
+                        vt.sLoad(i32Add(val, i32Shl(get(j), i32(vt.shift)))),
+                        lay.XBLK,
+                      ),
+                    );
+                  });
+                  g.set(lane, i32Add(get(lane), i32(1)));
+                });
+              },
+              () => (ff) => {
+                i32Ne(get(lane), i32(L))(ff);
+              },
+            );
+          });
+          g.brIf(1, i32Eq(get(lane), i32(0)));
+          g.set(rows, i32Add(get(rows), i32(L)));
+          emitDenseBlock(c);
+        },
+        () => (ff) => {
+          i32Ne(get(s), B)(ff);
+        },
+      );
+    });
+    flushLoss(c);
+    g.emit(get(rows));
+  });
+
+  // dense_finish(ws): lane sums of the accumulators into OUT_GW [F·H] and OUT_GB [F], as f64.
+  mb.fn("dense_finish", [Ty.i32], [], (f) => {
+    const g = new Gen(f);
+    const ws = get(0);
+    for (let q = 0; q < F * H; q++)
+      g.emit(f64Store(ws, vt.sToF64(vt.hsum(g, vt.load(ws, lay.GW + 16 * q))), lay.OUT_GW + 8 * q));
+    for (let q = 0; q < F; q++) g.emit(f64Store(ws, vt.sToF64(vt.hsum(g, vt.load(ws, lay.GB + 16 * q))), lay.OUT_GB + 8 * q));
+  });
+
+  // gram_setup(ws): WCOL (W's columns over features), M = W Wᵀ by columns, C = 0, GB = 0.
+  mb.fn("gram_setup", [Ty.i32], [], (f) => {
+    const g = new Gen(f);
+    const ws = get(0);
+    fillSplats(g, ws);
+    zeroRegion(g, ws, lay.WCOL, H * Fp * E);
+    for (let fi = 0; fi < F; fi++)
+      for (let k = 0; k < H; k++) g.emit(vt.sStore(ws, vt.sLoad(ws, lay.W + (fi * H + k) * E), lay.WCOL + (k * Fp + fi) * E));
+    for (let gi = 0; gi < F; gi++) {
+      for (let v = 0; v < V; v++) {
+        let acc: Expr | undefined;
+        for (let k = 0; k < H; k++) {
+          const term = vt.mul(vt.load(ws, lay.WCOL + k * Fp * E + 16 * v), vt.load(ws, lay.WSPLAT + 16 * (gi * H + k)));
+          acc = acc ? vt.add(acc, term) : term;
+        }
+        g.emit(vt.store(ws, acc as Expr, lay.M + gi * Fp * E + 16 * v));
+      }
+    }
+    zeroRegion(g, ws, lay.C, F * Fp * E);
+    zeroRegion(g, ws, lay.GB, V * 16);
+  });
+
+  // gram_rows(ws, rs, feat, val, B, impk) -> number of non-zero samples
+  mb.fn("gram_rows", [Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32], [Ty.i32], (f) => {
+    const g = new Gen(f);
+    const ws = get(0);
+    const [rs, feat, val, B] = [get(1), get(2), get(3), get(4)];
+    const c = newCtx(g, ws, get(5));
+    if (!jsMid) g.set(c.loss, vt.c(0));
+    const rows = g.varI(i32(0));
+    const start = g.varI();
+    const end = g.varI();
+    const col = g.varI();
+    const xs = g.local(Ty.v128);
+    g.forRange(i32(0), B, 1, (s) => {
+      g.set(start, i32Load(i32Add(rs, i32Shl(s, i32(2)))));
+      g.set(end, i32Load(i32Add(rs, i32Shl(s, i32(2))), 4));
+      g.if(i32Ne(get(start), get(end)), () => {
+        g.set(rows, i32Add(get(rows), i32(1)));
+        zeroRegion(g, ws, lay.XROW, V * 16);
+        const z: number[] = [];
+        for (let v = 0; v < V; v++) z.push(g.varV(vt.load(ws, lay.BIAS + 16 * v)));
+        g.forRange(get(start), get(end), 1, (j) => {
+          const jj = g.letI(j);
+          g.set(col, i32Load(i32Add(feat, i32Shl(jj, i32(2)))));
+          const xj = g.let(vt.sTy, vt.sLoad(i32Add(val, i32Shl(jj, i32(vt.shift)))));
+          g.set(xs, vt.splat(xj));
+          const colAddr = g.letI(i32Add(ws, i32Mul(get(col), i32(Fp * E))));
+          for (let v = 0; v < V; v++) g.set(z[v], vt.add(get(z[v]), vt.mul(vt.load(colAddr, lay.M + 16 * v), get(xs))));
+          g.emit(vt.sStore(i32Add(ws, i32Shl(get(col), i32(vt.shift))), xj, lay.XROW));
+        });
+        for (let v = 0; v < V; v++) g.emit(vt.store(ws, get(z[v]), lay.TMP + 16 * v));
+        emitMid(c, "gram");
+        const dz: Expr[] = [];
+        for (let v = 0; v < V; v++) {
+          const d = g.letV(vt.load(ws, lay.TMP + 16 * v));
+          dz.push(d);
+          g.emit(vt.store(ws, vt.add(vt.load(ws, lay.GB + 16 * v), d), lay.GB + 16 * v));
+        }
+        g.forRange(get(start), get(end), 1, (j) => {
+          const jj = g.letI(j);
+          g.set(col, i32Load(i32Add(feat, i32Shl(jj, i32(2)))));
+          g.set(xs, vt.splat(vt.sLoad(i32Add(val, i32Shl(jj, i32(vt.shift))))));
+          const colAddr = g.letI(i32Add(ws, i32Mul(get(col), i32(Fp * E))));
+          for (let v = 0; v < V; v++)
+            g.emit(vt.store(colAddr, vt.add(vt.load(colAddr, lay.C + 16 * v), vt.mul(dz[v], get(xs))), lay.C + 16 * v));
+        });
+      });
+    });
+    flushLoss(c);
+    g.emit(get(rows));
+  });
+
+  // gram_finish(ws): OUT_GW = (C + Cᵀ) W as f64 [F·H], OUT_GB = GB as f64 [F].
+  mb.fn("gram_finish", [Ty.i32], [], (f) => {
+    const g = new Gen(f);
+    const ws = get(0);
+    // CW[k] = C W[:, k] as a vector over features
+    for (let k = 0; k < H; k++) {
+      for (let v = 0; v < V; v++) {
+        let acc: Expr | undefined;
+        for (let gi = 0; gi < F; gi++) {
+          const term = vt.mul(vt.load(ws, lay.C + gi * Fp * E + 16 * v), vt.load(ws, lay.WSPLAT + 16 * (gi * H + k)));
+          acc = acc ? vt.add(acc, term) : term;
+          if (gi % 8 === 7) acc = g.letV(acc);
+        }
+        g.emit(vt.store(ws, acc as Expr, lay.CW + k * Fp * E + 16 * v));
+      }
+    }
+    // (Cᵀ W)[f, k] = ⟨C[:, f], W[:, k]⟩
+    for (let fi = 0; fi < F; fi++) {
+      for (let k = 0; k < H; k++) {
+        let acc: Expr | undefined;
+        for (let v = 0; v < V; v++) {
+          const term = vt.mul(vt.load(ws, lay.C + fi * Fp * E + 16 * v), vt.load(ws, lay.WCOL + k * Fp * E + 16 * v));
+          acc = acc ? vt.add(acc, term) : term;
+        }
+        const dot = vt.hsum(g, acc as Expr);
+        g.emit(
+          f64Store(
+            ws,
+            f64Add(vt.sToF64(vt.sLoad(ws, lay.CW + (k * Fp + fi) * E)), vt.sToF64(dot)),
+            lay.OUT_GW + 8 * (fi * H + k),
+          ),
+        );
+      }
+    }
+    for (let fi = 0; fi < F; fi++) g.emit(f64Store(ws, vt.sToF64(vt.sLoad(ws, lay.GB + fi * E)), lay.OUT_GB + 8 * fi));
+  });
+
+  void i32Store;
+  return { bytes: mb.bytes(), jsMid };
+}

@@ -1,0 +1,248 @@
+// Vectorised elementary functions for the generated kernels, for f32x4 and f64x2 lanes.
+//
+// Accuracy (measured by test/core/kernels-fast.test.ts against Math.*, over the ranges the activations use):
+//   f32: exp, expm1, log1p, log, tanh, sigmoid within ~2 ulp (≈ 1.2e-7 relative); Φ (normal CDF, for GELU)
+//        within ~1e-6 relative (Numerical Recipes' erfc, fractional error < 1.2e-7, plus the f32 rounding of
+//        the exponent argument −x²/2).
+//   f64: exp, expm1, log1p, log, tanh, sigmoid within a few ulp (≈ 1e-15 relative). No f64 Φ: float64 GELU
+//        runs evaluate the activation in JavaScript (the reference's own math) instead.
+// Every function is written with the same range reduction for both precisions; only polynomial degrees and
+// constants differ. Each returns an expression reading a local (safe to use several times).
+
+import {
+  type Expr,
+  f64x2ConvertLowI32x4S,
+  i8x16Shuffle,
+  i32x4Add,
+  i32x4ShrS,
+  i32x4ShrU,
+  i32x4Shl,
+  i32x4Splat,
+  i32x4Sub,
+  i32x4TruncSatF32x4S,
+  i32x4TruncSatF64x2SZero,
+  i64x2Add,
+  i64x2ExtendLowI32x4S,
+  i64x2Shl,
+  i64x2ShrS,
+  i64x2ShrU,
+  i64x2Splat,
+  i64x2Sub,
+  i32,
+  i64,
+  f32x4ConvertI32x4S,
+  v128And,
+  v128Or,
+} from "./emit.js";
+import type { Gen, Vt } from "./gen.js";
+
+const LOG2E = Math.LOG2E;
+// Cody–Waite split of ln 2: C1 has few significant bits, so n·C1 is exact.
+const F32_LN2_HI = 0.693359375;
+const F32_LN2_LO = -2.12194440e-4;
+const F64_LN2_HI = 6.93147180369123816490e-1;
+const F64_LN2_LO = 1.90821492927058770002e-10;
+
+/** Horner evaluation of Σ coef[k]·t^k. */
+function horner(vt: Vt, t: Expr, coef: number[]): Expr {
+  let acc = vt.c(coef[coef.length - 1]);
+  for (let k = coef.length - 2; k >= 0; k--) acc = vt.madd(acc, t, vt.c(coef[k]));
+  return acc;
+}
+
+const factorialInv = (k: number) => {
+  let f = 1;
+  for (let j = 2; j <= k; j++) f *= j;
+  return 1 / f;
+};
+
+/** 2ⁿ for integer-valued float lanes n, in the exponent range of normal numbers. */
+function pow2(g: Gen, vt: Vt, n: Expr): Expr {
+  if (vt.f32) {
+    return g.letV(i32x4Shl(i32x4Add(i32x4TruncSatF32x4S(n), i32x4Splat(i32(127))), i32(23)));
+  }
+  return g.letV(
+    i64x2Shl(i64x2Add(i64x2ExtendLowI32x4S(i32x4TruncSatF64x2SZero(n)), i64x2Splat(i64(1023))), i32(52)),
+  );
+}
+
+/** Reduces x to n·ln2 + r with |r| ≤ ln2/2; returns n (integer-valued floats) and r. */
+function reduceLn2(g: Gen, vt: Vt, x: Expr): { n: Expr; r: Expr } {
+  const n = g.letV(vt.nearest(vt.mul(x, vt.c(LOG2E))));
+  const hi = vt.f32 ? F32_LN2_HI : F64_LN2_HI;
+  const lo = vt.f32 ? F32_LN2_LO : F64_LN2_LO;
+  // f32's C2 is negative (x − n·C1 − n·C2); fdlibm's f64 split is x − n·hi − n·lo with lo > 0.
+  const r = g.letV(vt.sub(vt.sub(x, vt.mul(n, vt.c(hi))), vt.mul(n, vt.c(lo))));
+  return { n, r };
+}
+
+/** eʳ − 1 for |r| ≤ ln2/2, as r + r²·P(r). */
+function expm1Reduced(g: Gen, vt: Vt, r: Expr): Expr {
+  const degree = vt.f32 ? 7 : 13;
+  const coef: number[] = [];
+  for (let k = 2; k <= degree; k++) coef.push(factorialInv(k));
+  return g.letV(vt.madd(vt.mul(r, r), horner(vt, r, coef), r));
+}
+
+/**
+ * eˣ. Overflows to +∞ and underflows gradually to 0 like the correctly rounded function: the scale 2ⁿ is
+ * applied as two factors 2^(n>>1)·2^(n−(n>>1)), so n may exceed the exponent range by one. NaN → NaN.
+ */
+export function vexp(g: Gen, vt: Vt, xIn: Expr): Expr {
+  const x = g.letV(vt.f32 ? vt.max(vt.min(xIn, vt.c(89)), vt.c(-104)) : vt.max(vt.min(xIn, vt.c(710)), vt.c(-746)));
+  const { n, r } = reduceLn2(g, vt, x);
+  let p: Expr;
+  if (vt.f32) {
+    // Cephes expf: 1 + r + r²·P(r)
+    const P = [5.0000001201e-1, 1.6666665459e-1, 4.1665795894e-2, 8.3334519073e-3, 1.3981999507e-3, 1.98756915e-4];
+    p = g.letV(vt.add(vt.madd(vt.mul(r, r), horner(vt, r, P), r), vt.c(1)));
+  } else {
+    const coef: number[] = [];
+    for (let k = 0; k <= 13; k++) coef.push(factorialInv(k));
+    p = g.letV(horner(vt, r, coef));
+  }
+  const { s1, s2 } = splitPow2(g, vt, n);
+  return g.letV(vt.mul(vt.mul(p, s1), s2));
+}
+
+function splitPow2(g: Gen, vt: Vt, n: Expr): { s1: Expr; s2: Expr } {
+  if (vt.f32) {
+    const ni = g.letV(i32x4TruncSatF32x4S(n));
+    const n1 = g.letV(i32x4ShrS(ni, i32(1)));
+    const n2 = g.letV(i32x4Sub(ni, n1));
+    const bias = i32x4Splat(i32(127));
+    return {
+      s1: g.letV(i32x4Shl(i32x4Add(n1, bias), i32(23))),
+      s2: g.letV(i32x4Shl(i32x4Add(n2, bias), i32(23))),
+    };
+  }
+  const ni = g.letV(i64x2ExtendLowI32x4S(i32x4TruncSatF64x2SZero(n)));
+  const n1 = g.letV(i64x2ShrS(ni, i32(1)));
+  const n2 = g.letV(i64x2Sub(ni, n1));
+  const bias = i64x2Splat(i64(1023));
+  return {
+    s1: g.letV(i64x2Shl(i64x2Add(n1, bias), i32(52))),
+    s2: g.letV(i64x2Shl(i64x2Add(n2, bias), i32(52))),
+  };
+}
+
+/**
+ * eˣ − 1 and eˣ for x ≤ 0 (positive inputs are clamped to 0; callers select another branch there). Both are
+ * accurate to ~1 ulp relative, including expm1 near 0 (where eˣ − 1 would cancel).
+ */
+export function vexpm1NonPos(g: Gen, vt: Vt, xIn: Expr): { em1: Expr; ex: Expr } {
+  const x = g.letV(vt.max(vt.min(xIn, vt.c(0)), vt.c(vt.f32 ? -18 : -40)));
+  const { n, r } = reduceLn2(g, vt, x);
+  const q = expm1Reduced(g, vt, r);
+  const s = pow2(g, vt, n);
+  const sq = g.letV(vt.mul(s, q));
+  return { em1: g.letV(vt.add(sq, vt.sub(s, vt.c(1)))), ex: g.letV(vt.add(sq, s)) };
+}
+
+/** ln(m) for m in [1/√2, √2] by the atanh series 2s(1 + s²/3 + s⁴/5 + …), s = (m − 1)/(m + 1). */
+function lnNearOne(g: Gen, vt: Vt, m: Expr): Expr {
+  const s = g.letV(vt.div(vt.sub(m, vt.c(1)), vt.add(m, vt.c(1))));
+  const z = g.letV(vt.mul(s, s));
+  const terms = vt.f32 ? 5 : 11;
+  const coef: number[] = [];
+  for (let k = 1; k <= terms; k++) coef.push(1 / (2 * k + 1));
+  const s2 = g.letV(vt.add(s, s));
+  return g.letV(vt.madd(vt.mul(s2, z), horner(vt, z, coef), s2));
+}
+
+/** ln(1 + t) for t in [0, 1] (also exact for tiny t). */
+export function vlog1pUnit(g: Gen, vt: Vt, t: Expr): Expr {
+  const tt = g.letV(t);
+  const u = g.letV(vt.add(tt, vt.c(1)));
+  const big = g.letV(vt.gt(u, vt.c(Math.SQRT2)));
+  const m = g.letV(vt.sel(big, vt.mul(u, vt.c(0.5)), u));
+  // Rounding of u = 1 + t: log1p(t) = ln(u) + (t − (u − 1))/u.
+  const corr = vt.div(vt.sub(tt, vt.sub(u, vt.c(1))), u);
+  const e = vt.and(vt.c(Math.LN2), big);
+  return g.letV(vt.add(vt.add(lnNearOne(g, vt, m), corr), e));
+}
+
+/** ln(x) for positive normal x. */
+export function vlog(g: Gen, vt: Vt, xIn: Expr): Expr {
+  const x = g.letV(xIn);
+  let e: Expr;
+  let m: Expr;
+  if (vt.f32) {
+    e = g.letV(f32x4ConvertI32x4S(i32x4Sub(i32x4ShrU(x, i32(23)), i32x4Splat(i32(127)))));
+    m = g.letV(v128Or(v128And(x, i32x4Splat(i32(0x007fffff))), i32x4Splat(i32(0x3f800000))));
+  } else {
+    const ebits = g.letV(i64x2Sub(i64x2ShrU(x, i32(52)), i64x2Splat(i64(1023))));
+    // the low 32 bits of each i64 lane into i32 lanes 0 and 1
+    e = g.letV(f64x2ConvertLowI32x4S(i8x16Shuffle(ebits, ebits, [0, 1, 2, 3, 8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11])));
+    m = g.letV(v128Or(v128And(x, mantissaMask64()), oneBits64()));
+  }
+  const big = g.letV(vt.gt(m, vt.c(Math.SQRT2)));
+  const mm = g.letV(vt.sel(big, vt.mul(m, vt.c(0.5)), m));
+  const ee = g.letV(vt.add(e, vt.and(vt.c(1), big)));
+  return g.letV(vt.madd(ee, vt.c(Math.LN2), lnNearOne(g, vt, mm)));
+}
+
+function mantissaMask64(): Expr {
+  const bytes = new Uint8Array(16);
+  const dv = new DataView(bytes.buffer);
+  dv.setBigUint64(0, 0x000fffffffffffffn, true);
+  dv.setBigUint64(8, 0x000fffffffffffffn, true);
+  return (f) => {
+    f.simd(0x0c);
+    for (const b of bytes) f.byte(b);
+  };
+}
+function oneBits64(): Expr {
+  const bytes = new Uint8Array(16);
+  const dv = new DataView(bytes.buffer);
+  dv.setBigUint64(0, 0x3ff0000000000000n, true);
+  dv.setBigUint64(8, 0x3ff0000000000000n, true);
+  return (f) => {
+    f.simd(0x0c);
+    for (const b of bytes) f.byte(b);
+  };
+}
+
+/** The sign bit of every lane. */
+function signMask(vt: Vt): Expr {
+  return vt.c(-0);
+}
+
+/** tanh(x) = sign(x)·(−m)/(m + 2) with m = expm1(−2|x|). */
+export function vtanh(g: Gen, vt: Vt, xIn: Expr): Expr {
+  const x = g.letV(xIn);
+  const { em1 } = vexpm1NonPos(g, vt, vt.mul(vt.abs(x), vt.c(-2)));
+  const t = vt.div(vt.neg(em1), vt.add(em1, vt.c(2)));
+  return g.letV(vt.xor(t, vt.and(x, signMask(vt))));
+}
+
+/** σ(x) = 1/(1 + e^{−x}) for x ≥ 0, e^x/(1 + e^x) below; also returns w = e^{−|x|}. */
+export function vsigmoid(g: Gen, vt: Vt, xIn: Expr): { s: Expr; w: Expr; inv: Expr } {
+  const x = g.letV(xIn);
+  const w = vexp(g, vt, vt.neg(vt.abs(x)));
+  const inv = g.letV(vt.div(vt.c(1), vt.add(w, vt.c(1))));
+  return { s: g.letV(vt.sel(vt.ge(x, vt.c(0)), inv, vt.mul(w, inv))), w, inv };
+}
+
+const INV_SQRT_2PI = 0.3989422804014327;
+
+/**
+ * Φ(x), the standard normal CDF, and φ(x), its density, in f32 only: erfc from Numerical Recipes' Chebyshev
+ * fit (erfc(z) = t·exp(−z² − 1.26551223 + t·P(t)), t = 1/(1 + z/2), fractional error < 1.2e-7 for all z ≥ 0),
+ * Φ(x) = erfc(−x/√2)/2 computed from |x| so there is no cancellation for negative x.
+ */
+export function vnormalCdfF32(g: Gen, vt: Vt, xIn: Expr): { Phi: Expr; phi: Expr } {
+  if (!vt.f32) throw new Error("vnormalCdfF32 is float32 only");
+  const x = g.letV(xIn);
+  const z = g.letV(vt.mul(vt.abs(x), vt.c(Math.SQRT1_2)));
+  const t = g.letV(vt.div(vt.c(1), vt.madd(z, vt.c(0.5), vt.c(1))));
+  const P = [
+    -1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587,
+    -0.82215223, 0.17087277,
+  ];
+  const gauss = vexp(g, vt, vt.neg(vt.mul(z, z))); // e^{−x²/2}
+  const corr = vexp(g, vt, horner(vt, t, P));
+  const half = g.letV(vt.mul(vt.mul(vt.mul(t, gauss), corr), vt.c(0.5))); // erfc(|x|/√2)/2
+  const Phi = g.letV(vt.sel(vt.ge(x, vt.c(0)), vt.sub(vt.c(1), half), half));
+  return { Phi, phi: g.letV(vt.mul(gauss, vt.c(INV_SQRT_2PI))) };
+}

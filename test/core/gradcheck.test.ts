@@ -1,0 +1,206 @@
+// Finite-difference check, in float64, of the gradient of the full loss Σ_i L_i with respect to every W and b
+// coordinate, for every activation (and the softmax family also over the batch dimension) and both kernels.
+// Then the two kernels against each other on identical batches, in f64 and f32.
+
+import { describe, expect, it } from "vitest";
+import { ACTIVATION_IDS, getActivation } from "../../src/core/activations.js";
+import { makeReferenceKernel } from "../../src/core/kernels/reference.js";
+import { prefersGram, sparseKernel } from "../../src/core/kernels/sparse.js";
+import type { Gradients, SoftmaxDim, StepKernel } from "../../src/core/kernels/types.js";
+import { cloneParams, type DType, type ModelSpec, type Params } from "../../src/core/model.js";
+import type { SparseBatch } from "../../src/core/sampling.js";
+import {
+  geometricSpec,
+  paramsWithBias,
+  SOFTMAX_FAMILY,
+  sampledBatch,
+  zeroSamples,
+} from "../helpers/model.js";
+
+// F = 8, H = 3 makes the sparse kernel take its direct path for p = 1 and its Gram path for p = 0.5 and 0.1
+// (checked below), so both code paths are differentiated.
+const SPEC = geometricSpec(8, 3, [1, 0.5, 0.1], 0.8);
+const BATCH = 16;
+const H_STEP = 1e-6;
+// Central differences: truncation error ~h²·|L'''|/6 ≈ 1e-13 here; rounding error ~ε·|L|/h ≈ 2e-10·|L|.
+// So |fd − g| ≤ RTOL·|g| + ATOL·max(1, |L|) with RTOL = 1e-6, ATOL = 1e-8 has ≥ 50× headroom on rounding
+// while a wrong derivative (off by a factor, a sign, a missing term) is off by ≥ 1e-3 relative.
+const RTOL = 1e-6;
+const ATOL = 1e-8;
+
+interface Evaluation {
+  total: number;
+  losses: Float64Array;
+  grads: Gradients;
+}
+
+function evaluate(kernel: StepKernel, spec: ModelSpec, id: string, params: Params, batch: SparseBatch) {
+  const { nInstances: I, nFeatures: F, nHidden: H } = spec;
+  const grads: Gradients = { W: new Float64Array(I * F * H), b: new Float64Array(I * F) };
+  const losses = new Float64Array(I);
+  kernel(spec, getActivation(id), params, batch, grads, losses);
+  return { total: losses.reduce((a, b) => a + b, 0), losses, grads } satisfies Evaluation;
+}
+
+/** Coordinates where the analytic gradient disagrees with central differences. */
+function gradcheck(kernel: StepKernel, id: string, seed: number): string[] {
+  const params = paramsWithBias(SPEC, "f64", seed);
+  const batch = sampledBatch(SPEC, BATCH, "f64", seed);
+  const at = evaluate(kernel, SPEC, id, params, batch);
+  const failures: string[] = [];
+  expect(Number.isFinite(at.total)).toBe(true);
+  for (const which of ["W", "b"] as const) {
+    const analytic = at.grads[which];
+    for (let j = 0; j < analytic.length; j++) {
+      const p = cloneParams(params);
+      const x0 = p[which][j];
+      p[which][j] = x0 + H_STEP;
+      const up = evaluate(kernel, SPEC, id, p, batch).total;
+      p[which][j] = x0 - H_STEP;
+      const down = evaluate(kernel, SPEC, id, p, batch).total;
+      const fd = (up - down) / (2 * H_STEP);
+      const g = analytic[j];
+      if (!(Math.abs(fd - g) <= RTOL * Math.abs(g) + ATOL * Math.max(1, Math.abs(at.total))))
+        failures.push(`${id} d/d${which}[${j}]: analytic ${g}, finite difference ${fd}`);
+    }
+  }
+  return failures;
+}
+
+const KERNELS: [string, (dim: SoftmaxDim) => StepKernel][] = [
+  ["reference", (dim) => makeReferenceKernel(dim)],
+  ["sparse", () => sparseKernel],
+];
+
+describe("gradient check (float64, central differences)", () => {
+  it("the spec exercises both sparse-kernel paths and includes all-zero samples", () => {
+    expect(prefersGram(1, 8, 3)).toBe(false);
+    expect(prefersGram(0.5, 8, 3)).toBe(true);
+    expect(prefersGram(0.1, 8, 3)).toBe(true);
+    const batch = sampledBatch(SPEC, BATCH, "f64", 1);
+    expect(zeroSamples(batch, 2)).toBeGreaterThan(0);
+    expect(zeroSamples(batch, 2)).toBeLessThan(BATCH);
+  });
+
+  for (const [name, make] of KERNELS) {
+    it.each([...ACTIVATION_IDS])(`${name} kernel: %s`, (id) => {
+      expect(gradcheck(make("features"), id, 1)).toEqual([]);
+    });
+  }
+
+  it.each(SOFTMAX_FAMILY)("reference kernel, softmax over the batch dimension: %s", (id) => {
+    expect(gradcheck(makeReferenceKernel("batch"), id, 2)).toEqual([]);
+  });
+
+  it("the check can fail: a gradient scaled by 1.01 is caught", () => {
+    const wrong: StepKernel = (spec, act, params, batch, grads, losses) => {
+      sparseKernel(spec, act, params, batch, grads, losses);
+      grads.W[5] *= 1.01;
+    };
+    expect(gradcheck(wrong, "gelu", 1)).toHaveLength(1);
+  });
+});
+
+/** Largest |a − b| relative to the largest |b| of each instance's block. */
+function blockwiseRelDiff(a: Float64Array, b: Float64Array, blocks: number): number {
+  const n = a.length / blocks;
+  let worst = 0;
+  for (let i = 0; i < blocks; i++) {
+    let diff = 0;
+    let scale = 0;
+    for (let j = i * n; j < (i + 1) * n; j++) {
+      diff = Math.max(diff, Math.abs(a[j] - b[j]));
+      scale = Math.max(scale, Math.abs(b[j]));
+    }
+    worst = Math.max(worst, scale === 0 ? diff : diff / scale);
+  }
+  return worst;
+}
+
+function compareKernels(spec: ModelSpec, dtype: DType, batchSize: number, id: string, seed: number) {
+  const params = paramsWithBias(spec, dtype, seed);
+  const batch = sampledBatch(spec, batchSize, dtype, seed);
+  const ref = evaluate(makeReferenceKernel("features"), spec, id, params, batch);
+  const fast = evaluate(sparseKernel, spec, id, params, batch);
+  let lossDiff = 0;
+  for (let i = 0; i < spec.nInstances; i++)
+    lossDiff = Math.max(lossDiff, Math.abs(fast.losses[i] - ref.losses[i]) / Math.abs(ref.losses[i]));
+  return {
+    lossDiff,
+    gradW: blockwiseRelDiff(fast.grads.W, ref.grads.W, spec.nInstances),
+    gradB: blockwiseRelDiff(fast.grads.b, ref.grads.b, spec.nInstances),
+    batch,
+  };
+}
+
+describe("sparse kernel = reference kernel on the same batch", () => {
+  // p = 1 (every sample dense, direct path), 0.05 (mostly all-zero samples, Gram path), 0.001 (almost all
+  // samples all-zero); F = 20, H = 5 as in the demo preset.
+  const spec = geometricSpec(20, 5, [1, 0.05, 0.001], 0.7);
+  const B = 256;
+
+  it("the batch has dense, mixed and all-zero instances", () => {
+    const batch = sampledBatch(spec, B, "f64", 3);
+    expect(zeroSamples(batch, 0)).toBe(0);
+    expect(zeroSamples(batch, 1)).toBeGreaterThan(B / 4);
+    expect(zeroSamples(batch, 1)).toBeLessThan(B);
+    expect(zeroSamples(batch, 2)).toBeGreaterThan(B * 0.9);
+    expect(zeroSamples(batch, 2)).toBeLessThan(B);
+  });
+
+  // f64: both kernels compute the same sums in a different order (Gram form, zero-sample shortcut), so they
+  // agree to rounding: ~1e-15 relative; 1e-12 is the brief's bound.
+  it.each([...ACTIVATION_IDS])("f64: %s", (id) => {
+    const r = compareKernels(spec, "f64", B, id, 3);
+    expect(r.lossDiff).toBeLessThan(1e-12);
+    expect(r.gradW).toBeLessThan(1e-12);
+    expect(r.gradB).toBeLessThan(1e-12);
+  });
+
+  // f32: the reference kernel rounds every intermediate (h, z, y, dY, dZ, dh) to float32, the sparse kernel only
+  // z and y, accumulating in float64. Each rounding is ≤ u = 2⁻²⁴ ≈ 6e-8 relative; sums of up to F + H = 25 terms
+  // and a chain of ~6 rounded stages bound the disagreement by ~(F + H + 6)·u ≈ 2e-6 per element, relative to
+  // the largest element of the block (a norm-wise bound: single gradient entries can cancel to ~0). Observed:
+  // ≤ 1.7e-7 (softmin); a genuine bug (a missing term) is ≥ 1e-3.
+  it.each([...ACTIVATION_IDS])("f32: %s", (id) => {
+    const r = compareKernels(spec, "f32", B, id, 3);
+    expect(r.lossDiff).toBeLessThan(2e-6);
+    expect(r.gradW).toBeLessThan(2e-6);
+    expect(r.gradB).toBeLessThan(2e-6);
+  });
+
+  it("p = 1 for every instance and p = 0.001 for every instance (f64)", () => {
+    for (const probs of [
+      [1, 1],
+      [0.001, 0.001],
+    ]) {
+      const s = geometricSpec(20, 5, probs, 0.7);
+      for (const id of ["relu", "softmax", "exp", "hardshrink"]) {
+        const r = compareKernels(s, "f64", 64, id, 4);
+        expect(r.lossDiff, `${id} ${probs}`).toBeLessThan(1e-12);
+        expect(r.gradW, `${id} ${probs}`).toBeLessThan(1e-12);
+        expect(r.gradB, `${id} ${probs}`).toBeLessThan(1e-12);
+      }
+    }
+  });
+
+  it("a batch in which every sample of an instance is all-zero: ∇W = 0, ∇b = n·VJP at b", () => {
+    const s = geometricSpec(6, 2, [1e-9, 1], 0.9);
+    const params = paramsWithBias(s, "f64", 5);
+    const batch = sampledBatch(s, 32, "f64", 5);
+    expect(zeroSamples(batch, 0)).toBe(32);
+    for (const id of ["relu", "gelu", "softmin"]) {
+      const ref = evaluate(makeReferenceKernel("features"), s, id, params, batch);
+      const fast = evaluate(sparseKernel, s, id, params, batch);
+      for (let j = 0; j < 6 * 2; j++) {
+        expect(ref.grads.W[j]).toBe(0);
+        expect(fast.grads.W[j]).toBe(0);
+      }
+      for (let f = 0; f < 6; f++)
+        expect(Math.abs(fast.grads.b[f] - ref.grads.b[f])).toBeLessThanOrEqual(
+          1e-15 + 1e-12 * Math.abs(ref.grads.b[f]),
+        );
+      expect(Math.abs(fast.losses[0] - ref.losses[0])).toBeLessThanOrEqual(1e-12 * ref.losses[0]);
+    }
+  });
+});

@@ -1,0 +1,181 @@
+// The sparse sampler's distribution: each (sample, feature) slot of instance i is non-zero with probability
+// p_i, independently, with a U(0, 1) value. Thresholds are 4–5 standard errors (or the KS critical value at
+// α = 1e-4): with fixed seeds the tests are deterministic, and a correct sampler passes them with probability
+// > 0.9999 for any seed, while a biased one (wrong gap formula, off-by-one, correlated draws) fails at these sizes.
+
+import { describe, expect, it } from "vitest";
+import { makeSpec } from "../../src/core/model.js";
+import { Rng } from "../../src/core/rng.js";
+import { createBatch, densify, type SparseBatch, sampleBatch } from "../../src/core/sampling.js";
+import { correlation, ksUniform, mean } from "../helpers/numeric.js";
+
+const F = 20;
+const B = 4096;
+const PROBS = [1, 0.3, 0.05, 0.001];
+const spec = makeSpec(F, 5, PROBS, Array(F).fill(1));
+
+/** Dense 0/1 indicators and values of instance i over `batches` fresh batches. */
+function collect(i: number, batches: number, seed: number) {
+  const batch = createBatch(spec, B, "f64");
+  const rng = new Rng(seed, "test-sampling");
+  const present = new Uint8Array(batches * B * F);
+  const values: number[] = [];
+  const x = new Float64Array(F);
+  for (let k = 0; k < batches; k++) {
+    sampleBatch(spec, rng, batch);
+    for (let s = 0; s < B; s++) {
+      densify(batch, i, s, x);
+      for (let f = 0; f < F; f++) {
+        if (x[f] !== 0) {
+          present[(k * B + s) * F + f] = 1;
+          values.push(x[f]);
+        }
+      }
+    }
+  }
+  return { present, values, n: batches * B * F };
+}
+
+function wellFormed(batch: SparseBatch): string[] {
+  const problems: string[] = [];
+  const { batchSize, nInstances, rowStart, feature, value } = batch;
+  let expectedStart = 0;
+  for (let i = 0; i < nInstances; i++) {
+    const base = i * (batchSize + 1);
+    if (rowStart[base] !== expectedStart) problems.push(`instance ${i} starts at ${rowStart[base]}`);
+    for (let s = 0; s < batchSize; s++) {
+      const a = rowStart[base + s];
+      const b = rowStart[base + s + 1];
+      if (b < a) problems.push(`instance ${i} sample ${s}: rowStart decreases`);
+      for (let j = a; j < b; j++) {
+        if (feature[j] < 0 || feature[j] >= batch.nFeatures)
+          problems.push(`feature ${feature[j]} out of range`);
+        if (j > a && feature[j] <= feature[j - 1])
+          problems.push(`instance ${i} sample ${s}: features not increasing`);
+        if (!(value[j] >= 0 && value[j] < 1)) problems.push(`value ${value[j]} outside [0, 1)`);
+      }
+    }
+    expectedStart = rowStart[base + batchSize];
+  }
+  if (expectedStart !== batch.nnz) problems.push(`last row ends at ${expectedStart}, nnz ${batch.nnz}`);
+  return problems;
+}
+
+describe("sampleBatch", () => {
+  it("rows are well formed: rowStart monotone and contiguous, features increasing and < F, values in [0, 1)", () => {
+    const batch = createBatch(spec, B, "f64");
+    const rng = new Rng(1, "test-sampling");
+    for (let k = 0; k < 3; k++) {
+      sampleBatch(spec, rng, batch);
+      expect(wellFormed(batch)).toEqual([]);
+    }
+  });
+
+  it("p = 1: every slot is present, in order", () => {
+    const batch = createBatch(spec, B, "f64");
+    sampleBatch(spec, new Rng(2, "test-sampling"), batch);
+    for (let s = 0; s < B; s++) {
+      expect(batch.rowStart[s + 1] - batch.rowStart[s]).toBe(F);
+      for (let f = 0; f < F; f++) expect(batch.feature[batch.rowStart[s] + f]).toBe(f);
+    }
+  });
+
+  // Binomial: count ~ Bin(n, p), SE = √(n p (1 − p)). p = 0.001 uses 20 batches (1.6M slots, ~1 600 hits).
+  it.each([
+    [1, 0.3, 2],
+    [2, 0.05, 4],
+    [3, 0.001, 20],
+  ])("fraction of non-zeros ≈ p (instance %i, p = %f, within 4.5 SE)", (i, p, batches) => {
+    const { present, n } = collect(i, batches, 3);
+    let count = 0;
+    for (const v of present) count += v;
+    expect(Math.abs(count - n * p)).toBeLessThan(4.5 * Math.sqrt(n * p * (1 - p)));
+  });
+
+  it("every feature is equally likely (per-feature counts within 4.5 SE, p = 0.3)", () => {
+    const { present, n } = collect(1, 1, 4);
+    const samples = n / F;
+    const p = 0.3;
+    for (let f = 0; f < F; f++) {
+      let c = 0;
+      for (let s = 0; s < samples; s++) c += present[s * F + f];
+      expect(Math.abs(c - samples * p), `feature ${f}`).toBeLessThan(4.5 * Math.sqrt(samples * p * (1 - p)));
+    }
+  });
+
+  it.each([
+    [0, 1],
+    [1, 1],
+    [2, 2],
+  ])("values are U(0, 1) (instance %i): mean within 4.5 SE, KS at α = 1e-4", (i, batches) => {
+    const { values } = collect(i, batches, 5);
+    const n = values.length;
+    expect(n).toBeGreaterThan(5000);
+    expect(Math.abs(mean(values) - 0.5)).toBeLessThan(4.5 * Math.sqrt(1 / 12 / n));
+    // Kolmogorov: P(√n·D > 2.14) ≈ 1e-4.
+    expect(ksUniform(values) * Math.sqrt(n)).toBeLessThan(2.14);
+  });
+
+  it("presence is independent across features and samples (correlations within 4.5/√n)", () => {
+    const { present, n } = collect(1, 1, 6);
+    const samples = n / F;
+    const pairs: [string, (s: number) => number, (s: number) => number][] = [
+      ["adjacent features", (s) => present[s * F + 3], (s) => present[s * F + 4]],
+      ["first and last feature", (s) => present[s * F], (s) => present[s * F + F - 1]],
+      ["last feature and next sample's first", (s) => present[s * F + F - 1], (s) => present[(s + 1) * F]],
+    ];
+    for (const [name, a, b] of pairs) {
+      const xs = Float64Array.from({ length: samples - 1 }, (_, s) => a(s));
+      const ys = Float64Array.from({ length: samples - 1 }, (_, s) => b(s));
+      expect(Math.abs(correlation(xs, ys)), name).toBeLessThan(4.5 / Math.sqrt(samples));
+    }
+    // The number of non-zeros per sample is Bin(F, p): its variance is F p (1 − p) only if the slots are
+    // independent (positive correlations inflate it, negative shrink it). SE of a sample variance ≈ σ²√(2/(n−1)).
+    const counts = Float64Array.from({ length: samples }, (_, s) => {
+      let c = 0;
+      for (let f = 0; f < F; f++) c += present[s * F + f];
+      return c;
+    });
+    const v = F * 0.3 * 0.7;
+    let s2 = 0;
+    const m = mean(counts);
+    for (const c of counts) s2 += (c - m) ** 2;
+    s2 /= samples - 1;
+    expect(Math.abs(s2 - v)).toBeLessThan(4.5 * v * Math.sqrt(2 / (samples - 1)));
+  });
+
+  it("values are independent of which feature they belong to (mean per feature within 5 SE)", () => {
+    const batch = createBatch(spec, B, "f64");
+    sampleBatch(spec, new Rng(8, "test-sampling"), batch);
+    // instance 0 (p = 1): 4096 values per feature.
+    for (let f = 0; f < F; f++) {
+      let sum = 0;
+      for (let s = 0; s < B; s++) sum += batch.value[batch.rowStart[s] + f];
+      expect(Math.abs(sum / B - 0.5)).toBeLessThan(5 * Math.sqrt(1 / 12 / B));
+    }
+  });
+
+  it("a batch created for sparse data grows to hold dense data, and densify reproduces it", () => {
+    const sparseSpec = makeSpec(F, 5, [0.001], Array(F).fill(1));
+    const denseSpec = makeSpec(F, 5, [1], Array(F).fill(1));
+    const batch = createBatch(sparseSpec, 512, "f32");
+    const capacity = batch.feature.length;
+    sampleBatch(denseSpec, new Rng(9, "test-sampling"), batch);
+    expect(capacity).toBeLessThan(512 * F);
+    expect(batch.nnz).toBe(512 * F);
+    expect(batch.value).toBeInstanceOf(Float32Array);
+    expect(wellFormed(batch)).toEqual([]);
+    const x = new Float32Array(F);
+    densify(batch, 0, 17, x);
+    for (let f = 0; f < F; f++) expect(x[f]).toBe(batch.value[17 * F + f]);
+  });
+
+  it("successive batches from one generator differ", () => {
+    const batch = createBatch(spec, 64, "f64");
+    const rng = new Rng(10, "test-sampling");
+    sampleBatch(spec, rng, batch);
+    const first = Array.from(batch.value.subarray(0, 64 * F));
+    sampleBatch(spec, rng, batch);
+    expect(Array.from(batch.value.subarray(0, 64 * F))).not.toEqual(first);
+  });
+});

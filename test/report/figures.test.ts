@@ -1,0 +1,115 @@
+// Figures from a synthetic store with known geometry: each spec renders to valid SVG, and the phase
+// classification and helpers do what they say.
+
+import { XMLValidator } from "fast-xml-parser";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadReportData, type ReportData } from "../../src/report/data.js";
+import {
+  type FigureDef,
+  logScale,
+  phaseClass,
+  phaseGrid,
+  planFigures,
+  thinLogSteps,
+} from "../../src/report/figures.js";
+import { compactSvg, renderSvg, uniqueIds } from "../../src/report/render.js";
+import { tempDir } from "../experiments/cli-helpers.js";
+import { syntheticStore } from "./synthetic.js";
+
+describe("phase classification", () => {
+  it("follows the documented rule", () => {
+    expect(phaseClass([1], [0.2])).toBe("feature 2 not represented");
+    expect(phaseClass([0.1], [1])).toBe("feature 2 alone (dedicated)");
+    expect(phaseClass([1], [-0.9])).toBe("both, antipodal (superposition)");
+    expect(phaseClass([1], [0.9])).toBe("both, not antipodal");
+    expect(phaseClass([1, 0], [0, 1])).toBe("both, not antipodal");
+    expect(phaseClass([Number.NaN], [1])).toBe("feature 2 alone (dedicated)");
+  });
+});
+
+describe("helpers", () => {
+  it("log scales are framed by decades", () => {
+    const s = logScale([0.003, 0.5], "loss");
+    expect(s.scale.domain).toEqual([1e-3, 1]);
+    expect(s.axis.values).toEqual([1e-3, 1e-2, 1e-1, 1]);
+  });
+
+  it("thinning keeps the ends and about n log-spaced steps", () => {
+    const steps = Array.from({ length: 1000 }, (_, k) => k + 1);
+    const keep = thinLogSteps(steps, 20);
+    expect(keep.has(0)).toBe(true);
+    expect(keep.has(999)).toBe(true);
+    expect(keep.size).toBeGreaterThan(15);
+    expect(keep.size).toBeLessThan(40);
+  });
+
+  it("ids are made unique per figure and references follow", () => {
+    const svg = '<svg><defs><clipPath id="clip1"><rect/></clipPath></defs><g clip-path="url(#clip1)"/></svg>';
+    const out = uniqueIds(svg, "fig a");
+    expect(out).toContain('id="fig-a-clip1"');
+    expect(out).toContain("url(#fig-a-clip1)");
+    expect(compactSvg('<path fill="rgb(255, 0, 16)"/>')).toBe('<path fill="#ff0010"/>');
+  });
+});
+
+describe("figures of a synthetic store", () => {
+  let data: ReportData;
+  let defs: FigureDef[];
+  beforeAll(() => {
+    const dir = tempDir("tms-report-fig-");
+    syntheticStore(dir);
+    data = loadReportData(dir);
+    defs = planFigures(data).map((p) => p.build()!);
+  });
+
+  it("plans every kind of figure the store supports", () => {
+    const ids = defs.map((d) => d.id);
+    for (const id of [
+      "intro-loss-vs-sparsity",
+      "intro-loss-heatmap",
+      "intro-dims-per-feature",
+      "intro-training-curves",
+      "intro-features-overview",
+      "intro-features-relu",
+      "intro-features-gelu",
+      "demo-features-relu",
+      "geometry-feature-dimensionality",
+      "phase-phase-diagrams",
+    ])
+      expect(ids).toContain(id);
+    expect(defs.every((d) => d.title.length > 10 && d.caption.length > 10)).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("classifies the phase grid by majority over seeds", () => {
+    const relu = data.seriesOf("phase").find((s) => s.activation === "relu")!;
+    // rows p = 1, 0.1, 0.01; columns r = 0.1, 1, 10 (see synthetic.ts).
+    expect(phaseGrid(data, relu)).toEqual([
+      "feature 2 not represented",
+      "feature 2 not represented",
+      "feature 2 alone (dedicated)",
+      "feature 2 not represented",
+      "both, antipodal (superposition)",
+      "feature 2 alone (dedicated)",
+      "feature 2 not represented",
+      "both, antipodal (superposition)",
+      "feature 2 alone (dedicated)",
+    ]);
+  });
+
+  it("the D_f figure puts the antipodal pairs at 1/2", () => {
+    const df = defs.find((d) => d.id === "geometry-feature-dimensionality")!;
+    const values = df.spec.data.values as { d: number }[];
+    expect(values.every((v) => Math.abs(v.d - 0.5) < 0.01)).toBe(true);
+  });
+
+  it("every figure renders to well-formed SVG with its title", async () => {
+    for (const d of defs) {
+      const svg = await renderSvg(d.spec, d.id);
+      expect(XMLValidator.validate(svg), d.id).toBe(true);
+      expect(svg.startsWith("<svg")).toBe(true);
+      const text = svg.replace(/<[^>]+>/g, "");
+      expect(text, d.id).toContain(d.title.slice(0, 20).replace(/&/g, "&amp;").replace(/</g, "&lt;"));
+    }
+  });
+});

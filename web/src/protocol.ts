@@ -1,0 +1,42 @@
+// Messages between the page and a training worker (one worker per activation trained side by side).
+
+import type { SpecData } from "./state.js";
+import type { CurvePoints } from "./state-curve.js";
+
+export interface StartMessage {
+  type: "start";
+  runId: number;
+  spec: SpecData;
+  activation: string;
+  steps: number;
+  lr: number;
+  seed: number;
+  batchSize: number;
+}
+
+export type ToWorker = StartMessage | { type: "stop" } | { type: "resume" };
+
+export interface ProgressMessage {
+  type: "progress";
+  runId: number;
+  /** Steps taken so far. */
+  step: number;
+  /** Current W [I, F, H] and b [I, F] (copies). */
+  W: Float32Array | Float64Array;
+  b: Float32Array | Float64Array;
+  /** Curve points recorded since the previous message. */
+  curve: CurvePoints;
+  /** Last finite training loss per instance. */
+  trainLoss: number[];
+  /** Step at which each instance diverged, or −1. */
+  divergedAtStep: number[];
+  /** Training steps per second of compute time (excludes pauses and messaging). */
+  stepsPerSecond: number;
+  trainSeconds: number;
+  paused: boolean;
+}
+
+export type FromWorker =
+  | ProgressMessage
+  | { type: "done"; runId: number; evalLoss: number[]; evalSeconds: number }
+  | { type: "error"; runId: number; message: string };
