@@ -1,13 +1,25 @@
-// Synthetic data: each feature of each sample of instance i is U(0, 1) with probability p_i, else 0.
-// Batches are stored sparse (CSR per instance), since at high sparsity almost every sample is all-zero and
-// the kernels skip those exactly. The sampler is separate from the kernels, so any two kernels can be
-// compared on the very same batch.
+// Synthetic data: each feature of each sample of instance i is U(0, 1) with probability p_i, else 0,
+// independently. Batches are stored sparse (CSR per instance), since at high sparsity almost every sample is
+// all-zero and the kernels skip those exactly. The sampler is separate from the kernels, so any two kernels
+// can be compared on the very same batch.
 //
-// Scheme: for instance i the B·F (sample, feature) slots are one long run of Bernoulli(p_i) trials; the gap
-// to the next non-zero slot is Geometric(p_i) = floor(ln U / ln(1 − p_i)), and the value is a fresh U(0, 1).
-// This draws ≈ 2·p·B·F numbers instead of 2·B·F, and gives exactly the notebook's distribution.
+// Scheme (v2, docs/speed.md). For each instance, 16 words from `rng` seed four xoshiro128+ generators that
+// run side by side (the four lanes of a SIMD vector); a step yields four 32-bit outputs u, used in lane
+// order. Then, by the instance's p:
+//  * p ≥ MASK_MIN_P ("mask"): for each sample, ⌈F/4⌉ steps; lane l of step v decides feature 4v + l (lanes
+//    past F are drawn and unused). The feature is kept iff p = 1 or u < T = round(p·2³²) (so with
+//    probability T/2³² = p to 2⁻³³), and its value is u rescaled to [0, 1): given u < T, u is uniform on
+//    {0 … T−1}, so u/T is U(0, 1) on a grid of 1/T (f64: u·(1/T); f32: (u >>> 8)·f32(256/T), below 1).
+//  * p < MASK_MIN_P ("geometric"): the B·F slots form one run of Bernoulli(p) trials; the gap to the next
+//    kept slot is ⌊ln(1 − u·2⁻³²)/ln(1 − p)⌋ ~ Geometric(p), and each kept value is a fresh uniform
+//    (f32: (u >>> 8)·2⁻²⁴, f64: u·2⁻³²). The logarithm is computed by `lnOneMinus` (portable arithmetic, so
+//    JavaScript and WebAssembly agree bit for bit).
+// Both give exactly the notebook's distribution (up to the 2⁻³² granularity of the uniforms). The
+// WebAssembly version (kernels/wasm/sampler.ts) is used when available and produces identical batches.
 
 import type { Buffer } from "./activations.js";
+import { attachEngine, cachedModule, Engine, engineOf, wasmEnabled } from "./kernels/engine.js";
+import { buildSampler, permTable, SAMPLER_STATE } from "./kernels/wasm/sampler.js";
 import { allocate, type DType, type ModelSpec } from "./model.js";
 import type { Rng } from "./rng.js";
 
@@ -23,55 +35,315 @@ export interface SparseBatch {
   nnz: number;
 }
 
+/** Feature probabilities at or above this use the per-slot ("mask") scheme; below, geometric gaps. */
+export const MASK_MIN_P = 0.1;
+
+/** Entries kept free past the capacity, for the vector stores of the WebAssembly sampler. */
+const SLACK = 8;
+
+/** Where an engine-backed batch's arrays live (byte offsets), and its capacity in entries. */
+interface EngineBatch {
+  engine: Engine;
+  dtype: DType;
+  rs: number;
+  feat: number;
+  val: number;
+  cap: number;
+  state: number;
+  sampler?: SamplerExports;
+}
+const engineBatches = new WeakMap<SparseBatch, EngineBatch>();
+
+interface SamplerExports {
+  sample_mask(
+    st: number,
+    rs: number,
+    feat: number,
+    val: number,
+    nnz: number,
+    cap: number,
+    B: number,
+    F: number,
+    T: number,
+    all: number,
+    c: number,
+  ): number;
+  sample_geom(st: number, rs: number, feat: number, val: number, nnz: number, cap: number, B: number, F: number, logQ: number): number;
+}
+
 export function createBatch(spec: ModelSpec, batchSize: number, dtype: DType): SparseBatch {
   const expected = spec.featureProbability.reduce((sum, p) => sum + Math.min(1, p), 0);
   const capacity = Math.max(64, Math.ceil(expected * batchSize * spec.nFeatures * 1.1) + 64);
-  return {
+  const rowLen = spec.nInstances * (batchSize + 1);
+  if (!wasmEnabled()) {
+    return {
+      batchSize,
+      nFeatures: spec.nFeatures,
+      nInstances: spec.nInstances,
+      rowStart: new Int32Array(rowLen),
+      feature: new Int32Array(capacity + SLACK),
+      value: allocate(dtype, capacity + SLACK),
+      nnz: 0,
+    };
+  }
+  const E = dtype === "f32" ? 4 : 8;
+  const F = spec.nFeatures;
+  // room for the batch, a kernel workspace (~F² + F·H values) and some slack
+  const engine = new Engine(rowLen * 4 + (capacity + SLACK) * (4 + E) + 64 * F * F + (1 << 18));
+  const rs = engine.alloc(rowLen * 4);
+  const feat = engine.alloc((capacity + SLACK) * 4);
+  const val = engine.alloc((capacity + SLACK) * E);
+  const state = engine.alloc(SAMPLER_STATE.size);
+  new Uint8Array(engine.buffer, state + SAMPLER_STATE.PERM, 256).set(permTable());
+  const batch: SparseBatch = {
     batchSize,
-    nFeatures: spec.nFeatures,
+    nFeatures: F,
     nInstances: spec.nInstances,
-    rowStart: new Int32Array(spec.nInstances * (batchSize + 1)),
-    feature: new Int32Array(capacity),
-    value: allocate(dtype, capacity),
+    rowStart: new Int32Array(0),
+    feature: new Int32Array(0),
+    value: allocate(dtype, 0),
     nnz: 0,
   };
+  const eb: EngineBatch = { engine, dtype, rs, feat, val, cap: capacity, state };
+  engineBatches.set(batch, eb);
+  attachEngine(batch, engine);
+  bindViews(batch, eb);
+  engine.onGrow(() => bindViews(batch, eb));
+  return batch;
 }
 
-function grow(batch: SparseBatch): void {
-  const feature = new Int32Array(batch.feature.length * 2);
-  feature.set(batch.feature);
-  const value =
-    batch.value instanceof Float32Array ? new Float32Array(feature.length) : new Float64Array(feature.length);
-  value.set(batch.value);
-  batch.feature = feature;
-  batch.value = value;
+function bindViews(batch: SparseBatch, eb: EngineBatch): void {
+  const buf = eb.engine.buffer;
+  batch.rowStart = new Int32Array(buf, eb.rs, batch.nInstances * (batch.batchSize + 1));
+  batch.feature = new Int32Array(buf, eb.feat, eb.cap + SLACK);
+  batch.value = eb.dtype === "f32" ? new Float32Array(buf, eb.val, eb.cap + SLACK) : new Float64Array(buf, eb.val, eb.cap + SLACK);
+}
+
+/** Doubles the capacity, keeping the first `keep` entries. */
+function grow(batch: SparseBatch, keep: number): void {
+  const eb = engineBatches.get(batch);
+  if (!eb) {
+    const n = 2 * (batch.feature.length - SLACK) + SLACK;
+    const feature = new Int32Array(n);
+    feature.set(batch.feature.subarray(0, keep));
+    const value = batch.value instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
+    value.set(batch.value.subarray(0, keep));
+    batch.feature = feature;
+    batch.value = value;
+    return;
+  }
+  const E = eb.dtype === "f32" ? 4 : 8;
+  const cap = 2 * eb.cap;
+  const feat = eb.engine.alloc((cap + SLACK) * 4);
+  const val = eb.engine.alloc((cap + SLACK) * E);
+  const buf = eb.engine.buffer;
+  new Int32Array(buf, feat, keep).set(new Int32Array(buf, eb.feat, keep));
+  new Uint8Array(buf, val, keep * E).set(new Uint8Array(buf, eb.val, keep * E));
+  eb.feat = feat;
+  eb.val = val;
+  eb.cap = cap;
+  bindViews(batch, eb);
+}
+
+/** Which scheme an instance uses (a function of p alone, so results never depend on the machine). */
+export function usesMask(p: number): boolean {
+  return p >= MASK_MIN_P;
+}
+
+/** T = round(p·2³²) (capped below 2³²), the keep threshold of the mask scheme for p < 1. */
+export function maskThreshold(p: number): number {
+  return Math.min(0xffffffff, Math.round(p * 4294967296));
 }
 
 /** Fills `batch` with a fresh sample of every instance, drawing from `rng`. */
 export function sampleBatch(spec: ModelSpec, rng: Rng, batch: SparseBatch): void {
-  const B = batch.batchSize;
-  const F = spec.nFeatures;
-  const slots = B * F;
+  const eb = engineBatches.get(batch);
+  const wasm = eb !== undefined && wasmEnabled();
+  const seeds = new Int32Array(16);
   let nnz = 0;
   for (let i = 0; i < spec.nInstances; i++) {
     const p = spec.featureProbability[i];
-    const rowBase = i * (B + 1);
-    const logQ = Math.log1p(-p);
-    let slot = p >= 1 ? 0 : Math.floor(Math.log(1 - rng.uniform()) / logQ);
-    let sample = 0;
-    batch.rowStart[rowBase] = nnz;
-    while (slot < slots) {
-      const s = (slot / F) | 0;
-      while (sample < s) batch.rowStart[rowBase + ++sample] = nnz;
-      if (nnz === batch.feature.length) grow(batch);
-      batch.feature[nnz] = slot - s * F;
-      batch.value[nnz] = rng.uniform();
-      nnz++;
-      slot += p >= 1 ? 1 : 1 + Math.floor(Math.log(1 - rng.uniform()) / logQ);
+    for (let k = 0; k < 16; k++) seeds[k] = rng.nextUint32() | 0;
+    seedLanes(seeds);
+    for (;;) {
+      const end = wasm ? sampleInstanceWasm(eb, batch, i, p, seeds, nnz) : sampleInstanceJs(batch, i, p, seeds, nnz);
+      if (end >= 0) {
+        nnz = end;
+        break;
+      }
+      grow(batch, nnz);
     }
-    while (sample < B) batch.rowStart[rowBase + ++sample] = nnz;
   }
   batch.nnz = nnz;
+}
+
+/** Lane k's state is words 4k..4k+3 of the seeds; an all-zero state (never in practice) becomes 1, 0, 0, 0. */
+function seedLanes(seeds: Int32Array): void {
+  for (let k = 0; k < 4; k++) {
+    if ((seeds[4 * k] | seeds[4 * k + 1] | seeds[4 * k + 2] | seeds[4 * k + 3]) === 0) seeds[4 * k] = 1;
+  }
+}
+
+function sampleInstanceWasm(
+  eb: EngineBatch,
+  batch: SparseBatch,
+  i: number,
+  p: number,
+  seeds: Int32Array,
+  nnz: number,
+): number {
+  if (!eb.sampler) {
+    const module = cachedModule(`sampler:${eb.dtype}`, () => buildSampler(eb.dtype));
+    eb.sampler = new WebAssembly.Instance(module, { env: { memory: eb.engine.memory } }).exports as unknown as SamplerExports;
+  }
+  const B = batch.batchSize;
+  const F = batch.nFeatures;
+  // lane-major seeds → the four state vectors S0..S3 (S_j lane k = word j of lane k)
+  const st = new Int32Array(eb.engine.buffer, eb.state, 16);
+  for (let k = 0; k < 4; k++) for (let j = 0; j < 4; j++) st[4 * j + k] = seeds[4 * k + j];
+  const rs = eb.rs + 4 * i * (B + 1);
+  if (p <= 0) return closeEmpty(batch, i, nnz);
+  if (usesMask(p)) {
+    const all = p >= 1 ? 1 : 0;
+    const T = all ? 0 : maskThreshold(p);
+    const c = eb.dtype === "f32" ? (all ? 2 ** -24 : 256 / T) : all ? 2 ** -32 : 1 / T;
+    return eb.sampler.sample_mask(eb.state, rs, eb.feat, eb.val, nnz, eb.cap, B, F, T | 0, all, c);
+  }
+  return eb.sampler.sample_geom(eb.state, rs, eb.feat, eb.val, nnz, eb.cap, B, F, Math.log1p(-p));
+}
+
+function closeEmpty(batch: SparseBatch, i: number, nnz: number): number {
+  const base = i * (batch.batchSize + 1);
+  batch.rowStart.fill(nnz, base, base + batch.batchSize + 1);
+  return nnz;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The JavaScript implementation: the specification of the scheme, used where WebAssembly is unavailable.
+
+/** Four xoshiro128+ generators stepped together; outputs in lane order. */
+class Lanes {
+  private readonly s = new Int32Array(16); // word j of lane k at 4k + j
+  private readonly out = new Uint32Array(4);
+  private k = 4;
+  constructor(seeds: Int32Array) {
+    this.s.set(seeds);
+  }
+  /** One step of all four lanes; returns the four outputs (valid until the next call). */
+  step(): Uint32Array {
+    const s = this.s;
+    const out = this.out;
+    for (let l = 0; l < 4; l++) {
+      const o = 4 * l;
+      const s0 = s[o];
+      const s1 = s[o + 1];
+      let s2 = s[o + 2];
+      let s3 = s[o + 3];
+      out[l] = (s0 + s3) | 0;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      const n1 = s1 ^ s2;
+      const n0 = s0 ^ s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      s[o] = n0;
+      s[o + 1] = n1;
+      s[o + 2] = s2;
+      s[o + 3] = s3;
+    }
+    return out;
+  }
+  /** The next single output. */
+  next(): number {
+    if (this.k === 4) {
+      this.step();
+      this.k = 0;
+    }
+    return this.out[this.k++];
+  }
+}
+
+const lnScratch = new Float64Array(1);
+const lnWords = new Uint32Array(lnScratch.buffer);
+const LN_C: readonly number[] = Array.from({ length: 11 }, (_, k) => 1 / (2 * k + 3));
+const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0; // index of the high word
+
+/** ln(1 − u·2⁻³²) for a 32-bit u, by the same operations as the WebAssembly sampler. */
+export function lnOneMinus(u: number): number {
+  const y = (~u >>> 0) + 1;
+  lnScratch[0] = y;
+  const hi = lnWords[HI];
+  let e = (hi >>> 20) - 1023;
+  lnWords[HI] = (hi & 0x000fffff) | 0x3ff00000;
+  let m = lnScratch[0];
+  if (m > Math.SQRT2) {
+    m = m * 0.5;
+    e = e + 1;
+  }
+  const s = (m - 1) / (m + 1);
+  const z = s * s;
+  let h = LN_C[10];
+  for (let k = 9; k >= 0; k--) h = h * z + LN_C[k];
+  const t = s + s;
+  return (e - 32) * Math.LN2 + (t * z * h + t);
+}
+
+const BELOW_ONE_F32 = 1 - 2 ** -24;
+
+function sampleInstanceJs(batch: SparseBatch, i: number, p: number, seeds: Int32Array, nnz: number): number {
+  const B = batch.batchSize;
+  const F = batch.nFeatures;
+  const base = i * (B + 1);
+  if (p <= 0) return closeEmpty(batch, i, nnz);
+  const f32 = batch.value instanceof Float32Array;
+  const cap = batch.feature.length - SLACK;
+  const { rowStart, feature, value } = batch;
+  const lanes = new Lanes(seeds);
+  if (usesMask(p)) {
+    const all = p >= 1;
+    const T = all ? 0 : maskThreshold(p);
+    const c = f32 ? Math.fround(all ? 2 ** -24 : 256 / T) : all ? 2 ** -32 : 1 / T;
+    const Fv4 = (F + 3) & ~3;
+    for (let s = 0; s < B; s++) {
+      if (nnz + Fv4 > cap - 4) return -1;
+      rowStart[base + s] = nnz;
+      for (let v = 0; v < Fv4; v += 4) {
+        const u = lanes.step();
+        for (let l = 0; l < 4; l++) {
+          const f = v + l;
+          if (f >= F || !(all || u[l] < T)) continue;
+          feature[nnz] = f;
+          value[nnz] = f32 ? Math.min(Math.fround((u[l] >>> 8) * c), BELOW_ONE_F32) : u[l] * c;
+          nnz++;
+        }
+      }
+    }
+    rowStart[base + B] = nnz;
+    return nnz;
+  }
+  const logQ = Math.log1p(-p);
+  const slots = B * F;
+  let pos = -1;
+  let s = 0;
+  let sEnd = 0;
+  for (;;) {
+    const gap = Math.min(Math.floor(lnOneMinus(lanes.next()) / logQ), slots);
+    pos += gap + 1;
+    if (pos >= slots) break;
+    while (pos >= sEnd) {
+      rowStart[base + s] = nnz;
+      s++;
+      sEnd += F;
+    }
+    if (nnz >= cap) return -1;
+    feature[nnz] = pos - (sEnd - F);
+    const u = lanes.next();
+    value[nnz] = f32 ? Math.fround((u >>> 8) * 2 ** -24) : u * 2 ** -32;
+    nnz++;
+  }
+  for (; s <= B; s++) rowStart[base + s] = nnz;
+  return nnz;
 }
 
 /** Writes sample s of instance i as a dense vector (for the readable kernel and for evaluation). */
@@ -79,4 +351,9 @@ export function densify(batch: SparseBatch, i: number, s: number, x: Buffer): vo
   x.fill(0);
   const r = i * (batch.batchSize + 1) + s;
   for (let j = batch.rowStart[r]; j < batch.rowStart[r + 1]; j++) x[batch.feature[j]] = batch.value[j];
+}
+
+/** Whether this batch lives in WebAssembly memory (then the fast kernel reads it in place). */
+export function isEngineBatch(batch: SparseBatch): boolean {
+  return engineOf(batch) !== undefined;
 }

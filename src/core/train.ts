@@ -2,6 +2,7 @@
 // gradient turns non-finite are frozen at that step and reported as diverged; the others train on.
 
 import { type Activation, type Buffer, getActivation } from "./activations.js";
+import { fastKernel } from "./kernels/fast.js";
 import { makeReferenceKernel } from "./kernels/reference.js";
 import { sparseKernel } from "./kernels/sparse.js";
 import type { Gradients, SoftmaxDim, StepKernel } from "./kernels/types.js";
@@ -10,6 +11,7 @@ import { type AdamWState, adamWStep, createAdamWState, type LrSchedule, lrScale 
 import { Rng } from "./rng.js";
 import { createBatch, type SparseBatch, sampleBatch } from "./sampling.js";
 
+/** auto: the WebAssembly kernel (falls back to `sparse` without WebAssembly SIMD); sparse: plain JavaScript. */
 export type KernelChoice = "auto" | "reference" | "sparse";
 
 export interface TrainConfig {
@@ -42,7 +44,7 @@ export function chooseKernel(
 ): StepKernel {
   const needsBatch = act.kind === "vector" && softmaxDim === "batch";
   if (choice === "reference" || needsBatch) return makeReferenceKernel(softmaxDim);
-  return sparseKernel;
+  return choice === "sparse" ? sparseKernel : fastKernel;
 }
 
 /** A training run that can be advanced in slices (the browser trains a few steps per frame). */

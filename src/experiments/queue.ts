@@ -307,23 +307,34 @@ class Follower {
     events.on("failed", ({ jobId }) => this.track(this.settleFailed(jobId)));
   }
 
+  private jobOptions(id: string) {
+    return {
+      jobId: id,
+      attempts: this.options.attempts,
+      backoff: { type: "fixed", delay: 1000 },
+      removeOnComplete: false,
+      removeOnFail: false,
+    };
+  }
+
   async enqueue(): Promise<void> {
     const ids = [...this.outstanding.keys()];
     const before = await existing(this.queue, this.redis, ids);
-    const fresh = ids.filter((_, k) => !before[k]);
-    for (let k = 0; k < ids.length; k += 500) {
+    // Only jobs missing from Redis are added: one that exists now and vanishes later was collected (or
+    // cleaned), which findVanished sorts out; adding it again could train it twice. A job missing now whose
+    // cell is in the store was collected since planning by another coordinator of this store (they write,
+    // then remove).
+    const collected = new Set(
+      this.options.force
+        ? []
+        : ids.filter((id, k) => !before[k] && isCellComplete(this.root, this.outstanding.get(id)!.key)),
+    );
+    const fresh = ids.filter((id, k) => !before[k] && !collected.has(id));
+    for (let k = 0; k < fresh.length; k += 500) {
       await this.queue.addBulk(
-        ids.slice(k, k + 500).map((id) => ({
-          name: "cell",
-          data: this.outstanding.get(id)!,
-          opts: {
-            jobId: id,
-            attempts: this.options.attempts,
-            backoff: { type: "fixed", delay: 1000 },
-            removeOnComplete: false,
-            removeOnFail: false,
-          },
-        })),
+        fresh
+          .slice(k, k + 500)
+          .map((id) => ({ name: "cell", data: this.outstanding.get(id)!, opts: this.jobOptions(id) })),
       );
     }
     // Failed in an earlier run: like a local sweep, running the study again tries them again.
@@ -346,18 +357,30 @@ class Follower {
         "no workers connected yet: start `tms worker --queue URL` on the machines that should train",
       );
     }
-    const already = ids.length - fresh.length;
+    const already = ids.length - fresh.length - collected.size;
     this.options.log(
       `queue ${QUEUE_NAME}: ${fresh.length} cells enqueued` +
         (already
           ? `, ${already} already queued by an earlier run${retried ? ` (${retried} failed ones retried)` : ""}`
-          : ""),
+          : "") +
+        (collected.size ? `, ${collected.size} just collected by another coordinator` : ""),
     );
     this.options.listener.start(
       this.outcome.skipped.length + ids.length,
       this.outcome.skipped.length,
       this.nSlots,
     );
+    for (const id of collected) this.doneElsewhere(id);
+  }
+
+  /** A cell another coordinator collected into this same store. */
+  private doneElsewhere(id: string): void {
+    const cell = this.outstanding.get(id);
+    if (!cell) return;
+    const slot = this.settle(id);
+    this.outcome.completed.push(cell.key);
+    this.options.listener.cellDone(slot, cell, 0);
+    this.wake();
   }
 
   /** The ids of every job in a state (completed and failed hold few: collected jobs are removed). */
@@ -400,7 +423,7 @@ class Follower {
     await (this.outcome.interrupted ? Promise.race([drained, sleep(3000)]) : drained);
     if (this.outcome.interrupted && this.outstanding.size) {
       this.options.log(
-        `${this.outstanding.size} cells stay queued; workers keep training them and Redis keeps their results ` +
+        `${this.outstanding.size} cell${this.outstanding.size === 1 ? "" : "s"} stay queued; workers keep training them and Redis keeps their results ` +
           "until the same command, run again, collects them",
       );
     }
@@ -449,7 +472,10 @@ class Follower {
       }
       try {
         const job = await Job.fromId(this.queue, id);
-        if (!job || (await job.getState()) !== "completed") return;
+        if (!job || (await job.getState()) !== "completed") {
+          this.recheck = true; // collected (and removed) by another coordinator, or retried
+          return;
+        }
         let files: ReturnType<typeof decodeCellFiles>;
         try {
           files = decodeCellFiles(job.returnvalue, cell.key);
@@ -527,20 +553,10 @@ class Follower {
       const cell = this.outstanding.get(id);
       if (exists[k] || !cell || this.busy.has(id)) continue;
       if (isCellComplete(this.root, cell.key) && !this.options.force) {
-        // Collected into this store by another coordinator.
-        const slot = this.settle(id);
-        this.outcome.completed.push(cell.key);
-        this.options.listener.cellDone(slot, cell, 0);
-        this.wake();
+        this.doneElsewhere(id);
       } else {
         this.options.log(`queue: the job of ${cell.key} disappeared from Redis (cleaned?); enqueued again`);
-        await this.queue.add("cell", cell, {
-          jobId: id,
-          attempts: this.options.attempts,
-          backoff: { type: "fixed", delay: 1000 },
-          removeOnComplete: false,
-          removeOnFail: false,
-        });
+        await this.queue.add("cell", cell, this.jobOptions(id));
       }
     }
   }

@@ -61,9 +61,13 @@ export function describeStore(data: ReportData): { overview: string[]; gaps: str
     const first = series.find((s) => s.cells.length)?.cells[0];
     overview.push(
       `${p}: ${base.length} activations` +
-        (variants.length ? ` + ${variants.length} variant series (${variants.map((s) => s.id).join(", ")})` : "") +
+        (variants.length
+          ? ` + ${variants.length} variant series (${variants.map((s) => s.id).join(", ")})`
+          : "") +
         `; seeds ${seeds.join(", ")}; ${steps.join("/")} steps` +
-        (first ? `; ${first.nFeatures} features in ${first.nHidden} dimensions, ${first.nInstances} instances` : "") +
+        (first
+          ? `; ${first.nFeatures} features in ${first.nHidden} dimensions, ${first.nInstances} instances`
+          : "") +
         ".",
     );
   }

@@ -168,7 +168,8 @@ export function reportDataFrom(
 /** Reads a results store. Throws StoreError when `dir` is not a store; anything else is reported, not thrown. */
 export function loadReportData(dir: string): ReportData {
   if (!existsSync(dir)) throw new StoreError(`${dir} does not exist`);
-  if (!statSync(dir).isDirectory()) throw new StoreError(`${dir} is not a directory (expected a results store)`);
+  if (!statSync(dir).isDirectory())
+    throw new StoreError(`${dir} is not a directory (expected a results store)`);
   const manifest = readManifest(dir);
   if (!manifest) throw new StoreError(`${dir} is not a tms-lab results store (no manifest.json)`);
   if (!Array.isArray(manifest.cells)) throw new StoreError(`${dir}/manifest.json lists no cells`);

@@ -80,7 +80,9 @@ function docxTable(t: ReportTable): Table {
   if (!rows.length)
     rows.push(
       new TableRow({
-        children: t.header.map((_, k) => new TableCell({ borders, children: [para(k === 0 ? "none" : "—")] })),
+        children: t.header.map(
+          (_, k) => new TableCell({ borders, children: [para(k === 0 ? "none" : "—")] }),
+        ),
       }),
     );
   return new Table({ rows: [header, ...rows], width: { size: 100, type: WidthType.PERCENTAGE } });
@@ -93,12 +95,18 @@ export async function renderDocx(c: ReportContent): Promise<Uint8Array> {
 
   children.push(new Paragraph({ text: "Findings", heading: HeadingLevel.HEADING_1 }));
   c.findings.forEach((f, k) => {
-    children.push(new Paragraph({ text: `${k + 1}. ${shortClaim(f.claim)}`, heading: HeadingLevel.HEADING_2 }));
+    children.push(
+      new Paragraph({ text: `${k + 1}. ${shortClaim(f.claim)}`, heading: HeadingLevel.HEADING_2 }),
+    );
     children.push(
       new Paragraph({
         spacing: { after: 100 },
         children: [
-          new TextRun({ text: `${VERDICT_LABEL[f.verdict]}. `, bold: true, color: VERDICT_COLOUR[f.verdict] }),
+          new TextRun({
+            text: `${VERDICT_LABEL[f.verdict]}. `,
+            bold: true,
+            color: VERDICT_COLOUR[f.verdict],
+          }),
           new TextRun({ text: f.summary }),
         ],
       }),

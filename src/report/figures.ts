@@ -2,6 +2,7 @@
 // render.ts turns a spec into SVG (vega's headless renderer) and PNG (resvg). One style for all: DejaVu
 // Sans, viridis for ordered quantities, blue–orange for signed ones, Okabe–Ito for categories.
 
+import { classifyPhase, type PhaseSolution } from "../core/metrics.js";
 import {
   isSparsityPreset,
   perInstance,
@@ -36,7 +37,16 @@ export interface FigurePlan {
 
 export const FONT = "DejaVu Sans";
 /** Okabe & Ito (2008), a colour-blind-safe categorical palette. */
-export const OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442", "#000000"];
+export const OKABE_ITO = [
+  "#E69F00",
+  "#56B4E9",
+  "#009E73",
+  "#0072B2",
+  "#D55E00",
+  "#CC79A7",
+  "#F0E442",
+  "#000000",
+];
 const ACCENT = "#0072B2";
 
 export const STYLE = {
@@ -97,7 +107,8 @@ export function logScale(values: readonly number[], title: string): VlSpec {
       values: ticks,
       title,
       grid: true,
-      labelExpr: "datum.value < 0.01 || datum.value >= 10000 ? format(datum.value, '.0e') : format(datum.value, '~g')",
+      labelExpr:
+        "datum.value < 0.01 || datum.value >= 10000 ? format(datum.value, '.0e') : format(datum.value, '~g')",
     },
   };
 }
@@ -156,7 +167,8 @@ function featureLayers(domain: number, size: number, pointSize: number, axes: bo
         encoding: {
           x: { field: "x", type: "quantitative", scale },
           y: { field: "y", type: "quantitative", scale },
-          color,
+          // One legend (the rules'): with fill and stroke from one scale vega would draw symbols, not a gradient.
+          color: { ...color, legend: null },
         },
       },
     ],
@@ -179,7 +191,7 @@ function impDomain(rows: VlSpec[]): number[] {
 export function introFigure(data: ReportData, s: Series): FigureDef | undefined {
   const c = s.cells[0];
   const w = c && data.weights(c.key);
-  if (!w || w.H !== 2) return undefined;
+  if (w?.H !== 2) return undefined;
   const rows = introRows(s, w, 0).filter((r) => Number.isFinite(r.x) && Number.isFinite(r.y));
   const L = axisRange(rows);
   const title = `${s.label}: learned feature directions W_f in 2-D, by sparsity — ${s.preset}`;
@@ -192,12 +204,16 @@ export function introFigure(data: ReportData, s: Series): FigureDef | undefined 
       `${w.F} features in ${w.H} dimensions), coloured by importance; one panel per sparsity S. Seed ${c.seed}. ` +
       `Axes span ±${num(L, 2)}.`,
     key: false,
-    spec: spec(title, `Seed ${c.seed}. Lines from the origin to each feature's weight vector; colour = importance.`, {
-      data: { values: rows },
-      facet: { field: "panel", type: "ordinal", sort: { field: "order" }, title: null },
-      columns: 5,
-      spec: featureLayers(L, 130, 40, true, impDomain(rows)),
-    }),
+    spec: spec(
+      title,
+      `Seed ${c.seed}. Lines from the origin to each feature's weight vector; colour = importance.`,
+      {
+        data: { values: rows },
+        facet: { field: "panel", type: "ordinal", sort: { field: "order" }, title: null },
+        columns: 5,
+        spec: featureLayers(L, 130, 40, true, impDomain(rows)),
+      },
+    ),
   };
 }
 
@@ -206,7 +222,7 @@ export function introOverviewFigure(data: ReportData, preset: string): FigureDef
   const rows: VlSpec[] = [];
   series.forEach((s, k) => {
     const w = data.weights(s.cells[0].key);
-    if (!w || w.H !== 2) return;
+    if (w?.H !== 2) return;
     for (const r of introRows(s, w, 0)) {
       if (!Number.isFinite(r.x) || !Number.isFinite(r.y)) continue;
       // Each panel scaled to its own largest vector so shapes stay visible; the scale is noted below.
@@ -235,21 +251,38 @@ export function introOverviewFigure(data: ReportData, preset: string): FigureDef
       "to its longest W_f so the arrangement (antipodal pairs, pentagons, dropped features) is comparable; see " +
       "the per-activation figures for the actual lengths.",
     key: true,
-    spec: spec(title, "Lines from the origin to each W_f, coloured by importance; each panel scaled to its longest vector.", {
-      data: { values: rows },
-      facet: {
-        row: {
-          field: "activation",
-          type: "nominal",
-          sort: { field: "sorder" },
-          title: null,
-          header: { labelAngle: 0, labelAlign: "right", labelOrient: "left", labelLimit: 220, labelFontSize: 10, labelFontWeight: "normal" },
+    spec: spec(
+      title,
+      "Lines from the origin to each W_f, coloured by importance; each panel scaled to its longest vector.",
+      {
+        data: { values: rows },
+        facet: {
+          row: {
+            field: "activation",
+            type: "nominal",
+            sort: { field: "sorder" },
+            title: null,
+            header: {
+              labelAngle: 0,
+              labelAlign: "left",
+              labelOrient: "left",
+              labelLimit: 220,
+              labelFontSize: 10,
+              labelFontWeight: "normal",
+            },
+          },
+          column: {
+            field: "panel",
+            type: "ordinal",
+            sort: { field: "order" },
+            title: null,
+            header: { labelFontSize: 9 },
+          },
         },
-        column: { field: "panel", type: "ordinal", sort: { field: "order" }, title: null, header: { labelFontSize: 9 } },
+        spacing: 4,
+        spec: featureLayers(1.1, 46, 10, false, impDomain(rows)),
       },
-      spacing: 4,
-      spec: featureLayers(1.1, 46, 10, false, impDomain(rows)),
-    }),
+    ),
   };
 }
 
@@ -383,7 +416,10 @@ function smallMultiples(
   }
   const ownRows = rows.filter((r) => r.own);
   const xs = o.xLog
-    ? logScale(ownRows.map((r) => r.x), o.xTitle)
+    ? logScale(
+        ownRows.map((r) => r.x),
+        o.xTitle,
+      )
     : { scale: {}, axis: { title: o.xTitle, tickCount: 4 } };
   const x = { field: "x", type: "quantitative", ...xs };
   const ys = o.yLog
@@ -453,9 +489,13 @@ export function lossVsSparsityFigure(data: ReportData, preset: string): FigureDe
       "Mean evaluation loss over seeds (blue line) with its 95 % t-interval (band), against 1/(1−S) on a log " +
       "axis (S = sparsity; 1 = dense); log loss axis. Grey: every other activation, for comparison.",
     key: true,
-    spec: spec(title, "Blue: this activation, mean and 95 % CI over seeds. Grey: all other activations. Both axes log.", {
-      ...smallMultiples(cs, { xTitle: "1/(1−S)", yTitle: "loss", yLog: true, xLog: true }),
-    }),
+    spec: spec(
+      title,
+      "Blue: this activation, mean and 95 % CI over seeds. Grey: all other activations. Both axes log.",
+      {
+        ...smallMultiples(cs, { xTitle: "1/(1−S)", yTitle: "loss", yLog: true, xLog: true }),
+      },
+    ),
   };
 }
 
@@ -468,15 +508,34 @@ export function lossHeatmapFigure(data: ReportData, preset: string): FigureDef |
     perInstance(s, (x) => x.loss).forEach((v, i) => {
       const m = mean(finite(v));
       if (Number.isFinite(m) && m > 0)
-        rows.push({ activation: s.label, sorder: k, panel: sparsityLabel(S[i]), order: i, loss: m, text: num(m, 2) });
+        rows.push({
+          activation: s.label,
+          sorder: k,
+          panel: sparsityLabel(S[i]),
+          order: i,
+          loss: m,
+          text: num(m, 2),
+        });
     });
   });
   if (!rows.length) return undefined;
   const logs = rows.map((r) => Math.log10(r.loss));
   const mid = 10 ** ((Math.min(...logs) + Math.max(...logs)) / 2);
   const title = `Evaluation loss by activation and sparsity — ${preset}`;
-  const y = { field: "activation", type: "nominal", sort: { field: "sorder" }, title: null, axis: { labelLimit: 260 } };
-  const x = { field: "panel", type: "ordinal", sort: { field: "order" }, title: "sparsity", axis: { labelAngle: -40 } };
+  const y = {
+    field: "activation",
+    type: "nominal",
+    sort: { field: "sorder" },
+    title: null,
+    axis: { labelLimit: 260 },
+  };
+  const x = {
+    field: "panel",
+    type: "ordinal",
+    sort: { field: "order" },
+    title: "sparsity",
+    axis: { labelAngle: -40 },
+  };
   return {
     id: `${slug(preset)}-loss-heatmap`,
     group: "across",
@@ -493,7 +552,12 @@ export function lossHeatmapFigure(data: ReportData, preset: string): FigureDef |
           encoding: {
             x,
             y,
-            color: { field: "loss", type: "quantitative", title: "loss", scale: { type: "log", scheme: "viridis" } },
+            color: {
+              field: "loss",
+              type: "quantitative",
+              title: "loss",
+              scale: { type: "log", scheme: "viridis" },
+            },
           },
         },
         {
@@ -537,7 +601,14 @@ export function superpositionLossFigure(data: ReportData, preset: string): Figur
   const levels = superpositionLossPoints(data, preset);
   const rows: VlSpec[] = [];
   levels.forEach((l, i) => {
-    const ci = l.points.length >= 4 ? spearmanCI(l.points.map((p) => p.sup), l.points.map((p) => p.loss), { reps: 500, seed: 7 + i }) : undefined;
+    const ci =
+      l.points.length >= 4
+        ? spearmanCI(
+            l.points.map((p) => p.sup),
+            l.points.map((p) => p.loss),
+            { reps: 500, seed: 7 + i },
+          )
+        : undefined;
     const panel = `${sparsityLabel(l.sparsity)}  ρ = ${Number.isFinite(l.rho) ? num(l.rho, 2) : "NA"}${ci && Number.isFinite(ci.lo) ? ` [${num(ci.lo, 2)}, ${num(ci.hi, 2)}]` : ""}`;
     for (const p of l.points) rows.push({ ...p, panel, order: i });
   });
@@ -552,28 +623,53 @@ export function superpositionLossFigure(data: ReportData, preset: string): Figur
       "against evaluation loss (log). Panel titles give Spearman's ρ with a bootstrap 95 % CI (500 resamples " +
       "here; the Findings use 2 000).",
     key: true,
-    spec: spec(title, "One point per activation, mean over seeds. ρ: Spearman rank correlation with bootstrap 95 % CI.", {
-      data: { values: rows },
-      facet: { field: "panel", type: "ordinal", sort: { field: "order" }, title: null, header: { labelFontSize: 10 } },
-      columns: columnsFor(levels.length, 5),
-      spec: {
-        width: 150,
-        height: 120,
-        mark: { type: "circle", size: 30, color: ACCENT, opacity: 0.8 },
-        encoding: {
-          x: { field: "sup", type: "quantitative", title: "superposition", axis: { tickCount: 4 } },
-          y: { field: "loss", type: "quantitative", ...logScale(rows.map((r) => r.loss), "loss") },
-          tooltip: [{ field: "activation" }, { field: "sup", format: ".3f" }, { field: "loss", format: ".3e" }],
+    spec: spec(
+      title,
+      "One point per activation, mean over seeds. ρ: Spearman rank correlation with bootstrap 95 % CI.",
+      {
+        data: { values: rows },
+        facet: {
+          field: "panel",
+          type: "ordinal",
+          sort: { field: "order" },
+          title: null,
+          header: { labelFontSize: 10 },
+        },
+        columns: columnsFor(levels.length, 5),
+        spec: {
+          width: 150,
+          height: 120,
+          mark: { type: "circle", size: 30, color: ACCENT, opacity: 0.8 },
+          encoding: {
+            x: { field: "sup", type: "quantitative", title: "superposition", axis: { tickCount: 4 } },
+            y: {
+              field: "loss",
+              type: "quantitative",
+              ...logScale(
+                rows.map((r) => r.loss),
+                "loss",
+              ),
+            },
+            tooltip: [
+              { field: "activation" },
+              { field: "sup", format: ".3f" },
+              { field: "loss", format: ".3e" },
+            ],
+          },
         },
       },
-    }),
+    ),
   };
 }
 
 export function dimsPerFeatureFigure(data: ReportData, preset: string): FigureDef | undefined {
   const series = data.seriesOf(preset);
   if (!isSparsityPreset(preset, series)) return undefined;
-  const cs = curves(series, (x) => (Number.isFinite(x.dimsPerFeature) ? x.dimsPerFeature : Number.NaN), density);
+  const cs = curves(
+    series,
+    (x) => (Number.isFinite(x.dimsPerFeature) ? x.dimsPerFeature : Number.NaN),
+    density,
+  );
   if (!cs.length) return undefined;
   const title = `Dimensions per feature D* = H/‖W‖²_F vs 1/(1−S), one panel per activation — ${preset}`;
   return {
@@ -630,56 +726,86 @@ export function featureDimensionalityFigure(data: ReportData, preset: string): F
       "Point size: how many features share the value (rounded to 0.01). Dashed: the fractions 1, 3/4, 2/3, 1/2, " +
       "2/5, 1/3 at which the paper finds features sticking (tegum products of digons, triangles, pentagons, …).",
     key: true,
-    spec: spec(title, "Each point: features with this D_f (size = count). Dashed lines: 1, 3/4, 2/3, 1/2, 2/5, 1/3.", {
-      facet: { field: "panel", type: "nominal", sort: { field: "porder" }, title: null },
-      columns: columnsFor(series.length),
-      data: { values: rows },
-      spec: {
-        width: 170,
-        height: 130,
-        layer: [
-          {
-            data: { values: refs },
-            mark: { type: "rule", strokeDash: [4, 3], color: "#888", strokeWidth: 1 },
-            encoding: { y: { field: "ref", type: "quantitative" } },
-          },
-          {
-            mark: { type: "circle", color: ACCENT, opacity: 0.6 },
-            encoding: {
-              x: { field: "x", type: "quantitative", ...logScale(rows.map((r) => r.x), "1/(1−S)") },
-              y: { field: "d", type: "quantitative", title: "D_f", scale: { domain: [0, 1.05], clamp: true } },
-              size: { field: "n", type: "quantitative", title: "features", scale: { range: [8, 160] } },
+    spec: spec(
+      title,
+      "Each point: features with this D_f (size = count). Dashed lines: 1, 3/4, 2/3, 1/2, 2/5, 1/3.",
+      {
+        facet: { field: "panel", type: "nominal", sort: { field: "porder" }, title: null },
+        columns: columnsFor(series.length),
+        data: { values: rows },
+        spec: {
+          width: 170,
+          height: 130,
+          layer: [
+            {
+              data: { values: refs },
+              mark: { type: "rule", strokeDash: [4, 3], color: "#888", strokeWidth: 1 },
+              encoding: { y: { field: "ref", type: "quantitative" } },
             },
-          },
-        ],
+            {
+              data: { values: refs },
+              mark: { type: "text", align: "right", dx: -2, dy: -5, fontSize: 8, color: "#555" },
+              encoding: {
+                y: { field: "ref", type: "quantitative" },
+                x: { value: 170 },
+                text: { field: "label" },
+              },
+            },
+            {
+              mark: { type: "circle", color: ACCENT, opacity: 0.6 },
+              encoding: {
+                x: {
+                  field: "x",
+                  type: "quantitative",
+                  ...logScale(
+                    rows.map((r) => r.x),
+                    "1/(1−S)",
+                  ),
+                },
+                y: {
+                  field: "d",
+                  type: "quantitative",
+                  title: "D_f",
+                  scale: { domain: [0, 1.05], clamp: true },
+                },
+                size: { field: "n", type: "quantitative", title: "features", scale: { range: [8, 160] } },
+              },
+            },
+          ],
+        },
       },
-    }),
+    ),
   };
 }
 
 // ---- phase diagrams ---------------------------------------------------------------------------------
 
-export const PHASE_CLASSES = [
-  "feature 2 not represented",
-  "feature 2 alone (dedicated)",
-  "both, antipodal (superposition)",
-  "both, not antipodal",
-] as const;
-export type PhaseClass = (typeof PHASE_CLASSES)[number];
+/** Display names of core's phase solutions (classifyPhase), in legend order. */
+export const PHASE_LABELS: Record<PhaseSolution, string> = {
+  none: "neither feature represented",
+  "feature2-absent": "feature 2 not represented",
+  "feature2-alone": "feature 2 alone (dedicated dimension)",
+  superposition: "both, antipodal (superposition)",
+  "both-aligned": "both, same direction",
+};
+export const PHASE_CLASSES = Object.values(PHASE_LABELS);
+export type PhaseClass = string;
+const PHASE_COLOURS = ["#F2F2F2", "#BDBDBD", OKABE_ITO[1], OKABE_ITO[4], OKABE_ITO[6]];
 
 /**
- * Phase of one instance of the 2-feature model (rule of the paper's phase diagram, with the report's
- * represented threshold): feature f is represented if ‖W_f‖ > 0.5; if feature 2 is not, "not represented";
- * if only feature 2 is, "alone"; if both are and cos(W_1, W_2) < −0.5, "antipodal"; otherwise "not antipodal".
+ * Phase of one instance of the 2-feature model. With one hidden dimension (the phase preset) it is core's
+ * classifyPhase: a feature is represented if |w_f| > 0.5; only feature 1 → "not represented"; only feature 2
+ * → "alone"; both with opposite signs → "antipodal (superposition)"; both with the same sign → "same
+ * direction"; neither → "neither". With more dimensions the same rule on ‖W_f‖ and the sign of cos(W_1, W_2).
  */
 export function phaseClass(w1: readonly number[], w2: readonly number[]): PhaseClass {
+  if (w1.length === 1) return PHASE_LABELS[classifyPhase(w1[0], w2[0])];
   const n1 = Math.hypot(...w1);
   const n2 = Math.hypot(...w2);
-  if (!(n2 > 0.5)) return "feature 2 not represented";
-  if (!(n1 > 0.5)) return "feature 2 alone (dedicated)";
   let dot = 0;
   for (let k = 0; k < w1.length; k++) dot += w1[k] * w2[k];
-  return dot / (n1 * n2) < -0.5 ? "both, antipodal (superposition)" : "both, not antipodal";
+  // Reduce to the 1-D rule: lengths with the sign of the overlap.
+  return PHASE_LABELS[classifyPhase(n1, dot < 0 ? -n2 : n2)];
 }
 
 /** Majority class over seeds per instance (ties: the lowest seed's class). */
@@ -687,7 +813,7 @@ export function phaseGrid(data: ReportData, s: Series): PhaseClass[] | undefined
   const votes: PhaseClass[][] = [];
   for (const c of s.cells) {
     const w = data.weights(c.key);
-    if (!w || w.F !== 2) continue;
+    if (w?.F !== 2) continue;
     for (let i = 0; i < w.I; i++) {
       const row = (f: number) => Array.from({ length: w.H }, (_, k) => W(w, i, f, k));
       (votes[i] ??= []).push(phaseClass(row(0), row(1)));
@@ -726,7 +852,10 @@ export function phaseFigure(data: ReportData, preset: string, grid = 20): Figure
   const edges = (v: number[], x: number) => {
     const k = v.indexOf(x);
     const step = v.length > 1 ? (k > 0 ? x / v[k - 1] : v[k + 1] / x) : 2;
-    return [x / Math.sqrt(k > 0 ? x / v[k - 1] : step), x * Math.sqrt(k < v.length - 1 ? v[k + 1] / x : step)];
+    return [
+      x / Math.sqrt(k > 0 ? x / v[k - 1] : step),
+      x * Math.sqrt(k < v.length - 1 ? v[k + 1] / x : step),
+    ];
   };
   for (const x of rows) {
     [x.r0, x.r1] = edges(rs, x.r);
@@ -739,43 +868,59 @@ export function phaseFigure(data: ReportData, preset: string, grid = 20): Figure
     title,
     caption:
       "Each cell is one instance: relative importance of feature 2 (x, log) × feature density p = 1−S (y, log). " +
-      "Rule: feature f is represented if ‖W_f‖ > 0.5; feature 2 not represented → “not represented”; only feature " +
-      "2 represented → “alone”; both with cos(W_1, W_2) < −0.5 → “antipodal (superposition)”; both otherwise → " +
-      "“not antipodal”. Majority over seeds (ties: lowest seed).",
+      "Rule (core's classifyPhase): feature f is represented if |w_f| > 0.5; only feature 1 → “feature 2 not " +
+      "represented”; only feature 2 → “alone”; both with opposite signs → “antipodal (superposition)”; both " +
+      "with the same sign → “same direction”; neither → “neither”. Majority over seeds (ties: lowest seed).",
     key: true,
-    spec: spec(title, "Cell = one instance; colour = what the model does with feature 2 (majority over seeds).", {
-      data: { values: rows },
-      facet: { field: "panel", type: "nominal", sort: { field: "porder" }, title: null },
-      columns: columnsFor(series.length),
-      spec: {
-        width: 150,
-        height: 150,
-        mark: { type: "rect" },
-        encoding: {
-          x: {
-            field: "r0",
-            type: "quantitative",
-            scale: { type: "log", nice: false, domain: [Math.min(...rows.map((x) => x.r0)), Math.max(...rows.map((x) => x.r1))] },
-            axis: { values: [0.1, 0.3, 1, 3, 10], grid: false, title: "relative importance of feature 2" },
-          },
-          x2: { field: "r1" },
-          y: {
-            field: "p0",
-            type: "quantitative",
-            scale: { type: "log", nice: false, domain: [Math.min(...rows.map((x) => x.p0)), Math.max(...rows.map((x) => x.p1))] },
-            axis: { values: [0.01, 0.03, 0.1, 0.3, 1], grid: false, title: "feature density p = 1−S" },
-          },
-          y2: { field: "p1" },
-          color: {
-            field: "cls",
-            type: "nominal",
-            title: "phase",
-            scale: { domain: [...PHASE_CLASSES], range: ["#EEEEEE", OKABE_ITO[1], OKABE_ITO[4], OKABE_ITO[6]] },
-            legend: { orient: "bottom", columns: 2, labelLimit: 320 },
+    spec: spec(
+      title,
+      "Cell = one instance; colour = what the model does with feature 2 (majority over seeds).",
+      {
+        data: { values: rows },
+        facet: { field: "panel", type: "nominal", sort: { field: "porder" }, title: null },
+        columns: columnsFor(series.length),
+        spacing: 24,
+        spec: {
+          width: 160,
+          height: 160,
+          mark: { type: "rect" },
+          encoding: {
+            x: {
+              field: "r0",
+              type: "quantitative",
+              scale: {
+                type: "log",
+                nice: false,
+                domain: [Math.min(...rows.map((x) => x.r0)), Math.max(...rows.map((x) => x.r1))],
+              },
+              axis: { values: [0.1, 0.3, 1, 3, 10], grid: false, title: "rel. importance of feature 2" },
+            },
+            x2: { field: "r1" },
+            y: {
+              field: "p0",
+              type: "quantitative",
+              scale: {
+                type: "log",
+                nice: false,
+                domain: [Math.min(...rows.map((x) => x.p0)), Math.max(...rows.map((x) => x.p1))],
+              },
+              axis: { values: [0.01, 0.03, 0.1, 0.3, 1], grid: false, title: "feature density p = 1−S" },
+            },
+            y2: { field: "p1" },
+            color: {
+              field: "cls",
+              type: "nominal",
+              title: "phase",
+              scale: {
+                domain: [...PHASE_CLASSES],
+                range: PHASE_COLOURS,
+              },
+              legend: { orient: "bottom", columns: 2, labelLimit: 320 },
+            },
           },
         },
       },
-    }),
+    ),
   };
 }
 
@@ -797,7 +942,14 @@ export function trainingCurvesFigure(data: ReportData, preset: string): FigureDe
       for (let i = 0; i < S.length; i++) {
         const v = finite(same.map((c) => c.lossCurve.loss[t]?.[i]).filter((x) => x !== undefined));
         const m = mean(v);
-        if (m > 0) rows.push({ panel: s.label, porder: k, step, loss: Number(m.toPrecision(4)), sparsity: Number(S[i].toFixed(3)) });
+        if (m > 0)
+          rows.push({
+            panel: s.label,
+            porder: k,
+            step,
+            loss: Number(m.toPrecision(4)),
+            sparsity: Number(S[i].toFixed(3)),
+          });
       }
     });
   });
@@ -820,8 +972,22 @@ export function trainingCurvesFigure(data: ReportData, preset: string): FigureDe
         height: 110,
         mark: { type: "line", strokeWidth: 1.2 },
         encoding: {
-          x: { field: "step", type: "quantitative", ...logScale(rows.map((r) => r.step), "step") },
-          y: { field: "loss", type: "quantitative", ...logScale(rows.map((r) => r.loss), "loss") },
+          x: {
+            field: "step",
+            type: "quantitative",
+            ...logScale(
+              rows.map((r) => r.step),
+              "step",
+            ),
+          },
+          y: {
+            field: "loss",
+            type: "quantitative",
+            ...logScale(
+              rows.map((r) => r.loss),
+              "loss",
+            ),
+          },
           color: { field: "sparsity", type: "ordinal", title: "sparsity S", scale: { scheme: VIRIDIS } },
         },
       },
@@ -868,13 +1034,16 @@ export function planFigures(data: ReportData): FigurePlan[] {
     if (series.filter((s) => s.variant === "").length >= 3)
       add(`${slug(p)}-superposition-vs-loss`, "across", () => superpositionLossFigure(data, p));
     add(`${slug(p)}-dims-per-feature`, "across", () => dimsPerFeatureFigure(data, p));
-    if (p === "geometry") add(`${slug(p)}-feature-dimensionality`, "across", () => featureDimensionalityFigure(data, p));
+    if (p === "geometry")
+      add(`${slug(p)}-feature-dimensionality`, "across", () => featureDimensionalityFigure(data, p));
     add(`${slug(p)}-training-curves`, "training", () => trainingCurvesFigure(data, p));
     if (first.nHidden === 2 && first.nFeatures <= 50) {
       add(`${slug(p)}-features-overview`, "across", () => introOverviewFigure(data, p));
-      for (const s of series) add(`${slug(p)}-features-${slug(s.id)}`, "per-activation", () => introFigure(data, s));
+      for (const s of series)
+        add(`${slug(p)}-features-${slug(s.id)}`, "per-activation", () => introFigure(data, s));
     } else if (first.nHidden > 2 && first.nFeatures <= 40 && first.nInstances <= 12) {
-      for (const s of series) add(`${slug(p)}-features-${slug(s.id)}`, "per-activation", () => demoFigure(data, s));
+      for (const s of series)
+        add(`${slug(p)}-features-${slug(s.id)}`, "per-activation", () => demoFigure(data, s));
     }
   }
   return plans;

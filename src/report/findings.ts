@@ -25,7 +25,6 @@ import {
   median,
   oneWayAnova,
   quantile,
-  spearman,
   spearmanCI,
 } from "./stats.js";
 import { importanceNormRho } from "./tables.js";
@@ -121,7 +120,8 @@ export function lossRangeFinding(data: ReportData): Finding {
   let levels = 0;
   const foldAll: number[] = [];
   const fAll: number[] = [];
-  const records: { preset: string; S: number; m: number[]; fold: number; H: number; p: number; F: number }[] = [];
+  const records: { preset: string; S: number; m: number[]; fold: number; H: number; p: number; F: number }[] =
+    [];
   for (const p of presets) {
     const series = base(data, p).filter((s) => s.cells.length);
     const S = sparsities(series);
@@ -158,7 +158,12 @@ export function lossRangeFinding(data: ReportData): Finding {
     if (parts.length) evidence.push(`${p}: ${parts.join("; ")}.`);
   }
   if (means.length === 0)
-    return inconclusive(id, claim, method, "the store has no complete cells of a sparsity preset (intro, demo).");
+    return inconclusive(
+      id,
+      claim,
+      method,
+      "the store has no complete cells of a sparsity preset (intro, demo).",
+    );
   const inRange = means.filter((m) => m >= 1e-4 && m <= 1e-3).length / means.length;
   const rangeOk = inRange >= T.rangeShare;
   const lo = Math.min(...means);
@@ -173,13 +178,18 @@ export function lossRangeFinding(data: ReportData): Finding {
     spreadText = "the spread between activations could not be tested (needs ≥ 2 seeds and ≥ 3 activations)";
   } else {
     const share = material / tested;
-    spread = share <= T.spreadSupported ? "supported" : share >= T.spreadRejected ? "not supported" : "inconclusive";
+    spread =
+      share <= T.spreadSupported ? "supported" : share >= T.spreadRejected ? "not supported" : "inconclusive";
     spreadText =
       `${material} of ${tested} sparsity levels show a material, significant difference between activations ` +
       `(median P90/P10 ${num(median(foldAll))}×, median variance ratio F ${num(median(fAll))})`;
   }
   const verdict: Verdict =
-    !rangeOk || spread === "not supported" ? "not supported" : spread === "supported" ? "supported" : "inconclusive";
+    !rangeOk || spread === "not supported"
+      ? "not supported"
+      : spread === "supported"
+        ? "supported"
+        : "inconclusive";
   return {
     id,
     claim,
@@ -372,7 +382,8 @@ export function celuGeluFinding(data: ReportData): Finding {
   const small = !supExcludes0 && medDeltaSup < 0.33;
   const lossSame = lossCI.lo >= -T.lossEquivalence && lossCI.hi <= T.lossEquivalence;
   const lossDiffers = lossCI.lo > T.lossEquivalence || lossCI.hi < -T.lossEquivalence;
-  const verdict: Verdict = massive && lossSame ? "supported" : small || lossDiffers ? "not supported" : "inconclusive";
+  const verdict: Verdict =
+    massive && lossSame ? "supported" : small || lossDiffers ? "not supported" : "inconclusive";
   const relDiff = mean(dSup) / mean(supLevels);
   return {
     id,
@@ -571,7 +582,10 @@ export function softminFinding(data: ReportData): Finding {
   };
   const evidence: string[] = [];
   const relu = rhoOf("relu", "");
-  if (relu) evidence.push(`Reference ReLU: ρ(importance, ‖W_f‖) = ${num(relu.estimate, 2)} ${interval(relu.lo, relu.hi)}.`);
+  if (relu)
+    evidence.push(
+      `Reference ReLU: ρ(importance, ‖W_f‖) = ${num(relu.estimate, 2)} ${interval(relu.lo, relu.hi)}.`,
+    );
   for (const act of SOFTMAX_FAMILY) {
     for (const d of dims) {
       const r = rhoOf(act, d.variant);
@@ -589,7 +603,13 @@ export function softminFinding(data: ReportData): Finding {
   const results = dims.map((d) => ({ ...d, r: rhoOf("softmin", d.variant) }));
   const present = results.filter((x) => x.r);
   if (!present.length)
-    return inconclusive(id, claim, method, "store has no Softmin cells; run tms sweep --activations softmin", evidence);
+    return inconclusive(
+      id,
+      claim,
+      method,
+      "store has no Softmin cells; run tms sweep --activations softmin",
+      evidence,
+    );
   const reversed = present.filter((x) => x.r!.hi < 0);
   const numbers: Record<string, number | null> = {};
   for (const x of results) {
@@ -597,7 +617,9 @@ export function softminFinding(data: ReportData): Finding {
     numbers[`softminRhoLo_${x.name}`] = x.r ? x.r.lo : null;
     numbers[`softminRhoHi_${x.name}`] = x.r ? x.r.hi : null;
   }
-  const describe = present.map((x) => `over ${x.name}: ρ = ${num(x.r!.estimate, 2)} ${interval(x.r!.lo, x.r!.hi)}`);
+  const describe = present.map(
+    (x) => `over ${x.name}: ρ = ${num(x.r!.estimate, 2)} ${interval(x.r!.lo, x.r!.hi)}`,
+  );
   let verdict: Verdict;
   let reason: string | undefined;
   if (reversed.length) verdict = "supported";
@@ -691,11 +713,18 @@ export function convergenceFinding(data: ReportData): Finding {
   if (!ls || !ex) {
     const missing = [!ls ? "log_softmax" : "", !ex ? "exp" : ""].filter(Boolean).join(",");
     return {
-      ...inconclusive(id, claim, method, `store has no ${missing} cells; run tms sweep --activations ${missing}`, evidence),
+      ...inconclusive(
+        id,
+        claim,
+        method,
+        `store has no ${missing} cells; run tms sweep --activations ${missing}`,
+        evidence,
+      ),
       numbers,
     };
   }
-  const verdict: Verdict = ls.fails && ex.fails ? "supported" : !ls.fails && !ex.fails ? "not supported" : "inconclusive";
+  const verdict: Verdict =
+    ls.fails && ex.fails ? "supported" : !ls.fails && !ex.fails ? "not supported" : "inconclusive";
   const say = (name: string, v: typeof ls) =>
     `${name} ${v.fails ? "failed" : "converged"} (${v.failed}/${v.total} instances failed, ${v.diverged} diverged, median loss/trivial ${num(v.medianRatio)})`;
   return {

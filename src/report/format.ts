@@ -31,7 +31,10 @@ export function pValue(p: number): string {
 export const interval = (lo: number, hi: number): string => `[${num(lo, 2)}, ${num(hi, 2)}]`;
 
 export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
+  );
 }
 
 /** A file-name-safe slug: activation~variant → activation-variant. */

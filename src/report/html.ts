@@ -53,7 +53,10 @@ export function renderHtml(c: ReportContent): string {
 
   toc.push(
     `<li><a href="#findings">Findings</a><ol>${c.findings
-      .map((f, k) => `<li><a href="#finding-${f.id}">${k + 1}. ${e(shortClaim(f.claim))}</a> — ${e(VERDICT_LABEL[f.verdict])}</li>`)
+      .map(
+        (f, k) =>
+          `<li><a href="#finding-${f.id}">${k + 1}. ${e(shortClaim(f.claim))}</a> — ${e(VERDICT_LABEL[f.verdict])}</li>`,
+      )
       .join("")}</ol></li>`,
   );
   body.push('<section id="findings"><h2>Findings</h2>');
@@ -77,7 +80,8 @@ export function renderHtml(c: ReportContent): string {
   toc.push('<li><a href="#store">Store</a></li>');
   body.push('<section id="store"><h2>Store</h2>');
   body.push(`<p class="meta">${e(c.dir)}</p><ul>${c.overview.map((x) => `<li>${e(x)}</li>`).join("")}</ul>`);
-  if (c.gaps.length) body.push(`<h3>Gaps</h3><ul class="gaps">${c.gaps.map((x) => `<li>${e(x)}</li>`).join("")}</ul>`);
+  if (c.gaps.length)
+    body.push(`<h3>Gaps</h3><ul class="gaps">${c.gaps.map((x) => `<li>${e(x)}</li>`).join("")}</ul>`);
   else body.push("<p>Every cell the manifest lists is complete.</p>");
   body.push("</section>");
 
@@ -96,7 +100,8 @@ export function renderHtml(c: ReportContent): string {
 
   toc.push('<li><a href="#figures">Figures</a><ol>');
   body.push('<section id="figures"><h2>Figures</h2>');
-  if (!c.figures.length) body.push("<p>No figures (the store has no complete cells, or no figure format).</p>");
+  if (!c.figures.length)
+    body.push("<p>No figures (the store has no complete cells, or no figure format).</p>");
   for (const g of FIGURE_GROUPS) {
     const figs = c.figures.filter((f) => f.def.group === g.group);
     if (!figs.length) continue;

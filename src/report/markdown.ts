@@ -31,11 +31,21 @@ export function renderMarkdown(c: ReportContent): string {
 
   out.push("## Tables", "");
   for (const t of c.tables) {
-    out.push(`### ${t.title}`, "", t.caption, "", toMarkdown(t), "", `CSV: [tables/${t.id}.csv](tables/${t.id}.csv)`, "");
+    out.push(
+      `### ${t.title}`,
+      "",
+      t.caption,
+      "",
+      toMarkdown(t),
+      "",
+      `CSV: [tables/${t.id}.csv](tables/${t.id}.csv)`,
+      "",
+    );
   }
 
   out.push("## Figures", "");
-  if (!c.figureFiles) out.push("Figure files were not requested (--format without svg or png); see report.html.", "");
+  if (!c.figureFiles)
+    out.push("Figure files were not requested (--format without svg or png); see report.html.", "");
   for (const g of FIGURE_GROUPS) {
     const figs = c.figures.filter((f) => f.def.group === g.group);
     if (!figs.length) continue;

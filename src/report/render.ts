@@ -3,9 +3,10 @@
 
 import { existsSync } from "node:fs";
 import { renderAsync } from "@resvg/resvg-js";
-import { parse, View } from "vega";
+import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import type { VlSpec } from "./figures.js";
+import { installFontMetrics } from "./font-metrics.js";
 
 export const FONT_FILES = [
   "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -14,8 +15,14 @@ export const FONT_FILES = [
 
 /** Renders a Vega-Lite spec to a standalone SVG string; ids are prefixed so many SVGs can share a page. */
 export async function renderSvg(spec: VlSpec, idPrefix: string): Promise<string> {
+  // vega re-exports vega-scenegraph's textMetrics (untyped in vega's .d.ts).
+  installFontMetrics(
+    (vega as unknown as { textMetrics: { width: unknown } }).textMetrics,
+    FONT_FILES[0],
+    FONT_FILES[1],
+  );
   const vg = compile(spec as TopLevelSpec).spec;
-  const view = new View(parse(vg), { renderer: "none" });
+  const view = new vega.View(vega.parse(vg), { renderer: "none" });
   try {
     const svg = await view.toSVG();
     return uniqueIds(compactSvg(svg), idPrefix);
@@ -56,7 +63,10 @@ export interface Png {
 }
 
 /** Rasterises an SVG (off the main thread: resvg's async render runs in libuv's pool). */
-export async function renderPng(svg: string, options: { scale?: number; maxWidth?: number } = {}): Promise<Png> {
+export async function renderPng(
+  svg: string,
+  options: { scale?: number; maxWidth?: number } = {},
+): Promise<Png> {
   const fontFiles = FONT_FILES.filter((f) => existsSync(f));
   const widthMatch = /<svg[^>]*\swidth="([\d.]+)"/.exec(svg);
   const width = widthMatch ? Number(widthMatch[1]) : 800;

@@ -44,7 +44,8 @@ export interface ReportOutcome {
 /** Removes files a previous run wrote into a sub-directory (only ours: by extension). */
 function clearDir(dir: string, exts: string[]): void {
   if (!existsSync(dir)) return;
-  for (const f of readdirSync(dir)) if (exts.some((x) => f.endsWith(x))) rmSync(join(dir, f), { force: true });
+  for (const f of readdirSync(dir))
+    if (exts.some((x) => f.endsWith(x))) rmSync(join(dir, f), { force: true });
 }
 
 /** Runs at most `limit` promises at once. */
@@ -90,7 +91,8 @@ export async function generateReport(dir: string, options: ReportOptions = {}): 
   // Figures: SVG on the main thread, PNG rasterised concurrently in resvg's thread pool.
   const wantSvgFiles = formats.has("svg");
   const wantPngFiles = formats.has("png");
-  const needFigures = wantSvgFiles || wantPngFiles || formats.has("html") || formats.has("md") || formats.has("docx");
+  const needFigures =
+    wantSvgFiles || wantPngFiles || formats.has("html") || formats.has("md") || formats.has("docx");
   const figures: RenderedFigure[] = [];
   const gaps: string[] = [];
   if (wantSvgFiles || wantPngFiles) {
@@ -115,7 +117,10 @@ export async function generateReport(dir: string, options: ReportOptions = {}): 
           await pool.add(async () => {
             let png: Png;
             try {
-              png = await renderPng(svg, { scale: def.group === "per-activation" ? 1.25 : 1.6, maxWidth: 2000 });
+              png = await renderPng(svg, {
+                scale: def.group === "per-activation" ? 1.25 : 1.6,
+                maxWidth: 2000,
+              });
             } catch (e) {
               gaps.push(`figure ${def.id}: PNG rendering failed: ${(e as Error).message}`);
               return;

@@ -116,7 +116,9 @@ export function metricTable(
     title: `${capital(label)} by activation and sparsity — ${preset}`,
     caption:
       `Mean ± 95 % t-interval over seeds of the ${what}.` +
-      (better ? ` Best per column: ${better === "low" ? "lowest" : "highest"} mean (marked ▲), worst marked ▽.` : "") +
+      (better
+        ? ` Best per column: ${better === "low" ? "lowest" : "highest"} mean (marked ▲), worst marked ▽.`
+        : "") +
       (kind === "loss" ? " † at least one seed diverged at this sparsity." : ""),
     header,
     rows,
@@ -311,7 +313,12 @@ export function variantComparisonTable(
             num(mean(finite(rho))),
             String(all.filter((x) => x.diverged).length),
           ];
-          rows.push([cell(preset), cell(a.label.replace(/ \(.*\)$/, "")), cell(setting), ...values.map((v) => cell(v))]);
+          rows.push([
+            cell(preset),
+            cell(a.label.replace(/ \(.*\)$/, "")),
+            cell(setting),
+            ...values.map((v) => cell(v)),
+          ]);
           csvRows.push([preset, s.activation, s.variant, setting, String(s.cells.length), ...values]);
         }
       }
@@ -398,7 +405,9 @@ const MARK_SYMBOL = { best: " ▲", worst: " ▽" } as const;
 export function toMarkdown(t: ReportTable): string {
   const esc = (s: string) => s.replace(/\|/g, "\\|");
   const fmt = (c: TableCell) =>
-    c.mark === "best" ? `**${esc(c.text)}**${MARK_SYMBOL.best}` : esc(c.text) + (c.mark ? MARK_SYMBOL[c.mark] : "");
+    c.mark === "best"
+      ? `**${esc(c.text)}**${MARK_SYMBOL.best}`
+      : esc(c.text) + (c.mark ? MARK_SYMBOL[c.mark] : "");
   const lines = [
     `| ${t.header.map(esc).join(" | ")} |`,
     `|${t.header.map((_, k) => (k === 0 ? " --- " : " ---: ")).join("|")}|`,
@@ -416,7 +425,8 @@ export function toHtmlTable(t: ReportTable): string {
         `<tr>${r
           .map((c, k) => {
             const cls = c.mark ? ` class="${c.mark}"` : "";
-            const text = escapeHtml(c.text) + (c.mark ? `<span class="mk">${MARK_SYMBOL[c.mark]}</span>` : "");
+            const text =
+              escapeHtml(c.text) + (c.mark ? `<span class="mk">${MARK_SYMBOL[c.mark]}</span>` : "");
             return k === 0 ? `<th scope="row"${cls}>${text}</th>` : `<td${cls}>${text}</td>`;
           })
           .join("")}</tr>`,

@@ -4,6 +4,8 @@
 
 import { describe, expect, it } from "vitest";
 import { ACTIVATION_IDS, getActivation } from "../../src/core/activations.js";
+import { wasmEnabled } from "../../src/core/kernels/engine.js";
+import { fastKernel, type InstancePath, setPathOverride } from "../../src/core/kernels/fast.js";
 import { makeReferenceKernel } from "../../src/core/kernels/reference.js";
 import { prefersGram, sparseKernel } from "../../src/core/kernels/sparse.js";
 import type { Gradients, SoftmaxDim, StepKernel } from "../../src/core/kernels/types.js";
@@ -67,12 +69,31 @@ function gradcheck(kernel: StepKernel, id: string, seed: number): string[] {
   return failures;
 }
 
+/** The fast (WebAssembly) kernel with every instance forced onto one algorithm. */
+function fastOn(path: InstancePath): StepKernel {
+  return (spec, act, params, batch, grads, losses) => {
+    setPathOverride(path);
+    try {
+      fastKernel(spec, act, params, batch, grads, losses);
+    } finally {
+      setPathOverride(undefined);
+    }
+  };
+}
+
 const KERNELS: [string, (dim: SoftmaxDim) => StepKernel][] = [
   ["reference", (dim) => makeReferenceKernel(dim)],
   ["sparse", () => sparseKernel],
+  ["fast (dense path)", () => fastOn("dense")],
+  ["fast (Gram path)", () => fastOn("gram")],
+  ["fast (automatic paths)", () => fastKernel],
 ];
 
 describe("gradient check (float64, central differences)", () => {
+  it("WebAssembly SIMD is available here, so the fast kernel is tested, not its JavaScript fallback", () => {
+    expect(wasmEnabled()).toBe(true);
+  });
+
   it("the spec exercises both sparse-kernel paths and includes all-zero samples", () => {
     expect(prefersGram(1, 8, 3)).toBe(false);
     expect(prefersGram(0.5, 8, 3)).toBe(true);
@@ -117,25 +138,47 @@ function blockwiseRelDiff(a: Float64Array, b: Float64Array, blocks: number): num
   return worst;
 }
 
-function compareKernels(spec: ModelSpec, dtype: DType, batchSize: number, id: string, seed: number) {
+const relDiff = (a: number, b: number) => (a === b ? 0 : Math.abs(a - b) / Math.max(Math.abs(b), 1e-300));
+
+/** Kernel `kernel` against the reference kernel on one batch: worst relative differences of the losses and of the
+ *  gradient blocks (per instance, relative to the block's largest entry). */
+function compareKernels(
+  kernel: StepKernel,
+  spec: ModelSpec,
+  dtype: DType,
+  batchSize: number,
+  id: string,
+  seed: number,
+) {
   const params = paramsWithBias(spec, dtype, seed);
   const batch = sampledBatch(spec, batchSize, dtype, seed);
   const ref = evaluate(makeReferenceKernel("features"), spec, id, params, batch);
-  const fast = evaluate(sparseKernel, spec, id, params, batch);
+  const other = evaluate(kernel, spec, id, params, batch);
   let lossDiff = 0;
   for (let i = 0; i < spec.nInstances; i++)
-    lossDiff = Math.max(lossDiff, Math.abs(fast.losses[i] - ref.losses[i]) / Math.abs(ref.losses[i]));
+    lossDiff = Math.max(lossDiff, relDiff(other.losses[i], ref.losses[i]));
   return {
     lossDiff,
-    gradW: blockwiseRelDiff(fast.grads.W, ref.grads.W, spec.nInstances),
-    gradB: blockwiseRelDiff(fast.grads.b, ref.grads.b, spec.nInstances),
-    batch,
+    gradW: blockwiseRelDiff(other.grads.W, ref.grads.W, spec.nInstances),
+    gradB: blockwiseRelDiff(other.grads.b, ref.grads.b, spec.nInstances),
   };
 }
 
-describe("sparse kernel = reference kernel on the same batch", () => {
-  // p = 1 (every sample dense, direct path), 0.05 (mostly all-zero samples, Gram path), 0.001 (almost all
-  // samples all-zero); F = 20, H = 5 as in the demo preset.
+const FAST_KERNELS = KERNELS.slice(1);
+
+// f64: every kernel computes the same sums in a different order (Gram form, zero-sample shortcut, SIMD lanes),
+// so they agree to rounding, ~1e-15 relative; 1e-12 is the brief's bound.
+const F64_TOL = 1e-12;
+// f32: the reference kernel rounds every intermediate (h, z, y, dY, dZ, dh) to float32; the sparse kernel only
+// z and y, accumulating in float64; the fast kernel computes in float32 SIMD arithmetic. Each rounding is
+// ≤ u = 2⁻²⁴ ≈ 6e-8 relative; sums of up to F + H = 25 terms and a chain of ~6 rounded stages bound the
+// disagreement by ~(F + H + 6)·u ≈ 2e-6 per element, relative to the largest element of the block (a
+// norm-wise bound: single gradient entries can cancel to ~0). A genuine bug (a missing term) is ≥ 1e-3.
+const F32_TOL = 2e-6;
+
+describe("every kernel = the reference kernel on the same batch", () => {
+  // p = 1 (every sample dense), 0.05 (mostly all-zero samples), 0.001 (almost all samples all-zero);
+  // F = 20, H = 5 as in the demo preset.
   const spec = geometricSpec(20, 5, [1, 0.05, 0.001], 0.7);
   const B = 256;
 
@@ -148,59 +191,57 @@ describe("sparse kernel = reference kernel on the same batch", () => {
     expect(zeroSamples(batch, 2)).toBeLessThan(B);
   });
 
-  // f64: both kernels compute the same sums in a different order (Gram form, zero-sample shortcut), so they
-  // agree to rounding: ~1e-15 relative; 1e-12 is the brief's bound.
-  it.each([...ACTIVATION_IDS])("f64: %s", (id) => {
-    const r = compareKernels(spec, "f64", B, id, 3);
-    expect(r.lossDiff).toBeLessThan(1e-12);
-    expect(r.gradW).toBeLessThan(1e-12);
-    expect(r.gradB).toBeLessThan(1e-12);
-  });
+  for (const [name, make] of FAST_KERNELS) {
+    const kernel = make("features");
+    it.each([...ACTIVATION_IDS])(`${name}, f64: %s`, (id) => {
+      const r = compareKernels(kernel, spec, "f64", B, id, 3);
+      expect(r.lossDiff).toBeLessThan(F64_TOL);
+      expect(r.gradW).toBeLessThan(F64_TOL);
+      expect(r.gradB).toBeLessThan(F64_TOL);
+    });
+    it.each([...ACTIVATION_IDS])(`${name}, f32: %s`, (id) => {
+      const r = compareKernels(kernel, spec, "f32", B, id, 3);
+      expect(r.lossDiff).toBeLessThan(F32_TOL);
+      expect(r.gradW).toBeLessThan(F32_TOL);
+      expect(r.gradB).toBeLessThan(F32_TOL);
+    });
+  }
 
-  // f32: the reference kernel rounds every intermediate (h, z, y, dY, dZ, dh) to float32, the sparse kernel only
-  // z and y, accumulating in float64. Each rounding is ≤ u = 2⁻²⁴ ≈ 6e-8 relative; sums of up to F + H = 25 terms
-  // and a chain of ~6 rounded stages bound the disagreement by ~(F + H + 6)·u ≈ 2e-6 per element, relative to
-  // the largest element of the block (a norm-wise bound: single gradient entries can cancel to ~0). Observed:
-  // ≤ 1.7e-7 (softmin); a genuine bug (a missing term) is ≥ 1e-3.
-  it.each([...ACTIVATION_IDS])("f32: %s", (id) => {
-    const r = compareKernels(spec, "f32", B, id, 3);
-    expect(r.lossDiff).toBeLessThan(2e-6);
-    expect(r.gradW).toBeLessThan(2e-6);
-    expect(r.gradB).toBeLessThan(2e-6);
-  });
-
-  it("p = 1 for every instance and p = 0.001 for every instance (f64)", () => {
-    for (const probs of [
-      [1, 1],
-      [0.001, 0.001],
-    ]) {
-      const s = geometricSpec(20, 5, probs, 0.7);
-      for (const id of ["relu", "softmax", "exp", "hardshrink"]) {
-        const r = compareKernels(s, "f64", 64, id, 4);
-        expect(r.lossDiff, `${id} ${probs}`).toBeLessThan(1e-12);
-        expect(r.gradW, `${id} ${probs}`).toBeLessThan(1e-12);
-        expect(r.gradB, `${id} ${probs}`).toBeLessThan(1e-12);
+  it.each(FAST_KERNELS.map(([name, make]) => [name, make("features")] as const))(
+    "%s: p = 1 for every instance and p = 0.001 for every instance (f64)",
+    (_name, kernel) => {
+      for (const probs of [
+        [1, 1],
+        [0.001, 0.001],
+      ]) {
+        const s = geometricSpec(20, 5, probs, 0.7);
+        for (const id of ["relu", "softmax", "exp", "hardshrink"]) {
+          const r = compareKernels(kernel, s, "f64", 64, id, 4);
+          expect(r.lossDiff, `${id} ${probs}`).toBeLessThan(F64_TOL);
+          expect(r.gradW, `${id} ${probs}`).toBeLessThan(F64_TOL);
+          expect(r.gradB, `${id} ${probs}`).toBeLessThan(F64_TOL);
+        }
       }
-    }
-  });
+    },
+  );
 
-  it("a batch in which every sample of an instance is all-zero: ∇W = 0, ∇b = n·VJP at b", () => {
-    const s = geometricSpec(6, 2, [1e-9, 1], 0.9);
-    const params = paramsWithBias(s, "f64", 5);
-    const batch = sampledBatch(s, 32, "f64", 5);
-    expect(zeroSamples(batch, 0)).toBe(32);
-    for (const id of ["relu", "gelu", "softmin"]) {
-      const ref = evaluate(makeReferenceKernel("features"), s, id, params, batch);
-      const fast = evaluate(sparseKernel, s, id, params, batch);
-      for (let j = 0; j < 6 * 2; j++) {
-        expect(ref.grads.W[j]).toBe(0);
-        expect(fast.grads.W[j]).toBe(0);
+  it.each(FAST_KERNELS.map(([name, make]) => [name, make("features")] as const))(
+    "%s: an instance whose samples are all zero: ∇W = 0, ∇b and loss as the reference",
+    (_name, kernel) => {
+      const s = geometricSpec(6, 2, [1e-9, 1], 0.9);
+      const params = paramsWithBias(s, "f64", 5);
+      const batch = sampledBatch(s, 32, "f64", 5);
+      expect(zeroSamples(batch, 0)).toBe(32);
+      for (const id of ["relu", "gelu", "softmin"]) {
+        const ref = evaluate(makeReferenceKernel("features"), s, id, params, batch);
+        const other = evaluate(kernel, s, id, params, batch);
+        for (let j = 0; j < 6 * 2; j++) {
+          expect(ref.grads.W[j]).toBe(0);
+          expect(other.grads.W[j]).toBe(0);
+        }
+        for (let f = 0; f < 6; f++) expect(relDiff(other.grads.b[f], ref.grads.b[f])).toBeLessThan(F64_TOL);
+        expect(relDiff(other.losses[0], ref.losses[0])).toBeLessThan(F64_TOL);
       }
-      for (let f = 0; f < 6; f++)
-        expect(Math.abs(fast.grads.b[f] - ref.grads.b[f])).toBeLessThanOrEqual(
-          1e-15 + 1e-12 * Math.abs(ref.grads.b[f]),
-        );
-      expect(Math.abs(fast.losses[0] - ref.losses[0])).toBeLessThanOrEqual(1e-12 * ref.losses[0]);
-    }
-  });
+    },
+  );
 });

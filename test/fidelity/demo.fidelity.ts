@@ -23,6 +23,7 @@ import { ensureBuilt } from "../helpers/cli.js";
 import {
   type Comparison,
   compareMeans,
+  FIDELITY_STEPS,
   type OurRun,
   torchLosses,
   trainWithCli,
@@ -72,7 +73,7 @@ describe.skipIf(torchBySeed.size < MIN_TORCH_SEEDS)("fidelity: demo preset vs Py
     for (const [seed, list] of torchBySeed) {
       expect(list.map((r) => r.activation).sort(), `seed ${seed}`).toEqual([...ACTIVATIONS].sort());
       for (const r of list) {
-        expect(r.steps).toBe(10_000);
+        expect(r.steps).toBe(FIDELITY_STEPS);
         expect(r.seed).toBe(seed);
         expect(r.feature_probability).toEqual(Array.from(spec.featureProbability));
         expect(r.eval_loss.every(Number.isFinite)).toBe(true);

@@ -23,7 +23,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACTIVATION_IDS } from "../../src/core/activations.js";
 import { getPreset } from "../../src/experiments/presets.js";
 import { ensureBuilt } from "../helpers/cli.js";
-import { type Comparison, type OurRun, torchLosses, trainWithCli, writeReport } from "../helpers/fidelity.js";
+import {
+  type Comparison,
+  FIDELITY_STEPS,
+  type OurRun,
+  torchLosses,
+  trainWithCli,
+  writeReport,
+} from "../helpers/fidelity.js";
 import { fidelityRuns, hasFidelityFixtures, type TorchRun } from "../helpers/fixtures.js";
 import { mean } from "../helpers/numeric.js";
 
@@ -77,7 +84,7 @@ describe.skipIf(!ready)("fidelity: intro preset, 27 activations, vs PyTorch", ()
       const list = torchBySeed.get(seed)!;
       expect(list.map((r) => r.activation).sort()).toEqual([...ACTIVATION_IDS].sort());
       for (const r of list) {
-        expect(r.steps).toBe(10_000);
+        expect(r.steps).toBe(FIDELITY_STEPS);
         r.feature_probability.forEach((p, i) => {
           expect(p).toBeCloseTo(spec.featureProbability[i], 12);
         });

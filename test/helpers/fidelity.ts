@@ -8,6 +8,10 @@ import { pool, runCli } from "./cli.js";
 import { REPO_ROOT, type TorchRun } from "./fixtures.js";
 import { mean, variance } from "./numeric.js";
 
+/** Training steps of the fidelity runs: the fixtures' 10 000. TMS_FIDELITY_STEPS overrides it only to dry-run
+ *  the suites on stand-in fixtures of the same step count (the suites check the fixtures' step count). */
+export const FIDELITY_STEPS = Number(process.env.TMS_FIDELITY_STEPS ?? 10_000);
+
 export interface OurRun {
   activation: string;
   seed: number;
@@ -22,7 +26,7 @@ export async function trainWithCli(
   preset: string,
   activations: readonly string[],
   seeds: readonly number[],
-  steps = 10_000,
+  steps = FIDELITY_STEPS,
 ): Promise<{ runs: OurRun[]; wallSeconds: number; cpuSeconds: number }> {
   const jobs = activations.flatMap((activation) => seeds.map((seed) => ({ activation, seed })));
   const t0 = performance.now();

@@ -6,7 +6,8 @@ import { fileURLToPath } from "node:url";
 
 /** Absolute path of the repository root (this file is test/helpers/fixtures.ts). */
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-export const FIXTURES_DIR = `${REPO_ROOT}fixtures`;
+/** fixtures/ of the repository; TMS_FIXTURES_DIR overrides it (to dry-run the fidelity suites on stand-in data). */
+export const FIXTURES_DIR = process.env.TMS_FIXTURES_DIR ?? `${REPO_ROOT}fixtures`;
 
 export type FixtureNumber = number | "inf" | "-inf" | "nan";
 

@@ -13,17 +13,19 @@ import {
   thinLogSteps,
 } from "../../src/report/figures.js";
 import { compactSvg, renderSvg, uniqueIds } from "../../src/report/render.js";
-import { tempDir } from "../experiments/cli-helpers.js";
+import { tempDir } from "./cli.js";
 import { syntheticStore } from "./synthetic.js";
 
 describe("phase classification", () => {
   it("follows the documented rule", () => {
     expect(phaseClass([1], [0.2])).toBe("feature 2 not represented");
-    expect(phaseClass([0.1], [1])).toBe("feature 2 alone (dedicated)");
+    expect(phaseClass([0.1], [-1])).toBe("feature 2 alone (dedicated dimension)");
     expect(phaseClass([1], [-0.9])).toBe("both, antipodal (superposition)");
-    expect(phaseClass([1], [0.9])).toBe("both, not antipodal");
-    expect(phaseClass([1, 0], [0, 1])).toBe("both, not antipodal");
-    expect(phaseClass([Number.NaN], [1])).toBe("feature 2 alone (dedicated)");
+    expect(phaseClass([-1], [-0.9])).toBe("both, same direction");
+    expect(phaseClass([0.1], [0.2])).toBe("neither feature represented");
+    // More dimensions: lengths, and the sign of the overlap.
+    expect(phaseClass([1, 0], [-0.6, 0.6])).toBe("both, antipodal (superposition)");
+    expect(phaseClass([1, 0], [0, 0.1])).toBe("feature 2 not represented");
   });
 });
 
@@ -87,13 +89,13 @@ describe("figures of a synthetic store", () => {
     expect(phaseGrid(data, relu)).toEqual([
       "feature 2 not represented",
       "feature 2 not represented",
-      "feature 2 alone (dedicated)",
+      "feature 2 alone (dedicated dimension)",
       "feature 2 not represented",
       "both, antipodal (superposition)",
-      "feature 2 alone (dedicated)",
+      "feature 2 alone (dedicated dimension)",
       "feature 2 not represented",
       "both, antipodal (superposition)",
-      "feature 2 alone (dedicated)",
+      "feature 2 alone (dedicated dimension)",
     ]);
   });
 

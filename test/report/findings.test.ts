@@ -60,8 +60,14 @@ describe("claim 3: CELU vs GELU", () => {
   it("supported when superposition differs a lot and loss does not", () => {
     const noise = lcg(1);
     const data = reportDataFrom([
-      ...series("celu", { loss: (i) => 1e-3 * PROBS[i] * (1 + 0.01 * noise()), sup: () => 0.1 + 0.01 * noise() }),
-      ...series("gelu", { loss: (i) => 1e-3 * PROBS[i] * (1 + 0.01 * noise()), sup: () => 0.9 + 0.01 * noise() }),
+      ...series("celu", {
+        loss: (i) => 1e-3 * PROBS[i] * (1 + 0.01 * noise()),
+        sup: () => 0.1 + 0.01 * noise(),
+      }),
+      ...series("gelu", {
+        loss: (i) => 1e-3 * PROBS[i] * (1 + 0.01 * noise()),
+        sup: () => 0.9 + 0.01 * noise(),
+      }),
     ]);
     const f = celuGeluFinding(data);
     expect(f.verdict).toBe("supported");
@@ -117,7 +123,18 @@ describe("claim 2: superposition vs loss", () => {
   });
 
   it("not supported when more superposition means a much higher loss", () => {
-    const acts = ["relu", "leaky_relu", "selu", "celu", "gelu", "sigmoid", "hardsigmoid", "silu", "mish", "tanh"];
+    const acts = [
+      "relu",
+      "leaky_relu",
+      "selu",
+      "celu",
+      "gelu",
+      "sigmoid",
+      "hardsigmoid",
+      "silu",
+      "mish",
+      "tanh",
+    ];
     const data = reportDataFrom(
       acts.flatMap((a, k) => series(a, { loss: () => 1e-4 * 3 ** k, sup: () => 0.1 * k })),
     );

@@ -102,13 +102,27 @@ export function cellFromWeights(o: {
   const F = o.W[0].length;
   const H = o.W[0][0].length;
   const flat = new Float32Array(I * F * H);
-  o.W.forEach((wi, i) => wi.forEach((wf, f) => wf.forEach((v, k) => (flat[(i * F + f) * H + k] = v))));
+  o.W.forEach((wi, i) => {
+    wi.forEach((wf, f) => {
+      wf.forEach((v, k) => {
+        flat[(i * F + f) * H + k] = v;
+      });
+    });
+  });
   const b = new Float32Array(I * F);
   const instances = o.probs.map((p, i) => ({
     ...inst({ p, loss: o.loss(i) }, F),
     ...instanceMetrics(flat, b, i, F, H),
   }));
-  const r = result({ preset: o.preset, activation: o.activation, variant: o.variant, seed: o.seed, F, H, instances });
+  const r = result({
+    preset: o.preset,
+    activation: o.activation,
+    variant: o.variant,
+    seed: o.seed,
+    F,
+    H,
+    instances,
+  });
   r.config.importance = o.importance;
   const weights = encodeSafetensors({
     W: { dtype: "F32", shape: [I, F, H], data: flat },
@@ -184,7 +198,9 @@ export function syntheticStore(dir: string, missing: string[] = []): void {
       );
       // geometry-like: 6 equally important features in 3 dimensions as antipodal pairs (D_f = 1/2).
       const gprobs = [1, 0.1, 0.01];
-      const GW = gprobs.map(() => [0, 1, 2].flatMap((k) => [0, 1].map((s) => [0, 1, 2].map((j) => (j === k ? (s ? -1 : 1) : 0)))));
+      const GW = gprobs.map(() =>
+        [0, 1, 2].flatMap((k) => [0, 1].map((s) => [0, 1, 2].map((j) => (j === k ? (s ? -1 : 1) : 0)))),
+      );
       cells.push(
         cellFromWeights({
           preset: "geometry",

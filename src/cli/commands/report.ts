@@ -2,7 +2,12 @@
 
 import { existsSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { generateReport, REPORT_FORMATS, type ReportFormat, type ReportOutcome } from "../../report/report.js";
+import {
+  generateReport,
+  REPORT_FORMATS,
+  type ReportFormat,
+  type ReportOutcome,
+} from "../../report/report.js";
 import { UsageError } from "../errors.js";
 
 export interface ReportFlags {
@@ -38,7 +43,9 @@ export async function reportCommand(dir: string, flags: ReportFlags = {}): Promi
         `report: ${outcome.files.length} files → ${relative(process.cwd(), outcome.out) || "."} (${outcome.seconds.toFixed(1)} s)\n`,
     );
     if (outcome.gaps.length)
-      process.stderr.write(`report: ${outcome.gaps.length} gaps (see the Store section), e.g. ${outcome.gaps[0]}\n`);
+      process.stderr.write(
+        `report: ${outcome.gaps.length} gaps (see the Store section), e.g. ${outcome.gaps[0]}\n`,
+      );
   }
   return outcome;
 }

@@ -39,13 +39,21 @@ export function setPathOverride(path: InstancePath | undefined): void {
 }
 
 interface Exports {
-  dense_setup(ws: number): void;
+  setup(ws: number, w: number, b: number, gram: number): void;
   dense_full?: (ws: number, val: number, nBlocks: number, impk: number) => number;
   dense_sparse(ws: number, rs: number, feat: number, val: number, B: number, impk: number): number;
-  dense_finish(ws: number): void;
-  gram_setup(ws: number): void;
   gram_rows(ws: number, rs: number, feat: number, val: number, B: number, impk: number): number;
-  gram_finish(ws: number): void;
+  finish(ws: number, outW: number, outB: number, gram: number): void;
+}
+
+/** Per-spec buffers in the engine: parameters in, gradients out, and each instance's algorithm. */
+interface SpecBuffers {
+  spec: ModelSpec;
+  B: number;
+  impk: number;
+  params: number;
+  grads: number;
+  gram: Uint8Array;
 }
 
 /** One compiled kernel bound to one engine: its instance, workspace and importance tables. */
@@ -53,8 +61,6 @@ class KernelState {
   readonly exports: Exports;
   readonly lay: KernelLayout;
   readonly ws: number;
-  private impk = 0;
-  private impkFor: { spec: ModelSpec; B: number } | undefined;
   private view!: Float32Array | Float64Array;
   private f64!: Float64Array;
   private i32!: Int32Array;
@@ -100,19 +106,21 @@ class KernelState {
     return this.f64;
   }
 
-  /** Writes (once per spec and batch size) each instance's importance table. */
-  impTable(spec: ModelSpec, B: number): number {
-    if (this.impkFor?.spec === spec && this.impkFor.B === B) return this.impk;
-    const { F, L, V, dtype } = this.lay;
+  /** Allocates and fills (once per spec and batch size) the importance tables and parameter buffers. */
+  private buffers(spec: ModelSpec, B: number): SpecBuffers {
+    const cached = this.specBuffers;
+    if (cached && cached.spec === spec && cached.B === B) return cached;
+    const { F, H, L, V, E, dtype } = this.lay;
     const tab = impTableLayout(F, dtype);
     const I = spec.nInstances;
-    if (!this.impk || this.impkFor?.spec.nInstances !== I) this.impk = this.engine.alloc(I * tab.size);
-    const scale = 1 / (B * F);
-    const E = this.lay.E;
+    const impk = this.engine.alloc(I * tab.size);
+    const params = this.engine.alloc(I * (F * H + F) * E);
+    const grads = this.engine.alloc(I * (F * H + F) * 8);
     const v = this.view;
     const ints = this.i32;
+    const scale = 1 / (B * F);
     for (let i = 0; i < I; i++) {
-      const base = this.impk + i * tab.size;
+      const base = impk + i * tab.size;
       for (let f = 0; f < F; f++) {
         const imp = spec.importance[i * F + f];
         for (let l = 0; l < L; l++) {
@@ -128,64 +136,58 @@ class KernelState {
         for (let w = 0; w < words; w++) ints[(base + tab.MASK) / 4 + q * words + w] = q < F ? -1 : 0;
       }
     }
-    this.impkFor = { spec, B };
-    return this.impk;
+    const gram = new Uint8Array(I);
+    for (let i = 0; i < I; i++) gram[i] = choosePath(spec.featureProbability[i], F, H, dtype) === "gram" ? 1 : 0;
+    this.specBuffers = { spec, B, impk, params, grads, gram };
+    return this.specBuffers;
   }
+  private specBuffers: SpecBuffers | undefined;
 
-  run(
-    spec: ModelSpec,
-    params: Params,
-    batch: BatchPointers,
-    grads: Gradients,
-    losses: Float64Array,
-  ): void {
-    const { F, H, E } = this.lay;
+  run(spec: ModelSpec, params: Params, batch: BatchPointers, grads: Gradients, losses: Float64Array): void {
+    const { F, H, E, L } = this.lay;
     const B = batch.B;
     const I = spec.nInstances;
     const ex = this.exports;
     const ws = this.ws;
-    const impk0 = this.impTable(spec, B);
+    const buf = this.buffers(spec, B);
+    if (pathOverride) buf.gram.fill(pathOverride === "gram" ? 1 : 0);
     const tabSize = impTableLayout(F, this.lay.dtype).size;
     const scale = 1 / (B * F);
     const v = this.view;
     const d = this.f64;
-    const W = params.W;
-    const b = params.b;
-    const wAt = (ws + this.lay.W) / E;
-    const bAt = (ws + this.lay.BIAS) / E;
-    const outW = (ws + this.lay.OUT_GW) / 8;
-    const outB = (ws + this.lay.OUT_GB) / 8;
+    const ints = this.i32;
+    // all instances' W then b, in the working precision
+    v.set(params.W, buf.params / E);
+    v.set(params.b, buf.params / E + I * F * H);
+    const bPtr = buf.params + I * F * H * E;
+    const gbPtr = buf.grads + I * F * H * 8;
     const outLoss = (ws + this.lay.OUT_LOSS) / 8;
     for (let i = 0; i < I; i++) {
-      for (let j = 0; j < F * H; j++) v[wAt + j] = W[i * F * H + j];
-      for (let f = 0; f < F; f++) v[bAt + f] = b[i * F + f];
-      d[outLoss] = 0;
-      const impk = impk0 + i * tabSize;
+      const gram = buf.gram[i];
+      ex.setup(ws, buf.params + i * F * H * E, bPtr + i * F * E, gram);
+      const impk = buf.impk + i * tabSize;
       const rs = batch.rowStart + 4 * i * (B + 1);
-      const path = choosePath(spec.featureProbability[i], F, H, this.lay.dtype);
       let rows: number;
-      if (path === "dense") {
-        ex.dense_setup(ws);
-        const first = batch.ints[rs / 4];
-        const nnz = batch.ints[rs / 4 + B] - first;
-        if (ex.dense_full && nnz === B * F && B % this.lay.L === 0) {
-          rows = ex.dense_full(ws, batch.value + first * E, B / this.lay.L, impk);
+      if (gram) {
+        rows = ex.gram_rows(ws, rs, batch.feature, batch.value, B, impk);
+      } else {
+        const first = ints[rs / 4];
+        if (ex.dense_full && ints[rs / 4 + B] - first === B * F && B % L === 0) {
+          rows = ex.dense_full(ws, batch.value + first * E, B / L, impk);
         } else {
           rows = ex.dense_sparse(ws, rs, batch.feature, batch.value, B, impk);
         }
-        ex.dense_finish(ws);
-      } else {
-        ex.gram_setup(ws);
-        rows = ex.gram_rows(ws, rs, batch.feature, batch.value, B, impk);
-        ex.gram_finish(ws);
       }
+      ex.finish(ws, buf.grads + i * F * H * 8, gbPtr + i * F * 8, gram);
       // All-zero samples (and the dense path's padding lanes, which were processed as all-zero samples).
       const n0 = B - rows;
-      const z = this.zeroRow.eval(b, i * F, spec.importance, scale);
+      const z = this.zeroRow.eval(params.b, i * F, spec.importance, scale);
       losses[i] = (d[outLoss] + n0 * z.loss) * scale;
-      for (let j = 0; j < F * H; j++) grads.W[i * F * H + j] = d[outW + j];
-      for (let f = 0; f < F; f++) grads.b[i * F + f] = d[outB + f] + n0 * z.dz[f];
+      const gb = gbPtr / 8 + i * F;
+      for (let f = 0; f < F; f++) d[gb + f] += n0 * z.dz[f];
     }
+    grads.W.set(d.subarray(buf.grads / 8, buf.grads / 8 + I * F * H));
+    grads.b.set(d.subarray(gbPtr / 8, gbPtr / 8 + I * F));
   }
 }
 
@@ -283,7 +285,6 @@ interface BatchPointers {
   rowStart: number;
   feature: number;
   value: number;
-  ints: Int32Array;
 }
 
 /** A private engine holding copies of batches that do not live in WebAssembly memory. */
@@ -298,7 +299,6 @@ function pointersOf(batch: SparseBatch, engine: Engine | undefined, dtype: "f32"
         rowStart: batch.rowStart.byteOffset,
         feature: batch.feature.byteOffset,
         value: batch.value.byteOffset,
-        ints: new Int32Array(engine.buffer),
       },
     };
   }
@@ -321,7 +321,7 @@ function pointersOf(batch: SparseBatch, engine: Engine | undefined, dtype: "f32"
   vals.set(batch.value.subarray(0, batch.nnz));
   return {
     engine: s.engine,
-    ptr: { B: batch.batchSize, rowStart: s.rowStart, feature: s.feature, value: s.value, ints: new Int32Array(buf) },
+    ptr: { B: batch.batchSize, rowStart: s.rowStart, feature: s.feature, value: s.value },
   };
 }
 
@@ -351,6 +351,5 @@ export function fastKernel(
   const { engine, ptr } = pointersOf(batch, engineOf(batch), params.dtype);
   // The kernel's workspace may grow the memory, detaching views: take pointers first, views after.
   const state = stateFor(engine, act, spec.nFeatures, spec.nHidden, params.dtype);
-  ptr.ints = state.ints;
   state.run(spec, params, ptr, grads, losses);
 }

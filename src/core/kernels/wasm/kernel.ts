@@ -18,8 +18,10 @@
 // on F, H and the precision, so one compiled module serves any batch size and any engine.
 
 import {
+  br,
   call,
   type Expr,
+  f64c,
   f64Add,
   f64Load,
   f64Store,
@@ -30,7 +32,11 @@ import {
   i32,
   i32Add,
   i32Eq,
+  i32Eqz,
+  i32GeS,
+  i32LeS,
   i32Load,
+  i32LtS,
   i32Mul,
   i32Ne,
   i32Shl,
@@ -68,6 +74,10 @@ export interface KernelLayout {
   OUT_GW: number;
   OUT_GB: number;
   OUT_LOSS: number;
+  /** Gram path: how many columns of C are in use, their list, and a flag per feature. */
+  USEDN: number;
+  USEDLIST: number;
+  USEDFLAG: number;
   size: number;
 }
 
@@ -107,6 +117,9 @@ export function kernelLayout(F: number, H: number, dtype: Dtype): KernelLayout {
     OUT_GW: take(F * H * 8),
     OUT_GB: take(F * 8),
     OUT_LOSS: take(8),
+    USEDN: take(4),
+    USEDLIST: take(4 * F),
+    USEDFLAG: take(4 * F),
     size: 0,
   };
   lay.size = at;
@@ -260,43 +273,53 @@ function emitVectorMid(
   }
 }
 
-/** Dense block: X at XBLK (F vectors), accumulates into GW, GB and the loss. */
+/**
+ * Dense block: X at XBLK (F vectors), accumulates into GW, GB and the loss. The three passes over features
+ * are wasm loops, not unrolled: unrolled, TurboFan merges the repeated loads of W[f, k] across passes and then
+ * spills them, which costs more than reloading.
+ */
 function emitDenseBlock(c: Ctx): void {
   const { g, vt, lay, ws } = c;
   const { F, H } = lay;
-  const w = (f: number, k: number) => vt.load(ws, lay.WSPLAT + 16 * (f * H + k));
-  const x = (f: number) => vt.load(ws, lay.XBLK + 16 * f);
   const hd: number[] = [];
-  for (let k = 0; k < H; k++) hd.push(g.local(Ty.v128));
-  for (let f = 0; f < F; f++) {
-    const xf = g.letV(x(f));
-    for (let k = 0; k < H; k++) g.set(hd[k], f === 0 ? vt.mul(xf, w(f, k)) : vt.add(get(hd[k]), vt.mul(xf, w(f, k))));
-  }
-  for (let f = 0; f < F; f++) {
-    let z = vt.load(ws, lay.BSPLAT + 16 * f);
-    for (let k = 0; k < H; k++) z = vt.add(z, vt.mul(get(hd[k]), w(f, k)));
-    g.emit(vt.store(ws, z, lay.TMP + 16 * f));
-  }
+  for (let k = 0; k < H; k++) hd.push(g.varV(vt.c(0)));
+  // o = 16·f, the byte offset of feature f's vector; wo = H·o, of row f of the W splat table
+  g.forRange(i32(0), i32(16 * F), 16, (o) => {
+    const base = g.letI(i32Add(ws, o));
+    const wrow = g.letI(i32Add(ws, i32Mul(o, i32(H))));
+    const xf = g.letV(vt.load(base, lay.XBLK));
+    for (let k = 0; k < H; k++) g.set(hd[k], vt.add(get(hd[k]), vt.mul(xf, vt.load(wrow, lay.WSPLAT + 16 * k))));
+  });
+  g.forRange(i32(0), i32(16 * F), 16, (o) => {
+    const base = g.letI(i32Add(ws, o));
+    const wrow = g.letI(i32Add(ws, i32Mul(o, i32(H))));
+    let z = vt.load(base, lay.BSPLAT);
+    for (let k = 0; k < H; k++) z = vt.add(z, vt.mul(get(hd[k]), vt.load(wrow, lay.WSPLAT + 16 * k)));
+    g.emit(vt.store(base, z, lay.TMP));
+  });
   emitMid(c, "dense");
   const dhd: number[] = [];
-  for (let k = 0; k < H; k++) dhd.push(g.local(Ty.v128));
-  for (let f = 0; f < F; f++) {
-    const dz = g.letV(vt.load(ws, lay.TMP + 16 * f));
-    g.emit(vt.store(ws, vt.add(vt.load(ws, lay.GB + 16 * f), dz), lay.GB + 16 * f));
+  for (let k = 0; k < H; k++) dhd.push(g.varV(vt.c(0)));
+  g.forRange(i32(0), i32(16 * F), 16, (o) => {
+    const base = g.letI(i32Add(ws, o));
+    const wrow = g.letI(i32Add(ws, i32Mul(o, i32(H))));
+    const dz = g.letV(vt.load(base, lay.TMP));
+    g.emit(vt.store(base, vt.add(vt.load(base, lay.GB), dz), lay.GB));
     for (let k = 0; k < H; k++) {
-      const wk = g.letV(w(f, k));
-      g.set(dhd[k], f === 0 ? vt.mul(dz, wk) : vt.add(get(dhd[k]), vt.mul(dz, wk)));
-      const at = lay.GW + 16 * (f * H + k);
-      g.emit(vt.store(ws, vt.add(vt.load(ws, at), vt.mul(dz, get(hd[k]))), at));
+      g.set(dhd[k], vt.add(get(dhd[k]), vt.mul(dz, vt.load(wrow, lay.WSPLAT + 16 * k))));
+      const at = lay.GW + 16 * k;
+      g.emit(vt.store(wrow, vt.add(vt.load(wrow, at), vt.mul(dz, get(hd[k]))), at));
     }
-  }
-  for (let f = 0; f < F; f++) {
-    const xf = g.letV(x(f));
+  });
+  g.forRange(i32(0), i32(16 * F), 16, (o) => {
+    const base = g.letI(i32Add(ws, o));
+    const wrow = g.letI(i32Add(ws, i32Mul(o, i32(H))));
+    const xf = g.letV(vt.load(base, lay.XBLK));
     for (let k = 0; k < H; k++) {
-      const at = lay.GW + 16 * (f * H + k);
-      g.emit(vt.store(ws, vt.add(vt.load(ws, at), vt.mul(xf, get(dhd[k]))), at));
+      const at = lay.GW + 16 * k;
+      g.emit(vt.store(wrow, vt.add(vt.load(wrow, at), vt.mul(xf, get(dhd[k]))), at));
     }
-  }
+  });
 }
 
 function zeroRegion(g: Gen, ws: Expr, off: number, bytes: number): void {
@@ -333,18 +356,60 @@ export function buildKernel(F: number, H: number, dtype: Dtype, actId: string): 
     const total = jsMid ? get(c.loss) : f64Add(f64x2ExtractLane(get(c.loss), 0), f64x2ExtractLane(get(c.loss), 1));
     c.g.emit(f64Store(c.ws, f64Add(f64Load(c.ws, lay.OUT_LOSS), total), lay.OUT_LOSS));
   };
-
-  const fillSplats = (g: Gen, ws: Expr) => {
-    for (let q = 0; q < F * H; q++) g.emit(vt.store(ws, vt.loadSplat(ws, lay.W + q * E), lay.WSPLAT + 16 * q));
-    for (let q = 0; q < F; q++) g.emit(vt.store(ws, vt.loadSplat(ws, lay.BIAS + q * E), lay.BSPLAT + 16 * q));
+  const rsAt = (rs: Expr, s: Expr, off = 0) => i32Load(i32Add(rs, i32Shl(s, i32(2))), off);
+  /** Emits: while (s < B) { skip 16 empty samples at once where rowStart says so; else body(s); s++ } */
+  const eachSample = (g: Gen, rs: Expr, B: Expr, s: number, body: () => void, outerBreak?: () => Expr) => {
+    g.block(() => {
+      g.doWhile(
+        () => {
+          g.brIf(1, i32GeS(get(s), B));
+          g.if(i32LeS(i32Add(get(s), i32(16)), B), () => {
+            g.if(i32Eq(rsAt(rs, get(s), 64), rsAt(rs, get(s))), () => {
+              g.set(s, i32Add(get(s), i32(16)));
+              g.emit(br(2)); // continue the loop (if, if, loop)
+            });
+          });
+          body();
+          g.set(s, i32Add(get(s), i32(1)));
+        },
+        () => (outerBreak ? outerBreak() : i32(1)),
+      );
+    });
   };
 
-  // dense_setup(ws): splat tables, zero accumulators.
-  mb.fn("dense_setup", [Ty.i32], [], (f) => {
+  // setup(ws, w, b, gram): copy W [F·H] and b [F] of one instance in, splat them, zero accumulators.
+  mb.fn("setup", [Ty.i32, Ty.i32, Ty.i32, Ty.i32], [], (f) => {
     const g = new Gen(f);
-    fillSplats(g, get(0));
-    zeroRegion(g, get(0), lay.GW, F * H * 16);
-    zeroRegion(g, get(0), lay.GB, F * 16);
+    const ws = get(0);
+    const [w, b] = [get(1), get(2)];
+    for (let q = 0; q < F * H; q++) g.emit(vt.sStore(ws, vt.sLoad(w, q * E), lay.W + q * E));
+    for (let q = 0; q < F; q++) g.emit(vt.sStore(ws, vt.sLoad(b, q * E), lay.BIAS + q * E));
+    for (let q = 0; q < F * H; q++) g.emit(vt.store(ws, vt.loadSplat(ws, lay.W + q * E), lay.WSPLAT + 16 * q));
+    for (let q = 0; q < F; q++) g.emit(vt.store(ws, vt.loadSplat(ws, lay.BIAS + q * E), lay.BSPLAT + 16 * q));
+    g.emit(f64Store(ws, f64c(0), lay.OUT_LOSS));
+    g.if(
+      get(3),
+      () => {
+        // WCOL: the columns of W as vectors over features; M = W Wᵀ by columns.
+        for (let fi = 0; fi < F; fi++)
+          for (let k = 0; k < H; k++) g.emit(vt.sStore(ws, vt.sLoad(ws, lay.W + (fi * H + k) * E), lay.WCOL + (k * Fp + fi) * E));
+        for (let gi = 0; gi < F; gi++) {
+          for (let v = 0; v < V; v++) {
+            let acc: Expr | undefined;
+            for (let k = 0; k < H; k++) {
+              const term = vt.mul(vt.load(ws, lay.WCOL + k * Fp * E + 16 * v), vt.load(ws, lay.WSPLAT + 16 * (gi * H + k)));
+              acc = acc ? vt.add(acc, term) : term;
+            }
+            g.emit(vt.store(ws, acc as Expr, lay.M + gi * Fp * E + 16 * v));
+          }
+        }
+        zeroRegion(g, ws, lay.GB, V * 16);
+      },
+      () => {
+        zeroRegion(g, ws, lay.GW, F * H * 16);
+        zeroRegion(g, ws, lay.GB, F * 16);
+      },
+    );
   });
 
   // dense_full(ws, val, nBlocks, impk) -> rows: every sample has all F features, stored contiguously.
@@ -353,7 +418,6 @@ export function buildKernel(F: number, H: number, dtype: Dtype, actId: string): 
       const g = new Gen(f);
       const ws = get(0);
       const c = newCtx(g, ws, get(3));
-      if (!jsMid) g.set(c.loss, vt.c(0));
       const row = g.varI(get(1));
       g.forRange(i32(0), get(2), 1, () => {
         // transpose L rows × F features into F vectors of L lanes
@@ -372,19 +436,17 @@ export function buildKernel(F: number, H: number, dtype: Dtype, actId: string): 
             g.emit(vt.store(ws, i8x16Shuffle(t1, t3, lo), lay.XBLK + 16 * (4 * q + 2)));
             g.emit(vt.store(ws, i8x16Shuffle(t1, t3, hi), lay.XBLK + 16 * (4 * q + 3)));
           } else {
-            g.emit(vt.store(ws, i8x16Shuffle(r[0], r[1], [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]), lay.XBLK + 16 * (2 * q)));
-            g.emit(
-              vt.store(ws, i8x16Shuffle(r[0], r[1], [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31]), lay.XBLK + 16 * (2 * q + 1)),
-            );
+            const lo = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+            const hi = [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31];
+            g.emit(vt.store(ws, i8x16Shuffle(r[0], r[1], lo), lay.XBLK + 16 * (2 * q)));
+            g.emit(vt.store(ws, i8x16Shuffle(r[0], r[1], hi), lay.XBLK + 16 * (2 * q + 1)));
           }
         }
         emitDenseBlock(c);
         g.set(row, i32Add(get(row), i32(L * F * E)));
       });
       flushLoss(c);
-      g.emit((ff) => {
-        i32Mul(get(2), i32(L))(ff);
-      });
+      g.emit(i32Mul(get(2), i32(L)));
     });
   }
 
@@ -394,89 +456,46 @@ export function buildKernel(F: number, H: number, dtype: Dtype, actId: string): 
     const ws = get(0);
     const [rs, feat, val, B] = [get(1), get(2), get(3), get(4)];
     const c = newCtx(g, ws, get(5));
-    if (!jsMid) g.set(c.loss, vt.c(0));
     const s = g.varI(i32(0));
     const rows = g.varI(i32(0));
     const lane = g.varI();
     const start = g.varI();
     const end = g.varI();
-    const j = g.varI();
     g.block(() => {
       g.doWhile(
         () => {
           zeroRegion(g, ws, lay.XBLK, F * 16);
           g.set(lane, i32(0));
-          // fill up to L lanes with the next non-zero samples
-          g.block(() => {
-            g.doWhile(
-              () => {
-                g.brIf(1, i32Eq(get(s), B));
-                g.set(start, i32Load(i32Add(rs, i32Shl(get(s), i32(2)))));
-                g.set(end, i32Load(i32Add(rs, i32Shl(get(s), i32(2))), 4));
-                g.set(s, i32Add(get(s), i32(1)));
-                g.if(i32Ne(get(start), get(end)), () => {
-                  const laneOff = g.letI(i32Add(ws, i32Mul(get(lane), i32(E))));
-                  g.forRange(get(start), get(end), 1, (jj) => {
-                    g.set(j, jj);
-                    const fIdx = i32Load(i32Add(feat, i32Shl(get(j), i32(2))));
-                    g.emit(
-                      vt.sStore(
-                        i32Add(laneOff, i32Shl(fIdx, i32(4))),
-                        vt.sLoad(i32Add(val, i32Shl(get(j), i32(vt.shift)))),
-                        lay.XBLK,
-                      ),
-                    );
-                  });
-                  g.set(lane, i32Add(get(lane), i32(1)));
+          // fill up to L lanes with the next non-zero samples (loop left when lane == L or s == B)
+          eachSample(
+            g,
+            rs,
+            B,
+            s,
+            () => {
+              g.set(start, rsAt(rs, get(s)));
+              g.set(end, rsAt(rs, get(s), 4));
+              g.if(i32Ne(get(start), get(end)), () => {
+                const laneOff = g.letI(i32Add(ws, i32Mul(get(lane), i32(E))));
+                g.forRange(get(start), get(end), 1, (j) => {
+                  const jj = g.letI(j);
+                  const fIdx = i32Load(i32Add(feat, i32Shl(jj, i32(2))));
+                  g.emit(vt.sStore(i32Add(laneOff, i32Shl(fIdx, i32(4))), vt.sLoad(i32Add(val, i32Shl(jj, i32(vt.shift)))), lay.XBLK));
                 });
-              },
-              () => (ff) => {
-                i32Ne(get(lane), i32(L))(ff);
-              },
-            );
-          });
+                g.set(lane, i32Add(get(lane), i32(1)));
+              });
+            },
+            () => i32Ne(get(lane), i32(L)),
+          );
           g.brIf(1, i32Eq(get(lane), i32(0)));
           g.set(rows, i32Add(get(rows), i32(L)));
           emitDenseBlock(c);
         },
-        () => (ff) => {
-          i32Ne(get(s), B)(ff);
-        },
+        () => i32LtS(get(s), B),
       );
     });
     flushLoss(c);
     g.emit(get(rows));
-  });
-
-  // dense_finish(ws): lane sums of the accumulators into OUT_GW [F·H] and OUT_GB [F], as f64.
-  mb.fn("dense_finish", [Ty.i32], [], (f) => {
-    const g = new Gen(f);
-    const ws = get(0);
-    for (let q = 0; q < F * H; q++)
-      g.emit(f64Store(ws, vt.sToF64(vt.hsum(g, vt.load(ws, lay.GW + 16 * q))), lay.OUT_GW + 8 * q));
-    for (let q = 0; q < F; q++) g.emit(f64Store(ws, vt.sToF64(vt.hsum(g, vt.load(ws, lay.GB + 16 * q))), lay.OUT_GB + 8 * q));
-  });
-
-  // gram_setup(ws): WCOL (W's columns over features), M = W Wᵀ by columns, C = 0, GB = 0.
-  mb.fn("gram_setup", [Ty.i32], [], (f) => {
-    const g = new Gen(f);
-    const ws = get(0);
-    fillSplats(g, ws);
-    zeroRegion(g, ws, lay.WCOL, H * Fp * E);
-    for (let fi = 0; fi < F; fi++)
-      for (let k = 0; k < H; k++) g.emit(vt.sStore(ws, vt.sLoad(ws, lay.W + (fi * H + k) * E), lay.WCOL + (k * Fp + fi) * E));
-    for (let gi = 0; gi < F; gi++) {
-      for (let v = 0; v < V; v++) {
-        let acc: Expr | undefined;
-        for (let k = 0; k < H; k++) {
-          const term = vt.mul(vt.load(ws, lay.WCOL + k * Fp * E + 16 * v), vt.load(ws, lay.WSPLAT + 16 * (gi * H + k)));
-          acc = acc ? vt.add(acc, term) : term;
-        }
-        g.emit(vt.store(ws, acc as Expr, lay.M + gi * Fp * E + 16 * v));
-      }
-    }
-    zeroRegion(g, ws, lay.C, F * Fp * E);
-    zeroRegion(g, ws, lay.GB, V * 16);
   });
 
   // gram_rows(ws, rs, feat, val, B, impk) -> number of non-zero samples
@@ -485,15 +504,16 @@ export function buildKernel(F: number, H: number, dtype: Dtype, actId: string): 
     const ws = get(0);
     const [rs, feat, val, B] = [get(1), get(2), get(3), get(4)];
     const c = newCtx(g, ws, get(5));
-    if (!jsMid) g.set(c.loss, vt.c(0));
+    const s = g.varI(i32(0));
     const rows = g.varI(i32(0));
     const start = g.varI();
     const end = g.varI();
     const col = g.varI();
+    const nUsed = g.varI(i32Load(ws, lay.USEDN));
     const xs = g.local(Ty.v128);
-    g.forRange(i32(0), B, 1, (s) => {
-      g.set(start, i32Load(i32Add(rs, i32Shl(s, i32(2)))));
-      g.set(end, i32Load(i32Add(rs, i32Shl(s, i32(2))), 4));
+    eachSample(g, rs, B, s, () => {
+      g.set(start, rsAt(rs, get(s)));
+      g.set(end, rsAt(rs, get(s), 4));
       g.if(i32Ne(get(start), get(end)), () => {
         g.set(rows, i32Add(get(rows), i32(1)));
         zeroRegion(g, ws, lay.XROW, V * 16);
@@ -523,50 +543,70 @@ export function buildKernel(F: number, H: number, dtype: Dtype, actId: string): 
           const colAddr = g.letI(i32Add(ws, i32Mul(get(col), i32(Fp * E))));
           for (let v = 0; v < V; v++)
             g.emit(vt.store(colAddr, vt.add(vt.load(colAddr, lay.C + 16 * v), vt.mul(dz[v], get(xs))), lay.C + 16 * v));
+          // remember which columns of C are non-zero
+          const flagAt = g.letI(i32Add(ws, i32Shl(get(col), i32(2))));
+          g.if(i32Eqz(i32Load(flagAt, lay.USEDFLAG)), () => {
+            g.emit(i32Store(flagAt, i32(1), lay.USEDFLAG));
+            g.emit(i32Store(i32Add(ws, i32Shl(get(nUsed), i32(2))), get(col), lay.USEDLIST));
+            g.set(nUsed, i32Add(get(nUsed), i32(1)));
+          });
         });
       });
     });
+    g.emit(i32Store(ws, get(nUsed), lay.USEDN));
     flushLoss(c);
     g.emit(get(rows));
   });
 
-  // gram_finish(ws): OUT_GW = (C + Cᵀ) W as f64 [F·H], OUT_GB = GB as f64 [F].
-  mb.fn("gram_finish", [Ty.i32], [], (f) => {
+  // finish(ws, outW, outB, gram): the instance's ∇W [F·H] and ∇b [F] (without the all-zero samples) as f64.
+  mb.fn("finish", [Ty.i32, Ty.i32, Ty.i32, Ty.i32], [], (f) => {
     const g = new Gen(f);
     const ws = get(0);
-    // CW[k] = C W[:, k] as a vector over features
-    for (let k = 0; k < H; k++) {
-      for (let v = 0; v < V; v++) {
-        let acc: Expr | undefined;
-        for (let gi = 0; gi < F; gi++) {
-          const term = vt.mul(vt.load(ws, lay.C + gi * Fp * E + 16 * v), vt.load(ws, lay.WSPLAT + 16 * (gi * H + k)));
-          acc = acc ? vt.add(acc, term) : term;
-          if (gi % 8 === 7) acc = g.letV(acc);
+    const [outW, outB] = [get(1), get(2)];
+    g.if(
+      get(3),
+      () => {
+        // ∇W = C W + Cᵀ W over the columns of C in use; C is left zero for the next call.
+        const n = g.letI(i32Load(ws, lay.USEDN));
+        for (let k = 0; k < H; k++) {
+          const acc: number[] = [];
+          for (let v = 0; v < V; v++) acc.push(g.varV(vt.c(0)));
+          g.forRange(i32(0), n, 1, (u) => {
+            const gi = g.letI(i32Load(i32Add(ws, i32Shl(u, i32(2))), lay.USEDLIST));
+            const colAddr = g.letI(i32Add(ws, i32Mul(gi, i32(Fp * E))));
+            const w = g.letV(vt.load(i32Add(ws, i32Mul(gi, i32(H * 16))), lay.WSPLAT + 16 * k));
+            for (let v = 0; v < V; v++) g.set(acc[v], vt.add(get(acc[v]), vt.mul(vt.load(colAddr, lay.C + 16 * v), w)));
+          });
+          for (let v = 0; v < V; v++) g.emit(vt.store(ws, get(acc[v]), lay.CW + k * Fp * E + 16 * v));
         }
-        g.emit(vt.store(ws, acc as Expr, lay.CW + k * Fp * E + 16 * v));
-      }
-    }
-    // (Cᵀ W)[f, k] = ⟨C[:, f], W[:, k]⟩
-    for (let fi = 0; fi < F; fi++) {
-      for (let k = 0; k < H; k++) {
-        let acc: Expr | undefined;
-        for (let v = 0; v < V; v++) {
-          const term = vt.mul(vt.load(ws, lay.C + fi * Fp * E + 16 * v), vt.load(ws, lay.WCOL + k * Fp * E + 16 * v));
-          acc = acc ? vt.add(acc, term) : term;
-        }
-        const dot = vt.hsum(g, acc as Expr);
-        g.emit(
-          f64Store(
-            ws,
-            f64Add(vt.sToF64(vt.sLoad(ws, lay.CW + (k * Fp + fi) * E)), vt.sToF64(dot)),
-            lay.OUT_GW + 8 * (fi * H + k),
-          ),
-        );
-      }
-    }
-    for (let fi = 0; fi < F; fi++) g.emit(f64Store(ws, vt.sToF64(vt.sLoad(ws, lay.GB + fi * E)), lay.OUT_GB + 8 * fi));
+        for (let fi = 0; fi < F; fi++)
+          for (let k = 0; k < H; k++) g.emit(f64Store(outW, vt.sToF64(vt.sLoad(ws, lay.CW + (k * Fp + fi) * E)), 8 * (fi * H + k)));
+        g.forRange(i32(0), n, 1, (u) => {
+          const fi = g.letI(i32Load(i32Add(ws, i32Shl(u, i32(2))), lay.USEDLIST));
+          const colAddr = g.letI(i32Add(ws, i32Mul(fi, i32(Fp * E))));
+          const outRow = g.letI(i32Add(outW, i32Mul(fi, i32(H * 8))));
+          const cv: Expr[] = [];
+          for (let v = 0; v < V; v++) cv.push(g.letV(vt.load(colAddr, lay.C + 16 * v)));
+          for (let k = 0; k < H; k++) {
+            let acc: Expr | undefined;
+            for (let v = 0; v < V; v++) {
+              const term = vt.mul(cv[v], vt.load(ws, lay.WCOL + k * Fp * E + 16 * v));
+              acc = acc ? vt.add(acc, term) : term;
+            }
+            g.emit(f64Store(outRow, f64Add(f64Load(outRow, 8 * k), vt.sToF64(vt.hsum(g, acc as Expr))), 8 * k));
+          }
+          for (let v = 0; v < V; v++) g.emit(vt.store(colAddr, vt.c(0), lay.C + 16 * v));
+          g.emit(i32Store(i32Add(ws, i32Shl(fi, i32(2))), i32(0), lay.USEDFLAG));
+        });
+        g.emit(i32Store(ws, i32(0), lay.USEDN));
+        for (let fi = 0; fi < F; fi++) g.emit(f64Store(outB, vt.sToF64(vt.sLoad(ws, lay.GB + fi * E)), 8 * fi));
+      },
+      () => {
+        for (let q = 0; q < F * H; q++) g.emit(f64Store(outW, vt.sToF64(vt.hsum(g, vt.load(ws, lay.GW + 16 * q))), 8 * q));
+        for (let q = 0; q < F; q++) g.emit(f64Store(outB, vt.sToF64(vt.hsum(g, vt.load(ws, lay.GB + 16 * q))), 8 * q));
+      },
+    );
   });
 
-  void i32Store;
   return { bytes: mb.bytes(), jsMid };
 }

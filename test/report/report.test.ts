@@ -1,0 +1,228 @@
+// End to end: a small real store made by `tms sweep`, then `tms report` on it, and every output checked.
+
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { inflateSync } from "node:zlib";
+import { XMLParser, XMLValidator } from "fast-xml-parser";
+import JSZip from "jszip";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadReportData } from "../../src/report/data.js";
+import { planFigures } from "../../src/report/figures.js";
+import { generateReport } from "../../src/report/report.js";
+import { ROOT, tempDir, tms, tmsAsync } from "./cli.js";
+
+/** Decodes a PNG far enough to prove it is whole: signature, IHDR, and IDAT inflating to the image size. */
+function decodePng(bytes: Buffer): { width: number; height: number } {
+  const sig = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  expect([...bytes.subarray(0, 8)]).toEqual(sig);
+  let pos = 8;
+  let width = 0;
+  let height = 0;
+  let channels = 0;
+  const idat: Buffer[] = [];
+  let ended = false;
+  while (pos < bytes.length) {
+    const len = bytes.readUInt32BE(pos);
+    const type = bytes.toString("latin1", pos + 4, pos + 8);
+    const body = bytes.subarray(pos + 8, pos + 8 + len);
+    if (type === "IHDR") {
+      width = body.readUInt32BE(0);
+      height = body.readUInt32BE(4);
+      expect(body[8]).toBe(8); // bit depth
+      channels = { 0: 1, 2: 3, 4: 2, 6: 4 }[body[9] as 0 | 2 | 4 | 6];
+    } else if (type === "IDAT") idat.push(body);
+    else if (type === "IEND") ended = true;
+    pos += 12 + len;
+  }
+  expect(ended).toBe(true);
+  const raw = inflateSync(Buffer.concat(idat));
+  expect(raw.length).toBe(height * (1 + width * channels));
+  return { width, height };
+}
+
+const parseCsv = (text: string) =>
+  text
+    .trim()
+    .split("\n")
+    .map((l) => l.split(","));
+
+describe("tms report on a small trained store", () => {
+  const dir = tempDir();
+  const store = join(dir, "store");
+  const out = join(store, "report");
+  let reportSeconds = 0;
+
+  beforeAll(async () => {
+    const sweep = await tmsAsync([
+      "sweep",
+      "--presets",
+      "intro,demo",
+      "--activations",
+      "relu,softmin",
+      "--seeds",
+      "0-1",
+      "--steps",
+      "50",
+      "--softmax-dim",
+      "features,batch",
+      "--workers",
+      "2",
+      "--out",
+      store,
+    ]);
+    expect(sweep.status, sweep.stderr).toBe(0);
+    const t0 = performance.now();
+    const report = await tmsAsync(["report", store]);
+    reportSeconds = (performance.now() - t0) / 1000;
+    expect(report.status, report.stderr).toBe(0);
+    expect(report.stderr).toContain("findings:");
+  }, 240_000);
+
+  it("writes every document, table and figure", () => {
+    for (const f of ["report.html", "report.md", "report.docx", "findings.json"])
+      expect(existsSync(join(out, f)), f).toBe(true);
+    const tables = readdirSync(join(out, "tables")).sort();
+    for (const t of [
+      "loss-intro",
+      "superposition-intro",
+      "represented-intro",
+      "ranking-intro",
+      "loss-demo",
+      "superposition-demo",
+      "represented-demo",
+      "ranking-demo",
+      "divergence",
+      "softmax-dim",
+    ])
+      expect(tables).toContain(`${t}.csv`);
+    const planned = planFigures(loadReportData(store)).map((p) => p.id);
+    expect(planned).toContain("intro-features-overview");
+    expect(planned).toContain("demo-features-softmin-softmax-batch");
+    const figures = readdirSync(join(out, "figures"));
+    for (const id of planned) {
+      expect(figures, id).toContain(`${id}.svg`);
+      expect(figures, id).toContain(`${id}.png`);
+    }
+    expect(figures).toHaveLength(2 * planned.length);
+    const findings = JSON.parse(readFileSync(join(out, "findings.json"), "utf8"));
+    expect(findings).toHaveLength(6);
+    for (const f of findings) expect(["supported", "not supported", "inconclusive"]).toContain(f.verdict);
+    // This store has no CELU/GELU and no f64 cells: those findings say so.
+    expect(findings.find((f: { id: string }) => f.id === "sigmoid-precision").verdict).toBe("inconclusive");
+    expect(findings.find((f: { id: string }) => f.id === "celu-gelu").reason).toContain("tms sweep");
+  });
+
+  it("every SVG parses and every PNG decodes, at the SVG's proportions", () => {
+    const dirF = join(out, "figures");
+    for (const f of readdirSync(dirF).filter((x) => x.endsWith(".svg"))) {
+      const svg = readFileSync(join(dirF, f), "utf8");
+      expect(XMLValidator.validate(svg), f).toBe(true);
+      const root = new XMLParser({ ignoreAttributes: false }).parse(svg).svg;
+      const w = Number(root["@_width"]);
+      const h = Number(root["@_height"]);
+      expect(w > 50 && h > 50, f).toBe(true);
+      const png = decodePng(readFileSync(join(dirF, f.replace(/\.svg$/, ".png"))));
+      expect(png.width / png.height).toBeCloseTo(w / h, 1);
+      expect(png.width).toBeGreaterThanOrEqual(w);
+    }
+  });
+
+  it("the Word document holds the tables with the CSVs' numbers", async () => {
+    const zip = await JSZip.loadAsync(readFileSync(join(out, "report.docx")));
+    const xml = await zip.file("word/document.xml")!.async("string");
+    expect(xml).toContain("<w:tbl>");
+    const text = [...xml.matchAll(/<w:t(?: [^>]*)?>([^<]*)<\/w:t>/g)].map((m) => m[1]).join("\n");
+    for (const f of readdirSync(join(out, "tables"))) {
+      const rows = parseCsv(readFileSync(join(out, "tables", f), "utf8"));
+      const header = rows[0];
+      let checked = 0;
+      for (const row of rows.slice(1)) {
+        row.forEach((v, k) => {
+          // Numbers (not ids such as the seed or instance): they must appear as written in the CSV.
+          if (!/^-?\d/.test(v) || ["seed", "seeds", "instance", "rank", "instances"].includes(header[k]))
+            return;
+          expect(text, `${f}: ${header[k]} = ${v}`).toContain(v);
+          checked++;
+        });
+      }
+      if (f.startsWith("loss-")) {
+        // Mean and interval of every activation × sparsity cell of the loss table.
+        expect(checked).toBe((rows.length - 1) * (header.length - 4));
+        const [mean, half] = [rows[1][4], rows[1][5]];
+        expect(text).toContain(`${mean} ± ${half}`);
+      }
+    }
+    // Tables and figures are there: header shading and embedded PNGs.
+    expect(xml).toContain('w:fill="2F4F6F"');
+    expect(Object.keys(zip.files).some((n) => n.startsWith("word/media/") && n.endsWith(".png"))).toBe(true);
+  });
+
+  it("the HTML page holds every figure inline and fetches nothing", () => {
+    const html = readFileSync(join(out, "report.html"), "utf8");
+    const planned = planFigures(loadReportData(store)).map((p) => p.id);
+    for (const id of planned)
+      expect(html, id).toMatch(new RegExp(`<figure id="fig-${id}"[^>]*><div class="svg"><svg`));
+    expect(html.indexOf('id="findings"')).toBeLessThan(html.indexOf('id="tables"'));
+    expect(html.indexOf('id="tables"')).toBeLessThan(html.indexOf('id="figures"'));
+    expect(html).toContain('<nav class="toc"');
+    expect(html).not.toMatch(/<script|<link |src="http|url\(http/);
+    const md = readFileSync(join(out, "report.md"), "utf8");
+    for (const id of planned) expect(md).toContain(`(figures/${id}.svg)`);
+  });
+
+  it("re-running is cheap and gives the same tables and findings", async () => {
+    const again = join(dir, "again");
+    const outcome = await generateReport(store, { out: again, formats: ["csv"] });
+    for (const f of readdirSync(join(out, "tables")))
+      expect(readFileSync(join(again, "tables", f), "utf8")).toBe(
+        readFileSync(join(out, "tables", f), "utf8"),
+      );
+    const a = JSON.parse(readFileSync(join(again, "findings.json"), "utf8"));
+    const b = JSON.parse(readFileSync(join(out, "findings.json"), "utf8"));
+    expect(a).toEqual(b);
+    expect(outcome.seconds).toBeLessThan(10);
+    expect(reportSeconds).toBeLessThan(60);
+  });
+
+  it("a store with missing cells and a bad weights file still gives a report that says so", async () => {
+    const partial = join(dir, "partial");
+    cpSync(store, partial, { recursive: true });
+    rmSync(join(partial, "report"), { recursive: true, force: true });
+    rmSync(join(partial, "intro", "softmin", "seed-1"), { recursive: true });
+    rmSync(join(partial, "demo", "relu"), { recursive: true });
+    readdirSync(join(partial, "intro", "relu", "seed-0"));
+    cpSync(join(partial, "manifest.json"), join(partial, "intro", "relu", "seed-0", "weights.safetensors"));
+    const outcome = await generateReport(partial, { formats: ["html", "md", "csv"] });
+    const md = readFileSync(join(partial, "report", "report.md"), "utf8");
+    expect(md).toContain("Missing cells");
+    expect(md).toContain("intro/softmin/seed-1");
+    expect(md).toContain("demo/relu/seed-0");
+    expect(outcome.gaps.some((g) => g.includes("weights of intro/relu/seed-0 unreadable"))).toBe(true);
+    expect(existsSync(join(partial, "report", "report.html"))).toBe(true);
+  });
+
+  it("bad input: one clear line and exit 2", () => {
+    const notStore = tms(["report", join(dir, "nowhere")]);
+    expect(notStore.status).toBe(2);
+    expect(notStore.stderr.trim().split("\n")).toHaveLength(1);
+    expect(notStore.stderr).toMatch(/^error: .*no such directory/);
+    const noManifest = tms(["report", ROOT + "/src"]);
+    expect(noManifest.status).toBe(2);
+    expect(noManifest.stderr).toMatch(/^error: .*not a tms-lab results store/);
+    const badFormat = tms(["report", store, "--format", "html,pdf"]);
+    expect(badFormat.status).toBe(2);
+    expect(badFormat.stderr.trim()).toBe(
+      "error: --format: unknown format 'pdf'; choose from: html, md, docx, csv, svg, png",
+    );
+  });
+
+  it("nothing in the report's compiled code imports the trainer", () => {
+    const dist = join(ROOT, "dist", "src", "report");
+    for (const f of readdirSync(dist).filter((x) => x.endsWith(".js"))) {
+      const js = readFileSync(join(dist, f), "utf8");
+      const imports = [...js.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]);
+      for (const m of imports)
+        expect(m, `${f} imports ${m}`).not.toMatch(/train|sweep|cell\.js|evaluate|kernels|cli\//);
+    }
+  });
+});
