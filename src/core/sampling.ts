@@ -6,14 +6,15 @@
 // Scheme (v2, docs/speed.md). For each instance, 16 words from `rng` seed four xoshiro128+ generators that
 // run side by side (the four lanes of a SIMD vector); a step yields four 32-bit outputs u, used in lane
 // order. Then, by the instance's p:
-//  * p ≥ MASK_MIN_P ("mask"): for each sample, ⌈F/4⌉ steps; lane l of step v decides feature 4v + l (lanes
-//    past F are drawn and unused). The feature is kept iff p = 1 or u < T = round(p·2³²) (so with
+//  * p ≥ MASK_MIN_P ("mask"): the slots q = s·F + f in order, four per step (lane l of step t decides slot
+//    4t + l; lanes past B·F are drawn and unused). The slot is kept iff p = 1 or u < T = round(p·2³²) (so with
 //    probability T/2³² = p to 2⁻³³), and its value is u rescaled to [0, 1): given u < T, u is uniform on
 //    {0 … T−1}, so u/T is U(0, 1) on a grid of 1/T (f64: u·(1/T); f32: (u >>> 8)·f32(256/T), below 1).
 //  * p < MASK_MIN_P ("geometric"): the B·F slots form one run of Bernoulli(p) trials; the gap to the next
 //    kept slot is ⌊ln(1 − u·2⁻³²)/ln(1 − p)⌋ ~ Geometric(p), and each kept value is a fresh uniform
-//    (f32: (u >>> 8)·2⁻²⁴, f64: u·2⁻³²). The logarithm is computed by `lnOneMinus` (portable arithmetic, so
-//    JavaScript and WebAssembly agree bit for bit).
+//    (f32: (u >>> 8)·2⁻²⁴, f64: u·2⁻³²). Each step gives two gaps (outputs 0, 1) and their two values
+//    (outputs 2, 3). The logarithm is computed by `lnOneMinus` (portable arithmetic, so JavaScript and
+//    WebAssembly agree bit for bit).
 // Both give exactly the notebook's distribution (up to the 2⁻³² granularity of the uniforms). The
 // WebAssembly version (kernels/wasm/sampler.ts) is used when available and produces identical batches.
 
@@ -67,6 +68,7 @@ interface SamplerExports {
     T: number,
     all: number,
     c: number,
+    reps: number,
   ): number;
   sample_geom(st: number, rs: number, feat: number, val: number, nnz: number, cap: number, B: number, F: number, logQ: number): number;
 }
@@ -207,7 +209,7 @@ function sampleInstanceWasm(
     const all = p >= 1 ? 1 : 0;
     const T = all ? 0 : maskThreshold(p);
     const c = eb.dtype === "f32" ? (all ? 2 ** -24 : 256 / T) : all ? 2 ** -32 : 1 / T;
-    return eb.sampler.sample_mask(eb.state, rs, eb.feat, eb.val, nnz, eb.cap, B, F, T | 0, all, c);
+    return eb.sampler.sample_mask(eb.state, rs, eb.feat, eb.val, nnz, eb.cap, B, F, T | 0, all, c, Math.ceil(4 / F));
   }
   return eb.sampler.sample_geom(eb.state, rs, eb.feat, eb.val, nnz, eb.cap, B, F, Math.log1p(-p));
 }
@@ -225,7 +227,6 @@ function closeEmpty(batch: SparseBatch, i: number, nnz: number): number {
 class Lanes {
   private readonly s = new Int32Array(16); // word j of lane k at 4k + j
   private readonly out = new Uint32Array(4);
-  private k = 4;
   constructor(seeds: Int32Array) {
     this.s.set(seeds);
   }
@@ -253,14 +254,6 @@ class Lanes {
       s[o + 3] = s3;
     }
     return out;
-  }
-  /** The next single output. */
-  next(): number {
-    if (this.k === 4) {
-      this.step();
-      this.k = 0;
-    }
-    return this.out[this.k++];
   }
 }
 
@@ -304,19 +297,18 @@ function sampleInstanceJs(batch: SparseBatch, i: number, p: number, seeds: Int32
     const all = p >= 1;
     const T = all ? 0 : maskThreshold(p);
     const c = f32 ? Math.fround(all ? 2 ** -24 : 256 / T) : all ? 2 ** -32 : 1 / T;
-    const Fv4 = (F + 3) & ~3;
-    for (let s = 0; s < B; s++) {
-      if (nnz + Fv4 > cap - 4) return -1;
-      rowStart[base + s] = nnz;
-      for (let v = 0; v < Fv4; v += 4) {
-        const u = lanes.step();
-        for (let l = 0; l < 4; l++) {
-          const f = v + l;
-          if (f >= F || !(all || u[l] < T)) continue;
-          feature[nnz] = f;
-          value[nnz] = f32 ? Math.min(Math.fround((u[l] >>> 8) * c), BELOW_ONE_F32) : u[l] * c;
-          nnz++;
-        }
+    const slots = B * F;
+    for (let q = 0; q < slots; q += 4) {
+      if (nnz + 4 > cap) return -1;
+      const u = lanes.step();
+      for (let l = 0; l < 4 && q + l < slots; l++) {
+        const slot = q + l;
+        const f = slot % F;
+        if (f === 0) rowStart[base + slot / F] = nnz;
+        if (!(all || u[l] < T)) continue;
+        feature[nnz] = f;
+        value[nnz] = f32 ? Math.min(Math.fround((u[l] >>> 8) * c), BELOW_ONE_F32) : u[l] * c;
+        nnz++;
       }
     }
     rowStart[base + B] = nnz;
@@ -328,19 +320,27 @@ function sampleInstanceJs(batch: SparseBatch, i: number, p: number, seeds: Int32
   let s = 0;
   let sEnd = 0;
   for (;;) {
-    const gap = Math.min(Math.floor(lnOneMinus(lanes.next()) / logQ), slots);
-    pos += gap + 1;
-    if (pos >= slots) break;
-    while (pos >= sEnd) {
-      rowStart[base + s] = nnz;
-      s++;
-      sEnd += F;
+    const u = lanes.step();
+    const gaps = [Math.min(Math.floor(lnOneMinus(u[0]) / logQ), slots), Math.min(Math.floor(lnOneMinus(u[1]) / logQ), slots)];
+    let done = false;
+    for (let j = 0; j < 2; j++) {
+      pos += gaps[j] + 1;
+      if (pos >= slots) {
+        done = true;
+        break;
+      }
+      while (pos >= sEnd) {
+        rowStart[base + s] = nnz;
+        s++;
+        sEnd += F;
+      }
+      if (nnz >= cap) return -1;
+      feature[nnz] = pos - (sEnd - F);
+      const x = u[2 + j];
+      value[nnz] = f32 ? Math.fround((x >>> 8) * 2 ** -24) : x * 2 ** -32;
+      nnz++;
     }
-    if (nnz >= cap) return -1;
-    feature[nnz] = pos - (sEnd - F);
-    const u = lanes.next();
-    value[nnz] = f32 ? Math.fround((u >>> 8) * 2 ** -24) : u * 2 ** -32;
-    nnz++;
+    if (done) break;
   }
   for (; s <= B; s++) rowStart[base + s] = nnz;
   return nnz;

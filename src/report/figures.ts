@@ -2,6 +2,7 @@
 // render.ts turns a spec into SVG (vega's headless renderer) and PNG (resvg). One style for all: DejaVu
 // Sans, viridis for ordered quantities, blue–orange for signed ones, Okabe–Ito for categories.
 
+import { scheme } from "vega";
 import { classifyPhase, type PhaseSolution } from "../core/metrics.js";
 import {
   isSparsityPreset,
@@ -167,12 +168,24 @@ function featureLayers(domain: number, size: number, pointSize: number, axes: bo
         encoding: {
           x: { field: "x", type: "quantitative", scale },
           y: { field: "y", type: "quantitative", scale },
-          // One legend (the rules'): with fill and stroke from one scale vega would draw symbols, not a gradient.
-          color: { ...color, legend: null },
+          // The same colours, precomputed (no scale, no legend): a legend drawn from both layers would merge
+          // fill and stroke and show symbols instead of a gradient.
+          color: { field: "hex", type: "nominal", scale: null },
         },
       },
     ],
   };
+}
+
+/** Adds each row's importance colour (the legend's viridis range) as `hex`, for the points layer. */
+function withColours(rows: VlSpec[], domain: number[]): VlSpec[] {
+  const interp = scheme("viridis") as (t: number) => string;
+  const [lo, hi] = domain;
+  for (const r of rows) {
+    const t = Math.min(1, Math.max(0, (r.importance - lo) / (hi - lo || 1)));
+    r.hex = interp(VIRIDIS.extent[0] + t * (VIRIDIS.extent[1] - VIRIDIS.extent[0]));
+  }
+  return rows;
 }
 
 function axisRange(rows: VlSpec[]): number {
@@ -208,7 +221,7 @@ export function introFigure(data: ReportData, s: Series): FigureDef | undefined 
       title,
       `Seed ${c.seed}. Lines from the origin to each feature's weight vector; colour = importance.`,
       {
-        data: { values: rows },
+        data: { values: withColours(rows, impDomain(rows)) },
         facet: { field: "panel", type: "ordinal", sort: { field: "order" }, title: null },
         columns: 5,
         spec: featureLayers(L, 130, 40, true, impDomain(rows)),
@@ -255,7 +268,7 @@ export function introOverviewFigure(data: ReportData, preset: string): FigureDef
       title,
       "Lines from the origin to each W_f, coloured by importance; each panel scaled to its longest vector.",
       {
-        data: { values: rows },
+        data: { values: withColours(rows, impDomain(rows)) },
         facet: {
           row: {
             field: "activation",

@@ -3,10 +3,12 @@
 // the command that would produce it). Every threshold used for a verdict is a named constant below.
 
 import {
+  activationName,
   isSparsityPreset,
   perInstance,
   type ReportData,
   type Series,
+  seriesLabel,
   sparsities,
   sparsityLabel,
   superpositionScore,
@@ -594,7 +596,7 @@ export function softminFinding(data: ReportData): Finding {
       const inst = cells.flatMap((c) => c.instances.map((x, i) => ({ x, c, i })));
       const vsTrivial = geometricMean(inst.map(({ x, c, i }) => x.loss / trivialLoss(c, i)));
       evidence.push(
-        `${act}, softmax over ${d.name}: ρ = ${num(r.estimate, 2)} ${interval(r.lo, r.hi)} (${r.cells} cells); ` +
+        `${activationName(act)}, normalised over ${d.name}: ρ = ${num(r.estimate, 2)} ${interval(r.lo, r.hi)} (${r.cells} cells); ` +
           `loss/trivial ${num(vsTrivial)}; superposition ${num(mean(inst.map(({ x }) => superpositionScore(x))), 2)}; ` +
           `diverged ${inst.filter(({ x }) => x.diverged).length}/${inst.length}.`,
       );
@@ -685,10 +687,10 @@ export function convergenceFinding(data: ReportData): Finding {
     }
     const fails = seedsFailing > cells.length / 2;
     evidence.push(
-      `${act}${variant ? ` (${variant})` : ""}: ${failed}/${total} instances failed (${diverged} diverged), in ` +
+      `${seriesLabel(act, variant)}: ${failed}/${total} instances failed (${diverged} diverged), in ` +
         `${seedsFailing}/${cells.length} cells; median loss/trivial ${num(median(finite(ratios)))}` +
         (failedSparsities.length
-          ? `; failing sparsities ${num(Math.min(...failedSparsities), 2)}–${num(Math.max(...failedSparsities), 2)}`
+          ? `; failing sparsities ${num(Math.min(...failedSparsities))}–${num(Math.max(...failedSparsities))}`
           : "") +
         ".",
     );

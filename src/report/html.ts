@@ -55,7 +55,7 @@ export function renderHtml(c: ReportContent): string {
     `<li><a href="#findings">Findings</a><ol>${c.findings
       .map(
         (f, k) =>
-          `<li><a href="#finding-${f.id}">${k + 1}. ${e(shortClaim(f.claim))}</a> — ${e(VERDICT_LABEL[f.verdict])}</li>`,
+          `<li><a href="#finding-${f.id}">${e(shortClaim(f.claim))}</a> — ${e(VERDICT_LABEL[f.verdict])}</li>`,
       )
       .join("")}</ol></li>`,
   );

@@ -126,7 +126,7 @@ describe("common random numbers across activations", () => {
     expect(sameFloats(t.trainLoss, losses)).toBe(true);
   });
 
-  it("the batches do not depend on the activation or dtype (same non-zero pattern and values)", () => {
+  it("the batches depend on the seed only: f32 and f64 runs see the same non-zero pattern and values", () => {
     const a = createBatch(intro, 64, "f64");
     const b = createBatch(intro, 64, "f32");
     sampleBatch(intro, new Rng(3, "train"), a);
@@ -134,6 +134,11 @@ describe("common random numbers across activations", () => {
     expect(a.nnz).toBe(b.nnz);
     expect(Array.from(a.rowStart)).toEqual(Array.from(b.rowStart));
     expect(Array.from(a.feature.subarray(0, a.nnz))).toEqual(Array.from(b.feature.subarray(0, b.nnz)));
-    for (let j = 0; j < a.nnz; j++) expect(b.value[j]).toBe(Math.fround(a.value[j]));
+    // float32 values drop the low 8 of the 32 random bits: for p ≥ 0.1 (values u/T, T = p·2³²) that moves a value
+    // by < 256/T ≤ 6e-7, below it by < 2⁻²⁴.
+    let worst = 0;
+    for (let j = 0; j < a.nnz; j++) worst = Math.max(worst, Math.abs(b.value[j] - a.value[j]));
+    expect(worst).toBeLessThan(256 / (0.1 * 2 ** 32) + 2 ** -24);
+    expect(worst).toBeGreaterThanOrEqual(0);
   });
 });

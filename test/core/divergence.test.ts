@@ -81,7 +81,7 @@ describe("divergence", () => {
     }
   });
 
-  it.each(["reference", "sparse"] as const)("works the same with the %s kernel", (kernel) => {
+  it.each(["reference", "sparse", "auto"] as const)("works the same with the %s kernel", (kernel) => {
     const { t } = blowUp({ kernel });
     expect(t.divergedAtStep[SICK]).toBe(BLOWUP_STEP);
     expect(Array.from(t.divergedAtStep).filter((s) => s >= 0)).toHaveLength(1);

@@ -173,7 +173,8 @@ const F64_TOL = 1e-12;
 // z and y, accumulating in float64; the fast kernel computes in float32 SIMD arithmetic. Each rounding is
 // ≤ u = 2⁻²⁴ ≈ 6e-8 relative; sums of up to F + H = 25 terms and a chain of ~6 rounded stages bound the
 // disagreement by ~(F + H + 6)·u ≈ 2e-6 per element, relative to the largest element of the block (a
-// norm-wise bound: single gradient entries can cancel to ~0). A genuine bug (a missing term) is ≥ 1e-3.
+// norm-wise bound: single gradient entries can cancel to ~0). Observed worst cases: sparse 1.6e-7, fast
+// 5.1e-7 (f64: 3e-14). A genuine bug (a missing term) is ≥ 1e-3.
 const F32_TOL = 2e-6;
 
 describe("every kernel = the reference kernel on the same batch", () => {

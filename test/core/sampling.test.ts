@@ -3,16 +3,38 @@
 // α = 1e-4): with fixed seeds the tests are deterministic, and a correct sampler passes them with probability
 // > 0.9999 for any seed, while a biased one (wrong gap formula, off-by-one, correlated draws) fails at these sizes.
 
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { setWasmEnabled, wasmSimdAvailable } from "../../src/core/kernels/engine.js";
 import { makeSpec } from "../../src/core/model.js";
 import { Rng } from "../../src/core/rng.js";
-import { createBatch, densify, type SparseBatch, sampleBatch } from "../../src/core/sampling.js";
+import {
+  createBatch,
+  densify,
+  isEngineBatch,
+  MASK_MIN_P,
+  type SparseBatch,
+  sampleBatch,
+} from "../../src/core/sampling.js";
 import { correlation, ksUniform, mean } from "../helpers/numeric.js";
 
 const F = 20;
 const B = 4096;
+// p = 1 and 0.3 use the per-slot ("mask") scheme, 0.05 and 0.001 the geometric-gap scheme.
 const PROBS = [1, 0.3, 0.05, 0.001];
 const spec = makeSpec(F, 5, PROBS, Array(F).fill(1));
+
+type SamplerEngine = "wasm" | "js";
+const ENGINES: SamplerEngine[] = ["wasm", "js"];
+
+/** Runs `body` with the WebAssembly sampler on or off (createBatch and sampleBatch both follow the switch). */
+function withEngine<T>(engine: SamplerEngine, body: () => T): T {
+  setWasmEnabled(engine === "wasm");
+  try {
+    return body();
+  } finally {
+    setWasmEnabled(true);
+  }
+}
 
 /** Dense 0/1 indicators and values of instance i over `batches` fresh batches. */
 function collect(i: number, batches: number, seed: number) {
@@ -61,7 +83,51 @@ function wellFormed(batch: SparseBatch): string[] {
   return problems;
 }
 
-describe("sampleBatch", () => {
+describe("the sampler engines", () => {
+  it("WebAssembly SIMD is available here, so both sampler implementations are tested", () => {
+    expect(wasmSimdAvailable).toBe(true);
+    expect(isEngineBatch(createBatch(spec, 8, "f64"))).toBe(true);
+    expect(withEngine("js", () => isEngineBatch(createBatch(spec, 8, "f64")))).toBe(false);
+  });
+
+  it("p = 1 and 0.3 use the mask scheme, 0.05 and 0.001 the geometric one", () => {
+    expect(PROBS.filter((p) => p >= MASK_MIN_P)).toEqual([1, 0.3]);
+  });
+
+  it.each(["f32", "f64"] as const)(
+    "WebAssembly and JavaScript samplers give identical batches (%s)",
+    (dtype) => {
+      const draw = (engine: SamplerEngine) =>
+        withEngine(engine, () => {
+          const batch = createBatch(spec, 512, dtype);
+          const rng = new Rng(11, "test-sampling");
+          sampleBatch(spec, rng, batch);
+          sampleBatch(spec, rng, batch); // the second batch: the generator state carries over identically
+          return {
+            nnz: batch.nnz,
+            rowStart: Array.from(batch.rowStart),
+            feature: Array.from(batch.feature.subarray(0, batch.nnz)),
+            value: Array.from(batch.value.subarray(0, batch.nnz)),
+          };
+        });
+      const wasm = draw("wasm");
+      const js = draw("js");
+      expect(wasm.nnz).toBe(js.nnz);
+      expect(wasm.rowStart).toEqual(js.rowStart);
+      expect(wasm.feature).toEqual(js.feature);
+      expect(wasm.value).toEqual(js.value);
+    },
+  );
+});
+
+describe.each(ENGINES)("sampleBatch (%s)", (engine) => {
+  beforeEach(() => {
+    setWasmEnabled(engine === "wasm");
+  });
+  afterEach(() => {
+    setWasmEnabled(true);
+  });
+
   it("rows are well formed: rowStart monotone and contiguous, features increasing and < F, values in [0, 1)", () => {
     const batch = createBatch(spec, B, "f64");
     const rng = new Rng(1, "test-sampling");
@@ -120,6 +186,8 @@ describe("sampleBatch", () => {
     const { present, n } = collect(1, 1, 6);
     const samples = n / F;
     const pairs: [string, (s: number) => number, (s: number) => number][] = [
+      ["features 0 and 1 (two lanes of one draw)", (s) => present[s * F], (s) => present[s * F + 1]],
+      ["features 0 and 4 (one lane, successive draws)", (s) => present[s * F], (s) => present[s * F + 4]],
       ["adjacent features", (s) => present[s * F + 3], (s) => present[s * F + 4]],
       ["first and last feature", (s) => present[s * F], (s) => present[s * F + F - 1]],
       ["last feature and next sample's first", (s) => present[s * F + F - 1], (s) => present[(s + 1) * F]],
@@ -142,6 +210,20 @@ describe("sampleBatch", () => {
     for (const c of counts) s2 += (c - m) ** 2;
     s2 /= samples - 1;
     expect(Math.abs(s2 - v)).toBeLessThan(4.5 * v * Math.sqrt(2 / (samples - 1)));
+  });
+
+  it("presence is independent across features at p = 0.05 (geometric gaps): correlations within 4.5/√n", () => {
+    const { present, n } = collect(2, 4, 12);
+    const samples = n / F;
+    for (const [f, g] of [
+      [0, 1],
+      [3, 4],
+      [F - 1, F],
+    ]) {
+      const xs = Float64Array.from({ length: samples - 1 }, (_, s) => present[s * F + f]);
+      const ys = Float64Array.from({ length: samples - 1 }, (_, s) => present[s * F + g]);
+      expect(Math.abs(correlation(xs, ys)), `${f}, ${g}`).toBeLessThan(4.5 / Math.sqrt(samples));
+    }
   });
 
   it("values are independent of which feature they belong to (mean per feature within 5 SE)", () => {

@@ -32,11 +32,12 @@ export function ensureBuilt(): void {
 
 export interface CliResult {
   code: number | null;
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
 
-/** Runs `node bin/tms.js ...args` to completion. */
+/** Runs `node bin/tms.js ...args` to completion (killed after `timeoutMs`). */
 export function runCli(args: string[], timeoutMs = 600_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
@@ -54,9 +55,9 @@ export function runCli(args: string[], timeoutMs = 600_000): Promise<CliResult> 
     });
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.on("error", reject);
-    child.on("close", (code) => {
+    child.on("close", (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, signal, stdout, stderr });
     });
   });
 }

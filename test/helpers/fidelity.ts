@@ -32,8 +32,10 @@ export async function trainWithCli(
   const t0 = performance.now();
   const runs = await pool(jobs, Math.max(1, availableParallelism()), async ({ activation, seed }) => {
     const args = ["train", "--preset", preset, "--activation", activation, "--seed", String(seed)];
-    const r = await runCli([...args, "--steps", String(steps), "--dtype", "f32", "--json"]);
-    if (r.code !== 0) throw new Error(`tms ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
+    // No practical time limit per run: the suite's budget is checked on its total, not by killing runs.
+    const r = await runCli([...args, "--steps", String(steps), "--dtype", "f32", "--json"], 3_600_000);
+    if (r.code !== 0)
+      throw new Error(`tms ${args.join(" ")} failed (exit ${r.code}, signal ${r.signal}): ${r.stderr}`);
     const out = JSON.parse(r.stdout) as {
       seconds: number;
       instances: { loss: number; diverged: boolean; featureProbability: number }[];

@@ -7,7 +7,15 @@ import { studySchema } from "../../src/experiments/config.js";
 import { decodeCellFiles, encodeCellFiles, jobIdOf, keyOfJobId } from "../../src/experiments/queue-wire.js";
 import type { CellFiles, CellResult } from "../../src/experiments/store-format.js";
 import { planStudy } from "../../src/experiments/study.js";
-import { CAN_RUN, freePort, type RedisServer, startRedis, tempDir, tmsRun } from "./harness.js";
+import {
+  CAN_RUN,
+  freePort,
+  type RedisServer,
+  removeTempDirs,
+  startRedis,
+  tempDir,
+  tmsRun,
+} from "./harness.js";
 
 const plan = (steps: number) =>
   planStudy(
@@ -49,6 +57,7 @@ describe.skipIf(!CAN_RUN)("connection errors and `tms queue`", () => {
   });
   afterAll(async () => {
     await redis?.stop();
+    removeTempDirs();
   });
 
   it("an unreachable Redis is a one-line error naming the URL, exit 2, within seconds", async () => {

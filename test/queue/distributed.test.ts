@@ -11,6 +11,7 @@ import {
   coordinatorDoneCounts,
   killStarted,
   type RedisServer,
+  removeTempDirs,
   sleep,
   startRedis,
   tempDir,
@@ -58,6 +59,7 @@ describe.skipIf(!CAN_RUN)("distributed sweeps (BullMQ on a real redis-server)", 
   });
   afterAll(async () => {
     await redis?.stop();
+    removeTempDirs();
   });
 
   it("2 worker processes give results identical to a local sweep with the same seeds", async () => {

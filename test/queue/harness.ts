@@ -165,8 +165,17 @@ export async function killStarted(): Promise<void> {
   await Promise.all(waits);
 }
 
+const temps: string[] = [];
+
+/** A fresh directory under the system's temp dir, removed by removeTempDirs(). */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `tms-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `tms-${prefix}-`));
+  temps.push(dir);
+  return dir;
+}
+
+export function removeTempDirs(): void {
+  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 /** Lines "done  KEY in …" of `tms worker` logs, counted per cell key. */

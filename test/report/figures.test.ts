@@ -1,6 +1,7 @@
 // Figures from a synthetic store with known geometry: each spec renders to valid SVG, and the phase
 // classification and helpers do what they say.
 
+import { existsSync, readFileSync } from "node:fs";
 import { XMLValidator } from "fast-xml-parser";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadReportData, type ReportData } from "../../src/report/data.js";
@@ -12,6 +13,7 @@ import {
   planFigures,
   thinLogSteps,
 } from "../../src/report/figures.js";
+import { parseTrueType, widthFunction } from "../../src/report/font-metrics.js";
 import { compactSvg, renderSvg, uniqueIds } from "../../src/report/render.js";
 import { tempDir } from "./cli.js";
 import { syntheticStore } from "./synthetic.js";
@@ -113,5 +115,29 @@ describe("figures of a synthetic store", () => {
       const text = svg.replace(/<[^>]+>/g, "");
       expect(text, d.id).toContain(d.title.slice(0, 20).replace(/&/g, "&amp;").replace(/</g, "&lt;"));
     }
+  });
+});
+
+describe("font metrics", () => {
+  const regular = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+  const bold = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
+  it.skipIf(!existsSync(regular))("measures text with DejaVu Sans' own advance widths", () => {
+    const r = parseTrueType(new Uint8Array(readFileSync(regular)));
+    const b = parseTrueType(new Uint8Array(readFileSync(bold)));
+    expect(r.unitsPerEm).toBe(2048);
+    // Digits share one advance (tabular figures); 'i' is narrower than 'W'.
+    expect(new Set([..."0123456789"].map((c) => r.advance(c.codePointAt(0)!))).size).toBe(1);
+    expect(r.advance("i".codePointAt(0)!)).toBeLessThan(r.advance("W".codePointAt(0)!));
+    const width = widthFunction(r, b);
+    const w1 = width({ fontSize: 10 }, "ReLU");
+    expect(width({ fontSize: 20 }, "ReLU")).toBeCloseTo(2 * w1, 10);
+    expect(width({ fontSize: 10 }, "  ReLU ")).toBeCloseTo(w1, 10);
+    expect(width({ fontSize: 10, fontWeight: "bold" }, "ReLU")).toBeGreaterThan(w1);
+    // Vega's fallback guesses 0.8 × size per character (32 px here); DejaVu is narrower.
+    expect(w1).toBeGreaterThan(20);
+    expect(w1).toBeLessThan(30);
+    const long = "Softmax (batch softmax)";
+    expect(width({ fontSize: 10, limit: 60 }, long)).toBeLessThanOrEqual(60);
+    expect(width({ fontSize: 10, limit: 1000 }, long)).toBeCloseTo(width({ fontSize: 10 }, long), 10);
   });
 });

@@ -1,6 +1,6 @@
 // End to end: a small real store made by `tms sweep`, then `tms report` on it, and every output checked.
 
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { inflateSync } from "node:zlib";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
@@ -190,7 +190,6 @@ describe("tms report on a small trained store", () => {
     rmSync(join(partial, "report"), { recursive: true, force: true });
     rmSync(join(partial, "intro", "softmin", "seed-1"), { recursive: true });
     rmSync(join(partial, "demo", "relu"), { recursive: true });
-    readdirSync(join(partial, "intro", "relu", "seed-0"));
     cpSync(join(partial, "manifest.json"), join(partial, "intro", "relu", "seed-0", "weights.safetensors"));
     const outcome = await generateReport(partial, { formats: ["html", "md", "csv"] });
     const md = readFileSync(join(partial, "report", "report.md"), "utf8");
@@ -199,6 +198,18 @@ describe("tms report on a small trained store", () => {
     expect(md).toContain("demo/relu/seed-0");
     expect(outcome.gaps.some((g) => g.includes("weights of intro/relu/seed-0 unreadable"))).toBe(true);
     expect(existsSync(join(partial, "report", "report.html"))).toBe(true);
+  });
+
+  it("a store whose cells are all missing gives a report that says so", async () => {
+    const empty = join(dir, "empty");
+    mkdirSync(empty);
+    cpSync(join(store, "manifest.json"), join(empty, "manifest.json"));
+    const outcome = await generateReport(empty, { formats: ["html", "md", "docx", "csv"] });
+    expect(outcome.figures).toEqual([]);
+    expect(outcome.findings.every((f) => f.verdict === "inconclusive")).toBe(true);
+    const md = readFileSync(join(empty, "report", "report.md"), "utf8");
+    expect(md).toContain("The store has no complete cells");
+    expect(md).toContain("0 of 12 cells complete, 12 missing");
   });
 
   it("bad input: one clear line and exit 2", () => {

@@ -19,7 +19,8 @@ export type InstancePath = "dense" | "gram";
 
 /**
  * Which algorithm an instance uses, from its feature probability alone (so results never depend on timing):
- * an estimate of vector operations per non-zero sample, n = expected non-zeros in a non-zero sample.
+ * estimated nanoseconds per non-zero sample, fitted to measurements of both paths on the presets' shapes
+ * (docs/speed.md), with n = expected non-zeros in a non-zero sample and V = vectors per feature row.
  */
 export function choosePath(p: number, F: number, H: number, dtype: "f32" | "f64"): InstancePath {
   if (pathOverride) return pathOverride;
@@ -27,8 +28,8 @@ export function choosePath(p: number, F: number, H: number, dtype: "f32" | "f64"
   const q = Math.min(1, Math.max(p, 1e-12));
   const n = (q * F) / (1 - (1 - q) ** F);
   const V = Math.ceil(F / L);
-  const dense = (5 * F * H + 12 * F) / L + 6 * n;
-  const gram = 8 * n * V + 14 * V + 4 * n;
+  const dense = ((0.6 * F * H + 0.5 * F) * 4) / L + 8;
+  const gram = (1 + V / 25) * n * V + 6 * V + 10;
   return dense <= gram ? "dense" : "gram";
 }
 

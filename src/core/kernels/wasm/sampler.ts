@@ -5,13 +5,14 @@
 // Random numbers: four xoshiro128+ generators in the lanes of four i32x4 state vectors (S0..S3 at `st`);
 // one step yields 4 outputs, consumed in lane order.
 //
-// sample_mask(st, rs, feat, val, nnz, cap, B, F, T, all, c) -> nnz or −1 (capacity)
-//   for each sample, ceil(F/4) steps; lane l of step v is feature 4v + l (lanes ≥ F unused); a feature is
-//   kept when all ≠ 0 or u < T (unsigned), with value conv(u) (f32: min(f32(u >>> 8)·c, 1 − 2⁻²⁴);
-//   f64: u·c). Kept lanes are packed with a shuffle table (`perm`, 16 × 16 bytes at st + 64).
+// sample_mask(st, rs, feat, val, nnz, cap, B, F, T, all, c, reps) -> nnz or −1 (capacity)
+//   slots q = s·F + f in order, four per step (lane l of step t is slot 4t + l); a slot is kept when all ≠ 0
+//   or u < T (unsigned), with value conv(u) (f32: min(f32(u >>> 8)·c, 1 − 2⁻²⁴); f64: u·c). Kept lanes are
+//   packed with a shuffle table (`perm`, 16 × 16 bytes at st + 64); reps = ⌈4/F⌉ (feature index upkeep).
 // sample_geom(st, rs, feat, val, nnz, cap, B, F, logQ) -> nnz or −1
 //   gaps between non-zero slots (slot = sample·F + feature) are ⌊ln(1 − u·2⁻³²)/ln(1 − p)⌋ with ln computed
-//   by `lnOneMinus` below; each kept value is a fresh uniform (f32: (u >>> 8)·2⁻²⁴; f64: u·2⁻³²).
+//   as in `lnOneMinus` (sampling.ts), two at a time in f64x2 lanes: a step's outputs u0, u1 give two gaps and
+//   u2, u3 the two values (f32: (u >>> 8)·2⁻²⁴; f64: u·2⁻³²).
 
 import {
   br,
@@ -34,9 +35,24 @@ import {
   f64ReinterpretI64,
   f64Store,
   f64Sub,
+  f64x2Add,
+  f64x2ConvertLowI32x4S,
   f64x2ConvertLowI32x4U,
+  f64x2Div,
+  f64x2Floor,
+  f64x2Gt,
+  f64x2Min,
   f64x2Mul,
   f64x2Splat,
+  f64x2Sub,
+  i32Eqz,
+  i32x4ExtractLane,
+  i32x4TruncSatF64x2SZero,
+  i64x2ShrU,
+  i64x2Splat,
+  i64x2Sub,
+  v128Bitselect,
+  v128Not,
   get,
   i8x16Shuffle,
   i8x16Swizzle,
@@ -62,6 +78,7 @@ import {
   i32x4Shl,
   i32x4ShrU,
   i32x4Splat,
+  i32x4Sub,
   i32Xor,
   i64And,
   i64ExtendI32U,
@@ -81,7 +98,9 @@ import {
 import { Gen } from "./gen.js";
 
 /** Byte offsets in the sampler's state block. */
-export const SAMPLER_STATE = { S: 0, PERM: 64, BUF: 320, size: 352 };
+export const SAMPLER_STATE = { S: 0, PERM: 64, BUF: 320, size: 320 + 32 * 32 };
+/** Steps of gaps computed ahead by sample_geom. */
+const GEOM_AHEAD = 32;
 
 /** perm[mask]: a byte shuffle moving the lanes set in `mask` (4 bits) to the front, in order. */
 export function permTable(): Uint8Array {
@@ -103,35 +122,25 @@ export function permTable(): Uint8Array {
 export const LN_COEF: readonly number[] = Array.from({ length: 11 }, (_, k) => 1 / (2 * k + 3));
 
 /**
- * ln(1 − u·2⁻³²) for a uniform 32-bit u, the same operations as the JavaScript `lnOneMinus` in
+ * ln(1 − u·2⁻³²) for lanes 0 and 1 of u (as f64x2), by exactly the operations of `lnOneMinus` in
  * sampling.ts: y = (2³² − 1 − u) + 1 = 2^e·m, m in [1, 2) (halved above √2), ln m by the atanh series.
  */
-function emitLnOneMinus(g: Gen, u: Expr): Expr {
-  const y = g.let(Ty.f64, f64Add(f64ConvertI32U(i32Xor(u, i32(-1))), f64c(1)));
-  const bits = g.let(Ty.i64, i64ReinterpretF64(y));
-  const e0 = g.letI(i32Sub(i32WrapI64(i64ShrU(bits, i64(52))), i32(1023)));
-  const m0 = g.let(Ty.f64, f64ReinterpretI64(i64Or(i64And(bits, i64BigMask()), i64One())));
-  const big = g.letI(f64Gt(m0, f64c(Math.SQRT2)));
-  const m = g.local(Ty.f64);
-  const e = g.local(Ty.i32);
-  g.if(
-    big,
-    () => {
-      g.set(m, f64Mul(m0, f64c(0.5)));
-      g.set(e, i32Add(e0, i32(1)));
-    },
-    () => {
-      g.set(m, m0);
-      g.set(e, e0);
-    },
-  );
-  const s = g.let(Ty.f64, f64Div(f64Sub(get(m), f64c(1)), f64Add(get(m), f64c(1))));
-  const z = g.let(Ty.f64, f64Mul(s, s));
-  let h: Expr = f64c(LN_COEF[LN_COEF.length - 1]);
-  for (let k = LN_COEF.length - 2; k >= 0; k--) h = f64Add(f64Mul(h, z), f64c(LN_COEF[k]));
-  const t = g.let(Ty.f64, f64Add(s, s));
-  const lnm = f64Add(f64Mul(f64Mul(t, z), h), t);
-  return g.let(Ty.f64, f64Add(f64Mul(f64ConvertI32S(i32Sub(get(e), i32(32))), f64c(Math.LN2)), lnm));
+function emitLnOneMinus2(g: Gen, u: Expr): Expr {
+  const y = g.letV(f64x2Add(f64x2ConvertLowI32x4U(v128Not(u)), f64x2Splat(f64c(1))));
+  const ebits = g.letV(i64x2Sub(i64x2ShrU(y, i32(52)), i64x2Splat(i64(1023))));
+  const e0 = g.letV(f64x2ConvertLowI32x4S(i8x16Shuffle(ebits, ebits, [0, 1, 2, 3, 8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11])));
+  const m0 = g.letV(v128Or(v128And(y, i64x2Splat(i64BigMask())), i64x2Splat(i64One())));
+  const big = g.letV(f64x2Gt(m0, f64x2Splat(f64c(Math.SQRT2))));
+  const m = g.letV(v128Bitselect(f64x2Mul(m0, f64x2Splat(f64c(0.5))), m0, big));
+  const e = g.letV(f64x2Add(e0, v128And(f64x2Splat(f64c(1)), big)));
+  const one = f64x2Splat(f64c(1));
+  const s = g.letV(f64x2Div(f64x2Sub(m, one), f64x2Add(m, one)));
+  const z = g.letV(f64x2Mul(s, s));
+  let h: Expr = f64x2Splat(f64c(LN_COEF[LN_COEF.length - 1]));
+  for (let k = LN_COEF.length - 2; k >= 0; k--) h = f64x2Add(f64x2Mul(h, z), f64x2Splat(f64c(LN_COEF[k])));
+  const t = g.letV(f64x2Add(s, s));
+  const lnm = f64x2Add(f64x2Mul(f64x2Mul(t, z), h), t);
+  return g.letV(f64x2Add(f64x2Mul(f64x2Sub(e, f64x2Splat(f64c(32))), f64x2Splat(f64c(Math.LN2))), lnm));
 }
 
 // i64 constants beyond i32 range, emitted as raw sleb128
@@ -187,58 +196,98 @@ export function buildSampler(dtype: "f32" | "f64"): Uint8Array {
     S.forEach((l, k) => g.emit(v128Store(st, get(l), SAMPLER_STATE.S + 16 * k)));
   };
 
-  // sample_mask(st, rs, feat, val, nnz, cap, B, F, T, all, c) -> nnz or -1
+  // sample_mask(st, rs, feat, val, nnz, cap, B, F, T, all, c, reps) -> nnz or -1
   mb.fn(
     "sample_mask",
-    [Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.f64],
+    [Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.f64, Ty.i32],
     [Ty.i32],
     (f) => {
       const g = new Gen(f);
       const [st, rs, feat, val] = [get(0), get(1), get(2), get(3)];
       const nnz = 4;
-      const [cap, B, F, T, all] = [get(5), get(6), get(7), get(8), get(9)];
+      const [cap, B, F, T, all, reps] = [get(5), get(6), get(7), get(8), get(9), get(11)];
       const S = loadState(g, st);
-      const Fv4 = g.letI(i32And(i32Add(F, i32(3)), i32(-4))); // 4·ceil(F/4)
+      const slots = g.letI(i32Mul(B, F));
       // unsigned u < T as signed compare after flipping the sign bits
       const Tx = g.letV(v128Xor(i32x4Splat(T), v128Const(signBits)));
       const cf32 = f32 ? g.letV(f32x4Splat(f32DemoteConst(get(10)))) : undefined;
       const cf64 = f32 ? undefined : g.letV(f64x2Splat(get(10)));
       const below1 = v128Const(f32Bytes(1 - 2 ** -24));
-      const Fs = g.letV(i32x4Splat(F));
-      g.block(() => {
+      const conv = (at: Expr, u: Expr) => {
+        if (f32) {
+          g.emit(v128Store(at, f32x4Min(f32x4Mul(f32x4ConvertI32x4S(i32x4ShrU(u, i32(8))), cf32 as Expr), below1)));
+        } else {
+          const uu = g.letV(u);
+          const at2 = g.letI(at);
+          g.emit(v128Store(at2, f64x2Mul(f64x2ConvertLowI32x4U(uu), cf64 as Expr)));
+          const hi = i8x16Shuffle(uu, uu, [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15]);
+          g.emit(v128Store(at2, f64x2Mul(f64x2ConvertLowI32x4U(hi), cf64 as Expr), 16));
+        }
+      };
+      const valAt = () => i32Add(val, i32Shl(get(nnz), i32(f32 ? 2 : 3)));
+      const fail = () => {
+        saveState(g, st, S);
+        g.emit((ff) => {
+          i32(-1)(ff);
+          ff.byte(0x0f);
+        });
+      };
+      // every slot kept and samples aligned with vectors: no compare, no packing
+      g.if(i32And(all, i32Eqz(i32And(F, i32(3)))), () => {
         g.forRange(i32(0), B, 1, (s) => {
           const ss = g.letI(s);
-          g.if(i32GtS(i32Add(get(nnz), Fv4), i32Sub(cap, i32(4))), () => {
-            saveState(g, st, S);
-            g.emit((ff) => {
-              i32(-1)(ff);
-              ff.byte(0x0f); // return -1
-            });
-          });
+          g.if(i32GtS(i32Add(get(nnz), F), i32Sub(cap, i32(4))), fail);
           g.emit(i32Store(i32Add(rs, i32Shl(ss, i32(2))), get(nnz)));
-          g.forRange(i32(0), Fv4, 4, (v) => {
-            const vv = g.letI(v);
+          g.forRange(i32(0), F, 4, (v) => {
             const u = emitStep(g, S);
-            const fIdx = g.letV(i32x4Add(v128Const(iota), i32x4Splat(vv)));
-            const valid = i32x4LtS(fIdx, Fs);
-            const keep = g.letV(
-              v128And(valid, v128Or(i32x4Splat(i32Sub(i32(0), all)), i32x4LtS(v128Xor(u, v128Const(signBits)), Tx))),
-            );
-            const bits = g.letI(i32x4Bitmask(keep));
-            const perm = g.letV(v128Load(i32Add(st, i32Shl(bits, i32(4))), SAMPLER_STATE.PERM));
-            const pu = g.letV(i8x16Swizzle(u, perm));
-            g.emit(v128Store(i32Add(feat, i32Shl(get(nnz), i32(2))), i8x16Swizzle(fIdx, perm)));
-            const at = g.letI(i32Add(val, i32Shl(get(nnz), i32(f32 ? 2 : 3))));
-            if (f32) {
-              const x = f32x4Min(f32x4Mul(f32x4ConvertI32x4S(i32x4ShrU(pu, i32(8))), cf32 as Expr), below1);
-              g.emit(v128Store(at, x));
-            } else {
-              g.emit(v128Store(at, f64x2Mul(f64x2ConvertLowI32x4U(pu), cf64 as Expr)));
-              const hi = i8x16Shuffle(pu, pu, [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15]);
-              g.emit(v128Store(at, f64x2Mul(f64x2ConvertLowI32x4U(hi), cf64 as Expr), 16));
-            }
-            g.set(nnz, i32Add(get(nnz), i32Popcnt(bits)));
+            g.emit(v128Store(i32Add(feat, i32Shl(get(nnz), i32(2))), i32x4Add(v128Const(iota), i32x4Splat(v))));
+            conv(valAt(), u);
+            g.set(nnz, i32Add(get(nnz), i32(4)));
           });
+        });
+        g.emit(i32Store(i32Add(rs, i32Shl(B, i32(2))), get(nnz)));
+        saveState(g, st, S);
+        g.emit(get(nnz));
+        g.emit((ff) => ff.byte(0x0f));
+      });
+      const fvec = g.varV(v128Const(iota)); // feature index of each lane's slot
+      const Fs = g.letV(i32x4Splat(F));
+      const four = i32x4Splat(i32(4));
+      const s = g.varI(i32(0)); // next sample to open
+      const nextStart = g.varI(i32(0)); // its first slot
+      g.forRange(i32(0), slots, 4, (q) => {
+        const qq = g.letI(q);
+        g.if(i32GtS(i32Add(get(nnz), i32(4)), cap), fail);
+        const u = g.letV(emitStep(g, S));
+        const slot = i32x4Add(v128Const(iota), i32x4Splat(qq));
+        const keep = g.letV(
+          v128And(
+            i32x4LtS(slot, i32x4Splat(slots)),
+            v128Or(i32x4Splat(i32Sub(i32(0), all)), i32x4LtS(v128Xor(u, v128Const(signBits)), Tx)),
+          ),
+        );
+        const bits = g.letI(i32x4Bitmask(keep));
+        // open the samples starting in this vector: their rowStart counts the kept lanes before them
+        g.block(() => {
+          g.doWhile(
+            () => {
+              g.brIf(1, i32GeS(get(nextStart), i32Add(qq, i32(4))));
+              const before = i32And(bits, i32Sub(i32Shl(i32(1), i32Sub(get(nextStart), qq)), i32(1)));
+              g.emit(i32Store(i32Add(rs, i32Shl(get(s), i32(2))), i32Add(get(nnz), i32Popcnt(before))));
+              g.set(s, i32Add(get(s), i32(1)));
+              g.set(nextStart, i32Add(get(nextStart), F));
+            },
+            () => i32(1),
+          );
+        });
+        const perm = g.letV(v128Load(i32Add(st, i32Shl(bits, i32(4))), SAMPLER_STATE.PERM));
+        g.emit(v128Store(i32Add(feat, i32Shl(get(nnz), i32(2))), i8x16Swizzle(get(fvec), perm)));
+        conv(valAt(), i8x16Swizzle(u, perm));
+        g.set(nnz, i32Add(get(nnz), i32Popcnt(bits)));
+        // next lanes' features: f + 4 mod F
+        g.set(fvec, i32x4Add(get(fvec), four));
+        g.forRange(i32(0), reps, 1, () => {
+          g.set(fvec, i32x4Sub(get(fvec), v128And(Fs, v128Not(i32x4LtS(get(fvec), Fs)))));
         });
       });
       g.emit(i32Store(i32Add(rs, i32Shl(B, i32(2))), get(nnz)));
@@ -254,53 +303,56 @@ export function buildSampler(dtype: "f32" | "f64"): Uint8Array {
     const nnz = 4;
     const [cap, B, F, logQ] = [get(5), get(6), get(7), get(8)];
     const S = loadState(g, st);
-    const k = g.varI(i32(4)); // outputs used from BUF
-    const next = (): Expr => {
-      g.if(i32GeS(get(k), i32(4)), () => {
-        g.emit(v128Store(st, emitStep(g, S), SAMPLER_STATE.BUF));
-        g.set(k, i32(0));
-      });
-      const u = g.letI(i32Load(i32Add(st, i32Shl(get(k), i32(2))), SAMPLER_STATE.BUF));
-      g.set(k, i32Add(get(k), i32(1)));
-      return u;
-    };
     const slots = g.letI(i32Mul(B, F));
     const pos = g.varI(i32(-1));
     const s = g.varI(i32(0)); // next sample whose rowStart is unwritten
     const sEnd = g.varI(i32(0)); // first slot of sample s
-    const slotsF = g.let(Ty.f64, f64ConvertI32S(slots));
+    const logQv = g.letV(f64x2Splat(logQ));
+    const slotsV = g.letV(f64x2Splat(f64ConvertI32S(slots)));
+    const BUF = SAMPLER_STATE.BUF;
     g.block(() => {
       g.doWhile(
         () => {
-          const ln = emitLnOneMinus(g, next());
-          const gap = g.letI(i32TruncSatF64S(f64Min(f64Floor(f64Div(ln, logQ)), slotsF)));
-          g.set(pos, i32Add(get(pos), i32Add(gap, i32(1))));
-          g.brIf(1, i32GeS(get(pos), slots));
-          // open every sample up to pos's
-          g.block(() => {
-            g.doWhile(
-              () => {
-                g.brIf(1, i32LtS(get(pos), get(sEnd)));
-                g.emit(i32Store(i32Add(rs, i32Shl(get(s), i32(2))), get(nnz)));
-                g.set(s, i32Add(get(s), i32(1)));
-                g.set(sEnd, i32Add(get(sEnd), F));
-              },
-              () => i32(1),
-            );
+          // GEOM_AHEAD steps of gaps and raw outputs, branch-free, so the logarithms pipeline
+          g.forRange(i32(0), i32(32 * GEOM_AHEAD), 32, (o) => {
+            const at = g.letI(i32Add(st, o));
+            const u = g.letV(emitStep(g, S));
+            const ln = emitLnOneMinus2(g, u);
+            g.emit(v128Store(at, i32x4TruncSatF64x2SZero(f64x2Min(f64x2Floor(f64x2Div(ln, logQv)), slotsV)), BUF));
+            g.emit(v128Store(at, u, BUF + 16));
           });
-          g.if(i32GeS(get(nnz), cap), () => {
-            saveState(g, st, S);
-            g.emit((ff) => {
-              i32(-1)(ff);
-              ff.byte(0x0f);
-            });
+          g.forRange(i32(0), i32(32 * GEOM_AHEAD), 32, (o) => {
+            const at = g.letI(i32Add(st, o));
+            for (let j = 0; j < 2; j++) {
+              g.set(pos, i32Add(get(pos), i32Add(i32Load(at, BUF + 4 * j), i32(1))));
+              g.brIf(3, i32GeS(get(pos), slots)); // out of (for-loop block, loop, ... ) to the outer block
+              // open every sample up to pos's
+              g.block(() => {
+                g.doWhile(
+                  () => {
+                    g.brIf(1, i32LtS(get(pos), get(sEnd)));
+                    g.emit(i32Store(i32Add(rs, i32Shl(get(s), i32(2))), get(nnz)));
+                    g.set(s, i32Add(get(s), i32(1)));
+                    g.set(sEnd, i32Add(get(sEnd), F));
+                  },
+                  () => i32(1),
+                );
+              });
+              g.if(i32GeS(get(nnz), cap), () => {
+                saveState(g, st, S);
+                g.emit((ff) => {
+                  i32(-1)(ff);
+                  ff.byte(0x0f);
+                });
+              });
+              g.emit(i32Store(i32Add(feat, i32Shl(get(nnz), i32(2))), i32Sub(get(pos), i32Sub(get(sEnd), F))));
+              const uv = i32Load(at, BUF + 16 + 4 * (2 + j));
+              const vat = i32Add(val, i32Shl(get(nnz), i32(f32 ? 2 : 3)));
+              if (f32) g.emit(f32Store(vat, f32DemoteConst(f64Mul(f64ConvertI32S(i32ShrU(uv, i32(8))), f64c(2 ** -24)))));
+              else g.emit(f64Store(vat, f64Mul(f64ConvertI32U(uv), f64c(2 ** -32))));
+              g.set(nnz, i32Add(get(nnz), i32(1)));
+            }
           });
-          g.emit(i32Store(i32Add(feat, i32Shl(get(nnz), i32(2))), i32Sub(get(pos), i32Sub(get(sEnd), F))));
-          const u = next();
-          const at = i32Add(val, i32Shl(get(nnz), i32(f32 ? 2 : 3)));
-          if (f32) g.emit(f32Store(at, f32DemoteConst(f64Mul(f64ConvertI32S(i32ShrU(u, i32(8))), f64c(2 ** -24)))));
-          else g.emit(f64Store(at, f64Mul(f64ConvertI32U(u), f64c(2 ** -32))));
-          g.set(nnz, i32Add(get(nnz), i32(1)));
         },
         () => i32(1),
       );
