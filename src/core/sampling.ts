@@ -37,7 +37,11 @@ export interface SparseBatch {
 }
 
 /** Feature probabilities at or above this use the per-slot ("mask") scheme; below, geometric gaps. */
-export const MASK_MIN_P = 0.1;
+export let MASK_MIN_P = 0.1;
+/** For benchmarks only: changes the scheme threshold (and so the random stream). */
+export function setMaskMinP(p: number): void {
+  MASK_MIN_P = p;
+}
 
 /** Entries kept free past the capacity, for the vector stores of the WebAssembly sampler. */
 const SLACK = 8;
@@ -195,7 +199,8 @@ function sampleInstanceWasm(
   nnz: number,
 ): number {
   if (!eb.sampler) {
-    const module = cachedModule(`sampler:${eb.dtype}`, () => buildSampler(eb.dtype));
+    const F = batch.nFeatures;
+    const module = cachedModule(`sampler:${eb.dtype}:${F}`, () => buildSampler(eb.dtype, F));
     eb.sampler = new WebAssembly.Instance(module, { env: { memory: eb.engine.memory } }).exports as unknown as SamplerExports;
   }
   const B = batch.batchSize;

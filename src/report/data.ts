@@ -220,6 +220,7 @@ export function perInstance(
   s: Series,
   metric: (inst: InstanceSummary, cell: CellResult, i: number) => number,
 ): number[][] {
+  if (!s.cells.length) return [];
   const I = Math.min(...s.cells.map((c) => c.instances.length));
   const out: number[][] = [];
   for (let i = 0; i < I; i++) out.push(s.cells.map((c) => metric(c.instances[i], c, i)));

@@ -378,7 +378,12 @@ export function demoFigure(data: ReportData, s: Series): FigureDef | undefined {
             height: 120,
             mark: { type: "bar" },
             encoding: {
-              y: { field: "f", type: "ordinal", title: "feature", axis: { labelFontSize: 7, ticks: false } },
+              y: {
+                field: "f",
+                type: "ordinal",
+                title: "feature",
+                axis: { labelFontSize: 9, labelExpr: "datum.value % 5 === 0 ? datum.label : ''" },
+              },
               x: { field: "norm", type: "quantitative", title: "‖W_f‖", axis: { tickCount: 3 } },
               color: {
                 field: "sup",

@@ -54,7 +54,7 @@ export function renderHtml(c: ReportContent): string {
   toc.push(
     `<li><a href="#findings">Findings</a><ol>${c.findings
       .map(
-        (f, k) =>
+        (f) =>
           `<li><a href="#finding-${f.id}">${e(shortClaim(f.claim))}</a> — ${e(VERDICT_LABEL[f.verdict])}</li>`,
       )
       .join("")}</ol></li>`,

@@ -19,8 +19,8 @@ import {
   type Expr,
   f32x4ConvertI32x4S,
   f32x4DemoteF64x2Zero,
-  f32x4Min,
   f32x4Mul,
+  f32x4Pmin,
   f32x4Splat,
   f32Store,
   f64Add,
@@ -178,7 +178,8 @@ function emitStep(g: Gen, S: number[]): Expr {
   return out;
 }
 
-export function buildSampler(dtype: "f32" | "f64"): Uint8Array {
+/** The sampler module for one precision and feature count F (F is compiled in). */
+export function buildSampler(dtype: "f32" | "f64", F: number): Uint8Array {
   const f32 = dtype === "f32";
   const E = f32 ? 4 : 8;
   const mb = new ModuleBuilder({ module: "env", name: "memory", minPages: 1 });
@@ -205,9 +206,10 @@ export function buildSampler(dtype: "f32" | "f64"): Uint8Array {
       const g = new Gen(f);
       const [st, rs, feat, val] = [get(0), get(1), get(2), get(3)];
       const nnz = 4;
-      const [cap, B, F, T, all, reps] = [get(5), get(6), get(7), get(8), get(9), get(11)];
+      const [cap, B, T, all] = [get(5), get(6), get(8), get(9)];
+      const reps = Math.ceil(4 / F);
       const S = loadState(g, st);
-      const slots = g.letI(i32Mul(B, F));
+      const slots = g.letI(i32Mul(B, i32(F)));
       // unsigned u < T as signed compare after flipping the sign bits
       const Tx = g.letV(v128Xor(i32x4Splat(T), v128Const(signBits)));
       const cf32 = f32 ? g.letV(f32x4Splat(f32DemoteConst(get(10)))) : undefined;
@@ -215,7 +217,8 @@ export function buildSampler(dtype: "f32" | "f64"): Uint8Array {
       const below1 = v128Const(f32Bytes(1 - 2 ** -24));
       const conv = (at: Expr, u: Expr) => {
         if (f32) {
-          g.emit(v128Store(at, f32x4Min(f32x4Mul(f32x4ConvertI32x4S(i32x4ShrU(u, i32(8))), cf32 as Expr), below1)));
+          // pmin: one instruction; no NaN can occur here
+          g.emit(v128Store(at, f32x4Pmin(f32x4Mul(f32x4ConvertI32x4S(i32x4ShrU(u, i32(8))), cf32 as Expr), below1)));
         } else {
           const uu = g.letV(u);
           const at2 = g.letI(at);
@@ -232,64 +235,84 @@ export function buildSampler(dtype: "f32" | "f64"): Uint8Array {
           ff.byte(0x0f);
         });
       };
-      // every slot kept and samples aligned with vectors: no compare, no packing
-      g.if(i32And(all, i32Eqz(i32And(F, i32(3)))), () => {
+      const keepOf = (u: Expr, valid?: Expr) => {
+        const k = v128Or(i32x4Splat(i32Sub(i32(0), all)), i32x4LtS(v128Xor(u, v128Const(signBits)), Tx));
+        return valid ? v128And(valid, k) : k;
+      };
+      const emitPacked = (u: Expr, fvec: Expr, keep: Expr) => {
+        const bits = g.letI(i32x4Bitmask(keep));
+        const perm = g.letV(v128Load(i32Add(st, i32Shl(bits, i32(4))), SAMPLER_STATE.PERM));
+        g.emit(v128Store(i32Add(feat, i32Shl(get(nnz), i32(2))), i8x16Swizzle(fvec, perm)));
+        conv(valAt(), i8x16Swizzle(u, perm));
+        return bits;
+      };
+      if (F % 4 === 0) {
+        // samples aligned with vectors: per sample, F/4 steps with constant feature lanes
+        const fconst = (v: number) => {
+          const b = new Uint8Array(16);
+          new Int32Array(b.buffer).set([v, v + 1, v + 2, v + 3]);
+          return v128Const(b);
+        };
         g.forRange(i32(0), B, 1, (s) => {
           const ss = g.letI(s);
-          g.if(i32GtS(i32Add(get(nnz), F), i32Sub(cap, i32(4))), fail);
+          g.if(i32GtS(i32Add(get(nnz), i32(F)), i32Sub(cap, i32(4))), fail);
           g.emit(i32Store(i32Add(rs, i32Shl(ss, i32(2))), get(nnz)));
-          g.forRange(i32(0), F, 4, (v) => {
-            const u = emitStep(g, S);
-            g.emit(v128Store(i32Add(feat, i32Shl(get(nnz), i32(2))), i32x4Add(v128Const(iota), i32x4Splat(v))));
-            conv(valAt(), u);
-            g.set(nnz, i32Add(get(nnz), i32(4)));
-          });
-        });
-        g.emit(i32Store(i32Add(rs, i32Shl(B, i32(2))), get(nnz)));
-        saveState(g, st, S);
-        g.emit(get(nnz));
-        g.emit((ff) => ff.byte(0x0f));
-      });
-      const fvec = g.varV(v128Const(iota)); // feature index of each lane's slot
-      const Fs = g.letV(i32x4Splat(F));
-      const four = i32x4Splat(i32(4));
-      const s = g.varI(i32(0)); // next sample to open
-      const nextStart = g.varI(i32(0)); // its first slot
-      g.forRange(i32(0), slots, 4, (q) => {
-        const qq = g.letI(q);
-        g.if(i32GtS(i32Add(get(nnz), i32(4)), cap), fail);
-        const u = g.letV(emitStep(g, S));
-        const slot = i32x4Add(v128Const(iota), i32x4Splat(qq));
-        const keep = g.letV(
-          v128And(
-            i32x4LtS(slot, i32x4Splat(slots)),
-            v128Or(i32x4Splat(i32Sub(i32(0), all)), i32x4LtS(v128Xor(u, v128Const(signBits)), Tx)),
-          ),
-        );
-        const bits = g.letI(i32x4Bitmask(keep));
-        // open the samples starting in this vector: their rowStart counts the kept lanes before them
-        g.block(() => {
-          g.doWhile(
+          g.if(
+            all,
             () => {
-              g.brIf(1, i32GeS(get(nextStart), i32Add(qq, i32(4))));
-              const before = i32And(bits, i32Sub(i32Shl(i32(1), i32Sub(get(nextStart), qq)), i32(1)));
-              g.emit(i32Store(i32Add(rs, i32Shl(get(s), i32(2))), i32Add(get(nnz), i32Popcnt(before))));
-              g.set(s, i32Add(get(s), i32(1)));
-              g.set(nextStart, i32Add(get(nextStart), F));
+              for (let v = 0; v < F; v += 4) {
+                const u = emitStep(g, S);
+                g.emit(v128Store(i32Add(feat, i32Shl(get(nnz), i32(2))), fconst(v)));
+                conv(valAt(), u);
+                g.set(nnz, i32Add(get(nnz), i32(4)));
+              }
             },
-            () => i32(1),
+            () => {
+              for (let v = 0; v < F; v += 4) {
+                const u = g.letV(emitStep(g, S));
+                const bits = emitPacked(u, fconst(v), keepOf(u));
+                g.set(nnz, i32Add(get(nnz), i32Popcnt(bits)));
+              }
+            },
           );
         });
-        const perm = g.letV(v128Load(i32Add(st, i32Shl(bits, i32(4))), SAMPLER_STATE.PERM));
-        g.emit(v128Store(i32Add(feat, i32Shl(get(nnz), i32(2))), i8x16Swizzle(get(fvec), perm)));
-        conv(valAt(), i8x16Swizzle(u, perm));
-        g.set(nnz, i32Add(get(nnz), i32Popcnt(bits)));
-        // next lanes' features: f + 4 mod F
-        g.set(fvec, i32x4Add(get(fvec), four));
-        g.forRange(i32(0), reps, 1, () => {
-          g.set(fvec, i32x4Sub(get(fvec), v128And(Fs, v128Not(i32x4LtS(get(fvec), Fs)))));
+      } else {
+        const fvec = g.varV(v128Const(iota)); // feature index of each lane's slot
+        const Fs = i32x4Splat(i32(F));
+        const reduce = () => {
+          for (let r = 0; r < reps; r++) g.set(fvec, i32x4Sub(get(fvec), v128And(Fs, v128Not(i32x4LtS(get(fvec), Fs)))));
+        };
+        reduce();
+        const four = i32x4Splat(i32(4));
+        const s = g.varI(i32(0)); // next sample to open
+        const nextStart = g.varI(i32(0)); // its first slot
+        g.forRange(i32(0), slots, 4, (q) => {
+          const qq = g.letI(q);
+          g.if(i32GtS(i32Add(get(nnz), i32(4)), cap), fail);
+          const u = g.letV(emitStep(g, S));
+          const valid = i32x4LtS(i32x4Add(v128Const(iota), i32x4Splat(qq)), i32x4Splat(slots));
+          const keep = g.letV(keepOf(u, valid));
+          const bits = g.letI(i32x4Bitmask(keep));
+          // open the samples starting in this vector: their rowStart counts the kept lanes before them
+          g.block(() => {
+            g.doWhile(
+              () => {
+                g.brIf(1, i32GeS(get(nextStart), i32Add(qq, i32(4))));
+                const before = i32And(bits, i32Sub(i32Shl(i32(1), i32Sub(get(nextStart), qq)), i32(1)));
+                g.emit(i32Store(i32Add(rs, i32Shl(get(s), i32(2))), i32Add(get(nnz), i32Popcnt(before))));
+                g.set(s, i32Add(get(s), i32(1)));
+                g.set(nextStart, i32Add(get(nextStart), i32(F)));
+              },
+              () => i32(1),
+            );
+          });
+          emitPacked(u, get(fvec), keep);
+          g.set(nnz, i32Add(get(nnz), i32Popcnt(bits)));
+          // next lanes' features: f + 4 mod F
+          g.set(fvec, i32x4Add(get(fvec), four));
+          reduce();
         });
-      });
+      }
       g.emit(i32Store(i32Add(rs, i32Shl(B, i32(2))), get(nnz)));
       saveState(g, st, S);
       g.emit(get(nnz));
@@ -301,9 +324,9 @@ export function buildSampler(dtype: "f32" | "f64"): Uint8Array {
     const g = new Gen(f);
     const [st, rs, feat, val] = [get(0), get(1), get(2), get(3)];
     const nnz = 4;
-    const [cap, B, F, logQ] = [get(5), get(6), get(7), get(8)];
+    const [cap, B, logQ] = [get(5), get(6), get(8)];
     const S = loadState(g, st);
-    const slots = g.letI(i32Mul(B, F));
+    const slots = g.letI(i32Mul(B, i32(F)));
     const pos = g.varI(i32(-1));
     const s = g.varI(i32(0)); // next sample whose rowStart is unwritten
     const sEnd = g.varI(i32(0)); // first slot of sample s
@@ -333,7 +356,7 @@ export function buildSampler(dtype: "f32" | "f64"): Uint8Array {
                     g.brIf(1, i32LtS(get(pos), get(sEnd)));
                     g.emit(i32Store(i32Add(rs, i32Shl(get(s), i32(2))), get(nnz)));
                     g.set(s, i32Add(get(s), i32(1)));
-                    g.set(sEnd, i32Add(get(sEnd), F));
+                    g.set(sEnd, i32Add(get(sEnd), i32(F)));
                   },
                   () => i32(1),
                 );
@@ -345,7 +368,7 @@ export function buildSampler(dtype: "f32" | "f64"): Uint8Array {
                   ff.byte(0x0f);
                 });
               });
-              g.emit(i32Store(i32Add(feat, i32Shl(get(nnz), i32(2))), i32Sub(get(pos), i32Sub(get(sEnd), F))));
+              g.emit(i32Store(i32Add(feat, i32Shl(get(nnz), i32(2))), i32Sub(get(pos), i32Sub(get(sEnd), i32(F)))));
               const uv = i32Load(at, BUF + 16 + 4 * (2 + j));
               const vat = i32Add(val, i32Shl(get(nnz), i32(f32 ? 2 : 3)));
               if (f32) g.emit(f32Store(vat, f32DemoteConst(f64Mul(f64ConvertI32S(i32ShrU(uv, i32(8))), f64c(2 ** -24)))));
