@@ -139,6 +139,5 @@ describe("common random numbers across activations", () => {
     let worst = 0;
     for (let j = 0; j < a.nnz; j++) worst = Math.max(worst, Math.abs(b.value[j] - a.value[j]));
     expect(worst).toBeLessThan(256 / (0.1 * 2 ** 32) + 2 ** -24);
-    expect(worst).toBeGreaterThanOrEqual(0);
   });
 });

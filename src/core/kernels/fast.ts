@@ -57,6 +57,8 @@ interface SpecBuffers {
   gram: Uint8Array;
 }
 
+const builds = new Map<string, ReturnType<typeof buildKernel>>();
+
 /** One compiled kernel bound to one engine: its instance, workspace and importance tables. */
 class KernelState {
   readonly exports: Exports;
@@ -76,13 +78,16 @@ class KernelState {
   ) {
     this.lay = kernelLayout(F, H, dtype);
     const key = `kernel:${F}:${H}:${dtype}:${act.id}`;
-    let jsMid = false;
-    const module = cachedModule(key, () => {
-      const built = buildKernel(F, H, dtype, act.id);
-      return built.bytes;
-    });
-    jsMid = WebAssembly.Module.imports(module).some((imp) => imp.name === "mid");
+    let built = builds.get(key);
+    if (!built) {
+      built = buildKernel(F, H, dtype, act.id);
+      builds.set(key, built);
+    }
+    const b = built;
+    const module = cachedModule(key, () => b.bytes);
+    const jsMid = built.jsMid;
     this.ws = engine.alloc(this.lay.size);
+    new Uint8Array(engine.buffer, this.ws + this.lay.CONST, built.consts.length).set(built.consts);
     this.refresh();
     engine.onGrow(() => this.refresh());
     const env: Record<string, unknown> = { memory: engine.memory };
@@ -183,7 +188,8 @@ class KernelState {
       // All-zero samples (and the dense path's padding lanes, which were processed as all-zero samples).
       const n0 = B - rows;
       const z = this.zeroRow.eval(params.b, i * F, spec.importance, scale);
-      losses[i] = (d[outLoss] + n0 * z.loss) * scale;
+      // the kernel sums (k·e)·e = 2·imp·e²/(B·F)
+      losses[i] = 0.5 * d[outLoss] + n0 * z.loss * scale;
       const gb = gbPtr / 8 + i * F;
       for (let f = 0; f < F; f++) d[gb + f] += n0 * z.dz[f];
     }
@@ -248,13 +254,12 @@ function makeJsMid(state: KernelState, act: Activation) {
       if (act.kind === "elementwise") for (let q = 0; q < count; q++) ys[q] = act.forward(zs[q]);
       else for (let l = 0; l < L; l++) act.forward(zs, ys, l, L, F);
       for (let f = 0; f < F; f++) {
-        const imp = v[(impk + tab.IMPS + 16 * f) / E];
         const k = v[(impk + tab.KS + 16 * f) / E];
         for (let l = 0; l < L; l++) {
           const q = f * L + l;
           const e = ys[q] - v[x0 + q];
-          loss += imp * e * e;
           dys[q] = k * e;
+          loss += dys[q] * e;
         }
       }
       if (act.kind === "elementwise") for (let q = 0; q < count; q++) dzs[q] = dys[q] * act.derivative(zs[q], ys[q]);
@@ -265,11 +270,10 @@ function makeJsMid(state: KernelState, act: Activation) {
       if (act.kind === "elementwise") for (let f = 0; f < F; f++) ys[f] = act.forward(zs[f]);
       else act.forward(zs, ys, 0, 1, F);
       for (let f = 0; f < F; f++) {
-        const imp = v[(impk + tab.IMPV) / E + f];
         const k = v[(impk + tab.KV) / E + f];
         const e = ys[f] - v[x0 + f];
-        loss += imp * e * e;
         dys[f] = k * e;
+        loss += dys[f] * e;
       }
       if (act.kind === "elementwise") for (let f = 0; f < F; f++) dzs[f] = dys[f] * act.derivative(zs[f], ys[f]);
       else act.vjp(zs, ys, dys, dzs, 0, 1, F);

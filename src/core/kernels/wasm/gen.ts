@@ -158,6 +158,34 @@ export class Gen {
   }
 }
 
+/**
+ * Vector constants kept in memory (a region of the workspace) and loaded where used: V8 does not hoist
+ * v128.const out of loops and materialises each use with ~3 instructions, while a load is one.
+ */
+export class ConstPool {
+  private readonly offsets = new Map<string, number>();
+  readonly bytes: Uint8Array;
+  constructor(
+    /** Byte offset of the pool from `base`. */
+    readonly at: number,
+    readonly base: Expr,
+    readonly capacity: number,
+  ) {
+    this.bytes = new Uint8Array(capacity * 16);
+  }
+  load(value: Uint8Array): Expr {
+    const key = value.join(",");
+    let off = this.offsets.get(key);
+    if (off === undefined) {
+      off = this.offsets.size * 16;
+      if (off >= this.bytes.length) throw new Error("constant pool full");
+      this.bytes.set(value, off);
+      this.offsets.set(key, off);
+    }
+    return v128Load(this.base, this.at + off);
+  }
+}
+
 /** The vector type of a kernel, with its scalar counterpart. */
 export class Vt {
   readonly L: number;
@@ -165,11 +193,36 @@ export class Vt {
   readonly E: number;
   readonly sTy: Ty;
   readonly shift: number;
-  constructor(readonly dtype: Dtype) {
+  constructor(
+    readonly dtype: Dtype,
+    readonly pool?: ConstPool,
+  ) {
     this.L = dtype === "f32" ? 4 : 2;
     this.E = dtype === "f32" ? 4 : 8;
     this.shift = dtype === "f32" ? 2 : 3;
     this.sTy = dtype === "f32" ? Ty.f32 : Ty.f64;
+  }
+  /** The same pool with the other precision. */
+  withDtype(dtype: Dtype): Vt {
+    return new Vt(dtype, this.pool);
+  }
+  /** A 16-byte constant (from the pool when there is one). */
+  vconst(bytes: Uint8Array): Expr {
+    return this.pool ? this.pool.load(bytes) : v128Const(bytes);
+  }
+  /** i32x4 with every lane = v. */
+  i32s(v: number): Expr {
+    const b = new Uint8Array(16);
+    new Int32Array(b.buffer).fill(v | 0);
+    return this.vconst(b);
+  }
+  /** i64x2 with both lanes = v. */
+  i64s(v: bigint): Expr {
+    const b = new Uint8Array(16);
+    const dv = new DataView(b.buffer);
+    dv.setBigUint64(0, BigInt.asUintN(64, v), true);
+    dv.setBigUint64(8, BigInt.asUintN(64, v), true);
+    return this.vconst(b);
   }
   get f32(): boolean {
     return this.dtype === "f32";
@@ -204,14 +257,14 @@ export class Vt {
       if (this.f32) dv.setFloat32(4 * l, x, true);
       else dv.setFloat64(8 * l, x, true);
     }
-    return v128Const(bytes);
+    return this.vconst(bytes);
   }
   /** A constant with a different value per lane. */
   lanes(values: number[]): Expr {
     const bytes = new Uint8Array(16);
     const dv = new DataView(bytes.buffer);
     values.forEach((x, l) => (this.f32 ? dv.setFloat32(4 * l, x, true) : dv.setFloat64(8 * l, x, true)));
-    return v128Const(bytes);
+    return this.vconst(bytes);
   }
   /** Integer lanes of the same width as the float lanes (i32 for f32, i64 for f64). */
   intLanes(values: number[]): Expr {
@@ -221,7 +274,7 @@ export class Vt {
       if (this.f32) dv.setInt32(4 * l, x, true);
       else dv.setBigInt64(8 * l, BigInt(x), true);
     });
-    return v128Const(bytes);
+    return this.vconst(bytes);
   }
   sc(x: number): Expr {
     return this.f32 ? f32c(x) : f64c(x);

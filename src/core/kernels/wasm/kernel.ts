@@ -44,7 +44,7 @@ import {
   ModuleBuilder,
   Ty,
 } from "./emit.js";
-import { type Dtype, Gen, Vt } from "./gen.js";
+import { ConstPool, type Dtype, Gen, Vt } from "./gen.js";
 import { elementwiseGen, type ElementwiseGen, isVectorId, type VectorId } from "./vact.js";
 import { vexp, vlog } from "./vmath.js";
 
@@ -78,8 +78,12 @@ export interface KernelLayout {
   USEDN: number;
   USEDLIST: number;
   USEDFLAG: number;
+  /** Vector constants (ConstPool), CONST_SLOTS × 16 bytes. */
+  CONST: number;
   size: number;
 }
+
+const CONST_SLOTS = 512;
 
 /** Byte offsets of the workspace regions (all 16-byte aligned). */
 export function kernelLayout(F: number, H: number, dtype: Dtype): KernelLayout {
@@ -120,6 +124,7 @@ export function kernelLayout(F: number, H: number, dtype: Dtype): KernelLayout {
     USEDN: take(4),
     USEDLIST: take(4 * F),
     USEDFLAG: take(4 * F),
+    CONST: take(CONST_SLOTS * 16),
     size: 0,
   };
   lay.size = at;
@@ -145,6 +150,9 @@ export function impTableLayout(F: number, dtype: Dtype) {
 
 type Layout = "dense" | "gram";
 
+/** Elementwise activations with few constants (kept unrolled in registers in the gram path). */
+const LIGHT = new Set(["relu", "leaky_relu", "hardtanh", "hardshrink", "relu6", "relu2", "softshrink", "hardsigmoid", "hardswish", "softsign"]);
+
 interface Ctx {
   g: Gen;
   vt: Vt;
@@ -157,6 +165,24 @@ interface Ctx {
 }
 
 type ActCode = { kind: "elementwise"; gen: ElementwiseGen } | { kind: "vector"; id: VectorId } | { kind: "js" };
+
+/**
+ * dz for one vector of an elementwise activation: (y, d) = act(z), e = y − x, dz = d·(k·e); adds (k·e)·e
+ * to the loss vector (k = 2·imp/(B·F), so the caller halves the sum and gets Σ imp·e²/(B·F)).
+ */
+function emitElementwise(c: Ctx, gen: ElementwiseGen, lossv: number, z: Expr, x: Expr, k: Expr): Expr {
+  const { g, vt } = c;
+  const { y, d } = gen(g, vt, z);
+  const e = g.letV(vt.sub(y, x));
+  const ke = g.letV(vt.mul(k, e));
+  g.set(lossv, vt.add(get(lossv), vt.mul(ke, e)));
+  return g.letV(vt.mul(d, ke));
+}
+
+/** Adds a block's or row's loss vector to the f64x2 accumulator. */
+function flushRowLoss(c: Ctx, lossv: number): void {
+  c.g.set(c.loss, f64x2Add(get(c.loss), c.vt.toF64x2Sum(get(lossv))));
+}
 
 /** The loss, dL/dz and activation of P vectors at TMP (z in, dz out), with x at xOff. */
 function emitMid(c: Ctx, layout: Layout): void {
@@ -171,27 +197,19 @@ function emitMid(c: Ctx, layout: Layout): void {
     );
     return;
   }
-  const impAt = (p: number) => vt.load(impk, (layout === "dense" ? tab.IMPS : tab.IMPV) + 16 * p);
   const kAt = (p: number) => vt.load(impk, (layout === "dense" ? tab.KS : tab.KV) + 16 * p);
   const maskAt = (p: number) => vt.load(impk, tab.MASK + 16 * p);
   const zAt = (p: number) => vt.load(ws, lay.TMP + 16 * p);
   const xAt = (p: number) => vt.load(ws, xOff + 16 * p);
   const storeDz = (p: number, v: Expr) => g.emit(vt.store(ws, v, lay.TMP + 16 * p));
   const lossv = g.varV(vt.c(0));
-  const addLoss = (imp: Expr, e: Expr) => g.set(lossv, vt.add(get(lossv), vt.mul(imp, vt.mul(e, e))));
-
   if (c.act.kind === "elementwise") {
-    for (let p = 0; p < P; p++) {
-      const z = g.letV(zAt(p));
-      const { y, d } = c.act.gen(g, vt, z);
-      const e = g.letV(vt.sub(y, xAt(p)));
-      addLoss(impAt(p), e);
-      storeDz(p, vt.mul(d, vt.mul(kAt(p), e)));
-    }
+    for (let p = 0; p < P; p++) storeDz(p, emitElementwise(c, c.act.gen, lossv, zAt(p), xAt(p), kAt(p)));
   } else {
-    emitVectorMid(c, layout, c.act.id, P, zAt, xAt, impAt, kAt, maskAt, storeDz, addLoss);
+    const addLoss = (ke: Expr, e: Expr) => g.set(lossv, vt.add(get(lossv), vt.mul(ke, e)));
+    emitVectorMid(c, layout, c.act.id, P, zAt, xAt, kAt, maskAt, storeDz, addLoss);
   }
-  g.set(c.loss, f64x2Add(get(c.loss), vt.toF64x2Sum(get(lossv))));
+  flushRowLoss(c, lossv);
 }
 
 /** Reduction over the features of each sample: across vectors (dense) and, for gram, across lanes too. */
@@ -210,11 +228,10 @@ function emitVectorMid(
   P: number,
   zAt: (p: number) => Expr,
   xAt: (p: number) => Expr,
-  impAt: (p: number) => Expr,
   kAt: (p: number) => Expr,
   maskAt: (p: number) => Expr,
   storeDz: (p: number, v: Expr) => void,
-  addLoss: (imp: Expr, e: Expr) => void,
+  addLoss: (ke: Expr, e: Expr) => void,
 ): void {
   const { g, vt } = c;
   const gram = layout === "gram";
@@ -225,7 +242,7 @@ function emitVectorMid(
   const z = range.map((p) => g.letV(sign === 1 ? zAt(p) : vt.neg(zAt(p))));
   const masked = range.map((p) => (gram ? vt.sel(mask[p] as Expr, z[p], vt.c(-Infinity)) : z[p]));
   const mx = reducer(c, layout, "max", masked);
-  const ex = range.map((p) => keep(p, vexp(g, vt, vt.sub(z[p], mx))));
+  const ex = range.map((p) => keep(p, vexp(g, vt, vt.sub(z[p], mx), "normal")));
   const exv = range.map((p) => g.letV(ex[p]));
   const sum = reducer(c, layout, "sum", exv);
   const dys: Expr[] = [];
@@ -234,19 +251,21 @@ function emitVectorMid(
     const y = range.map((p) => g.letV(keep(p, vt.sub(z[p], logSum))));
     for (let p = 0; p < P; p++) {
       const e = g.letV(vt.sub(y[p], xAt(p)));
-      addLoss(impAt(p), e);
-      dys.push(g.letV(vt.mul(kAt(p), e)));
+      const ke = g.letV(vt.mul(kAt(p), e));
+      addLoss(ke, e);
+      dys.push(ke);
     }
     const total = reducer(c, layout, "sum", dys);
-    for (let p = 0; p < P; p++) storeDz(p, keep(p, vt.sub(dys[p], vt.mul(vexp(g, vt, y[p]), total))));
+    for (let p = 0; p < P; p++) storeDz(p, keep(p, vt.sub(dys[p], vt.mul(vexp(g, vt, y[p], "normal"), total))));
     return;
   }
   const prob = range.map((p) => g.letV(vt.div(exv[p], sum)));
   const y = id === "solu" ? range.map((p) => g.letV(vt.mul(prob[p], z[p]))) : prob;
   for (let p = 0; p < P; p++) {
     const e = g.letV(vt.sub(y[p], xAt(p)));
-    addLoss(impAt(p), e);
-    dys.push(g.letV(vt.mul(kAt(p), e)));
+    const ke = g.letV(vt.mul(kAt(p), e));
+    addLoss(ke, e);
+    dys.push(ke);
   }
   if (id === "solu") {
     // dz = dy⊙p + p⊙(dy⊙z − ⟨dy⊙z, p⟩)
@@ -290,14 +309,23 @@ function emitDenseBlock(c: Ctx): void {
     const xf = g.letV(vt.load(base, lay.XBLK));
     for (let k = 0; k < H; k++) g.set(hd[k], vt.add(get(hd[k]), vt.mul(xf, vt.load(wrow, lay.WSPLAT + 16 * k))));
   });
+  const fused = c.act.kind === "elementwise" ? c.act.gen : undefined;
+  const lossv = fused ? g.varV(vt.c(0)) : 0;
+  const tab = impTableLayout(F, lay.dtype);
   g.forRange(i32(0), i32(16 * F), 16, (o) => {
     const base = g.letI(i32Add(ws, o));
     const wrow = g.letI(i32Add(ws, i32Mul(o, i32(H))));
     let z = vt.load(base, lay.BSPLAT);
     for (let k = 0; k < H; k++) z = vt.add(z, vt.mul(get(hd[k]), vt.load(wrow, lay.WSPLAT + 16 * k)));
-    g.emit(vt.store(base, z, lay.TMP));
+    if (fused) {
+      const kf = vt.load(i32Add(c.impk, o), tab.KS);
+      g.emit(vt.store(base, emitElementwise(c, fused, lossv, g.letV(z), vt.load(base, lay.XBLK), kf), lay.TMP));
+    } else {
+      g.emit(vt.store(base, z, lay.TMP));
+    }
   });
-  emitMid(c, "dense");
+  if (fused) flushRowLoss(c, lossv);
+  else emitMid(c, "dense");
   const dhd: number[] = [];
   for (let k = 0; k < H; k++) dhd.push(g.varV(vt.c(0)));
   g.forRange(i32(0), i32(16 * F), 16, (o) => {
@@ -334,9 +362,16 @@ function zeroRegion(g: Gen, ws: Expr, off: number, bytes: number): void {
 }
 
 /** Builds the module. `actId` selects the inline activation; without vector code, mid calls env.mid. */
-export function buildKernel(F: number, H: number, dtype: Dtype, actId: string): { bytes: Uint8Array; jsMid: boolean } {
-  const vt = new Vt(dtype);
+export function buildKernel(
+  F: number,
+  H: number,
+  dtype: Dtype,
+  actId: string,
+): { bytes: Uint8Array; jsMid: boolean; consts: Uint8Array } {
   const lay = kernelLayout(F, H, dtype);
+  // every function takes the workspace address as parameter 0
+  const pool = new ConstPool(lay.CONST, get(0), CONST_SLOTS);
+  const vt = new Vt(dtype, pool);
   const { L, E, V, Fp } = lay;
   const gen = elementwiseGen(actId, dtype);
   const act: ActCode = gen
@@ -528,14 +563,35 @@ export function buildKernel(F: number, H: number, dtype: Dtype, actId: string): 
           for (let v = 0; v < V; v++) g.set(z[v], vt.add(get(z[v]), vt.mul(vt.load(colAddr, lay.M + 16 * v), get(xs))));
           g.emit(vt.sStore(i32Add(ws, i32Shl(get(col), i32(vt.shift))), xj, lay.XROW));
         });
-        for (let v = 0; v < V; v++) g.emit(vt.store(ws, get(z[v]), lay.TMP + 16 * v));
-        emitMid(c, "gram");
         const dz: Expr[] = [];
-        for (let v = 0; v < V; v++) {
-          const d = g.letV(vt.load(ws, lay.TMP + 16 * v));
-          dz.push(d);
-          g.emit(vt.store(ws, vt.add(vt.load(ws, lay.GB + 16 * v), d), lay.GB + 16 * v));
+        const tab = impTableLayout(F, dtype);
+        if (act.kind === "elementwise" && LIGHT.has(actId)) {
+          // few constants: unrolled, z and dz stay in registers
+          const lossv = g.varV(vt.c(0));
+          for (let v = 0; v < V; v++) {
+            const kv = vt.load(c.impk, tab.KV + 16 * v);
+            dz.push(emitElementwise(c, act.gen, lossv, get(z[v]), vt.load(ws, lay.XROW + 16 * v), kv));
+          }
+          flushRowLoss(c, lossv);
+        } else if (act.kind === "elementwise") {
+          // many constants: a loop over the row's vectors, so TurboFan reloads them per vector instead of
+          // hoisting them all and spilling
+          for (let v = 0; v < V; v++) g.emit(vt.store(ws, get(z[v]), lay.TMP + 16 * v));
+          const lossv = g.varV(vt.c(0));
+          const gen = act.gen;
+          g.forRange(i32(0), i32(16 * V), 16, (o) => {
+            const at = g.letI(i32Add(ws, o));
+            const kv = vt.load(i32Add(c.impk, o), tab.KV);
+            g.emit(vt.store(at, emitElementwise(c, gen, lossv, vt.load(at, lay.TMP), vt.load(at, lay.XROW), kv), lay.TMP));
+          });
+          flushRowLoss(c, lossv);
+          for (let v = 0; v < V; v++) dz.push(g.letV(vt.load(ws, lay.TMP + 16 * v)));
+        } else {
+          for (let v = 0; v < V; v++) g.emit(vt.store(ws, get(z[v]), lay.TMP + 16 * v));
+          emitMid(c, "gram");
+          for (let v = 0; v < V; v++) dz.push(g.letV(vt.load(ws, lay.TMP + 16 * v)));
         }
+        for (let v = 0; v < V; v++) g.emit(vt.store(ws, vt.add(vt.load(ws, lay.GB + 16 * v), dz[v]), lay.GB + 16 * v));
         g.forRange(get(start), get(end), 1, (j) => {
           const jj = g.letI(j);
           g.set(col, i32Load(i32Add(feat, i32Shl(jj, i32(2)))));
@@ -608,5 +664,5 @@ export function buildKernel(F: number, H: number, dtype: Dtype, actId: string): 
     );
   });
 
-  return { bytes: mb.bytes(), jsMid };
+  return { bytes: mb.bytes(), jsMid, consts: pool.bytes };
 }

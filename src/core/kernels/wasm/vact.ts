@@ -20,7 +20,7 @@ const SELU_SCALE = 1.0507009873554805;
 function viaF64(gen: ElementwiseGen): ElementwiseGen {
   return (g, vt, z) => {
     if (!vt.f32) return gen(g, vt, z);
-    const v64 = new Vt("f64");
+    const v64 = vt.withDtype("f64");
     const zz = g.letV(z);
     const lo = gen(g, v64, g.letV(f64x2PromoteLowF32x4(zz)));
     const ylo = g.letV(lo.y);
@@ -90,7 +90,7 @@ const GENERATORS: Record<string, ElementwiseGen> = {
     // tanh(softplus(z)) = n/(n + 2) with n = w(w + 2), w = eᶻ; 1 − that = 2/(n + 2) (no cancellation).
     // Above softplus's threshold 20 PyTorch's softplus is z itself and tanh(z) rounds to 1.
     const big = g.letV(vt.gt(z, vt.c(20)));
-    const w = vexp(g, vt, vt.min(z, vt.c(20)));
+    const w = vexp(g, vt, vt.pmin(z, vt.c(20)), "normal");
     const n = g.letV(vt.mul(w, vt.add(w, vt.c(2))));
     const inv = g.letV(vt.div(vt.c(1), vt.add(n, vt.c(2))));
     const t = g.letV(vt.mul(n, inv));
@@ -102,7 +102,7 @@ const GENERATORS: Record<string, ElementwiseGen> = {
   softplus: (g, vt, z) => {
     const big = g.letV(vt.gt(z, vt.c(20)));
     const { s, w } = vsigmoid(g, vt, z);
-    const y = vt.add(vt.max(z, vt.c(0)), vlog1pUnit(g, vt, w));
+    const y = vt.add(vt.pmax(z, vt.c(0)), vlog1pUnit(g, vt, w));
     return { y: g.letV(vt.sel(big, z, y)), d: g.letV(vt.sel(big, vt.c(1), s)) };
   },
   tanh: (g, vt, z) => {
@@ -121,7 +121,7 @@ const GENERATORS: Record<string, ElementwiseGen> = {
   logsigmoid: (g, vt, z) => {
     // min(z, 0) − log1p(e^{−|z|}); derivative σ(−z) = 1/(1 + w) for z ≤ 0, w/(1 + w) above.
     const { w, inv } = vsigmoid(g, vt, z);
-    const y = vt.sub(vt.min(z, vt.c(0)), vlog1pUnit(g, vt, w));
+    const y = vt.sub(vt.pmin(z, vt.c(0)), vlog1pUnit(g, vt, w));
     return { y: g.letV(y), d: g.letV(vt.sel(vt.le(z, vt.c(0)), inv, vt.mul(w, inv))) };
   },
   exp: (g, vt, z) => {
