@@ -1,149 +1,220 @@
-// `npm run bench`: tms-lab against the PyTorch reference recipe, side by side in one invocation.
-// A benchmark, not a test: it prints a table and writes bench/results.json. Both sides train the same
-// preset, activation and number of steps on one core; we compare their training-loop seconds (each side
-// times its own loop, without start-up or evaluation), alternating the two so machine load hits both.
+// `npm run bench`: tms-lab against the PyTorch reference recipe (reference/tms_torch.py), one core each.
+// A benchmark, not a test: it prints a table and writes bench/results.json.
 //
-//   npm run bench [-- --steps 2000] [-- --rows demo:relu,intro:mish] [-- --full] [-- --no-torch]
+//   node dist/bench/bench.js [--steps N] [--big-steps N] [--full] [--no-torch] [--rows demo-relu,intro-mish]
+//
+// Both sides train the same preset and activation for the same number of steps (default 2000 for demo and
+// intro, 100 for sparsity and geometry: both reduced from the notebook's 10 000, and the same for both) and
+// report the training loop's time (PyTorch's own `seconds`; ours from train()). Ratios are PyTorch / ours.
+// GFLOP/s counts the multiply-adds our algorithms execute (expected values for the preset; ×2 flops) and the
+// bound is measured here: a WebAssembly f32x4 loop of 12 independent mul+add chains (the CPU's two vector
+// multiply and two vector add pipes, no FMA in WebAssembly SIMD) on one core.
 
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { choosePath } from "../src/core/kernels/fast.js";
+import { get, ModuleBuilder, Ty } from "../src/core/kernels/wasm/emit.js";
+import { Gen, Vt } from "../src/core/kernels/wasm/gen.js";
+import type { ModelSpec } from "../src/core/model.js";
+import { TRAIN_DEFAULTS, train } from "../src/core/train.js";
 import { getPreset } from "../src/experiments/presets.js";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(name);
-const value = (name: string, fallback: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
-};
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..", "..");
+const PYTHON = "/usr/bin/python3";
 
-const baseSteps = Number(value("--steps", "2000"));
-/** sparsity (100→20) and geometry (200→20) cost PyTorch ~0.1–0.3 s per step: they run a tenth of the steps. */
-const stepsFor = (preset: string) =>
-  preset === "sparsity" || preset === "geometry" ? Math.max(1, Math.round(baseSteps / 10)) : baseSteps;
-let steps = baseSteps;
-const rows = value(
-  "--rows",
-  "demo:relu,demo:gelu,demo:mish,demo:softmax,intro:relu,intro:mish,sparsity:relu,geometry:relu",
-)
-  .split(",")
-  .map((r) => r.split(":") as [string, string]);
+interface Args {
+  steps: number;
+  bigSteps: number;
+  full: boolean;
+  torch: boolean;
+  rows?: string[];
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { steps: 2000, bigSteps: 100, full: false, torch: true };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    if (k === "--steps") a.steps = Number(argv[++i]);
+    else if (k === "--big-steps") a.bigSteps = Number(argv[++i]);
+    else if (k === "--full") a.full = true;
+    else if (k === "--no-torch") a.torch = false;
+    else if (k === "--rows") a.rows = argv[++i].split(",");
+    else throw new Error(`unknown argument ${k}`);
+  }
+  return a;
+}
+
+/** Measured f32x4 multiply+add throughput of one core, in GFLOP/s (a mul and an add = 2 flops per lane). */
+function measureBound(): number {
+  const mb = new ModuleBuilder({ module: "env", name: "memory", minPages: 1 });
+  const NACC = 12;
+  mb.fn("fma", [Ty.i32], [Ty.f32], (f) => {
+    const g = new Gen(f);
+    const vt = new Vt("f32");
+    const accs = Array.from({ length: NACC }, (_, k) => g.varV(vt.c(k)));
+    const a = g.letV(vt.c(0.999));
+    const b = g.letV(vt.c(0.001));
+    g.forRange(
+      (ff) => ff.byte(0x41, 0),
+      get(0),
+      1,
+      () => {
+        for (const acc of accs) g.set(acc, vt.add(vt.mul(get(acc), a), b));
+      },
+    );
+    let sum = get(accs[0]);
+    for (const acc of accs.slice(1)) sum = vt.add(sum, get(acc));
+    g.emit(vt.extract(sum, 0));
+  });
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(mb.bytes() as BufferSource), {
+    env: { memory },
+  });
+  const fma = inst.exports.fma as (n: number) => number;
+  fma(1e6);
+  let best = 0;
+  for (let r = 0; r < 5; r++) {
+    const n = 2e7;
+    const t0 = process.cpuUsage();
+    fma(n);
+    const dt = (process.cpuUsage(t0).user + process.cpuUsage(t0).system) / 1e6;
+    best = Math.max(best, (n * NACC * 4 * 2) / dt / 1e9);
+  }
+  return best;
+}
+
+/** Expected multiply-adds per step executed by the fast kernel (not counting activations). */
+function kernelMacs(spec: ModelSpec, B: number): { ours: number; dense: number } {
+  const { nFeatures: F, nHidden: H } = spec;
+  let ours = 0;
+  let dense = 0;
+  for (const p of spec.featureProbability) {
+    const pi = 1 - (1 - p) ** F;
+    const rows = B * pi;
+    const n = pi > 0 ? (p * F) / pi : 0;
+    dense += 5 * B * F * H;
+    if (choosePath(p, F, H, "f32") === "dense") ours += 5 * F * H * Math.ceil(rows / 4) * 4;
+    else ours += 2 * F * n * rows + 3 * F * F * H;
+  }
+  return { ours, dense };
+}
+
+interface TorchResult {
+  seconds: number;
+  cpuSeconds: number;
+}
 
 function torchAvailable(): boolean {
-  if (flag("--no-torch")) return false;
-  return spawnSync("/usr/bin/python3", ["-c", "import torch"], { stdio: "ignore" }).status === 0;
+  if (!existsSync(PYTHON)) return false;
+  return spawnSync(PYTHON, ["-c", "import torch"], { stdio: "ignore" }).status === 0;
 }
 
-/** PyTorch's presets are only intro and demo; larger presets are run through a patched copy of the recipe. */
-function torchSeconds(preset: string, activation: string): number | null {
-  const script = join(root, "reference", "tms_torch.py");
-  let path = script;
-  if (preset !== "intro" && preset !== "demo") {
-    const spec = getPreset(preset).spec();
-    const dir = mkdtempSync(join(tmpdir(), "tms-bench-"));
-    path = join(dir, "tms_torch.py");
-    const probs = JSON.stringify(Array.from(spec.featureProbability));
-    const base = preset === "sparsity" ? 100 ** (-1 / 99) : 1;
-    const source = readFileSync(script, "utf8").replace(
-      '    "demo": (20, 5, 0.7, [1.0, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001]),',
-      `    "demo": (20, 5, 0.7, [1.0, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001]),\n    "${preset}": (${spec.nFeatures}, ${spec.nHidden}, ${base}, ${probs}),`,
-    );
-    writeFileSync(path, source);
+function runTorch(preset: string, act: string, steps: number): TorchResult | undefined {
+  const script = join(root, "bench", "torch_presets.py");
+  const r = spawnSync(
+    PYTHON,
+    [script, "--preset", preset, "--act", act, "--steps", String(steps), "--threads", "1"],
+    {
+      encoding: "utf8",
+      maxBuffer: 1 << 24,
+    },
+  );
+  if (r.status !== 0) {
+    process.stderr.write(`PyTorch failed for ${preset}/${act}: ${r.stderr}\n`);
+    return undefined;
   }
-  const out = spawnSync(
-    "/usr/bin/python3",
-    [path, "--preset", preset, "--act", activation, "--steps", String(steps), "--threads", "1"],
-    { encoding: "utf8" },
-  );
-  if (path !== script) rmSync(dirname(path), { recursive: true, force: true });
-  if (out.status !== 0) return null;
-  return JSON.parse(out.stdout.trim().split("\n").at(-1) ?? "{}").seconds ?? null;
+  const line = r.stdout.trim().split("\n").pop() ?? "{}";
+  const j = JSON.parse(line) as { seconds: number; cpu_seconds: number };
+  return { seconds: j.seconds, cpuSeconds: j.cpu_seconds };
 }
-
-function tmsSeconds(preset: string, activation: string): number {
-  const out = execFileSync(
-    process.execPath,
-    [
-      join(root, "bin", "tms.js"),
-      "train",
-      "--preset",
-      preset,
-      "--activation",
-      activation,
-      "--steps",
-      String(steps),
-      "--json",
-    ],
-    { encoding: "utf8" },
-  );
-  return JSON.parse(out).seconds;
-}
-
-/** Dense-equivalent work of a step: forward Wᵀx and W h, backward three more F·H products, 2 flops each. */
-function denseGflop(preset: string): number {
-  const s = getPreset(preset).spec();
-  return (10 * s.nFeatures * s.nHidden * 1024 * s.nInstances * steps) / 1e9;
-}
-
-function cpuGHz(): number {
-  const fromOs = cpus()[0]?.speed ?? 0;
-  if (fromOs > 0) return fromOs / 1000;
-  const m = existsSync("/proc/cpuinfo")
-    ? /cpu MHz\s*:\s*([\d.]+)/.exec(readFileSync("/proc/cpuinfo", "utf8"))
-    : null;
-  return m ? Number(m[1]) / 1000 : Number.NaN;
-}
-
-const useTorch = torchAvailable();
-const ghz = cpuGHz();
-// One core, 128-bit WebAssembly SIMD: an f32x4 multiply and an f32x4 add per cycle = 8 flops/cycle.
-const boundGflops = ghz * 8;
-console.log(
-  `tms-lab bench: ${baseSteps} steps per run (sparsity, geometry: ${stepsFor("sparsity")}), one core each; PyTorch ${useTorch ? "found" : "NOT available (install python3-torch to compare)"}`,
-);
-console.log(
-  `machine bound (1 core, f32x4 mul+add per cycle at ${ghz.toFixed(2)} GHz): ${boundGflops.toFixed(1)} GFLOP/s\n`,
-);
 
 interface Row {
   work: string;
-  torchSeconds: number | null;
-  tmsSeconds: number;
-  ratio: number | null;
-  denseGflops: number;
-}
-const results: Row[] = [];
-const pad = (s: string, n: number) => s.padEnd(n);
-console.log(
-  `${pad("work (steps)", 30)}${pad("PyTorch s", 12)}${pad("tms-lab s", 12)}${pad("ratio", 10)}dense-equiv. GFLOP/s`,
-);
-for (const [preset, activation] of rows) {
-  steps = stepsFor(preset);
-  const t = tmsSeconds(preset, activation);
-  const p = useTorch ? torchSeconds(preset, activation) : null;
-  const row: Row = {
-    work: `${preset}/${activation} (${steps})`,
-    torchSeconds: p,
-    tmsSeconds: t,
-    ratio: p === null ? null : p / t,
-    denseGflops: denseGflop(preset) / t,
-  };
-  results.push(row);
-  console.log(
-    `${pad(row.work, 30)}${pad(p === null ? "—" : p.toFixed(2), 12)}${pad(t.toFixed(3), 12)}${pad(row.ratio === null ? "—" : `${row.ratio.toFixed(1)}×`, 10)}${row.denseGflops.toFixed(2)}`,
-  );
+  preset: string;
+  activation: string;
+  steps: number;
+  torchSeconds?: number;
+  torchCpuSeconds?: number;
+  seconds: number;
+  cpuSeconds: number;
+  ratio?: number;
+  gflops: number;
+  denseEquivalentGflops: number;
+  boundFraction: number;
 }
 
-let fullStudy: { seconds: number; workers: number } | undefined;
-if (flag("--full")) {
-  const out = mkdtempSync(join(tmpdir(), "tms-bench-study-"));
-  const t0 = performance.now();
-  const r = spawnSync(
-    process.execPath,
-    [
+function runOurs(preset: string, activation: string, steps: number) {
+  const spec = getPreset(preset).spec();
+  // warm-up: compile the kernels and let the JIT settle
+  train({ spec, activation, ...TRAIN_DEFAULTS, steps: Math.min(50, steps) });
+  const c0 = process.cpuUsage();
+  const out = train({ spec, activation, ...TRAIN_DEFAULTS, steps });
+  const cpu = process.cpuUsage(c0);
+  return { seconds: out.seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, spec };
+}
+
+function fmt(x: number | undefined, digits = 2): string {
+  return x === undefined ? "—" : x.toFixed(digits);
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const bound = measureBound();
+  const torch = args.torch && torchAvailable();
+  const B = TRAIN_DEFAULTS.batchSize;
+  const plan: [string, string, number][] = [
+    ["demo", "relu", args.steps],
+    ["demo", "gelu", args.steps],
+    ["demo", "mish", args.steps],
+    ["demo", "softmax", args.steps],
+    ["intro", "relu", args.steps],
+    ["intro", "mish", args.steps],
+    ["sparsity", "relu", args.bigSteps],
+    ["geometry", "relu", args.bigSteps],
+  ];
+  const rows: Row[] = [];
+  process.stdout.write(
+    `bound: ${bound.toFixed(1)} GFLOP/s f32 (measured f32x4 mul+add, one core)\n` +
+      (torch
+        ? "PyTorch: found, running the same steps with --threads 1\n"
+        : "PyTorch: not available (or --no-torch), tms-lab only\n"),
+  );
+  for (const [preset, act, steps] of plan) {
+    const key = `${preset}-${act}`;
+    if (args.rows && !args.rows.includes(key)) continue;
+    const t = torch ? runTorch(preset, act, steps) : undefined;
+    const ours = runOurs(preset, act, steps);
+    const macs = kernelMacs(ours.spec, B);
+    const row: Row = {
+      work: `${preset} ${act} × ${steps} steps`,
+      preset,
+      activation: act,
+      steps,
+      torchSeconds: t?.seconds,
+      torchCpuSeconds: t?.cpuSeconds,
+      seconds: ours.seconds,
+      cpuSeconds: ours.cpuSeconds,
+      ratio: t ? t.seconds / ours.seconds : undefined,
+      gflops: (2 * macs.ours * steps) / ours.seconds / 1e9,
+      denseEquivalentGflops: (2 * macs.dense * steps) / ours.seconds / 1e9,
+      boundFraction: (2 * macs.ours * steps) / ours.seconds / 1e9 / bound,
+    };
+    rows.push(row);
+    process.stdout.write(
+      `${row.work.padEnd(30)} PyTorch ${fmt(row.torchSeconds).padStart(7)} s  tms-lab ${fmt(row.seconds, 3).padStart(7)} s ` +
+        `(cpu ${fmt(row.cpuSeconds)} s)  ratio ${fmt(row.ratio, 1).padStart(5)}×  ` +
+        `${fmt(row.gflops, 1)} GFLOP/s executed (${(100 * row.boundFraction).toFixed(0)}% of bound), ` +
+        `${fmt(row.denseEquivalentGflops, 1)} dense-equivalent\n`,
+    );
+  }
+  let study: { seconds: number; cells: number; maxRssMB?: number } | undefined;
+  if (args.full) {
+    const out = mkdtempSync(join(tmpdir(), "tms-bench-"));
+    const cmd = [
       join(root, "bin", "tms.js"),
       "sweep",
       "--presets",
@@ -152,29 +223,39 @@ if (flag("--full")) {
       "all",
       "--seeds",
       "0",
-      "--workers",
-      "2",
       "--out",
       out,
-    ],
-    { encoding: "utf8" },
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  rmSync(out, { recursive: true, force: true });
-  steps = 10_000;
-  if (r.status === 0) {
-    fullStudy = { seconds, workers: 2 };
-    console.log(
-      `\nseed study (27 activations × intro + demo, 1 seed, 10 000 steps, 2 workers): ${seconds.toFixed(1)} s wall`,
+      "--workers",
+      "2",
+    ];
+    const timeBin = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
+    const t0 = performance.now();
+    const r = timeBin
+      ? spawnSync(timeBin, ["-f", "%M", process.execPath, ...cmd], { encoding: "utf8", maxBuffer: 1 << 26 })
+      : spawnSync(process.execPath, cmd, { encoding: "utf8", maxBuffer: 1 << 26 });
+    const seconds = (performance.now() - t0) / 1000;
+    const rssKb = timeBin ? Number(r.stderr.trim().split("\n").pop()) : Number.NaN;
+    rmSync(out, { recursive: true, force: true });
+    study = { seconds, cells: 54, ...(Number.isFinite(rssKb) ? { maxRssMB: rssKb / 1024 } : {}) };
+    process.stdout.write(
+      `seed study (27 activations × intro+demo, 1 seed, 10 000 steps, 2 workers): ${seconds.toFixed(1)} s wall` +
+        (study.maxRssMB ? `, largest process ${study.maxRssMB.toFixed(0)} MB RSS` : "") +
+        (r.status === 0 ? "" : ` (exit ${r.status})`) +
+        "\n",
     );
-  } else console.log(`\nseed study failed: ${r.stderr}`);
+  }
+  const results = {
+    date: new Date().toISOString(),
+    node: process.version,
+    boundGflops: bound,
+    torch,
+    steps: args.steps,
+    bigSteps: args.bigSteps,
+    rows,
+    ...(study ? { seedStudy: study } : {}),
+  };
+  writeFileSync(join(root, "bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write("wrote bench/results.json\n");
 }
 
-const file = join(root, "bench", "results.json");
-if (existsSync(dirname(file))) {
-  writeFileSync(
-    file,
-    `${JSON.stringify({ date: new Date().toISOString(), steps: baseSteps, cpu: cpus()[0]?.model, boundGflops, torch: useTorch, rows: results, fullStudy }, null, 1)}\n`,
-  );
-  console.log(`\nwrote ${file}`);
-}
+await main();

@@ -2,7 +2,7 @@
 // derivative side by side (micrograd style), with PyTorch's name and default parameters.
 //
 // Derivatives follow PyTorch's backward formulas, including its choice at kinks (relu'(0) = 0,
-// hardswish'(3) = 1.5, hardtanh'(±1) = 0, …), so training matches torch.autograd exactly.
+// hardswish'(−3) = −0.5, hardswish'(3) = 1, hardtanh'(±1) = 0, …), so training matches torch.autograd exactly.
 // Every entry is checked against PyTorch in test/activations.test.ts (fixtures/activations.json).
 
 import { erf } from "./special.js";
@@ -169,10 +169,10 @@ const ENTRIES: Activation[] = [
       name: "Hardswish",
       torch: "F.hardswish",
       formula: "x·relu6(x + 3)/6",
-      doc: "Piecewise-quadratic swish; PyTorch's derivative is x/3 + 1/2 on [−3, 3].",
+      doc: "Piecewise-quadratic swish; PyTorch's derivative is x/3 + 1/2 on [−3, 3).",
     },
     (x) => (x <= -3 ? 0 : x >= 3 ? x : (x * (x + 3)) / 6),
-    (x) => (x < -3 ? 0 : x <= 3 ? x / 3 + 0.5 : 1),
+    (x) => (x < -3 ? 0 : x < 3 ? x / 3 + 0.5 : 1),
   ),
   elementwise(
     { id: "mish", name: "Mish", torch: "F.mish", formula: "x·tanh(softplus(x))", doc: "Self-regularised." },

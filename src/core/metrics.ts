@@ -96,3 +96,21 @@ export function classifyPhase(w1: number, w2: number): PhaseSolution {
   if (rep1) return "feature2-absent";
   return "none";
 }
+
+/** Display names of the phase solutions, in legend order. */
+export const PHASE_LABELS: Record<PhaseSolution, string> = {
+  none: "neither feature represented",
+  "feature2-absent": "feature 2 not represented",
+  "feature2-alone": "feature 2 alone (dedicated dimension)",
+  superposition: "both, antipodal (superposition)",
+  "both-aligned": "both, same direction",
+};
+
+/** classifyPhase for rows W_1, W_2 of any width: lengths, with the sign of their overlap. */
+export function classifyPhaseRows(w1: readonly number[], w2: readonly number[]): PhaseSolution {
+  if (w1.length === 1) return classifyPhase(w1[0], w2[0]);
+  let dot = 0;
+  for (let k = 0; k < w1.length; k++) dot += w1[k] * w2[k];
+  const n2 = Math.hypot(...w2);
+  return classifyPhase(Math.hypot(...w1), dot < 0 ? -n2 : n2);
+}

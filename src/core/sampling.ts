@@ -74,7 +74,17 @@ interface SamplerExports {
     c: number,
     reps: number,
   ): number;
-  sample_geom(st: number, rs: number, feat: number, val: number, nnz: number, cap: number, B: number, F: number, logQ: number): number;
+  sample_geom(
+    st: number,
+    rs: number,
+    feat: number,
+    val: number,
+    nnz: number,
+    cap: number,
+    B: number,
+    F: number,
+    logQ: number,
+  ): number;
 }
 
 export function createBatch(spec: ModelSpec, batchSize: number, dtype: DType): SparseBatch {
@@ -122,7 +132,10 @@ function bindViews(batch: SparseBatch, eb: EngineBatch): void {
   const buf = eb.engine.buffer;
   batch.rowStart = new Int32Array(buf, eb.rs, batch.nInstances * (batch.batchSize + 1));
   batch.feature = new Int32Array(buf, eb.feat, eb.cap + SLACK);
-  batch.value = eb.dtype === "f32" ? new Float32Array(buf, eb.val, eb.cap + SLACK) : new Float64Array(buf, eb.val, eb.cap + SLACK);
+  batch.value =
+    eb.dtype === "f32"
+      ? new Float32Array(buf, eb.val, eb.cap + SLACK)
+      : new Float64Array(buf, eb.val, eb.cap + SLACK);
 }
 
 /** Doubles the capacity, keeping the first `keep` entries. */
@@ -164,7 +177,7 @@ export function maskThreshold(p: number): number {
 /** Fills `batch` with a fresh sample of every instance, drawing from `rng`. */
 export function sampleBatch(spec: ModelSpec, rng: Rng, batch: SparseBatch): void {
   const eb = engineBatches.get(batch);
-  const wasm = eb !== undefined && wasmEnabled();
+  const wasm = eb !== undefined && wasmEnabled() && samplerOf(eb, batch.nFeatures) !== undefined;
   const seeds = new Int32Array(16);
   let nnz = 0;
   for (let i = 0; i < spec.nInstances; i++) {
@@ -172,7 +185,9 @@ export function sampleBatch(spec: ModelSpec, rng: Rng, batch: SparseBatch): void
     for (let k = 0; k < 16; k++) seeds[k] = rng.nextUint32() | 0;
     seedLanes(seeds);
     for (;;) {
-      const end = wasm ? sampleInstanceWasm(eb, batch, i, p, seeds, nnz) : sampleInstanceJs(batch, i, p, seeds, nnz);
+      const end = wasm
+        ? sampleInstanceWasm(eb, batch, i, p, seeds, nnz)
+        : sampleInstanceJs(batch, i, p, seeds, nnz);
       if (end >= 0) {
         nnz = end;
         break;
@@ -190,6 +205,17 @@ function seedLanes(seeds: Int32Array): void {
   }
 }
 
+/** The engine's sampler instance (compiled on first use); undefined if WebAssembly cannot be compiled. */
+function samplerOf(eb: EngineBatch, F: number): SamplerExports | undefined {
+  if (!eb.sampler) {
+    const module = cachedModule(`sampler:${eb.dtype}:${F}`, () => buildSampler(eb.dtype, F));
+    if (!module) return undefined;
+    eb.sampler = new WebAssembly.Instance(module, { env: { memory: eb.engine.memory } })
+      .exports as unknown as SamplerExports;
+  }
+  return eb.sampler;
+}
+
 function sampleInstanceWasm(
   eb: EngineBatch,
   batch: SparseBatch,
@@ -198,11 +224,6 @@ function sampleInstanceWasm(
   seeds: Int32Array,
   nnz: number,
 ): number {
-  if (!eb.sampler) {
-    const F = batch.nFeatures;
-    const module = cachedModule(`sampler:${eb.dtype}:${F}`, () => buildSampler(eb.dtype, F));
-    eb.sampler = new WebAssembly.Instance(module, { env: { memory: eb.engine.memory } }).exports as unknown as SamplerExports;
-  }
   const B = batch.batchSize;
   const F = batch.nFeatures;
   // lane-major seeds → the four state vectors S0..S3 (S_j lane k = word j of lane k)
@@ -214,9 +235,32 @@ function sampleInstanceWasm(
     const all = p >= 1 ? 1 : 0;
     const T = all ? 0 : maskThreshold(p);
     const c = eb.dtype === "f32" ? (all ? 2 ** -24 : 256 / T) : all ? 2 ** -32 : 1 / T;
-    return eb.sampler.sample_mask(eb.state, rs, eb.feat, eb.val, nnz, eb.cap, B, F, T | 0, all, c, Math.ceil(4 / F));
+    return (eb.sampler as SamplerExports).sample_mask(
+      eb.state,
+      rs,
+      eb.feat,
+      eb.val,
+      nnz,
+      eb.cap,
+      B,
+      F,
+      T | 0,
+      all,
+      c,
+      Math.ceil(4 / F),
+    );
   }
-  return eb.sampler.sample_geom(eb.state, rs, eb.feat, eb.val, nnz, eb.cap, B, F, Math.log1p(-p));
+  return (eb.sampler as SamplerExports).sample_geom(
+    eb.state,
+    rs,
+    eb.feat,
+    eb.val,
+    nnz,
+    eb.cap,
+    B,
+    F,
+    Math.log1p(-p),
+  );
 }
 
 function closeEmpty(batch: SparseBatch, i: number, nnz: number): number {
@@ -326,7 +370,10 @@ function sampleInstanceJs(batch: SparseBatch, i: number, p: number, seeds: Int32
   let sEnd = 0;
   for (;;) {
     const u = lanes.step();
-    const gaps = [Math.min(Math.floor(lnOneMinus(u[0]) / logQ), slots), Math.min(Math.floor(lnOneMinus(u[1]) / logQ), slots)];
+    const gaps = [
+      Math.min(Math.floor(lnOneMinus(u[0]) / logQ), slots),
+      Math.min(Math.floor(lnOneMinus(u[1]) / logQ), slots),
+    ];
     let done = false;
     for (let j = 0; j < 2; j++) {
       pos += gaps[j] + 1;

@@ -3,7 +3,7 @@
 // Sans, viridis for ordered quantities, blue–orange for signed ones, Okabe–Ito for categories.
 
 import { scheme } from "vega";
-import { classifyPhase, type PhaseSolution } from "../core/metrics.js";
+import { classifyPhaseRows, PHASE_LABELS } from "../core/metrics.js";
 import {
   isSparsityPreset,
   perInstance,
@@ -798,14 +798,6 @@ export function featureDimensionalityFigure(data: ReportData, preset: string): F
 
 // ---- phase diagrams ---------------------------------------------------------------------------------
 
-/** Display names of core's phase solutions (classifyPhase), in legend order. */
-export const PHASE_LABELS: Record<PhaseSolution, string> = {
-  none: "neither feature represented",
-  "feature2-absent": "feature 2 not represented",
-  "feature2-alone": "feature 2 alone (dedicated dimension)",
-  superposition: "both, antipodal (superposition)",
-  "both-aligned": "both, same direction",
-};
 export const PHASE_CLASSES = Object.values(PHASE_LABELS);
 export type PhaseClass = string;
 const PHASE_COLOURS = ["#F2F2F2", "#BDBDBD", OKABE_ITO[1], OKABE_ITO[4], OKABE_ITO[6]];
@@ -817,13 +809,7 @@ const PHASE_COLOURS = ["#F2F2F2", "#BDBDBD", OKABE_ITO[1], OKABE_ITO[4], OKABE_I
  * direction"; neither → "neither". With more dimensions the same rule on ‖W_f‖ and the sign of cos(W_1, W_2).
  */
 export function phaseClass(w1: readonly number[], w2: readonly number[]): PhaseClass {
-  if (w1.length === 1) return PHASE_LABELS[classifyPhase(w1[0], w2[0])];
-  const n1 = Math.hypot(...w1);
-  const n2 = Math.hypot(...w2);
-  let dot = 0;
-  for (let k = 0; k < w1.length; k++) dot += w1[k] * w2[k];
-  // Reduce to the 1-D rule: lengths with the sign of the overlap.
-  return PHASE_LABELS[classifyPhase(n1, dot < 0 ? -n2 : n2)];
+  return PHASE_LABELS[classifyPhaseRows(w1, w2)];
 }
 
 /** Majority class over seeds per instance (ties: the lowest seed's class). */

@@ -3,6 +3,8 @@
 // arrows coloured by importance (viridis), W Wᵀ heat maps on a diverging scale centred at 0 (blue −1 …
 // orange +1), norm bars coloured by superposition (viridis, 0 … 1), log-log loss curves, Okabe–Ito phases.
 
+import { classifyPhaseRows, PHASE_LABELS, type PhaseSolution } from "../../src/core/metrics.js";
+
 export interface Figure {
   width: number;
   height: number;
@@ -386,27 +388,21 @@ export function lossCurve(curve: CurveData, o: CurveOptions = {}): Figure {
   return { width, height, body: parts.join("") };
 }
 
-/** The report's phase classes of the 2-feature model and their colours (src/report/figures.ts). */
-export const PHASE_COLOURS = {
-  "feature 2 not represented": "#EEEEEE",
-  "feature 2 alone (dedicated)": "#56B4E9",
-  "both, antipodal (superposition)": "#D55E00",
-  "both, not antipodal": "#F0E442",
-} as const;
+/** Colours of the phase solutions (core's classifyPhase), as in the report's phase diagrams. */
+const PHASE_COLOUR_OF: Record<PhaseSolution, string> = {
+  none: "#F2F2F2",
+  "feature2-absent": "#BDBDBD",
+  "feature2-alone": "#56B4E9",
+  superposition: "#D55E00",
+  "both-aligned": "#F0E442",
+};
+export const PHASE_COLOURS: Record<string, string> = Object.fromEntries(
+  Object.entries(PHASE_LABELS).map(([k, label]) => [label, PHASE_COLOUR_OF[k as PhaseSolution]]),
+);
 
-/**
- * The report's phase rule (src/report/figures.ts phaseClass): feature f is represented if ‖W_f‖ > 0.5; if
- * feature 2 is not, "not represented"; if only feature 2 is, "alone"; if both are and cos(W_1, W_2) < −0.5,
- * "antipodal"; otherwise "not antipodal".
- */
-export function phaseClass(w1: readonly number[], w2: readonly number[]): keyof typeof PHASE_COLOURS {
-  const n1 = Math.hypot(...w1);
-  const n2 = Math.hypot(...w2);
-  if (!(n2 > 0.5)) return "feature 2 not represented";
-  if (!(n1 > 0.5)) return "feature 2 alone (dedicated)";
-  let dot = 0;
-  for (let k = 0; k < w1.length; k++) dot += w1[k] * w2[k];
-  return dot / (n1 * n2) < -0.5 ? "both, antipodal (superposition)" : "both, not antipodal";
+/** The report's phase rule: core's classifyPhaseRows, named as in the report. */
+export function phaseClass(w1: readonly number[], w2: readonly number[]): string {
+  return PHASE_LABELS[classifyPhaseRows(w1, w2)];
 }
 
 /**

@@ -9,8 +9,8 @@ export const wasmSimdAvailable: boolean = (() => {
     if (typeof WebAssembly !== "object") return false;
     // (module (func (result v128) v128.const i32x4 0 0 0 0))
     const probe = new Uint8Array([
-      0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0,
-      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
+      0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0,
+      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
     ]);
     if (!WebAssembly.validate(probe)) return false;
     new WebAssembly.Module(probe);
@@ -31,11 +31,20 @@ export function wasmEnabled(): boolean {
 
 const modules = new Map<string, WebAssembly.Module>();
 
-/** Compiles (once per key and thread) the module `build` returns. */
-export function cachedModule(key: string, build: () => Uint8Array): WebAssembly.Module {
+/**
+ * Compiles (once per key and thread) the module `build` returns. If compilation is refused (a browser's
+ * main thread allows synchronous compilation of small modules only), WebAssembly is turned off for this
+ * thread and `undefined` is returned: callers then use their JavaScript paths.
+ */
+export function cachedModule(key: string, build: () => Uint8Array): WebAssembly.Module | undefined {
   let m = modules.get(key);
   if (!m) {
-    m = new WebAssembly.Module(build() as BufferSource);
+    try {
+      m = new WebAssembly.Module(build() as BufferSource);
+    } catch {
+      wasmDisabled = true;
+      return undefined;
+    }
     modules.set(key, m);
   }
   return m;

@@ -59,6 +59,9 @@ interface SpecBuffers {
 
 const builds = new Map<string, ReturnType<typeof buildKernel>>();
 
+/** Compilation was refused (see cachedModule); the caller falls back to JavaScript. */
+class WasmUnavailable extends Error {}
+
 /** One compiled kernel bound to one engine: its instance, workspace and importance tables. */
 class KernelState {
   readonly exports: Exports;
@@ -85,6 +88,7 @@ class KernelState {
     }
     const b = built;
     const module = cachedModule(key, () => b.bytes);
+    if (!module) throw new WasmUnavailable();
     const jsMid = built.jsMid;
     this.ws = engine.alloc(this.lay.size);
     new Uint8Array(engine.buffer, this.ws + this.lay.CONST, built.consts.length).set(built.consts);
@@ -92,7 +96,8 @@ class KernelState {
     engine.onGrow(() => this.refresh());
     const env: Record<string, unknown> = { memory: engine.memory };
     if (jsMid) env.mid = makeJsMid(this, act);
-    this.exports = new WebAssembly.Instance(module, { env } as WebAssembly.Imports).exports as unknown as Exports;
+    this.exports = new WebAssembly.Instance(module, { env } as WebAssembly.Imports)
+      .exports as unknown as Exports;
     this.zeroRow = new ZeroRow(act, F, dtype);
   }
 
@@ -143,7 +148,8 @@ class KernelState {
       }
     }
     const gram = new Uint8Array(I);
-    for (let i = 0; i < I; i++) gram[i] = choosePath(spec.featureProbability[i], F, H, dtype) === "gram" ? 1 : 0;
+    for (let i = 0; i < I; i++)
+      gram[i] = choosePath(spec.featureProbability[i], F, H, dtype) === "gram" ? 1 : 0;
     this.specBuffers = { spec, B, impk, params, grads, gram };
     return this.specBuffers;
   }
@@ -262,7 +268,8 @@ function makeJsMid(state: KernelState, act: Activation) {
           loss += dys[q] * e;
         }
       }
-      if (act.kind === "elementwise") for (let q = 0; q < count; q++) dzs[q] = dys[q] * act.derivative(zs[q], ys[q]);
+      if (act.kind === "elementwise")
+        for (let q = 0; q < count; q++) dzs[q] = dys[q] * act.derivative(zs[q], ys[q]);
       else for (let l = 0; l < L; l++) act.vjp(zs, ys, dys, dzs, l, L, F);
       for (let q = 0; q < count; q++) v[z0 + q] = dzs[q];
     } else {
@@ -275,7 +282,8 @@ function makeJsMid(state: KernelState, act: Activation) {
         dys[f] = k * e;
         loss += dys[f] * e;
       }
-      if (act.kind === "elementwise") for (let f = 0; f < F; f++) dzs[f] = dys[f] * act.derivative(zs[f], ys[f]);
+      if (act.kind === "elementwise")
+        for (let f = 0; f < F; f++) dzs[f] = dys[f] * act.derivative(zs[f], ys[f]);
       else act.vjp(zs, ys, dys, dzs, 0, 1, F);
       for (let f = 0; f < F; f++) v[z0 + f] = dzs[f];
       for (let f = F; f < V * L; f++) v[z0 + f] = 0;
@@ -293,9 +301,15 @@ interface BatchPointers {
 }
 
 /** A private engine holding copies of batches that do not live in WebAssembly memory. */
-let scratchEngine: { engine: Engine; cap: number; rowStart: number; feature: number; value: number } | undefined;
+let scratchEngine:
+  | { engine: Engine; cap: number; rowStart: number; feature: number; value: number }
+  | undefined;
 
-function pointersOf(batch: SparseBatch, engine: Engine | undefined, dtype: "f32" | "f64"): { engine: Engine; ptr: BatchPointers } {
+function pointersOf(
+  batch: SparseBatch,
+  engine: Engine | undefined,
+  dtype: "f32" | "f64",
+): { engine: Engine; ptr: BatchPointers } {
   if (engine && batch.value.buffer === engine.buffer) {
     return {
       engine,
@@ -322,7 +336,8 @@ function pointersOf(batch: SparseBatch, engine: Engine | undefined, dtype: "f32"
   s.value = s.feature + Math.ceil(((batch.nnz + 8) * 4) / 16) * 16;
   new Int32Array(buf, s.rowStart, batch.rowStart.length).set(batch.rowStart);
   new Int32Array(buf, s.feature, batch.nnz).set(batch.feature.subarray(0, batch.nnz));
-  const vals = dtype === "f32" ? new Float32Array(buf, s.value, batch.nnz) : new Float64Array(buf, s.value, batch.nnz);
+  const vals =
+    dtype === "f32" ? new Float32Array(buf, s.value, batch.nnz) : new Float64Array(buf, s.value, batch.nnz);
   vals.set(batch.value.subarray(0, batch.nnz));
   return {
     engine: s.engine,
@@ -355,6 +370,13 @@ export function fastKernel(
   }
   const { engine, ptr } = pointersOf(batch, engineOf(batch), params.dtype);
   // The kernel's workspace may grow the memory, detaching views: take pointers first, views after.
-  const state = stateFor(engine, act, spec.nFeatures, spec.nHidden, params.dtype);
+  let state: KernelState;
+  try {
+    state = stateFor(engine, act, spec.nFeatures, spec.nHidden, params.dtype);
+  } catch (e) {
+    if (!(e instanceof WasmUnavailable)) throw e;
+    sparseKernel(spec, act, params, batch, grads, losses);
+    return;
+  }
   state.run(spec, params, ptr, grads, losses);
 }

@@ -169,7 +169,7 @@ export class ModuleBuilder {
     section(2, imports);
     const funcs: number[] = [];
     uleb(funcs, this.fns.length);
-    this.fns.forEach((_, k) => uleb(funcs, nImp + k));
+    for (let k = 0; k < this.fns.length; k++) uleb(funcs, nImp + k);
     section(3, funcs);
     const exports: number[] = [];
     uleb(exports, this.fns.length);
@@ -429,7 +429,10 @@ export const forLoop =
   (f) =>
     seq(
       set(i, from),
-      block(brIf(0, i32GeS(get(i), to)), loop(body, set(i, i32Add(get(i), i32(step))), brIf(0, i32LtS(get(i), to)))),
+      block(
+        brIf(0, i32GeS(get(i), to)),
+        loop(body, set(i, i32Add(get(i), i32(step))), brIf(0, i32LtS(get(i), to))),
+      ),
     )(f);
 
 // ---------------------------------------------------------------------------------------------------------

@@ -139,11 +139,7 @@ export class Gen {
   }
 
   if(cond: Expr, then: () => void, otherwise?: () => void): void {
-    if_(
-      cond,
-      () => then(),
-      otherwise ? () => otherwise() : undefined,
-    )(this.f);
+    if_(cond, () => then(), otherwise ? () => otherwise() : undefined)(this.f);
   }
 
   /** A block that `breakOut(depth)` can leave; body receives the block's depth helper. */
@@ -263,7 +259,10 @@ export class Vt {
   lanes(values: number[]): Expr {
     const bytes = new Uint8Array(16);
     const dv = new DataView(bytes.buffer);
-    values.forEach((x, l) => (this.f32 ? dv.setFloat32(4 * l, x, true) : dv.setFloat64(8 * l, x, true)));
+    values.forEach((x, l) => {
+      if (this.f32) dv.setFloat32(4 * l, x, true);
+      else dv.setFloat64(8 * l, x, true);
+    });
     return this.vconst(bytes);
   }
   /** Integer lanes of the same width as the float lanes (i32 for f32, i64 for f64). */
@@ -369,8 +368,13 @@ export class Vt {
   hsum(g: Gen, v: Expr): Expr {
     const x = g.letV(v);
     if (this.f32) {
-      const s = g.letV(f32x4Add(x, i8x16Shuffle(x, x, [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7])));
-      return f32x4ExtractLane(f32x4Add(s, i8x16Shuffle(s, s, [4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11])), 0);
+      const s = g.letV(
+        f32x4Add(x, i8x16Shuffle(x, x, [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7])),
+      );
+      return f32x4ExtractLane(
+        f32x4Add(s, i8x16Shuffle(s, s, [4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11])),
+        0,
+      );
     }
     return f64x2ExtractLane(
       f64x2Add(x, i8x16Shuffle(x, x, [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7])),

@@ -21,8 +21,8 @@ import {
   br,
   call,
   type Expr,
-  f64c,
   f64Add,
+  f64c,
   f64Load,
   f64Store,
   f64x2Add,
@@ -45,7 +45,7 @@ import {
   Ty,
 } from "./emit.js";
 import { ConstPool, type Dtype, Gen, Vt } from "./gen.js";
-import { elementwiseGen, type ElementwiseGen, isVectorId, type VectorId } from "./vact.js";
+import { type ElementwiseGen, elementwiseGen, isVectorId, type VectorId } from "./vact.js";
 import { vexp, vlog } from "./vmath.js";
 
 export interface KernelLayout {
@@ -71,6 +71,9 @@ export interface KernelLayout {
   BSPLAT: number;
   GW: number;
   GB: number;
+  /** Dense path temporaries: h and dh of a block, H vectors each. */
+  HD: number;
+  DHD: number;
   OUT_GW: number;
   OUT_GB: number;
   OUT_LOSS: number;
@@ -118,6 +121,8 @@ export function kernelLayout(F: number, H: number, dtype: Dtype): KernelLayout {
     BSPLAT: take(F * 16),
     GW: take(F * H * 16),
     GB: take(F * 16),
+    HD: take(H * 16),
+    DHD: take(H * 16),
     OUT_GW: take(F * H * 8),
     OUT_GB: take(F * 8),
     OUT_LOSS: take(8),
@@ -151,7 +156,18 @@ export function impTableLayout(F: number, dtype: Dtype) {
 type Layout = "dense" | "gram";
 
 /** Elementwise activations with few constants (kept unrolled in registers in the gram path). */
-const LIGHT = new Set(["relu", "leaky_relu", "hardtanh", "hardshrink", "relu6", "relu2", "softshrink", "hardsigmoid", "hardswish", "softsign"]);
+const LIGHT = new Set([
+  "relu",
+  "leaky_relu",
+  "hardtanh",
+  "hardshrink",
+  "relu6",
+  "relu2",
+  "softshrink",
+  "hardsigmoid",
+  "hardswish",
+  "softsign",
+]);
 
 interface Ctx {
   g: Gen;
@@ -164,7 +180,10 @@ interface Ctx {
   act: ActCode;
 }
 
-type ActCode = { kind: "elementwise"; gen: ElementwiseGen } | { kind: "vector"; id: VectorId } | { kind: "js" };
+type ActCode =
+  | { kind: "elementwise"; gen: ElementwiseGen }
+  | { kind: "vector"; id: VectorId }
+  | { kind: "js" };
 
 /**
  * dz for one vector of an elementwise activation: (y, d) = act(z), e = y − x, dz = d·(k·e); adds (k·e)·e
@@ -193,7 +212,10 @@ function emitMid(c: Ctx, layout: Layout): void {
   if (c.act.kind === "js") {
     g.set(
       c.loss,
-      f64Add(get(c.loss), call(0, i32Add(ws, i32(lay.TMP)), i32Add(ws, i32(xOff)), impk, i32(layout === "dense" ? 0 : 1))),
+      f64Add(
+        get(c.loss),
+        call(0, i32Add(ws, i32(lay.TMP)), i32Add(ws, i32(xOff)), impk, i32(layout === "dense" ? 0 : 1)),
+      ),
     );
     return;
   }
@@ -216,7 +238,8 @@ function emitMid(c: Ctx, layout: Layout): void {
 function reducer(c: Ctx, layout: Layout, kind: "max" | "sum", terms: Expr[]): Expr {
   const { g, vt } = c;
   let acc = g.letV(terms[0]);
-  for (let p = 1; p < terms.length; p++) acc = g.letV(kind === "max" ? vt.max(acc, terms[p]) : vt.add(acc, terms[p]));
+  for (let p = 1; p < terms.length; p++)
+    acc = g.letV(kind === "max" ? vt.max(acc, terms[p]) : vt.add(acc, terms[p]));
   if (layout === "dense") return acc;
   return kind === "max" ? vt.hmaxSplat(g, acc) : vt.hsumSplat(g, acc);
 }
@@ -256,7 +279,9 @@ function emitVectorMid(
       dys.push(ke);
     }
     const total = reducer(c, layout, "sum", dys);
-    for (let p = 0; p < P; p++) storeDz(p, keep(p, vt.sub(dys[p], vt.mul(vexp(g, vt, y[p], "normal"), total))));
+    // exp(y) = e/Σe (the reference recomputes exp(y); the two agree to rounding)
+    const inv = g.letV(vt.div(vt.c(1), sum));
+    for (let p = 0; p < P; p++) storeDz(p, keep(p, vt.sub(dys[p], vt.mul(vt.mul(exv[p], inv), total))));
     return;
   }
   const prob = range.map((p) => g.letV(vt.div(exv[p], sum)));
@@ -276,7 +301,8 @@ function emitVectorMid(
       "sum",
       range.map((p) => vt.mul(dyz[p], prob[p])),
     );
-    for (let p = 0; p < P; p++) storeDz(p, keep(p, vt.add(vt.mul(dys[p], prob[p]), vt.mul(prob[p], vt.sub(dyz[p], dot)))));
+    for (let p = 0; p < P; p++)
+      storeDz(p, keep(p, vt.add(vt.mul(dys[p], prob[p]), vt.mul(prob[p], vt.sub(dyz[p], dot)))));
     return;
   }
   // softmax / softmin: dz = sign·y⊙(dy − ⟨dy, y⟩)
@@ -292,73 +318,128 @@ function emitVectorMid(
   }
 }
 
+/** Splits 0..H−1 into chunks of at most `size` (hidden units whose accumulators share the registers). */
+function chunks(H: number, size: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let k0 = 0; k0 < H; k0 += size) out.push([k0, Math.min(H, k0 + size)]);
+  return out;
+}
+
 /**
- * Dense block: X at XBLK (F vectors), accumulates into GW, GB and the loss. The three passes over features
- * are wasm loops, not unrolled: unrolled, TurboFan merges the repeated loads of W[f, k] across passes and then
- * spills them, which costs more than reloading.
+ * Dense block: X at XBLK (F vectors, lanes = samples); accumulates into GW, GB and the loss.
+ *   1. h_k = Σ_f X[f]·W[f,k]             hidden units in chunks of 8 accumulators (HD when H > 8)
+ *   2. z_f = b_f + Σ_k h_k·W[f,k], mid  (fused with the activation when h fits in registers)
+ *   3. dh_k = Σ_f dz_f·W[f,k], ∇b      chunks of 8 (DHD)
+ *   4. ∇W[f,k] += dz_f·h_k + X[f]·dh_k  chunks of 6 (h and dh of a chunk in 12 registers)
+ * The passes over features are wasm loops, not unrolled: unrolled, TurboFan merges the repeated loads of
+ * W[f, k] across passes and then spills them, which costs more than reloading.
  */
 function emitDenseBlock(c: Ctx): void {
   const { g, vt, lay, ws } = c;
   const { F, H } = lay;
+  // Small models (all of W's splats fit in registers) are unrolled; larger ones loop over features.
+  const unroll = F * H <= 24;
+  const overF = (body: (base: Expr, wrow: Expr, o: Expr) => void) => {
+    if (unroll) {
+      for (let f = 0; f < F; f++) body(i32Add(ws, i32(16 * f)), i32Add(ws, i32(16 * f * H)), i32(16 * f));
+      return;
+    }
+    g.forRange(i32(0), i32(16 * F), 16, (o) => {
+      const oo = g.letI(o);
+      body(g.letI(i32Add(ws, oo)), g.letI(i32Add(ws, i32Mul(oo, i32(H)))), oo);
+    });
+  };
+  const w = (wrow: Expr, k: number) => vt.load(wrow, lay.WSPLAT + 16 * k);
+  const small = H <= 8;
+  // 1. h
   const hd: number[] = [];
-  for (let k = 0; k < H; k++) hd.push(g.varV(vt.c(0)));
-  // o = 16·f, the byte offset of feature f's vector; wo = H·o, of row f of the W splat table
-  g.forRange(i32(0), i32(16 * F), 16, (o) => {
-    const base = g.letI(i32Add(ws, o));
-    const wrow = g.letI(i32Add(ws, i32Mul(o, i32(H))));
-    const xf = g.letV(vt.load(base, lay.XBLK));
-    for (let k = 0; k < H; k++) g.set(hd[k], vt.add(get(hd[k]), vt.mul(xf, vt.load(wrow, lay.WSPLAT + 16 * k))));
-  });
-  const fused = c.act.kind === "elementwise" ? c.act.gen : undefined;
+  for (const [k0, k1] of chunks(H, 8)) {
+    const acc: number[] = [];
+    for (let k = k0; k < k1; k++) acc.push(g.varV(vt.c(0)));
+    overF((base, wrow) => {
+      const xf = g.letV(vt.load(base, lay.XBLK));
+      for (let k = k0; k < k1; k++) g.set(acc[k - k0], vt.add(get(acc[k - k0]), vt.mul(xf, w(wrow, k))));
+    });
+    if (small) hd.push(...acc);
+    else for (let k = k0; k < k1; k++) g.emit(vt.store(ws, get(acc[k - k0]), lay.HD + 16 * k));
+  }
+  const hAt = (k: number) => (small ? get(hd[k]) : vt.load(ws, lay.HD + 16 * k));
+  // 2. z (and the activation, fused when possible)
+  const fused = small && c.act.kind === "elementwise" ? c.act.gen : undefined;
   const lossv = fused ? g.varV(vt.c(0)) : 0;
   const tab = impTableLayout(F, lay.dtype);
-  g.forRange(i32(0), i32(16 * F), 16, (o) => {
-    const base = g.letI(i32Add(ws, o));
-    const wrow = g.letI(i32Add(ws, i32Mul(o, i32(H))));
-    let z = vt.load(base, lay.BSPLAT);
-    for (let k = 0; k < H; k++) z = vt.add(z, vt.mul(get(hd[k]), vt.load(wrow, lay.WSPLAT + 16 * k)));
-    if (fused) {
-      const kf = vt.load(i32Add(c.impk, o), tab.KS);
-      g.emit(vt.store(base, emitElementwise(c, fused, lossv, g.letV(z), vt.load(base, lay.XBLK), kf), lay.TMP));
-    } else {
-      g.emit(vt.store(base, z, lay.TMP));
+  if (small) {
+    overF((base, wrow, o) => {
+      let z = vt.load(base, lay.BSPLAT);
+      for (let k = 0; k < H; k++) z = vt.add(z, vt.mul(hAt(k), w(wrow, k)));
+      if (fused) {
+        const kf = vt.load(i32Add(c.impk, o), tab.KS);
+        g.emit(
+          vt.store(base, emitElementwise(c, fused, lossv, g.letV(z), vt.load(base, lay.XBLK), kf), lay.TMP),
+        );
+      } else {
+        g.emit(vt.store(base, z, lay.TMP));
+      }
+    });
+  } else {
+    for (const [k0, k1] of chunks(H, 8)) {
+      const h: Expr[] = [];
+      for (let k = k0; k < k1; k++) h.push(g.letV(hAt(k)));
+      overF((base, wrow) => {
+        let z = k0 === 0 ? vt.load(base, lay.BSPLAT) : vt.load(base, lay.TMP);
+        for (let k = k0; k < k1; k++) z = vt.add(z, vt.mul(h[k - k0], w(wrow, k)));
+        g.emit(vt.store(base, z, lay.TMP));
+      });
     }
-  });
+  }
   if (fused) flushRowLoss(c, lossv);
   else emitMid(c, "dense");
-  const dhd: number[] = [];
-  for (let k = 0; k < H; k++) dhd.push(g.varV(vt.c(0)));
-  g.forRange(i32(0), i32(16 * F), 16, (o) => {
-    const base = g.letI(i32Add(ws, o));
-    const wrow = g.letI(i32Add(ws, i32Mul(o, i32(H))));
-    const dz = g.letV(vt.load(base, lay.TMP));
-    g.emit(vt.store(base, vt.add(vt.load(base, lay.GB), dz), lay.GB));
-    for (let k = 0; k < H; k++) {
-      g.set(dhd[k], vt.add(get(dhd[k]), vt.mul(dz, vt.load(wrow, lay.WSPLAT + 16 * k))));
-      const at = lay.GW + 16 * k;
-      g.emit(vt.store(wrow, vt.add(vt.load(wrow, at), vt.mul(dz, get(hd[k]))), at));
+  // 3. dh and ∇b
+  for (const [k0, k1] of chunks(H, 8)) {
+    const acc: number[] = [];
+    for (let k = k0; k < k1; k++) acc.push(g.varV(vt.c(0)));
+    overF((base, wrow) => {
+      const dz = g.letV(vt.load(base, lay.TMP));
+      if (k0 === 0) g.emit(vt.store(base, vt.add(vt.load(base, lay.GB), dz), lay.GB));
+      for (let k = k0; k < k1; k++) g.set(acc[k - k0], vt.add(get(acc[k - k0]), vt.mul(dz, w(wrow, k))));
+    });
+    for (let k = k0; k < k1; k++) g.emit(vt.store(ws, get(acc[k - k0]), lay.DHD + 16 * k));
+  }
+  // 4. ∇W
+  for (const [k0, k1] of chunks(H, 6)) {
+    const h: Expr[] = [];
+    const dh: Expr[] = [];
+    for (let k = k0; k < k1; k++) {
+      h.push(g.letV(hAt(k)));
+      dh.push(g.letV(vt.load(ws, lay.DHD + 16 * k)));
     }
-  });
-  g.forRange(i32(0), i32(16 * F), 16, (o) => {
-    const base = g.letI(i32Add(ws, o));
-    const wrow = g.letI(i32Add(ws, i32Mul(o, i32(H))));
-    const xf = g.letV(vt.load(base, lay.XBLK));
-    for (let k = 0; k < H; k++) {
-      const at = lay.GW + 16 * k;
-      g.emit(vt.store(wrow, vt.add(vt.load(wrow, at), vt.mul(xf, get(dhd[k]))), at));
-    }
-  });
+    overF((base, wrow) => {
+      const dz = g.letV(vt.load(base, lay.TMP));
+      const xf = g.letV(vt.load(base, lay.XBLK));
+      for (let k = k0; k < k1; k++) {
+        const at = lay.GW + 16 * k;
+        g.emit(
+          vt.store(
+            wrow,
+            vt.add(vt.load(wrow, at), vt.add(vt.mul(dz, h[k - k0]), vt.mul(xf, dh[k - k0]))),
+            at,
+          ),
+        );
+      }
+    });
+  }
 }
 
 function zeroRegion(g: Gen, ws: Expr, off: number, bytes: number): void {
-  for (let b = 0; b < bytes; b += 16) g.emit((f) => {
-    ws(f);
-    f.simd(0x0c);
-    for (let k = 0; k < 16; k++) f.byte(0);
-    f.simd(0x0b);
-    f.u32(4);
-    f.u32(off + b);
-  });
+  for (let b = 0; b < bytes; b += 16)
+    g.emit((f) => {
+      ws(f);
+      f.simd(0x0c);
+      for (let k = 0; k < 16; k++) f.byte(0);
+      f.simd(0x0b);
+      f.u32(4);
+      f.u32(off + b);
+    });
 }
 
 /** Builds the module. `actId` selects the inline activation; without vector code, mid calls env.mid. */
@@ -388,7 +469,9 @@ export function buildKernel(
     return { g, vt, lay, ws, impk, loss, act };
   };
   const flushLoss = (c: Ctx) => {
-    const total = jsMid ? get(c.loss) : f64Add(f64x2ExtractLane(get(c.loss), 0), f64x2ExtractLane(get(c.loss), 1));
+    const total = jsMid
+      ? get(c.loss)
+      : f64Add(f64x2ExtractLane(get(c.loss), 0), f64x2ExtractLane(get(c.loss), 1));
     c.g.emit(f64Store(c.ws, f64Add(f64Load(c.ws, lay.OUT_LOSS), total), lay.OUT_LOSS));
   };
   const rsAt = (rs: Expr, s: Expr, off = 0) => i32Load(i32Add(rs, i32Shl(s, i32(2))), off);
@@ -419,7 +502,8 @@ export function buildKernel(
     const [w, b] = [get(1), get(2)];
     for (let q = 0; q < F * H; q++) g.emit(vt.sStore(ws, vt.sLoad(w, q * E), lay.W + q * E));
     for (let q = 0; q < F; q++) g.emit(vt.sStore(ws, vt.sLoad(b, q * E), lay.BIAS + q * E));
-    for (let q = 0; q < F * H; q++) g.emit(vt.store(ws, vt.loadSplat(ws, lay.W + q * E), lay.WSPLAT + 16 * q));
+    for (let q = 0; q < F * H; q++)
+      g.emit(vt.store(ws, vt.loadSplat(ws, lay.W + q * E), lay.WSPLAT + 16 * q));
     for (let q = 0; q < F; q++) g.emit(vt.store(ws, vt.loadSplat(ws, lay.BIAS + q * E), lay.BSPLAT + 16 * q));
     g.emit(f64Store(ws, f64c(0), lay.OUT_LOSS));
     g.if(
@@ -427,12 +511,16 @@ export function buildKernel(
       () => {
         // WCOL: the columns of W as vectors over features; M = W Wᵀ by columns.
         for (let fi = 0; fi < F; fi++)
-          for (let k = 0; k < H; k++) g.emit(vt.sStore(ws, vt.sLoad(ws, lay.W + (fi * H + k) * E), lay.WCOL + (k * Fp + fi) * E));
+          for (let k = 0; k < H; k++)
+            g.emit(vt.sStore(ws, vt.sLoad(ws, lay.W + (fi * H + k) * E), lay.WCOL + (k * Fp + fi) * E));
         for (let gi = 0; gi < F; gi++) {
           for (let v = 0; v < V; v++) {
             let acc: Expr | undefined;
             for (let k = 0; k < H; k++) {
-              const term = vt.mul(vt.load(ws, lay.WCOL + k * Fp * E + 16 * v), vt.load(ws, lay.WSPLAT + 16 * (gi * H + k)));
+              const term = vt.mul(
+                vt.load(ws, lay.WCOL + k * Fp * E + 16 * v),
+                vt.load(ws, lay.WSPLAT + 16 * (gi * H + k)),
+              );
               acc = acc ? vt.add(acc, term) : term;
             }
             g.emit(vt.store(ws, acc as Expr, lay.M + gi * Fp * E + 16 * v));
@@ -460,10 +548,18 @@ export function buildKernel(
         for (let q = 0; q < F / L; q++) {
           const r = [...Array(L).keys()].map((l) => g.letV(vt.load(base(l), q * 16)));
           if (vt.f32) {
-            const t0 = g.letV(i8x16Shuffle(r[0], r[1], [0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23]));
-            const t1 = g.letV(i8x16Shuffle(r[0], r[1], [8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31]));
-            const t2 = g.letV(i8x16Shuffle(r[2], r[3], [0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23]));
-            const t3 = g.letV(i8x16Shuffle(r[2], r[3], [8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31]));
+            const t0 = g.letV(
+              i8x16Shuffle(r[0], r[1], [0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23]),
+            );
+            const t1 = g.letV(
+              i8x16Shuffle(r[0], r[1], [8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31]),
+            );
+            const t2 = g.letV(
+              i8x16Shuffle(r[2], r[3], [0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23]),
+            );
+            const t3 = g.letV(
+              i8x16Shuffle(r[2], r[3], [8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31]),
+            );
             const lo = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
             const hi = [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31];
             g.emit(vt.store(ws, i8x16Shuffle(t0, t2, lo), lay.XBLK + 16 * (4 * q)));
@@ -515,7 +611,13 @@ export function buildKernel(
                 g.forRange(get(start), get(end), 1, (j) => {
                   const jj = g.letI(j);
                   const fIdx = i32Load(i32Add(feat, i32Shl(jj, i32(2))));
-                  g.emit(vt.sStore(i32Add(laneOff, i32Shl(fIdx, i32(4))), vt.sLoad(i32Add(val, i32Shl(jj, i32(vt.shift)))), lay.XBLK));
+                  g.emit(
+                    vt.sStore(
+                      i32Add(laneOff, i32Shl(fIdx, i32(4))),
+                      vt.sLoad(i32Add(val, i32Shl(jj, i32(vt.shift)))),
+                      lay.XBLK,
+                    ),
+                  );
                 });
                 g.set(lane, i32Add(get(lane), i32(1)));
               });
@@ -560,7 +662,8 @@ export function buildKernel(
           const xj = g.let(vt.sTy, vt.sLoad(i32Add(val, i32Shl(jj, i32(vt.shift)))));
           g.set(xs, vt.splat(xj));
           const colAddr = g.letI(i32Add(ws, i32Mul(get(col), i32(Fp * E))));
-          for (let v = 0; v < V; v++) g.set(z[v], vt.add(get(z[v]), vt.mul(vt.load(colAddr, lay.M + 16 * v), get(xs))));
+          for (let v = 0; v < V; v++)
+            g.set(z[v], vt.add(get(z[v]), vt.mul(vt.load(colAddr, lay.M + 16 * v), get(xs))));
           g.emit(vt.sStore(i32Add(ws, i32Shl(get(col), i32(vt.shift))), xj, lay.XROW));
         });
         const dz: Expr[] = [];
@@ -582,7 +685,13 @@ export function buildKernel(
           g.forRange(i32(0), i32(16 * V), 16, (o) => {
             const at = g.letI(i32Add(ws, o));
             const kv = vt.load(i32Add(c.impk, o), tab.KV);
-            g.emit(vt.store(at, emitElementwise(c, gen, lossv, vt.load(at, lay.TMP), vt.load(at, lay.XROW), kv), lay.TMP));
+            g.emit(
+              vt.store(
+                at,
+                emitElementwise(c, gen, lossv, vt.load(at, lay.TMP), vt.load(at, lay.XROW), kv),
+                lay.TMP,
+              ),
+            );
           });
           flushRowLoss(c, lossv);
           for (let v = 0; v < V; v++) dz.push(g.letV(vt.load(ws, lay.TMP + 16 * v)));
@@ -591,14 +700,21 @@ export function buildKernel(
           emitMid(c, "gram");
           for (let v = 0; v < V; v++) dz.push(g.letV(vt.load(ws, lay.TMP + 16 * v)));
         }
-        for (let v = 0; v < V; v++) g.emit(vt.store(ws, vt.add(vt.load(ws, lay.GB + 16 * v), dz[v]), lay.GB + 16 * v));
+        for (let v = 0; v < V; v++)
+          g.emit(vt.store(ws, vt.add(vt.load(ws, lay.GB + 16 * v), dz[v]), lay.GB + 16 * v));
         g.forRange(get(start), get(end), 1, (j) => {
           const jj = g.letI(j);
           g.set(col, i32Load(i32Add(feat, i32Shl(jj, i32(2)))));
           g.set(xs, vt.splat(vt.sLoad(i32Add(val, i32Shl(jj, i32(vt.shift))))));
           const colAddr = g.letI(i32Add(ws, i32Mul(get(col), i32(Fp * E))));
           for (let v = 0; v < V; v++)
-            g.emit(vt.store(colAddr, vt.add(vt.load(colAddr, lay.C + 16 * v), vt.mul(dz[v], get(xs))), lay.C + 16 * v));
+            g.emit(
+              vt.store(
+                colAddr,
+                vt.add(vt.load(colAddr, lay.C + 16 * v), vt.mul(dz[v], get(xs))),
+                lay.C + 16 * v,
+              ),
+            );
           // remember which columns of C are non-zero
           const flagAt = g.letI(i32Add(ws, i32Shl(get(col), i32(2))));
           g.if(i32Eqz(i32Load(flagAt, lay.USEDFLAG)), () => {
@@ -631,12 +747,14 @@ export function buildKernel(
             const gi = g.letI(i32Load(i32Add(ws, i32Shl(u, i32(2))), lay.USEDLIST));
             const colAddr = g.letI(i32Add(ws, i32Mul(gi, i32(Fp * E))));
             const w = g.letV(vt.load(i32Add(ws, i32Mul(gi, i32(H * 16))), lay.WSPLAT + 16 * k));
-            for (let v = 0; v < V; v++) g.set(acc[v], vt.add(get(acc[v]), vt.mul(vt.load(colAddr, lay.C + 16 * v), w)));
+            for (let v = 0; v < V; v++)
+              g.set(acc[v], vt.add(get(acc[v]), vt.mul(vt.load(colAddr, lay.C + 16 * v), w)));
           });
           for (let v = 0; v < V; v++) g.emit(vt.store(ws, get(acc[v]), lay.CW + k * Fp * E + 16 * v));
         }
         for (let fi = 0; fi < F; fi++)
-          for (let k = 0; k < H; k++) g.emit(f64Store(outW, vt.sToF64(vt.sLoad(ws, lay.CW + (k * Fp + fi) * E)), 8 * (fi * H + k)));
+          for (let k = 0; k < H; k++)
+            g.emit(f64Store(outW, vt.sToF64(vt.sLoad(ws, lay.CW + (k * Fp + fi) * E)), 8 * (fi * H + k)));
         g.forRange(i32(0), n, 1, (u) => {
           const fi = g.letI(i32Load(i32Add(ws, i32Shl(u, i32(2))), lay.USEDLIST));
           const colAddr = g.letI(i32Add(ws, i32Mul(fi, i32(Fp * E))));
@@ -649,17 +767,22 @@ export function buildKernel(
               const term = vt.mul(cv[v], vt.load(ws, lay.WCOL + k * Fp * E + 16 * v));
               acc = acc ? vt.add(acc, term) : term;
             }
-            g.emit(f64Store(outRow, f64Add(f64Load(outRow, 8 * k), vt.sToF64(vt.hsum(g, acc as Expr))), 8 * k));
+            g.emit(
+              f64Store(outRow, f64Add(f64Load(outRow, 8 * k), vt.sToF64(vt.hsum(g, acc as Expr))), 8 * k),
+            );
           }
           for (let v = 0; v < V; v++) g.emit(vt.store(colAddr, vt.c(0), lay.C + 16 * v));
           g.emit(i32Store(i32Add(ws, i32Shl(fi, i32(2))), i32(0), lay.USEDFLAG));
         });
         g.emit(i32Store(ws, i32(0), lay.USEDN));
-        for (let fi = 0; fi < F; fi++) g.emit(f64Store(outB, vt.sToF64(vt.sLoad(ws, lay.GB + fi * E)), 8 * fi));
+        for (let fi = 0; fi < F; fi++)
+          g.emit(f64Store(outB, vt.sToF64(vt.sLoad(ws, lay.GB + fi * E)), 8 * fi));
       },
       () => {
-        for (let q = 0; q < F * H; q++) g.emit(f64Store(outW, vt.sToF64(vt.hsum(g, vt.load(ws, lay.GW + 16 * q))), 8 * q));
-        for (let q = 0; q < F; q++) g.emit(f64Store(outB, vt.sToF64(vt.hsum(g, vt.load(ws, lay.GB + 16 * q))), 8 * q));
+        for (let q = 0; q < F * H; q++)
+          g.emit(f64Store(outW, vt.sToF64(vt.hsum(g, vt.load(ws, lay.GW + 16 * q))), 8 * q));
+        for (let q = 0; q < F; q++)
+          g.emit(f64Store(outB, vt.sToF64(vt.hsum(g, vt.load(ws, lay.GB + 16 * q))), 8 * q));
       },
     );
   });

@@ -17,24 +17,17 @@
 import {
   br,
   type Expr,
+  f32Store,
   f32x4ConvertI32x4S,
   f32x4DemoteF64x2Zero,
   f32x4Mul,
   f32x4Pmin,
   f32x4Splat,
-  f32Store,
-  f64Add,
-  f64c,
   f64ConvertI32S,
   f64ConvertI32U,
-  f64Div,
-  f64Floor,
-  f64Gt,
-  f64Min,
+  f64c,
   f64Mul,
-  f64ReinterpretI64,
   f64Store,
-  f64Sub,
   f64x2Add,
   f64x2ConvertLowI32x4S,
   f64x2ConvertLowI32x4U,
@@ -45,14 +38,6 @@ import {
   f64x2Mul,
   f64x2Splat,
   f64x2Sub,
-  i32Eqz,
-  i32x4ExtractLane,
-  i32x4TruncSatF64x2SZero,
-  i64x2ShrU,
-  i64x2Splat,
-  i64x2Sub,
-  v128Bitselect,
-  v128Not,
   get,
   i8x16Shuffle,
   i8x16Swizzle,
@@ -69,28 +54,26 @@ import {
   i32ShrU,
   i32Store,
   i32Sub,
-  i32TruncSatF64S,
-  i32WrapI64,
   i32x4Add,
   i32x4Bitmask,
   i32x4LtS,
-  i32x4LtU,
   i32x4Shl,
   i32x4ShrU,
   i32x4Splat,
   i32x4Sub,
-  i32Xor,
-  i64And,
-  i64ExtendI32U,
-  i64Or,
-  i64ReinterpretF64,
-  i64ShrU,
+  i32x4TruncSatF64x2SZero,
   i64,
+  i64ExtendI32U,
+  i64x2ShrU,
+  i64x2Splat,
+  i64x2Sub,
   ModuleBuilder,
   Ty,
   v128And,
+  v128Bitselect,
   v128Const,
   v128Load,
+  v128Not,
   v128Or,
   v128Store,
   v128Xor,
@@ -128,7 +111,9 @@ export const LN_COEF: readonly number[] = Array.from({ length: 11 }, (_, k) => 1
 function emitLnOneMinus2(g: Gen, u: Expr): Expr {
   const y = g.letV(f64x2Add(f64x2ConvertLowI32x4U(v128Not(u)), f64x2Splat(f64c(1))));
   const ebits = g.letV(i64x2Sub(i64x2ShrU(y, i32(52)), i64x2Splat(i64(1023))));
-  const e0 = g.letV(f64x2ConvertLowI32x4S(i8x16Shuffle(ebits, ebits, [0, 1, 2, 3, 8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11])));
+  const e0 = g.letV(
+    f64x2ConvertLowI32x4S(i8x16Shuffle(ebits, ebits, [0, 1, 2, 3, 8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11])),
+  );
   const m0 = g.letV(v128Or(v128And(y, i64x2Splat(i64BigMask())), i64x2Splat(i64One())));
   const big = g.letV(f64x2Gt(m0, f64x2Splat(f64c(Math.SQRT2))));
   const m = g.letV(v128Bitselect(f64x2Mul(m0, f64x2Splat(f64c(0.5))), m0, big));
@@ -190,11 +175,15 @@ export function buildSampler(dtype: "f32" | "f64", F: number): Uint8Array {
 
   const loadState = (g: Gen, st: Expr) => {
     const S = [0, 1, 2, 3].map(() => g.local(Ty.v128));
-    S.forEach((l, k) => g.set(l, v128Load(st, SAMPLER_STATE.S + 16 * k)));
+    S.forEach((l, k) => {
+      g.set(l, v128Load(st, SAMPLER_STATE.S + 16 * k));
+    });
     return S;
   };
   const saveState = (g: Gen, st: Expr, S: number[]) => {
-    S.forEach((l, k) => g.emit(v128Store(st, get(l), SAMPLER_STATE.S + 16 * k)));
+    S.forEach((l, k) => {
+      g.emit(v128Store(st, get(l), SAMPLER_STATE.S + 16 * k));
+    });
   };
 
   // sample_mask(st, rs, feat, val, nnz, cap, B, F, T, all, c, reps) -> nnz or -1
@@ -218,7 +207,12 @@ export function buildSampler(dtype: "f32" | "f64", F: number): Uint8Array {
       const conv = (at: Expr, u: Expr) => {
         if (f32) {
           // pmin: one instruction; no NaN can occur here
-          g.emit(v128Store(at, f32x4Pmin(f32x4Mul(f32x4ConvertI32x4S(i32x4ShrU(u, i32(8))), cf32 as Expr), below1)));
+          g.emit(
+            v128Store(
+              at,
+              f32x4Pmin(f32x4Mul(f32x4ConvertI32x4S(i32x4ShrU(u, i32(8))), cf32 as Expr), below1),
+            ),
+          );
         } else {
           const uu = g.letV(u);
           const at2 = g.letI(at);
@@ -280,7 +274,8 @@ export function buildSampler(dtype: "f32" | "f64", F: number): Uint8Array {
         const fvec = g.varV(v128Const(iota)); // feature index of each lane's slot
         const Fs = i32x4Splat(i32(F));
         const reduce = () => {
-          for (let r = 0; r < reps; r++) g.set(fvec, i32x4Sub(get(fvec), v128And(Fs, v128Not(i32x4LtS(get(fvec), Fs)))));
+          for (let r = 0; r < reps; r++)
+            g.set(fvec, i32x4Sub(get(fvec), v128And(Fs, v128Not(i32x4LtS(get(fvec), Fs)))));
         };
         reduce();
         const four = i32x4Splat(i32(4));
@@ -320,71 +315,95 @@ export function buildSampler(dtype: "f32" | "f64", F: number): Uint8Array {
   );
 
   // sample_geom(st, rs, feat, val, nnz, cap, B, F, logQ) -> nnz or -1
-  mb.fn("sample_geom", [Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.f64], [Ty.i32], (f) => {
-    const g = new Gen(f);
-    const [st, rs, feat, val] = [get(0), get(1), get(2), get(3)];
-    const nnz = 4;
-    const [cap, B, logQ] = [get(5), get(6), get(8)];
-    const S = loadState(g, st);
-    const slots = g.letI(i32Mul(B, i32(F)));
-    const pos = g.varI(i32(-1));
-    const s = g.varI(i32(0)); // next sample whose rowStart is unwritten
-    const sEnd = g.varI(i32(0)); // first slot of sample s
-    const logQv = g.letV(f64x2Splat(logQ));
-    const slotsV = g.letV(f64x2Splat(f64ConvertI32S(slots)));
-    const BUF = SAMPLER_STATE.BUF;
-    g.block(() => {
-      g.doWhile(
-        () => {
-          // GEOM_AHEAD steps of gaps and raw outputs, branch-free, so the logarithms pipeline
-          g.forRange(i32(0), i32(32 * GEOM_AHEAD), 32, (o) => {
-            const at = g.letI(i32Add(st, o));
-            const u = g.letV(emitStep(g, S));
-            const ln = emitLnOneMinus2(g, u);
-            g.emit(v128Store(at, i32x4TruncSatF64x2SZero(f64x2Min(f64x2Floor(f64x2Div(ln, logQv)), slotsV)), BUF));
-            g.emit(v128Store(at, u, BUF + 16));
-          });
-          g.forRange(i32(0), i32(32 * GEOM_AHEAD), 32, (o) => {
-            const at = g.letI(i32Add(st, o));
-            for (let j = 0; j < 2; j++) {
-              g.set(pos, i32Add(get(pos), i32Add(i32Load(at, BUF + 4 * j), i32(1))));
-              g.brIf(3, i32GeS(get(pos), slots)); // out of (for-loop block, loop, ... ) to the outer block
-              // open every sample up to pos's
-              g.block(() => {
-                g.doWhile(
-                  () => {
-                    g.brIf(1, i32LtS(get(pos), get(sEnd)));
-                    g.emit(i32Store(i32Add(rs, i32Shl(get(s), i32(2))), get(nnz)));
-                    g.set(s, i32Add(get(s), i32(1)));
-                    g.set(sEnd, i32Add(get(sEnd), i32(F)));
-                  },
-                  () => i32(1),
-                );
-              });
-              g.if(i32GeS(get(nnz), cap), () => {
-                saveState(g, st, S);
-                g.emit((ff) => {
-                  i32(-1)(ff);
-                  ff.byte(0x0f);
+  mb.fn(
+    "sample_geom",
+    [Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.f64],
+    [Ty.i32],
+    (f) => {
+      const g = new Gen(f);
+      const [st, rs, feat, val] = [get(0), get(1), get(2), get(3)];
+      const nnz = 4;
+      const [cap, B, logQ] = [get(5), get(6), get(8)];
+      const S = loadState(g, st);
+      const slots = g.letI(i32Mul(B, i32(F)));
+      const pos = g.varI(i32(-1));
+      const s = g.varI(i32(0)); // next sample whose rowStart is unwritten
+      const sEnd = g.varI(i32(0)); // first slot of sample s
+      const logQv = g.letV(f64x2Splat(logQ));
+      const slotsV = g.letV(f64x2Splat(f64ConvertI32S(slots)));
+      const BUF = SAMPLER_STATE.BUF;
+      g.block(() => {
+        g.doWhile(
+          () => {
+            // GEOM_AHEAD steps of gaps and raw outputs, branch-free, so the logarithms pipeline
+            g.forRange(i32(0), i32(32 * GEOM_AHEAD), 32, (o) => {
+              const at = g.letI(i32Add(st, o));
+              const u = g.letV(emitStep(g, S));
+              const ln = emitLnOneMinus2(g, u);
+              g.emit(
+                v128Store(
+                  at,
+                  i32x4TruncSatF64x2SZero(f64x2Min(f64x2Floor(f64x2Div(ln, logQv)), slotsV)),
+                  BUF,
+                ),
+              );
+              g.emit(v128Store(at, u, BUF + 16));
+            });
+            g.forRange(i32(0), i32(32 * GEOM_AHEAD), 32, (o) => {
+              const at = g.letI(i32Add(st, o));
+              for (let j = 0; j < 2; j++) {
+                g.set(pos, i32Add(get(pos), i32Add(i32Load(at, BUF + 4 * j), i32(1))));
+                g.brIf(3, i32GeS(get(pos), slots)); // out of (for-loop block, loop, ... ) to the outer block
+                // open every sample up to pos's
+                g.block(() => {
+                  g.doWhile(
+                    () => {
+                      g.brIf(1, i32LtS(get(pos), get(sEnd)));
+                      g.emit(i32Store(i32Add(rs, i32Shl(get(s), i32(2))), get(nnz)));
+                      g.set(s, i32Add(get(s), i32(1)));
+                      g.set(sEnd, i32Add(get(sEnd), i32(F)));
+                    },
+                    () => i32(1),
+                  );
                 });
-              });
-              g.emit(i32Store(i32Add(feat, i32Shl(get(nnz), i32(2))), i32Sub(get(pos), i32Sub(get(sEnd), i32(F)))));
-              const uv = i32Load(at, BUF + 16 + 4 * (2 + j));
-              const vat = i32Add(val, i32Shl(get(nnz), i32(f32 ? 2 : 3)));
-              if (f32) g.emit(f32Store(vat, f32DemoteConst(f64Mul(f64ConvertI32S(i32ShrU(uv, i32(8))), f64c(2 ** -24)))));
-              else g.emit(f64Store(vat, f64Mul(f64ConvertI32U(uv), f64c(2 ** -32))));
-              g.set(nnz, i32Add(get(nnz), i32(1)));
-            }
-          });
-        },
-        () => i32(1),
+                g.if(i32GeS(get(nnz), cap), () => {
+                  saveState(g, st, S);
+                  g.emit((ff) => {
+                    i32(-1)(ff);
+                    ff.byte(0x0f);
+                  });
+                });
+                g.emit(
+                  i32Store(
+                    i32Add(feat, i32Shl(get(nnz), i32(2))),
+                    i32Sub(get(pos), i32Sub(get(sEnd), i32(F))),
+                  ),
+                );
+                const uv = i32Load(at, BUF + 16 + 4 * (2 + j));
+                const vat = i32Add(val, i32Shl(get(nnz), i32(f32 ? 2 : 3)));
+                if (f32)
+                  g.emit(
+                    f32Store(
+                      vat,
+                      f32DemoteConst(f64Mul(f64ConvertI32S(i32ShrU(uv, i32(8))), f64c(2 ** -24))),
+                    ),
+                  );
+                else g.emit(f64Store(vat, f64Mul(f64ConvertI32U(uv), f64c(2 ** -32))));
+                g.set(nnz, i32Add(get(nnz), i32(1)));
+              }
+            });
+          },
+          () => i32(1),
+        );
+      });
+      // close the remaining samples
+      g.forRange(get(s), i32Add(B, i32(1)), 1, (q) =>
+        g.emit(i32Store(i32Add(rs, i32Shl(q, i32(2))), get(nnz))),
       );
-    });
-    // close the remaining samples
-    g.forRange(get(s), i32Add(B, i32(1)), 1, (q) => g.emit(i32Store(i32Add(rs, i32Shl(q, i32(2))), get(nnz))));
-    saveState(g, st, S);
-    g.emit(get(nnz));
-  });
+      saveState(g, st, S);
+      g.emit(get(nnz));
+    },
+  );
   void br;
   void E;
   return mb.bytes();

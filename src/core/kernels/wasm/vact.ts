@@ -4,7 +4,7 @@
 // JavaScript for the activation, using the reference's own functions).
 
 import { type Expr, f32x4DemoteF64x2Zero, f64x2PromoteLowF32x4, i8x16Shuffle } from "./emit.js";
-import { type Gen, Vt } from "./gen.js";
+import type { Gen, Vt } from "./gen.js";
 import { vexp, vexpm1NonPos, vlog1pUnit, vnormalCdfF32, vsigmoid, vtanh } from "./vmath.js";
 
 export interface YD {
@@ -25,9 +25,21 @@ function viaF64(gen: ElementwiseGen): ElementwiseGen {
     const lo = gen(g, v64, g.letV(f64x2PromoteLowF32x4(zz)));
     const ylo = g.letV(lo.y);
     const dlo = g.letV(lo.d);
-    const hi = gen(g, v64, g.letV(f64x2PromoteLowF32x4(i8x16Shuffle(zz, zz, [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15]))));
+    const hi = gen(
+      g,
+      v64,
+      g.letV(
+        f64x2PromoteLowF32x4(
+          i8x16Shuffle(zz, zz, [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15]),
+        ),
+      ),
+    );
     const join = (a: Expr, b: Expr) =>
-      i8x16Shuffle(f32x4DemoteF64x2Zero(a), f32x4DemoteF64x2Zero(b), [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]);
+      i8x16Shuffle(
+        f32x4DemoteF64x2Zero(a),
+        f32x4DemoteF64x2Zero(b),
+        [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23],
+      );
     return { y: g.letV(join(ylo, hi.y)), d: g.letV(join(dlo, hi.d)) };
   };
 }
@@ -45,7 +57,9 @@ const GENERATORS: Record<string, ElementwiseGen> = {
     const m = g.letV(vt.gt(z, vt.c(0)));
     const { em1, ex } = vexpm1NonPos(g, vt, z);
     return {
-      y: g.letV(vt.sel(m, vt.mul(vt.c(SELU_SCALE), z), vt.mul(vt.c(SELU_SCALE), vt.mul(vt.c(SELU_ALPHA), em1)))),
+      y: g.letV(
+        vt.sel(m, vt.mul(vt.c(SELU_SCALE), z), vt.mul(vt.c(SELU_SCALE), vt.mul(vt.c(SELU_ALPHA), em1))),
+      ),
       d: g.letV(vt.sel(m, vt.c(SELU_SCALE), vt.mul(vt.c(SELU_SCALE * SELU_ALPHA), ex))),
     };
   },
@@ -78,11 +92,15 @@ const GENERATORS: Record<string, ElementwiseGen> = {
     };
   },
   hardswish: (g, vt, z) => {
-    const y = vt.sel(vt.le(z, vt.c(-3)), vt.c(0), vt.sel(vt.ge(z, vt.c(3)), z, vt.div(vt.mul(z, vt.add(z, vt.c(3))), vt.c(6))));
+    const y = vt.sel(
+      vt.le(z, vt.c(-3)),
+      vt.c(0),
+      vt.sel(vt.ge(z, vt.c(3)), z, vt.div(vt.mul(z, vt.add(z, vt.c(3))), vt.c(6))),
+    );
     const d = vt.sel(
       vt.lt(z, vt.c(-3)),
       vt.c(0),
-      vt.sel(vt.le(z, vt.c(3)), vt.add(vt.div(z, vt.c(3)), vt.c(0.5)), vt.c(1)),
+      vt.sel(vt.lt(z, vt.c(3)), vt.add(vt.div(z, vt.c(3)), vt.c(0.5)), vt.c(1)),
     );
     return { y: g.letV(y), d: g.letV(d) };
   },

@@ -11,26 +11,20 @@
 
 import {
   type Expr,
+  f32x4ConvertI32x4S,
   f64x2ConvertLowI32x4S,
   i8x16Shuffle,
+  i32,
   i32x4Add,
+  i32x4Shl,
   i32x4ShrS,
   i32x4ShrU,
-  i32x4Shl,
-  i32x4Splat,
   i32x4Sub,
-  i32x4TruncSatF32x4S,
-  i32x4TruncSatF64x2SZero,
   i64x2Add,
-  i64x2ExtendLowI32x4S,
   i64x2Shl,
   i64x2ShrS,
   i64x2ShrU,
-  i64x2Splat,
   i64x2Sub,
-  i32,
-  i64,
-  f32x4ConvertI32x4S,
   v128And,
   v128Or,
 } from "./emit.js";
@@ -39,9 +33,9 @@ import type { Gen, Vt } from "./gen.js";
 const LOG2E = Math.LOG2E;
 // Cody–Waite split of ln 2: C1 has few significant bits, so n·C1 is exact.
 const F32_LN2_HI = 0.693359375;
-const F32_LN2_LO = -2.12194440e-4;
-const F64_LN2_HI = 6.93147180369123816490e-1;
-const F64_LN2_LO = 1.90821492927058770002e-10;
+const F32_LN2_LO = -2.1219444e-4;
+const F64_LN2_HI = 0.6931471803691238;
+const F64_LN2_LO = 1.9082149292705877e-10;
 
 /** Horner evaluation of Σ coef[k]·t^k. */
 function horner(vt: Vt, t: Expr, coef: number[]): Expr {
@@ -67,7 +61,9 @@ function reduceLn2(g: Gen, vt: Vt, x: Expr): { n: Expr; ni: Expr; r: Expr } {
   const magic = vt.f32 ? MAGIC_F32 : MAGIC_F64;
   const t = g.letV(vt.add(vt.mul(x, vt.c(LOG2E)), vt.c(magic)));
   const n = g.letV(vt.sub(t, vt.c(magic)));
-  const ni = vt.f32 ? g.letV(i32x4Sub(t, vt.i32s(0x4b400000))) : g.letV(i64x2Sub(t, vt.i64s(0x4338000000000000n)));
+  const ni = vt.f32
+    ? g.letV(i32x4Sub(t, vt.i32s(0x4b400000)))
+    : g.letV(i64x2Sub(t, vt.i64s(0x4338000000000000n)));
   const hi = vt.f32 ? F32_LN2_HI : F64_LN2_HI;
   const lo = vt.f32 ? F32_LN2_LO : F64_LN2_LO;
   // f32's C2 is negative (x − n·C1 − n·C2); fdlibm's f64 split is x − n·hi − n·lo with lo > 0.
@@ -105,7 +101,9 @@ export function vexp(g: Gen, vt: Vt, xIn: Expr, range: "full" | "normal" = "full
   let p: Expr;
   if (vt.f32) {
     // Cephes expf: 1 + r + r²·P(r)
-    const P = [5.0000001201e-1, 1.6666665459e-1, 4.1665795894e-2, 8.3334519073e-3, 1.3981999507e-3, 1.98756915e-4];
+    const P = [
+      5.0000001201e-1, 1.6666665459e-1, 4.1665795894e-2, 8.3334519073e-3, 1.3981999507e-3, 1.98756915e-4,
+    ];
     p = g.letV(vt.add(vt.madd(vt.mul(r, r), horner(vt, r, P), r), vt.c(1)));
   } else {
     const coef: number[] = [];
@@ -160,16 +158,19 @@ function lnNearOne(g: Gen, vt: Vt, m: Expr): Expr {
   return g.letV(vt.madd(vt.mul(s2, z), horner(vt, z, coef), s2));
 }
 
-/** ln(1 + t) for t in [0, 1] (also exact for tiny t). */
+/**
+ * ln(1 + t) for t in [0, 1] (also exact for tiny t): 2·atanh(s) with s = t/(t + 2) in [0, 1/3], computed
+ * from t directly (no rounding of 1 + t to correct): 2s(1 + s²/3 + s⁴/5 + …), 8 terms in f32, 17 in f64.
+ */
 export function vlog1pUnit(g: Gen, vt: Vt, t: Expr): Expr {
   const tt = g.letV(t);
-  const u = g.letV(vt.add(tt, vt.c(1)));
-  const big = g.letV(vt.gt(u, vt.c(Math.SQRT2)));
-  const m = g.letV(vt.sel(big, vt.mul(u, vt.c(0.5)), u));
-  // Rounding of u = 1 + t: log1p(t) = ln(u) + (t − (u − 1))/u.
-  const corr = vt.div(vt.sub(tt, vt.sub(u, vt.c(1))), u);
-  const e = vt.and(vt.c(Math.LN2), big);
-  return g.letV(vt.add(vt.add(lnNearOne(g, vt, m), corr), e));
+  const s = g.letV(vt.div(tt, vt.add(tt, vt.c(2))));
+  const z = g.letV(vt.mul(s, s));
+  const terms = vt.f32 ? 7 : 16;
+  const coef: number[] = [];
+  for (let k = 1; k <= terms; k++) coef.push(1 / (2 * k + 1));
+  const s2 = g.letV(vt.add(s, s));
+  return g.letV(vt.madd(vt.mul(s2, z), horner(vt, z, coef), s2));
 }
 
 /** ln(x) for positive normal x. */
@@ -183,7 +184,9 @@ export function vlog(g: Gen, vt: Vt, xIn: Expr): Expr {
   } else {
     const ebits = g.letV(i64x2Sub(i64x2ShrU(x, i32(52)), vt.i64s(1023n)));
     // the low 32 bits of each i64 lane into i32 lanes 0 and 1
-    e = g.letV(f64x2ConvertLowI32x4S(i8x16Shuffle(ebits, ebits, [0, 1, 2, 3, 8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11])));
+    e = g.letV(
+      f64x2ConvertLowI32x4S(i8x16Shuffle(ebits, ebits, [0, 1, 2, 3, 8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11])),
+    );
     m = g.letV(v128Or(v128And(x, vt.i64s(0x000fffffffffffffn)), vt.i64s(0x3ff0000000000000n)));
   }
   const big = g.letV(vt.gt(m, vt.c(Math.SQRT2)));
@@ -235,7 +238,23 @@ export function vnormalCdfF32(g: Gen, vt: Vt, xIn: Expr): { Phi: Expr; phi: Expr
   const x = g.letV(xIn);
   const z = g.letV(vt.mul(vt.abs(x), vt.c(Math.SQRT1_2)));
   const t = g.letV(vt.div(vt.c(1), vt.madd(z, vt.c(0.4), vt.c(1))));
-  const gauss = vexp(g, vt, vt.neg(vt.mul(z, z)), "normal"); // e^{−x²/2}
+  // e^{−x²/2} without rounding the exponent: |x| = h + l with h's square exact (12 significant bits), then
+  // e^{−h²/2 − δ}, δ = l·(|x| + h)/2, with δ subtracted after the exact part of the range reduction
+  const ax = g.letV(vt.pmin(vt.abs(x), vt.c(13.2)));
+  const xh = g.letV(v128And(ax, vt.i32s(0xfffff000)));
+  const a = g.letV(vt.mul(vt.mul(xh, xh), vt.c(-0.5)));
+  const delta = g.letV(vt.mul(vt.mul(vt.sub(ax, xh), vt.add(ax, xh)), vt.c(0.5)));
+  const tt = g.letV(vt.add(vt.mul(vt.sub(a, delta), vt.c(LOG2E)), vt.c(MAGIC_F32)));
+  const n = g.letV(vt.sub(tt, vt.c(MAGIC_F32)));
+  const ni = g.letV(i32x4Sub(tt, vt.i32s(0x4b400000)));
+  const r = g.letV(
+    vt.sub(vt.sub(vt.sub(a, vt.mul(n, vt.c(F32_LN2_HI))), delta), vt.mul(n, vt.c(F32_LN2_LO))),
+  );
+  const P = [
+    5.0000001201e-1, 1.6666665459e-1, 4.1665795894e-2, 8.3334519073e-3, 1.3981999507e-3, 1.98756915e-4,
+  ];
+  const pr = vt.add(vt.madd(vt.mul(r, r), horner(vt, r, P), r), vt.c(1));
+  const gauss = g.letV(vt.mul(pr, pow2(g, vt, ni))); // e^{−x²/2}
   const half = g.letV(vt.mul(vt.mul(gauss, vt.mul(t, horner(vt, t, ERFCX_T))), vt.c(0.5))); // erfc(|x|/√2)/2
   const Phi = g.letV(vt.sel(vt.ge(x, vt.c(0)), vt.sub(vt.c(1), half), half));
   return { Phi, phi: g.letV(vt.mul(gauss, vt.c(INV_SQRT_2PI))) };

@@ -1,0 +1,363 @@
+// The fast (WebAssembly) kernel and sampler against their oracles:
+//  * fastKernel = the reference kernel on the same batch, for all 27 activations, f64 and f32, both
+//    algorithms (dense / Gram) and the automatic choice, on batches with p = 1, 0.3 and 0.001;
+//  * the vectorised elementary functions and activations against Math.* and src/core/activations.ts;
+//  * the WebAssembly sampler = its JavaScript specification, bit for bit (also after growing capacity).
+
+import { afterEach, describe, expect, it } from "vitest";
+import { ACTIVATION_IDS, getActivation } from "../../src/core/activations.js";
+import { setWasmEnabled, wasmEnabled } from "../../src/core/kernels/engine.js";
+import { choosePath, fastKernel, type InstancePath, setPathOverride } from "../../src/core/kernels/fast.js";
+import { makeReferenceKernel } from "../../src/core/kernels/reference.js";
+import type { Gradients } from "../../src/core/kernels/types.js";
+import {
+  type FnBuilder,
+  get,
+  i32,
+  i32Add,
+  i32Shl,
+  ModuleBuilder,
+  Ty,
+} from "../../src/core/kernels/wasm/emit.js";
+import { Gen, Vt } from "../../src/core/kernels/wasm/gen.js";
+import { elementwiseGen } from "../../src/core/kernels/wasm/vact.js";
+import {
+  vexp,
+  vexpm1NonPos,
+  vlog,
+  vlog1pUnit,
+  vnormalCdfF32,
+  vsigmoid,
+  vtanh,
+} from "../../src/core/kernels/wasm/vmath.js";
+import { type DType, initParams, type ModelSpec, makeSpec } from "../../src/core/model.js";
+import { Rng } from "../../src/core/rng.js";
+import { createBatch, lnOneMinus, sampleBatch } from "../../src/core/sampling.js";
+
+const reference = makeReferenceKernel("features");
+const DTYPES: DType[] = ["f64", "f32"];
+/** Largest |a − b| over the largest |a|: the comparison is up to float reassociation. */
+function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let j = 0; j < a.length; j++) {
+    num = Math.max(num, Math.abs(a[j] - b[j]));
+    den = Math.max(den, Math.abs(a[j]));
+  }
+  return Number.isNaN(num) ? Number.POSITIVE_INFINITY : num / (den || 1);
+}
+// f32: every stored z, y, dz and accumulator rounds to float32 (the reference accumulates in float64).
+const TOL: Record<DType, number> = { f64: 1e-11, f32: 2e-5 };
+
+afterEach(() => {
+  setPathOverride(undefined);
+  setWasmEnabled(true);
+});
+
+function run(
+  kernel: typeof fastKernel,
+  spec: ModelSpec,
+  id: string,
+  dtype: DType,
+  seed: number,
+): { grads: Gradients; losses: Float64Array } {
+  const { nInstances: I, nFeatures: F, nHidden: H } = spec;
+  const params = initParams(spec, dtype, seed);
+  for (let j = 0; j < params.b.length; j++) params.b[j] = 0.4 * Math.sin(1.7 * j + seed);
+  const batch = createBatch(spec, 96, dtype);
+  sampleBatch(spec, new Rng(seed, "kernels-fast"), batch);
+  const grads = { W: new Float64Array(I * F * H), b: new Float64Array(I * F) };
+  const losses = new Float64Array(I);
+  kernel(spec, getActivation(id), params, batch, grads, losses);
+  return { grads, losses };
+}
+
+describe("fast kernel = reference kernel on the same batch (p = 1, 0.3, 0.001)", () => {
+  it("runs WebAssembly here (not the JavaScript fallback)", () => {
+    expect(wasmEnabled()).toBe(true);
+  });
+  const shapes: [string, ModelSpec][] = [
+    [
+      "20 → 5",
+      makeSpec(
+        20,
+        5,
+        [1, 0.3, 0.001],
+        Array.from({ length: 20 }, (_, f) => 0.7 ** f),
+      ),
+    ],
+    [
+      "7 → 3",
+      makeSpec(
+        7,
+        3,
+        [1, 0.3, 0.001],
+        Array.from({ length: 7 }, (_, f) => 0.9 ** f),
+      ),
+    ],
+  ];
+  const paths: (InstancePath | "auto")[] = ["dense", "gram", "auto"];
+  for (const [shapeName, spec] of shapes) {
+    for (const dtype of DTYPES) {
+      describe(`${shapeName}, ${dtype}`, () => {
+        it.each([...ACTIVATION_IDS])("%s", (id) => {
+          const ref = run(reference, spec, id, dtype, 3);
+          for (const path of paths) {
+            setPathOverride(path === "auto" ? undefined : path);
+            const fast = run(fastKernel, spec, id, dtype, 3);
+            const diffs = [
+              relDiff(ref.losses, fast.losses),
+              relDiff(ref.grads.W, fast.grads.W),
+              relDiff(ref.grads.b, fast.grads.b),
+            ];
+            expect(
+              Math.max(...diffs),
+              `${path}: losses, ∇W, ∇b differ by ${diffs.map((d) => d.toExponential(1))}`,
+            ).toBeLessThan(TOL[dtype]);
+          }
+        });
+      });
+    }
+  }
+
+  it("larger shapes (100 → 20) for a few activations", () => {
+    const spec = makeSpec(
+      100,
+      20,
+      [1, 0.1, 0.01],
+      Array.from({ length: 100 }, (_, f) => 100 ** (-f / 99)),
+    );
+    for (const id of ["relu", "gelu", "softmax", "log_softmax"]) {
+      for (const dtype of DTYPES) {
+        const ref = run(reference, spec, id, dtype, 5);
+        for (const path of ["dense", "gram"] as InstancePath[]) {
+          setPathOverride(path);
+          const fast = run(fastKernel, spec, id, dtype, 5);
+          expect(relDiff(ref.grads.W, fast.grads.W)).toBeLessThan(TOL[dtype]);
+          expect(relDiff(ref.losses, fast.losses)).toBeLessThan(TOL[dtype]);
+        }
+      }
+    }
+  });
+
+  it("chooses the dense form for dense instances and the Gram form for sparse ones", () => {
+    expect(choosePath(1, 20, 5, "f32")).toBe("dense");
+    expect(choosePath(0.001, 20, 5, "f32")).toBe("gram");
+    expect(choosePath(1, 5, 2, "f32")).toBe("dense");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Vectorised math: a module mapping an array through one generated function.
+
+function mapper(
+  dtype: DType,
+  body: (g: Gen, vt: Vt, x: ReturnType<Gen["letV"]>) => ReturnType<Gen["letV"]>[],
+) {
+  const vt = new Vt(dtype);
+  const mb = new ModuleBuilder({ module: "env", name: "memory", minPages: 1 });
+  // map(src, dst0, dst1, nVectors)
+  mb.fn("map", [Ty.i32, Ty.i32, Ty.i32, Ty.i32], [], (f: FnBuilder) => {
+    const g = new Gen(f);
+    g.forRange(i32(0), get(3), 1, (i) => {
+      const at = (base: number) => i32Add(get(base), i32Shl(i, i32(4)));
+      const outs = body(g, vt, g.letV(vt.load(at(0))));
+      for (let k = 0; k < outs.length; k++) g.emit(vt.store(at(1 + k), outs[k]));
+    });
+  });
+  const memory = new WebAssembly.Memory({ initial: 64 });
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(mb.bytes() as BufferSource), {
+    env: { memory },
+  });
+  const map = inst.exports.map as (a: number, b: number, c: number, n: number) => void;
+  return (xs: number[]): [number[], number[]] => {
+    const E = dtype === "f32" ? 4 : 8;
+    const L = 16 / E;
+    const n = Math.ceil(xs.length / L);
+    const view = dtype === "f32" ? new Float32Array(memory.buffer) : new Float64Array(memory.buffer);
+    const base = 1024;
+    view.set(xs, base / E);
+    const d0 = base + n * 16 + 64;
+    const d1 = d0 + n * 16 + 64;
+    map(base, d0, d1, n);
+    const out0 = Array.from(view.subarray(d0 / E, d0 / E + xs.length));
+    const out1 = Array.from(view.subarray(d1 / E, d1 / E + xs.length));
+    return [out0, out1];
+  };
+}
+
+/** Max relative error (|a − b| / max(|b|, floor)). */
+function maxRel(got: number[], want: number[], floor: number): number {
+  let m = 0;
+  for (let j = 0; j < got.length; j++) {
+    if (!Number.isFinite(want[j])) {
+      if (!Object.is(got[j], want[j]) && !(Number.isNaN(got[j]) && Number.isNaN(want[j])))
+        return Number.POSITIVE_INFINITY;
+      continue;
+    }
+    m = Math.max(m, Math.abs(got[j] - want[j]) / Math.max(Math.abs(want[j]), floor));
+  }
+  return m;
+}
+
+const grid = (lo: number, hi: number, n: number) =>
+  Array.from({ length: n }, (_, k) => lo + ((hi - lo) * k) / (n - 1));
+
+describe("vectorised elementary functions", () => {
+  // f32 inputs are exactly representable (fround), so Math.* in f64 is the correctly rounded oracle.
+  const cases: [string, (g: Gen, vt: Vt, x: never) => never[], (x: number) => number, number[]][] = [
+    ["exp", (g, vt, x) => [vexp(g, vt, x)] as never[], Math.exp, grid(-80, 80, 4001)],
+    ["expm1 (x ≤ 0)", (g, vt, x) => [vexpm1NonPos(g, vt, x).em1] as never[], Math.expm1, grid(-30, 0, 4001)],
+    [
+      "log1p (t in [0, 1])",
+      (g, vt, x) => [vlog1pUnit(g, vt, x)] as never[],
+      Math.log1p,
+      [...grid(0, 1, 4001), 1e-9, 3e-6],
+    ],
+    ["log", (g, vt, x) => [vlog(g, vt, x)] as never[], Math.log, grid(0.01, 300, 4001)],
+    ["tanh", (g, vt, x) => [vtanh(g, vt, x)] as never[], Math.tanh, [...grid(-12, 12, 4001), 1e-6, -3e-4]],
+    [
+      "sigmoid",
+      (g, vt, x) => [vsigmoid(g, vt, x).s] as never[],
+      (x) => 1 / (1 + Math.exp(-x)),
+      grid(-60, 60, 4001),
+    ],
+  ];
+  for (const dtype of DTYPES) {
+    for (const [name, body, oracle, xs] of cases) {
+      it(`${dtype}: ${name}`, () => {
+        const inputs = dtype === "f32" ? xs.map(Math.fround) : xs;
+        const [got] = mapper(dtype, body as never)(inputs);
+        const want = inputs.map(oracle);
+        // f32: within ~2.5 ulp; f64: within a few ulp
+        expect(maxRel(got, want, dtype === "f32" ? 1e-30 : 1e-300)).toBeLessThan(
+          dtype === "f32" ? 2.5e-7 : 1e-15,
+        );
+      });
+    }
+  }
+  it("f32 Φ (GELU's normal CDF): 5e-7 relative on [−4, 9], 2.5e-6 down to −8 (where Φ ~ 1e-15)", () => {
+    // the reference's 1 + erf(x/√2) loses relative accuracy below −5; the tail is checked against constants
+    const xs = [...grid(-5, 9, 6001), -6, -8].map(Math.fround);
+    const [Phi, phi] = mapper("f32", (g, vt, x) => {
+      const r = vnormalCdfF32(g, vt, x);
+      return [r.Phi, r.phi];
+    })(xs);
+    const gelu = getActivation("gelu");
+    if (gelu.kind !== "elementwise") throw new Error("gelu is elementwise");
+    // Φ(x) = gelu(x)/x from the reference's erf; compare where x is not tiny.
+    const tail: Record<number, number> = { [-6]: 9.86587645037698e-10, [-8]: 6.22096057427178e-16 };
+    const want = xs.map(
+      (x) => tail[x] ?? (Math.abs(x) > 1e-3 ? gelu.forward(x) / x : 0.5 + x * 0.3989422804014327),
+    );
+    const inner = xs.map((x, k) => (x >= -4 ? k : -1)).filter((k) => k >= 0);
+    expect(
+      maxRel(
+        inner.map((k) => Phi[k]),
+        inner.map((k) => want[k]),
+        1e-30,
+      ),
+    ).toBeLessThan(5e-7);
+    expect(maxRel(Phi, want, 1e-30)).toBeLessThan(2.5e-6);
+    // φ's error is the f32 rounding of the exponent −x²/2 (≈ x²·6e-8 relative)
+    expect(
+      maxRel(
+        phi,
+        xs.map((x) => Math.exp(-0.5 * x * x) * 0.3989422804014327),
+        1e-30,
+      ),
+    ).toBeLessThan(2.5e-6);
+  });
+});
+
+describe("vector activations = src/core/activations.ts (forward and derivative)", () => {
+  const xs = [...grid(-25, 25, 2001), 0, -0, 3, -3, 1, -1, 0.5, -0.5, 6, 20, 20.5, -1e-7, 1e-7];
+  for (const dtype of DTYPES) {
+    const ids = ACTIVATION_IDS.filter((id) => elementwiseGen(id, dtype));
+    it.each(ids)(`${dtype}: %s`, (id) => {
+      const gen = elementwiseGen(id, dtype);
+      const act = getActivation(id);
+      if (!gen || act.kind !== "elementwise") throw new Error("elementwise");
+      const round = dtype === "f32" ? Math.fround : (x: number) => x;
+      const inputs = xs.map(round);
+      const [y, d] = mapper(dtype, (g, vt, x) => {
+        const r = gen(g, vt, x);
+        return [r.y, r.d];
+      })(inputs);
+      // What the reference kernel computes: y rounded to the working precision, then act'(z, y).
+      const wantY = inputs.map((x) => round(act.forward(x)));
+      const wantD = inputs.map((x, k) => round(act.derivative(x, wantY[k])));
+      // |got − want| ≤ rel·|want| + abs: a few ulp, and a few ulp of 1 where formulas like 1 − y² cancel
+      const [rel, abs] = dtype === "f32" ? [2e-6, 5e-7] : [1e-13, 1e-15];
+      const worst = (got: number[], want: number[]) =>
+        Math.max(
+          ...got.map((g, k) =>
+            Object.is(g, want[k]) ? 0 : Math.abs(g - want[k]) / (rel * Math.abs(want[k]) + abs),
+          ),
+        );
+      expect(worst(y, wantY), "forward").toBeLessThanOrEqual(1);
+      expect(worst(d, wantD), "derivative").toBeLessThanOrEqual(1);
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Sampler: WebAssembly = JavaScript specification.
+
+describe("WebAssembly sampler = JavaScript sampler, bit for bit", () => {
+  const sets: [string, number, number[]][] = [
+    ["demo", 20, [1, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001]],
+    ["intro", 5, Array.from({ length: 10 }, (_, i) => 20 ** -(i / 9))],
+    ["F = 2", 2, [1, 0.5, 0.05]],
+    ["F = 7", 7, [1, 0.7, 0.2, 0.09]],
+  ];
+  for (const [name, F, probs] of sets) {
+    for (const dtype of DTYPES) {
+      it(`${name}, ${dtype}`, () => {
+        const spec = makeSpec(F, 3, probs, Array(F).fill(1));
+        setWasmEnabled(true);
+        const a = createBatch(spec, 257, dtype);
+        setWasmEnabled(false);
+        const b = createBatch(spec, 257, dtype);
+        const ra = new Rng(11, "train");
+        const rb = new Rng(11, "train");
+        for (let step = 0; step < 4; step++) {
+          setWasmEnabled(true);
+          sampleBatch(spec, ra, a);
+          setWasmEnabled(false);
+          sampleBatch(spec, rb, b);
+          expect(a.nnz).toBe(b.nnz);
+          expect(Array.from(a.rowStart)).toEqual(Array.from(b.rowStart));
+          expect(Array.from(a.feature.subarray(0, a.nnz))).toEqual(Array.from(b.feature.subarray(0, b.nnz)));
+          expect(Array.from(a.value.subarray(0, a.nnz))).toEqual(Array.from(b.value.subarray(0, b.nnz)));
+        }
+      });
+    }
+  }
+
+  it.each(["wasm", "js"])("grows its capacity without changing the batch (%s)", (engine) => {
+    setWasmEnabled(engine === "wasm");
+    // created for p = 0.001 but sampled at p = 1 (and 0.3): the first batch overflows the estimate repeatedly
+    const spec = makeSpec(20, 3, [0.001, 0.001], Array(20).fill(1));
+    const dense = makeSpec(20, 3, [1, 0.3], Array(20).fill(1));
+    const small = createBatch(spec, 512, "f32");
+    const roomy = createBatch(dense, 512, "f32");
+    sampleBatch(dense, new Rng(2, "g"), small);
+    sampleBatch(dense, new Rng(2, "g"), roomy);
+    expect(small.nnz).toBe(roomy.nnz);
+    expect(Array.from(small.value.subarray(0, small.nnz))).toEqual(
+      Array.from(roomy.value.subarray(0, roomy.nnz)),
+    );
+    expect(Array.from(small.feature.subarray(0, small.nnz))).toEqual(
+      Array.from(roomy.feature.subarray(0, roomy.nnz)),
+    );
+    expect(Array.from(small.rowStart)).toEqual(Array.from(roomy.rowStart));
+  });
+
+  it("lnOneMinus(u) = ln(1 − u·2⁻³²) to a few ulp", () => {
+    for (const u of [0, 1, 12345, 2 ** 31, 2 ** 32 - 1, 0xdeadbeef, 7 * 2 ** 28]) {
+      const want = Math.log1p(-u / 2 ** 32);
+      expect(Math.abs(lnOneMinus(u) - want)).toBeLessThanOrEqual(4e-16 * Math.max(1, Math.abs(want)));
+    }
+  });
+});
