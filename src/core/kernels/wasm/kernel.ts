@@ -178,6 +178,8 @@ interface Ctx {
   /** f64x2 loss accumulator (inline mid) or f64 (JS mid). */
   loss: number;
   act: ActCode;
+  /** An activation with few constants (kept in registers, fused into other loops). */
+  light: boolean;
 }
 
 type ActCode =
@@ -225,8 +227,16 @@ function emitMid(c: Ctx, layout: Layout): void {
   const xAt = (p: number) => vt.load(ws, xOff + 16 * p);
   const storeDz = (p: number, v: Expr) => g.emit(vt.store(ws, v, lay.TMP + 16 * p));
   const lossv = g.varV(vt.c(0));
-  if (c.act.kind === "elementwise") {
+  if (c.act.kind === "elementwise" && c.light) {
     for (let p = 0; p < P; p++) storeDz(p, emitElementwise(c, c.act.gen, lossv, zAt(p), xAt(p), kAt(p)));
+  } else if (c.act.kind === "elementwise") {
+    const gen = c.act.gen;
+    const kOff = layout === "dense" ? tab.KS : tab.KV;
+    g.forRange(i32(0), i32(16 * P), 16, (o) => {
+      const at = g.letI(i32Add(ws, o));
+      const dz = emitElementwise(c, gen, lossv, vt.load(at, lay.TMP), vt.load(at, xOff), vt.load(i32Add(impk, o), kOff));
+      g.emit(vt.store(at, dz, lay.TMP));
+    });
   } else {
     const addLoss = (ke: Expr, e: Expr) => g.set(lossv, vt.add(get(lossv), vt.mul(ke, e)));
     emitVectorMid(c, layout, c.act.id, P, zAt, xAt, kAt, maskAt, storeDz, addLoss);
@@ -365,7 +375,8 @@ function emitDenseBlock(c: Ctx): void {
   }
   const hAt = (k: number) => (small ? get(hd[k]) : vt.load(ws, lay.HD + 16 * k));
   // 2. z (and the activation, fused when possible)
-  const fused = small && c.act.kind === "elementwise" ? c.act.gen : undefined;
+  // fused only for light activations: heavy ones need registers that h's accumulators hold
+  const fused = small && c.act.kind === "elementwise" && c.light ? c.act.gen : undefined;
   const lossv = fused ? g.varV(vt.c(0)) : 0;
   const tab = impTableLayout(F, lay.dtype);
   if (small) {
@@ -466,7 +477,7 @@ export function buildKernel(
 
   const newCtx = (g: Gen, ws: Expr, impk: Expr): Ctx => {
     const loss = g.local(jsMid ? Ty.f64 : Ty.v128);
-    return { g, vt, lay, ws, impk, loss, act };
+    return { g, vt, lay, ws, impk, loss, act, light: LIGHT.has(actId) };
   };
   const flushLoss = (c: Ctx) => {
     const total = jsMid
