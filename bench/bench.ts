@@ -12,7 +12,7 @@
 
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { choosePath } from "../src/core/kernels/fast.js";
@@ -142,6 +142,8 @@ interface Row {
   seconds: number;
   cpuSeconds: number;
   ratio?: number;
+  /** PyTorch CPU seconds (its training plus final evaluation) over ours (training only). */
+  cpuRatio?: number;
   gflops: number;
   denseEquivalentGflops: number;
   boundFraction: number;
@@ -178,7 +180,10 @@ async function main(): Promise<void> {
   ];
   const rows: Row[] = [];
   process.stdout.write(
-    `bound: ${bound.toFixed(1)} GFLOP/s f32 (measured f32x4 mul+add, one core)\n` +
+    `load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")} on ${cpus().length} cores (wall times stretch under load; the cpu columns do less)\n` +
+      `bound: ${bound.toFixed(1)} GFLOP/s f32 (measured f32x4 mul+add, one core)\n` +
       (torch
         ? "PyTorch: found, running the same steps with --threads 1\n"
         : "PyTorch: not available (or --no-torch), tms-lab only\n"),
@@ -199,6 +204,7 @@ async function main(): Promise<void> {
       seconds: ours.seconds,
       cpuSeconds: ours.cpuSeconds,
       ratio: t ? t.seconds / ours.seconds : undefined,
+      cpuRatio: t ? t.cpuSeconds / ours.cpuSeconds : undefined,
       gflops: (2 * macs.ours * steps) / ours.seconds / 1e9,
       denseEquivalentGflops: (2 * macs.dense * steps) / ours.seconds / 1e9,
       boundFraction: (2 * macs.ours * steps) / ours.seconds / 1e9 / bound,
@@ -206,7 +212,7 @@ async function main(): Promise<void> {
     rows.push(row);
     process.stdout.write(
       `${row.work.padEnd(30)} PyTorch ${fmt(row.torchSeconds).padStart(7)} s  tms-lab ${fmt(row.seconds, 3).padStart(7)} s ` +
-        `(cpu ${fmt(row.cpuSeconds)} s)  ratio ${fmt(row.ratio, 1).padStart(5)}×  ` +
+        `(cpu ${fmt(row.cpuSeconds)} s)  ratio ${fmt(row.ratio, 1).padStart(5)}× (cpu ${fmt(row.cpuRatio, 1)}×)  ` +
         `${fmt(row.gflops, 1)} GFLOP/s executed (${(100 * row.boundFraction).toFixed(0)}% of bound), ` +
         `${fmt(row.denseEquivalentGflops, 1)} dense-equivalent\n`,
     );
@@ -247,6 +253,8 @@ async function main(): Promise<void> {
   const results = {
     date: new Date().toISOString(),
     node: process.version,
+    cpu: cpus()[0]?.model,
+    loadAverage: loadavg(),
     boundGflops: bound,
     torch,
     steps: args.steps,

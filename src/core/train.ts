@@ -60,7 +60,8 @@ export class Trainer {
   readonly divergedAtStep: Int32Array;
   private readonly kernel: StepKernel;
   private readonly rng: Rng;
-  private readonly batch: SparseBatch;
+  /** Created on first use (a trainer stepped in lockstep never samples). */
+  private batch: SparseBatch | undefined;
   private readonly grads: Gradients;
   private readonly losses: Float64Array;
   private readonly optW: AdamWState;
@@ -74,7 +75,6 @@ export class Trainer {
     this.kernel = chooseKernel(this.activation, config.softmaxDim, config.kernel);
     this.params = params ?? initParams(spec, dtype, config.seed);
     this.rng = new Rng(config.seed, "train");
-    this.batch = createBatch(spec, config.batchSize, dtype);
     this.grads = { W: new Float64Array(I * F * H), b: new Float64Array(I * F) };
     this.losses = new Float64Array(I);
     this.trainLoss = new Float64Array(I).fill(Number.NaN);
@@ -89,29 +89,41 @@ export class Trainer {
 
   /** Runs up to `n` more steps (never past config.steps); returns the losses of the last one. */
   advance(n: number): Float64Array {
+    const end = Math.min(this.config.steps, this.step + n);
+    while (this.step < end) {
+      this.batch ??= createBatch(this.config.spec, this.config.batchSize, this.config.dtype);
+      sampleBatch(this.config.spec, this.rng, this.batch);
+      this.stepOn(this.batch);
+    }
+    return this.losses;
+  }
+
+  /**
+   * One step on a batch sampled elsewhere (does not touch this trainer's own random stream). Lockstep
+   * training (src/core/lockstep.ts) samples once per step for several trainers of the same spec, batch size,
+   * dtype and seed: that batch is the very one each would have sampled, so results are unchanged.
+   */
+  stepOn(batch: SparseBatch): Float64Array {
     const { spec, steps, lr, lrSchedule } = this.config;
     const { nInstances: I, nFeatures: F, nHidden: H } = spec;
-    const end = Math.min(steps, this.step + n);
-    for (; this.step < end; this.step++) {
-      sampleBatch(spec, this.rng, this.batch);
-      this.kernel(spec, this.activation, this.params, this.batch, this.grads, this.losses);
-      const stepLr = lr * lrScale(lrSchedule, this.step, steps);
-      for (let i = 0; i < I; i++) {
-        if (this.divergedAtStep[i] >= 0) continue;
-        const loss = this.losses[i];
-        if (
-          !Number.isFinite(loss) ||
-          !allFinite(this.grads.W, i * F * H, (i + 1) * F * H) ||
-          !allFinite(this.grads.b, i * F, (i + 1) * F)
-        ) {
-          this.divergedAtStep[i] = this.step;
-          continue;
-        }
-        this.trainLoss[i] = loss;
-        adamWStep(this.params.W, this.grads.W, this.optW, i, i * F * H, (i + 1) * F * H, stepLr);
-        adamWStep(this.params.b, this.grads.b, this.optB, i, i * F, (i + 1) * F, stepLr);
+    this.kernel(spec, this.activation, this.params, batch, this.grads, this.losses);
+    const stepLr = lr * lrScale(lrSchedule, this.step, steps);
+    for (let i = 0; i < I; i++) {
+      if (this.divergedAtStep[i] >= 0) continue;
+      const loss = this.losses[i];
+      if (
+        !Number.isFinite(loss) ||
+        !allFinite(this.grads.W, i * F * H, (i + 1) * F * H) ||
+        !allFinite(this.grads.b, i * F, (i + 1) * F)
+      ) {
+        this.divergedAtStep[i] = this.step;
+        continue;
       }
+      this.trainLoss[i] = loss;
+      adamWStep(this.params.W, this.grads.W, this.optW, i, i * F * H, (i + 1) * F * H, stepLr);
+      adamWStep(this.params.b, this.grads.b, this.optB, i, i * F, (i + 1) * F, stepLr);
     }
+    this.step++;
     return this.losses;
   }
 }

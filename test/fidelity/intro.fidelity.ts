@@ -2,20 +2,23 @@
 // all 27 activations: our per-instance eval loss against PyTorch (fixtures/fidelity/intro-seed{0,1}.jsonl).
 // Skipped until both fixture files exist.
 //
-// With 2 PyTorch seeds (and 2 of ours) a per-instance variance has 1 degree of freedom: useless on its own.
-// So, per activation, we work with log losses (seed-to-seed spread is roughly proportional to the loss, which
-// spans 3 orders of magnitude across instances) and pool the variance over the 10 instances and both engines:
-//   s² = Σ_i Σ_engine Σ_seed (log L − mean_{i,engine})² / (10·(n_t − 1 + n_o − 1)),  20 degrees of freedom.
-// Two checks per activation:
-//  1. Bias (the main one): the mean over instances of d_i = mean_ours(log L_i) − mean_torch(log L_i) has
-//     SE = s·√((1/n_t + 1/n_o)/10), valid even when instances have unequal spreads (s² estimates the average
-//     variance). |mean d| ≤ 4·SE + log 1.02: P(|t₂₀| > 4) ≈ 7e-4, so over 27 activations a false alarm has ≈ 2%
-//     probability (Bonferroni); it detects a systematic shift of ~4·s/√10.
-//  2. Per instance: |d_i| ≤ 6·s·√(1/n_t + 1/n_o) + log 1.02. Under equal spreads P(|t₂₀| > 6) ≈ 7e-6, i.e. ≈ 0.2%
-//     over 270 comparisons; the large K leaves room for instances whose spread is up to ~2× the pooled one (the
-//     demo fixtures show relative spreads from 0.2% to 23% within one activation) and still catches a factor-2
-//     error in any instance whose activation has a typical spread below ~10%.
-// The 2% floor (log 1.02) covers near-deterministic instances (p = 1: spread ≈ 0.3%).
+// With 2 PyTorch seeds (and 2 of ours) a per-instance variance has 1 degree of freedom, and the intro losses are
+// often bimodal: seeds settle into different local optima (how many features get a direction). Our 8 seeds
+// give, e.g., relu at p = 0.26: 1.7e-2 or 2.4e-2; sigmoid at p = 0.05: 1.8e-3 or 2.8e-3; relu at p = 0.097:
+// 4–5e-3 and once 9.7e-3; the 2 PyTorch seeds sit in one mode, our first two in the other, by chance. So we work
+// on log losses (spread ∝ loss, which spans 3 decades across instances), d_i = mean_ours(log L_i) −
+// mean_torch(log L_i), and check per activation:
+//  1. Bias (the statistical test): the 10 instances give 10 independent paired differences d_i (instances have
+//     their own weights and data). A one-sample t-test on them, |mean d| ≤ K_BIAS·sd(d)/√10 + log 1.02, uses the
+//     between-engine scatter itself, so mode luck (which flips sign from instance to instance) widens it and a
+//     systematic shift (same sign everywhere) does not. K_BIAS = 5: P(|t₉| > 5) ≈ 7e-4, ≈ 2% over 27 activations.
+//  2. Per instance (a sanity bound): |d_i| ≤ max(K_INSTANCE·SE_i, log 2.5), SE_i = s·√(1/n_t + 1/n_o) with s the
+//     within-engine log-sd pooled over the activation's instances (20 degrees of freedom). Two seeds cannot
+//     resolve less than the distance between modes: means of two runs can differ by ~1.6× by mode luck (the
+//     2.4× outlier above, averaged with a normal run), so nothing below a factor 2.5 fails on its own;
+//     K_INSTANCE = 6 (P(|t₂₀| > 6) ≈ 7e-6) covers activations whose spread is larger than that.
+//     The demo suite (5 PyTorch seeds) is the fine-grained per-instance comparison.
+// The 2% floor (log 1.02) covers near-deterministic activations (log_softmax, softmin: spread < 1%).
 // Runs where either engine diverged (non-finite eval loss) are listed in the report; an instance fails if
 // every run of one engine diverged and no run of the other did.
 
@@ -32,12 +35,13 @@ import {
   writeReport,
 } from "../helpers/fidelity.js";
 import { fidelityRuns, hasFidelityFixtures, type TorchRun } from "../helpers/fixtures.js";
-import { mean } from "../helpers/numeric.js";
+import { mean, variance } from "../helpers/numeric.js";
 
 const TORCH_SEEDS = [0, 1];
 const OUR_SEEDS = [0, 1];
-const K_BIAS = 4;
+const K_BIAS = 5;
 const K_INSTANCE = 6;
+const LOG_MODE = Math.log(2.5);
 const LOG_FLOOR = Math.log(1.02);
 
 const ready = hasFidelityFixtures("intro", TORCH_SEEDS);
@@ -66,8 +70,8 @@ describe.skipIf(!ready)("fidelity: intro preset, 27 activations, vs PyTorch", ()
       "Fidelity: intro preset, eval loss, tms-lab vs PyTorch",
       [
         `10 000 steps, float32. PyTorch seeds ${TORCH_SEEDS.join(", ")}; ours ${OUR_SEEDS.join(", ")}. Log-scale comparison with`,
-        `the variance pooled over instances (see test/fidelity/intro.fidelity.ts); here z = d_i / SE_i and`,
-        `"tol" is on the loss scale for readability (the test itself is on log L).`,
+        `per-instance sanity bounds and a per-activation paired t-test on log L (see test/fidelity/intro.fidelity.ts).`,
+        `z = d_i / SE_i; "tol" is on the loss scale for readability (the test itself is on log L).`,
         `Our training: ${runs.length} runs, ${timing.wallSeconds.toFixed(0)} s wall, ${timing.cpuSeconds.toFixed(0)} s summed training time.`,
         "",
         "Per-activation bias (mean over instances of log(ours) − log(torch)):",
@@ -130,7 +134,7 @@ describe.skipIf(!ready)("fidelity: intro preset, 27 activations, vs PyTorch", ()
       const oi = o.map((run) => run[i]).filter((v) => Number.isFinite(v) && v > 0);
       const d = mean(oi.map(Math.log)) - mean(ti.map(Math.log));
       ds.push(d);
-      const tol = K_INSTANCE * seInstance + LOG_FLOOR;
+      const tol = Math.max(K_INSTANCE * seInstance, LOG_MODE);
       const torchMean = mean(ti);
       const pass = Math.abs(d) <= tol;
       rows.push({
@@ -151,12 +155,12 @@ describe.skipIf(!ready)("fidelity: intro preset, 27 activations, vs PyTorch", ()
           `${act} instance ${i}: ours/torch (geometric means) ${Math.exp(d).toFixed(3)}, |log ratio| ${Math.abs(d).toFixed(3)} > ${tol.toFixed(3)} (s = ${s.toFixed(3)})`,
         );
     }
-    if (ds.length > 0) {
+    if (ds.length > 1) {
       const bias = mean(ds);
-      const seBias = s * Math.sqrt((1 / nt + 1 / no) / ds.length);
+      const seBias = Math.sqrt(variance(ds) / ds.length);
       const tol = K_BIAS * seBias + LOG_FLOOR;
       biasLines.push(
-        `- ${act}: exp(mean d) = ${Math.exp(bias).toFixed(3)}, pooled log-sd s = ${s.toFixed(3)}, |mean d| ${Math.abs(bias).toFixed(3)} ≤ ${tol.toFixed(3)}: ${Math.abs(bias) <= tol ? "✓" : "✗"}`,
+        `- ${act}: exp(mean d) = ${Math.exp(bias).toFixed(3)}, t = ${(bias / seBias).toFixed(2)}, |mean d| ${Math.abs(bias).toFixed(3)} ≤ ${tol.toFixed(3)}: ${Math.abs(bias) <= tol ? "✓" : "✗"} (within-engine log-sd s = ${s.toFixed(3)})`,
       );
       if (Math.abs(bias) > tol)
         failures.push(

@@ -249,7 +249,8 @@ function reducer(c: Ctx, layout: Layout, kind: "max" | "sum", terms: Expr[]): Ex
   const { g, vt } = c;
   let acc = g.letV(terms[0]);
   for (let p = 1; p < terms.length; p++)
-    acc = g.letV(kind === "max" ? vt.max(acc, terms[p]) : vt.add(acc, terms[p]));
+    // pmax (one instruction) instead of NaN-exact max: a NaN still makes the row NaN through exp(z − max)
+    acc = g.letV(kind === "max" ? vt.pmax(acc, terms[p]) : vt.add(acc, terms[p]));
   if (layout === "dense") return acc;
   return kind === "max" ? vt.hmaxSplat(g, acc) : vt.hsumSplat(g, acc);
 }
@@ -294,7 +295,8 @@ function emitVectorMid(
     for (let p = 0; p < P; p++) storeDz(p, keep(p, vt.sub(dys[p], vt.mul(vt.mul(exv[p], inv), total))));
     return;
   }
-  const prob = range.map((p) => g.letV(vt.div(exv[p], sum)));
+  const invSum = g.letV(vt.div(vt.c(1), sum));
+  const prob = range.map((p) => g.letV(vt.mul(exv[p], invSum)));
   const y = id === "solu" ? range.map((p) => g.letV(vt.mul(prob[p], z[p]))) : prob;
   for (let p = 0; p < P; p++) {
     const e = g.letV(vt.sub(y[p], xAt(p)));

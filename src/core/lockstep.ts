@@ -1,0 +1,96 @@
+// Lockstep training: several runs that differ only in their activation (or anything else that does not
+// change the data: lr, schedule, kernel) trained side by side on one sampled batch per step. Each run's own
+// stream Rng(seed, "train") would produce exactly these batches, so every outcome equals train(config)'s, bit
+// for bit, while the sampler runs once instead of once per run. Meant for sweep workers (docs/speed.md).
+
+import type { Buffer } from "./activations.js";
+import { Rng } from "./rng.js";
+import { createBatch, sampleBatch } from "./sampling.js";
+import { logSpacedSteps, type TrainConfig, Trainer, type TrainHooks, type TrainOutcome } from "./train.js";
+
+/** Whether two configs sample identical batches (same spec values, batch size, dtype, seed and steps). */
+export function sharesData(a: TrainConfig, b: TrainConfig): boolean {
+  const same = (x: ArrayLike<number>, y: ArrayLike<number>) =>
+    x.length === y.length && Array.prototype.every.call(x, (v: number, k: number) => Object.is(v, y[k]));
+  return (
+    a.seed === b.seed &&
+    a.steps === b.steps &&
+    a.batchSize === b.batchSize &&
+    a.dtype === b.dtype &&
+    a.spec.nInstances === b.spec.nInstances &&
+    a.spec.nFeatures === b.spec.nFeatures &&
+    a.spec.nHidden === b.spec.nHidden &&
+    same(a.spec.featureProbability, b.spec.featureProbability)
+  );
+}
+
+/**
+ * Trains every config to the end, sampling each step's batch once. Outcomes (and their loss curves and
+ * snapshots) equal `train(configs[k], hooks[k])`; `seconds` is each run's own kernel and optimiser time plus
+ * an equal share of the sampling.
+ */
+export function trainLockstep(
+  configs: readonly TrainConfig[],
+  hooks: readonly TrainHooks[] = [],
+): TrainOutcome[] {
+  if (configs.length === 0) return [];
+  const first = configs[0];
+  for (const c of configs)
+    if (!sharesData(first, c)) throw new Error("trainLockstep: configs must share their data");
+  const steps = first.steps;
+  const trainers = configs.map((c) => new Trainer(c));
+  const rng = new Rng(first.seed, "train");
+  const batch = createBatch(first.spec, first.batchSize, first.dtype);
+  const curveSteps = new Set(logSpacedSteps(steps));
+  const runs = trainers.map((t, k) => {
+    const h = hooks[k] ?? {};
+    const snapshotSteps = h.snapshots
+      ? new Set([0, ...logSpacedSteps(steps, h.snapshots - 1)])
+      : new Set<number>();
+    const snapshots = h.snapshots
+      ? { step: [] as number[], W: [] as Buffer[], b: [] as Buffer[] }
+      : undefined;
+    const keep = () => {
+      snapshots?.step.push(t.step);
+      snapshots?.W.push(t.params.W.slice());
+      snapshots?.b.push(t.params.b.slice());
+    };
+    if (snapshotSteps.has(0)) keep();
+    return {
+      t,
+      h,
+      snapshotSteps,
+      snapshots,
+      keep,
+      curve: { step: [] as number[], loss: [] as number[][] },
+      ms: 0,
+    };
+  });
+  const progressEvery = Math.max(1, Math.floor(steps / 100));
+  let samplingMs = 0;
+  for (let step = 0; step < steps; step++) {
+    const t0 = performance.now();
+    sampleBatch(first.spec, rng, batch);
+    samplingMs += performance.now() - t0;
+    for (const r of runs) {
+      const t1 = performance.now();
+      const losses = r.t.stepOn(batch);
+      r.ms += performance.now() - t1;
+      const done = r.t.step;
+      if (curveSteps.has(done)) {
+        r.curve.step.push(done);
+        r.curve.loss.push(Array.from(losses));
+      }
+      if (r.snapshotSteps.has(done)) r.keep();
+      if (r.h.onProgress && done % progressEvery === 0) r.h.onProgress(done, losses);
+    }
+  }
+  return runs.map((r) => ({
+    params: r.t.params,
+    trainLoss: r.t.trainLoss,
+    divergedAtStep: r.t.divergedAtStep,
+    seconds: (r.ms + samplingMs / runs.length) / 1000,
+    curve: r.curve,
+    ...(r.snapshots ? { snapshots: r.snapshots } : {}),
+  }));
+}
