@@ -64,6 +64,6 @@ export const LR_SCHEDULES: readonly LrSchedule[] = ["constant", "linear", "cosin
 /** The notebook's learning-rate multipliers at step (0-based) of `steps`. */
 export function lrScale(schedule: LrSchedule, step: number, steps: number): number {
   if (schedule === "linear") return 1 - step / steps;
-  if (schedule === "cosine") return Math.cos((0.5 * Math.PI * step) / Math.max(1, steps - 1));
+  if (schedule === "cosine") return Math.cos(0.5 * Math.PI * (step / Math.max(1, steps - 1)));
   return 1;
 }

@@ -384,7 +384,9 @@ export class Vt {
   /** Lane-wise max over the lanes of v, broadcast to all lanes. */
   hmaxSplat(g: Gen, v: Expr): Expr {
     const x = g.letV(v);
-    const s = g.letV(this.pmax(x, i8x16Shuffle(x, x, [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7])));
+    const s = g.letV(
+      this.pmax(x, i8x16Shuffle(x, x, [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7])),
+    );
     if (!this.f32) return s;
     return g.letV(this.pmax(s, i8x16Shuffle(s, s, [4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11])));
   }

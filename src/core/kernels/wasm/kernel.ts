@@ -234,7 +234,14 @@ function emitMid(c: Ctx, layout: Layout): void {
     const kOff = layout === "dense" ? tab.KS : tab.KV;
     g.forRange(i32(0), i32(16 * P), 16, (o) => {
       const at = g.letI(i32Add(ws, o));
-      const dz = emitElementwise(c, gen, lossv, vt.load(at, lay.TMP), vt.load(at, xOff), vt.load(i32Add(impk, o), kOff));
+      const dz = emitElementwise(
+        c,
+        gen,
+        lossv,
+        vt.load(at, lay.TMP),
+        vt.load(at, xOff),
+        vt.load(i32Add(impk, o), kOff),
+      );
       g.emit(vt.store(at, dz, lay.TMP));
     });
   } else {
