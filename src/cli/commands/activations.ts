@@ -43,7 +43,7 @@ export function activationsCommand(options: ActivationsOptions): void {
       process.stdout.write(`${JSON.stringify(out)}\n`);
       return;
     }
-    const table = new Table({ head: ["id", "x", "y", "dy"] });
+    const table = new Table({ head: ["id", "x", "y", "dy"], style: { head: [], compact: true } });
     for (const a of acts) {
       const r = evaluateActivation(a, xs);
       xs.forEach((x, j) => {
@@ -70,7 +70,7 @@ export function activationsCommand(options: ActivationsOptions): void {
     process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
     return;
   }
-  const table = new Table({ head: ["id", "name", "formula", "PyTorch"] });
+  const table = new Table({ head: ["id", "name", "formula", "PyTorch"], style: { head: [], compact: true } });
   for (const a of acts) table.push([a.id, a.name, a.formula, a.torch]);
   process.stdout.write(`${table.toString()}\n`);
 }

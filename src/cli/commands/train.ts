@@ -38,6 +38,7 @@ export function trainCommand(o: TrainCommandOptions): void {
       "dims/feature",
       "represented",
     ],
+    style: { head: [], compact: true },
   });
   for (const r of summary.instances) {
     const meanSup = r.superposition.reduce((a, b) => a + b, 0) / r.superposition.length;
