@@ -7,10 +7,10 @@ import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateReport } from "../../src/report/report.js";
+import { CHROMIUM, CHROMIUM_ARGS } from "../helpers/chromium.js";
 import { tempDir } from "./cli.js";
 import { syntheticStore } from "./synthetic.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium)
   console.warn(
@@ -32,16 +32,7 @@ describe.skipIf(!hasChromium)("report.html in headless Chromium", () => {
     const context = await chromium.launchPersistentContext(tempDir("tms-chromium-profile-"), {
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      args: CHROMIUM_ARGS,
     });
     try {
       const page = await context.newPage();

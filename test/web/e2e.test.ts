@@ -9,10 +9,10 @@ import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeSafetensors } from "../../src/experiments/safetensors.js";
+import { CHROMIUM, CHROMIUM_ARGS } from "../helpers/chromium.js";
 import { ensureBuilt, runCli } from "../helpers/cli.js";
 import { REPO_ROOT } from "../helpers/fixtures.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const HAS_CHROMIUM = existsSync(CHROMIUM);
 const SHOTS = join(REPO_ROOT, "test-results");
 const BIN = join(REPO_ROOT, "bin", "tms.js");
@@ -108,16 +108,7 @@ describe.skipIf(!HAS_CHROMIUM)(`explorer in ${CHROMIUM} (headless)`, () => {
     context = await chromium.launchPersistentContext(join(tmp, "profile"), {
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      args: CHROMIUM_ARGS,
       viewport: { width: 1280, height: 900 },
       acceptDownloads: true,
     });
