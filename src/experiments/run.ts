@@ -7,23 +7,15 @@ import { type InstanceMetrics, instanceMetrics } from "../core/metrics.js";
 import type { DType, ModelSpec, Params } from "../core/model.js";
 import type { LrSchedule } from "../core/optimizer.js";
 import {
-  type KernelChoice,
   TRAIN_DEFAULTS,
+  type TrainConfig,
   type TrainHooks,
   type TrainOutcome,
   train,
 } from "../core/train.js";
 
-export interface RunOptions {
-  steps: number;
-  batchSize: number;
-  lr: number;
-  lrSchedule: LrSchedule;
-  seed: number;
-  dtype: DType;
-  softmaxDim: SoftmaxDim;
-  kernel?: KernelChoice;
-}
+/** A training run's options: everything of TrainConfig but the model and the activation. */
+export type RunOptions = Omit<TrainConfig, "spec" | "activation">;
 
 export const RUN_DEFAULTS: RunOptions = { ...TRAIN_DEFAULTS };
 
