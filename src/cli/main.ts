@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from "commander";
 import { LR_SCHEDULES, type LrSchedule } from "../core/optimizer.js";
 import { PRESET_IDS } from "../experiments/presets.js";
 import { RUN_DEFAULTS } from "../experiments/run.js";
+import { DEFAULT_LOCKSTEP } from "../experiments/sweep.js";
 import { activationsCommand } from "./commands/activations.js";
 import { addQueueCommands } from "./commands/queue.js";
 import { reportCommand } from "./commands/report.js";
@@ -77,6 +78,11 @@ export function buildProgram(): Command {
       .option("--softmax-dim <list>", "features, batch or features,batch (softmax family only)")
       .option("--snapshots <n>", "also keep W and b at n log-spaced steps", intFlag("--snapshots"))
       .option("--workers <n>", "worker threads (default: one per core)", intFlag("--workers", 1))
+      .option(
+        "--lockstep <n>",
+        `train up to n cells of one model and seed side by side on shared batches (default ${DEFAULT_LOCKSTEP}; 1: off)`,
+        intFlag("--lockstep", 1),
+      )
       .option("--out <dir>", "results store directory", out)
       .option("--force", "recompute cells already in the store");
 

@@ -58,9 +58,9 @@ class BarProgress implements SweepListener {
     for (let w = 0; w < workers; w++)
       this.lines.push(this.multi.create(1, 0, { label: `worker ${w + 1}`, detail: "idle" }));
   }
-  cellStart(w: number, job: CellJob) {
+  cellStart(w: number, job: CellJob, lockstep: number) {
     this.lines[w]?.setTotal(job.options.steps);
-    this.lines[w]?.update(0, { detail: job.key });
+    this.lines[w]?.update(0, { detail: lockstep > 1 ? `${job.key} +${lockstep - 1} in lockstep` : job.key });
   }
   cellProgress(w: number, step: number) {
     this.lines[w]?.update(step);

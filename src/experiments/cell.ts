@@ -1,8 +1,8 @@
 // Trains one cell of a study and packs it into the files of the store. Pure (no Node APIs): local worker
 // threads, queue workers and the browser all call it.
 
-import type { Params } from "../core/model.js";
-import { runTraining } from "./run.js";
+import type { ModelSpec, Params } from "../core/model.js";
+import { type RunOutput, runTraining, runTrainingLockstep } from "./run.js";
 import { encodeSafetensors, type Tensor } from "./safetensors.js";
 import { type CellFiles, RESULT_SCHEMA } from "./store-format.js";
 import { type CellJob, specOf } from "./study.js";
@@ -24,12 +24,47 @@ export function executeCell(
   onProgress?: (step: number) => void,
 ): CellFiles {
   const spec = specOf(job);
-  const { nInstances: I, nFeatures: F, nHidden: H } = spec;
   const startedAt = new Date().toISOString();
   const out = runTraining(job.preset, spec, job.activation, job.options, {
     onProgress,
     snapshots: job.snapshots,
   });
+  return packCell(job, spec, env, out, startedAt);
+}
+
+/**
+ * Trains a lockstep group (planned by groupForLockstep: one model, data-sharing options) side by side and
+ * packs each cell; the files equal executeCell's for each job, bit for bit, but for their timings.
+ * `onProgress` hears the group's step (all its runs advance together).
+ */
+export function executeCells(
+  jobs: readonly CellJob[],
+  env: RunEnvironment,
+  onProgress?: (step: number) => void,
+): CellFiles[] {
+  if (jobs.length === 1) return [executeCell(jobs[0], env, onProgress)];
+  const spec = specOf(jobs[0]);
+  const startedAt = new Date().toISOString();
+  const outs = runTrainingLockstep(
+    jobs[0].preset,
+    spec,
+    jobs.map((job, k) => ({
+      activation: job.activation,
+      options: job.options,
+      hooks: { snapshots: job.snapshots, ...(k === 0 && onProgress ? { onProgress } : {}) },
+    })),
+  );
+  return jobs.map((job, k) => packCell(job, spec, env, outs[k], startedAt));
+}
+
+function packCell(
+  job: CellJob,
+  spec: ModelSpec,
+  env: RunEnvironment,
+  out: RunOutput,
+  startedAt: string,
+): CellFiles {
+  const { nInstances: I, nFeatures: F, nHidden: H } = spec;
   const metadata = {
     format: "pt",
     key: job.key,

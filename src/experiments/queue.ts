@@ -294,13 +294,13 @@ class Follower {
   listen(events: QueueEvents): void {
     events.on("active", ({ jobId }) => {
       const job = this.outstanding.get(jobId);
-      if (job) this.options.listener.cellStart(this.slotOf(jobId), job);
+      if (job) this.options.listener.cellStart(this.slotOf(jobId), job, 1);
     });
     events.on("progress", ({ jobId, data }) => {
       const job = this.outstanding.get(jobId);
       if (!job || typeof data !== "number") return;
       // Started before this coordinator was following: introduce it to the display first.
-      if (!this.slots.has(jobId)) this.options.listener.cellStart(this.slotOf(jobId), job);
+      if (!this.slots.has(jobId)) this.options.listener.cellStart(this.slotOf(jobId), job, 1);
       this.options.listener.cellProgress(this.slotOf(jobId), data);
     });
     events.on("completed", ({ jobId }) => this.track(this.collect(jobId)));

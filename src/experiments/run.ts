@@ -3,6 +3,7 @@
 
 import { evaluateLoss } from "../core/evaluate.js";
 import type { SoftmaxDim } from "../core/kernels/types.js";
+import { sharesData, trainLockstep } from "../core/lockstep.js";
 import { type InstanceMetrics, instanceMetrics } from "../core/metrics.js";
 import type { DType, ModelSpec, Params } from "../core/model.js";
 import type { LrSchedule } from "../core/optimizer.js";
@@ -60,7 +61,45 @@ export function runTraining(
   options: RunOptions,
   hooks: TrainHooks = {},
 ): RunOutput {
-  const outcome = train({ spec, activation, ...options }, hooks);
+  return summarize(presetId, spec, activation, options, train({ spec, activation, ...options }, hooks));
+}
+
+/** One run of a lockstep group: its activation and options (data-sharing: same seed, steps, batch, dtype). */
+export interface LockstepRun {
+  activation: string;
+  options: RunOptions;
+  hooks?: TrainHooks;
+}
+
+/**
+ * Several runs of one model that share their data, trained side by side on one sampled batch per step
+ * (src/core/lockstep.ts): each output equals runTraining's for that run, bit for bit.
+ */
+export function runTrainingLockstep(
+  presetId: string,
+  spec: ModelSpec,
+  runs: readonly LockstepRun[],
+): RunOutput[] {
+  const configs: TrainConfig[] = runs.map((r) => ({ spec, activation: r.activation, ...r.options }));
+  const outcomes = trainLockstep(
+    configs,
+    runs.map((r) => r.hooks ?? {}),
+  );
+  return runs.map((r, k) => summarize(presetId, spec, r.activation, r.options, outcomes[k]));
+}
+
+/** Whether runs with these options can share batches (and so train in lockstep). */
+export function canLockstep(spec: ModelSpec, a: RunOptions, b: RunOptions): boolean {
+  return sharesData({ spec, activation: "", ...a }, { spec, activation: "", ...b });
+}
+
+function summarize(
+  presetId: string,
+  spec: ModelSpec,
+  activation: string,
+  options: RunOptions,
+  outcome: TrainOutcome,
+): RunOutput {
   const t0 = performance.now();
   const evalLoss = evaluateLoss(spec, activation, outcome.params, options.seed, options.softmaxDim);
   const evalSeconds = (performance.now() - t0) / 1000;

@@ -121,3 +121,30 @@ export function planStudy(study: StudyConfig): CellJob[] {
     }
   }
 }
+
+/**
+ * Splits jobs into lockstep groups: cells of one model whose runs share their data (same preset, seed,
+ * steps, batch size and dtype; they differ in activation or softmax dim) train side by side on one sampled
+ * batch per step. Each bucket is cut into near-equal groups of at most `maxSize`; plan order is kept.
+ */
+export function groupForLockstep(jobs: readonly CellJob[], maxSize: number): CellJob[][] {
+  const buckets = new Map<string, CellJob[]>();
+  for (const job of jobs) {
+    const o = job.options;
+    const key = [job.preset, o.seed, o.steps, o.batchSize, o.dtype].join("|");
+    const bucket = buckets.get(key);
+    if (bucket) bucket.push(job);
+    else buckets.set(key, [job]);
+  }
+  const groups: CellJob[][] = [];
+  const size = Math.max(1, Math.floor(maxSize));
+  for (const bucket of buckets.values()) {
+    const n = Math.ceil(bucket.length / size);
+    for (let g = 0, start = 0; g < n; g++) {
+      const end = start + Math.ceil((bucket.length - start) / (n - g));
+      groups.push(bucket.slice(start, end));
+      start = end;
+    }
+  }
+  return groups;
+}

@@ -6,13 +6,14 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { RunEnvironment } from "./cell.js";
 import { isCellComplete, writeCell } from "./store.js";
-import type { CellJob } from "./study.js";
+import { type CellJob, groupForLockstep } from "./study.js";
 import type { FromWorker, ToWorker } from "./sweep-worker.js";
 
 /** What a progress display hears from a sweep. */
 export interface SweepListener {
   start(total: number, alreadyDone: number, workers: number): void;
-  cellStart(worker: number, job: CellJob): void;
+  /** A worker starts `job`, with `lockstep` − 1 more cells trained side by side with it. */
+  cellStart(worker: number, job: CellJob, lockstep: number): void;
   cellProgress(worker: number, step: number): void;
   cellDone(worker: number, job: CellJob, seconds: number): void;
   cellFailed(worker: number, job: CellJob, message: string): void;
@@ -28,6 +29,18 @@ export interface SweepOutcome {
 
 export const defaultWorkers = (): number => availableParallelism();
 
+/** Default largest lockstep group (cells sharing one batch per step; 1 turns lockstep off). */
+export const DEFAULT_LOCKSTEP = 8;
+
+/**
+ * The groups a sweep dispatches: lockstep groups of at most `maxSize` cells, smaller when there are few
+ * cells per worker, so that every worker has about two groups to do and none waits on a long tail.
+ */
+export function planGroups(todo: readonly CellJob[], workers: number, maxSize: number): CellJob[][] {
+  const size = Math.max(1, Math.min(maxSize, Math.ceil(todo.length / (2 * Math.max(1, workers)))));
+  return groupForLockstep(todo, size);
+}
+
 /** The cells still to run: all of them with `force`, else those without a complete directory. */
 export function pendingCells(root: string, jobs: readonly CellJob[], force: boolean): CellJob[] {
   return force ? [...jobs] : jobs.filter((j) => !isCellComplete(root, j.key));
@@ -38,6 +51,8 @@ export async function runSweep(
   jobs: readonly CellJob[],
   options: {
     workers: number;
+    /** Largest lockstep group (default DEFAULT_LOCKSTEP; 1: each cell alone). */
+    lockstep?: number;
     force: boolean;
     env: RunEnvironment;
     listener: SweepListener;
@@ -47,13 +62,13 @@ export async function runSweep(
   const todo = pendingCells(root, jobs, options.force);
   const skipped = jobs.filter((j) => !todo.includes(j)).map((j) => j.key);
   const outcome: SweepOutcome = { completed: [], skipped, failed: [], interrupted: false };
-  const nWorkers = Math.max(1, Math.min(options.workers, todo.length));
+  const queue = planGroups(todo, options.workers, options.lockstep ?? DEFAULT_LOCKSTEP);
+  const nWorkers = Math.max(1, Math.min(options.workers, queue.length));
   options.listener.start(jobs.length, skipped.length, todo.length ? nWorkers : 0);
   if (todo.length === 0) {
     options.listener.finish();
     return outcome;
   }
-  const queue = [...todo];
   const workers: Worker[] = [];
   await new Promise<void>((resolve) => {
     let active = 0;
@@ -65,14 +80,14 @@ export async function runSweep(
     };
     options.signal?.addEventListener("abort", stopAll, { once: true });
     const dispatch = (w: Worker, index: number) => {
-      const job = queue.shift();
-      if (!job) {
+      const jobs = queue.shift();
+      if (!jobs) {
         void w.terminate();
         if (--active === 0) resolve();
         return;
       }
       const started = performance.now();
-      options.listener.cellStart(index, job);
+      options.listener.cellStart(index, jobs[0], jobs.length);
       const onMessage = (msg: FromWorker) => {
         if (msg.type === "progress") {
           options.listener.cellProgress(index, msg.step);
@@ -80,17 +95,21 @@ export async function runSweep(
         }
         w.off("message", onMessage);
         if (msg.type === "done") {
-          writeCell(root, msg.files);
-          outcome.completed.push(job.key);
-          options.listener.cellDone(index, job, (performance.now() - started) / 1000);
+          msg.files.forEach((files, k) => {
+            writeCell(root, files);
+            outcome.completed.push(jobs[k].key);
+            options.listener.cellDone(index, jobs[k], (performance.now() - started) / 1000);
+          });
         } else {
-          outcome.failed.push({ key: job.key, message: msg.message });
-          options.listener.cellFailed(index, job, msg.message);
+          for (const job of jobs) {
+            outcome.failed.push({ key: job.key, message: msg.message });
+            options.listener.cellFailed(index, job, msg.message);
+          }
         }
         if (!outcome.interrupted) dispatch(w, index);
       };
       w.on("message", onMessage);
-      w.postMessage({ type: "run", job, env: options.env } satisfies ToWorker);
+      w.postMessage({ type: "run", jobs, env: options.env } satisfies ToWorker);
     };
     for (let k = 0; k < nWorkers; k++) {
       const w = new Worker(new URL("./sweep-worker.js", import.meta.url));

@@ -7,7 +7,8 @@ import { makeSpec } from "../../src/core/model.js";
 import { train } from "../../src/core/train.js";
 import { ConfigError, parseSeeds, parseWith, studySchema } from "../../src/experiments/config.js";
 import { getPreset, PHASE_GRID, phaseAxes } from "../../src/experiments/presets.js";
-import { planStudy } from "../../src/experiments/study.js";
+import { groupForLockstep, planStudy } from "../../src/experiments/study.js";
+import { planGroups } from "../../src/experiments/sweep.js";
 
 const seedStudy = () =>
   parseWith(
@@ -101,5 +102,49 @@ describe("phase classification", () => {
     }
     expect(sparseOutcomes).toContain("superposition");
     for (const o of sparseOutcomes) expect(["superposition", "feature2-absent"]).toContain(o);
+  });
+});
+
+describe("lockstep groups", () => {
+  const study = (extra: Record<string, unknown> = {}) =>
+    planStudy(
+      parseWith(
+        studySchema,
+        { presets: ["seed-study"], activations: "all", seeds: "0-1", dtypes: ["f32", "f64"], ...extra },
+        "test",
+      ),
+    );
+
+  it("groups only cells that share their data (preset, seed, steps, batch, dtype), each cell once", () => {
+    const jobs = study();
+    const groups = groupForLockstep(jobs, 8);
+    expect(groups.flat().map((j) => j.key).sort()).toEqual(jobs.map((j) => j.key).sort());
+    for (const g of groups) {
+      expect(g.length).toBeGreaterThan(0);
+      expect(g.length).toBeLessThanOrEqual(8);
+      const o = g[0].options;
+      for (const j of g) {
+        expect([j.preset, j.options.seed, j.options.steps, j.options.batchSize, j.options.dtype]).toEqual([
+          g[0].preset,
+          o.seed,
+          o.steps,
+          o.batchSize,
+          o.dtype,
+        ]);
+      }
+    }
+    // 2 presets × 2 seeds × 2 dtypes buckets of 27 cells, each cut into 4 groups of 7,7,7,6
+    expect(groups).toHaveLength(32);
+    expect(groups.slice(0, 4).map((g) => g.length)).toEqual([7, 7, 7, 6]);
+  });
+
+  it("keeps every worker busy: smaller groups when cells are few, none with --lockstep 1", () => {
+    const jobs = study({ dtypes: ["f32"], seeds: "0" });
+    expect(planGroups(jobs, 2, 8).every((g) => g.length <= 8)).toBe(true);
+    const eight = planGroups(jobs, 8, 8);
+    expect(eight.length).toBeGreaterThanOrEqual(8);
+    expect(Math.max(...eight.map((g) => g.length))).toBe(4); // ⌈54 cells / (2 × 8 workers)⌉
+    expect(planGroups(jobs, 2, 1)).toHaveLength(jobs.length);
+    expect(planGroups(jobs.slice(0, 2), 2, 8)).toHaveLength(2);
   });
 });

@@ -74,6 +74,13 @@ describe("tms sweep", () => {
     expect(numbers(parallel)).toEqual(numbers(serial));
   });
 
+  it("gives identical numbers with lockstep groups off (--lockstep 1) as with them (the default)", () => {
+    const alone = tempDir();
+    const r = tms(["sweep", ...STUDY, "--workers", "2", "--lockstep", "1", "--out", alone]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(numbers(alone)).toEqual(numbers(serial));
+  });
+
   it("resumes after SIGKILL: no lost, duplicated or corrupt cells, and the same numbers", async () => {
     const dir = tempDir();
     const child = tmsAsync(["sweep", ...STUDY, "--workers", "1", "--out", dir]);

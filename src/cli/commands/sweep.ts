@@ -27,6 +27,8 @@ export interface SweepFlags {
   softmaxDim?: string;
   snapshots?: number;
   workers?: number;
+  /** Largest lockstep group (1: off). */
+  lockstep?: number;
   out: string;
   force?: boolean;
   /** Redis URL: run the cells on `tms worker`s through a BullMQ queue (commands/queue.ts). */
@@ -93,6 +95,7 @@ export async function sweepCommand(flags: SweepFlags): Promise<SweepOutcome> {
       })
     : await runSweep(root, jobs, {
         workers: flags.workers ?? defaultWorkers(),
+        lockstep: flags.lockstep,
         force: Boolean(flags.force),
         env: runEnvironment(),
         listener: createProgress(),
