@@ -42,3 +42,15 @@ export interface CellFiles {
   weights: Uint8Array;
   snapshots?: Uint8Array;
 }
+
+/**
+ * JSON has no NaN or ±Infinity: JSON.stringify writes them as null (a diverged instance's loss, a metric of
+ * an all-zero W). Reading a result back, this turns those nulls into NaN again, so every numeric field is a
+ * number as typed; `divergedAtStep` keeps null (it means "did not diverge").
+ */
+export function reviveResult<T extends CellResult>(r: T): T {
+  for (const inst of r.instances as unknown as Record<string, unknown>[])
+    for (const [k, v] of Object.entries(inst)) if (v === null && k !== "divergedAtStep") inst[k] = Number.NaN;
+  for (const row of r.lossCurve?.loss ?? []) for (let i = 0; i < row.length; i++) row[i] ??= Number.NaN;
+  return r;
+}

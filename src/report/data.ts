@@ -8,7 +8,7 @@ import { ACTIVATION_IDS, ACTIVATIONS } from "../core/activations.js";
 import type { InstanceSummary } from "../experiments/run.js";
 import { decodeSafetensors } from "../experiments/safetensors.js";
 import { cellDir, readManifest, StoreError } from "../experiments/store.js";
-import type { CellResult, Manifest } from "../experiments/store-format.js";
+import { type CellResult, type Manifest, reviveResult } from "../experiments/store-format.js";
 
 export interface Series {
   /** activation[~variant], unique within a preset. */
@@ -185,7 +185,7 @@ export function loadReportData(dir: string): ReportData {
     try {
       const r = JSON.parse(readFileSync(path, "utf8"));
       if (!isResult(r)) throw new Error("not a tms-lab cell result");
-      results.push(r);
+      results.push(reviveResult(r));
     } catch (e) {
       unreadable.push({ key, error: (e as Error).message.split("\n")[0] });
     }

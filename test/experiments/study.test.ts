@@ -118,7 +118,12 @@ describe("lockstep groups", () => {
   it("groups only cells that share their data (preset, seed, steps, batch, dtype), each cell once", () => {
     const jobs = study();
     const groups = groupForLockstep(jobs, 8);
-    expect(groups.flat().map((j) => j.key).sort()).toEqual(jobs.map((j) => j.key).sort());
+    expect(
+      groups
+        .flat()
+        .map((j) => j.key)
+        .sort(),
+    ).toEqual(jobs.map((j) => j.key).sort());
     for (const g of groups) {
       expect(g.length).toBeGreaterThan(0);
       expect(g.length).toBeLessThanOrEqual(8);
@@ -146,5 +151,30 @@ describe("lockstep groups", () => {
     expect(Math.max(...eight.map((g) => g.length))).toBe(4); // ⌈54 cells / (2 × 8 workers)⌉
     expect(planGroups(jobs, 2, 1)).toHaveLength(jobs.length);
     expect(planGroups(jobs.slice(0, 2), 2, 8)).toHaveLength(2);
+  });
+});
+
+describe("reading results back", () => {
+  it("turns the nulls JSON writes for NaN/±Infinity back into NaN, keeping divergedAtStep null", async () => {
+    const { reviveResult } = await import("../../src/experiments/store-format.js");
+    const instances = [
+      { loss: Number.POSITIVE_INFINITY, trainLoss: 0.5, diverged: true, divergedAtStep: 7 },
+      { loss: 0.25, trainLoss: Number.NaN, diverged: false, divergedAtStep: null },
+    ];
+    const written = JSON.parse(
+      JSON.stringify({
+        instances,
+        lossCurve: { step: [1], loss: [[Number.NaN, 0.125]] },
+      }),
+    );
+    expect(written.instances[0].loss).toBeNull();
+    const back = reviveResult(written);
+    expect(back.instances[0].loss).toBeNaN();
+    expect(back.instances[0].divergedAtStep).toBe(7);
+    expect(back.instances[1].trainLoss).toBeNaN();
+    expect(back.instances[1].loss).toBe(0.25);
+    expect(back.instances[1].divergedAtStep).toBeNull();
+    expect(back.lossCurve.loss[0][0]).toBeNaN();
+    expect(back.lossCurve.loss[0][1]).toBe(0.125);
   });
 });

@@ -2,7 +2,7 @@
 // sparsity grid of one preset and seed, a cell's figures, loss curve and metrics, and the report.
 
 import { decodeSafetensors } from "../../src/experiments/safetensors.js";
-import type { CellResult, Manifest } from "../../src/experiments/store-format.js";
+import { type CellResult, type Manifest, reviveResult } from "../../src/experiments/store-format.js";
 import { arrowKeys, byId, h } from "./dom.js";
 import { viridis } from "./figures.js";
 import { PHASE_NOTE, type RunData } from "./panels.js";
@@ -136,7 +136,7 @@ export class BrowseView {
     let p = this.pending.get(key);
     if (!p) {
       p = fetchJson<CellResult>(`${this.base}${key}/result.json`)
-        .then((r) => void this.results.set(key, r))
+        .then((r) => void this.results.set(key, reviveResult(r)))
         .catch(() => void this.results.set(key, undefined));
       this.pending.set(key, p);
     }
