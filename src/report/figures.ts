@@ -833,6 +833,19 @@ export function phaseGrid(data: ReportData, s: Series): PhaseClass[] | undefined
   });
 }
 
+/** A log-scaled axis for rect cells spanning [lo, hi] fields, with the domain fitted to the cells. */
+function logCellAxis(rows: readonly VlSpec[], lo: string, hi: string, ticks: number[], title: string) {
+  return {
+    field: lo,
+    type: "quantitative" as const,
+    scale: {
+      type: "log" as const,
+      nice: false,
+      domain: [Math.min(...rows.map((x) => x[lo] as number)), Math.max(...rows.map((x) => x[hi] as number))],
+    },
+    axis: { values: ticks, grid: false, title },
+  };
+}
 export function phaseFigure(data: ReportData, preset: string, grid = 20): FigureDef | undefined {
   const series = data.seriesOf(preset).filter((s) => s.cells.length);
   const rows: VlSpec[] = [];
@@ -889,27 +902,9 @@ export function phaseFigure(data: ReportData, preset: string, grid = 20): Figure
           height: 160,
           mark: { type: "rect" },
           encoding: {
-            x: {
-              field: "r0",
-              type: "quantitative",
-              scale: {
-                type: "log",
-                nice: false,
-                domain: [Math.min(...rows.map((x) => x.r0)), Math.max(...rows.map((x) => x.r1))],
-              },
-              axis: { values: [0.1, 0.3, 1, 3, 10], grid: false, title: "rel. importance of feature 2" },
-            },
+            x: logCellAxis(rows, "r0", "r1", [0.1, 0.3, 1, 3, 10], "rel. importance of feature 2"),
             x2: { field: "r1" },
-            y: {
-              field: "p0",
-              type: "quantitative",
-              scale: {
-                type: "log",
-                nice: false,
-                domain: [Math.min(...rows.map((x) => x.p0)), Math.max(...rows.map((x) => x.p1))],
-              },
-              axis: { values: [0.01, 0.03, 0.1, 0.3, 1], grid: false, title: "feature density p = 1−S" },
-            },
+            y: logCellAxis(rows, "p0", "p1", [0.01, 0.03, 0.1, 0.3, 1], "feature density p = 1−S"),
             y2: { field: "p1" },
             color: {
               field: "cls",
