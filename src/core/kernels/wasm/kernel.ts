@@ -230,25 +230,52 @@ function emitMid(c: Ctx, layout: Layout): void {
   if (c.act.kind === "elementwise" && c.light) {
     for (let p = 0; p < P; p++) storeDz(p, emitElementwise(c, c.act.gen, lossv, zAt(p), xAt(p), kAt(p)));
   } else if (c.act.kind === "elementwise") {
-    const gen = c.act.gen;
-    const kOff = layout === "dense" ? tab.KS : tab.KV;
-    g.forRange(i32(0), i32(16 * P), 16, (o) => {
-      const at = g.letI(i32Add(ws, o));
-      const dz = emitElementwise(
-        c,
-        gen,
-        lossv,
-        vt.load(at, lay.TMP),
-        vt.load(at, xOff),
-        vt.load(i32Add(impk, o), kOff),
-      );
-      g.emit(vt.store(at, dz, lay.TMP));
-    });
+    emitHeavyLoop(c, c.act.gen, lossv, P, xOff, layout === "dense" ? tab.KS : tab.KV);
   } else {
     const addLoss = (ke: Expr, e: Expr) => g.set(lossv, vt.add(get(lossv), vt.mul(ke, e)));
     emitVectorMid(c, layout, c.act.id, P, zAt, xAt, kAt, maskAt, storeDz, addLoss);
   }
   flushRowLoss(c, lossv);
+}
+
+/**
+ * dz for P vectors at TMP of an activation with many constants, two vectors per loop iteration: two
+ * independent chains of its long polynomial evaluations keep the vector units busy (measured: ≈ 1.4× the
+ * throughput of one per iteration for GELU, softplus, tanhshrink). Its constants are immediates, which
+ * TurboFan materialises once before the loop, instead of loads from the constant pool in every iteration.
+ */
+function emitHeavyLoop(
+  c: Ctx,
+  gen: ElementwiseGen,
+  lossv: number,
+  P: number,
+  xOff: number,
+  kOff: number,
+): void {
+  const { g, vt, lay, ws, impk } = c;
+  const immediate: Ctx = { ...c, vt: new Vt(vt.dtype) };
+  const one = (o: Expr, extra: number) => {
+    const at = g.letI(i32Add(ws, o));
+    const dz = emitElementwise(
+      immediate,
+      gen,
+      lossv,
+      vt.load(at, lay.TMP + extra),
+      vt.load(at, xOff + extra),
+      vt.load(i32Add(impk, o), kOff + extra),
+    );
+    return () => g.emit(vt.store(at, dz, lay.TMP + extra));
+  };
+  const pairs = P - (P % 2);
+  if (pairs > 0)
+    g.forRange(i32(0), i32(16 * pairs), 32, (o) => {
+      const oo = g.letI(o);
+      const first = one(oo, 0);
+      const second = one(oo, 16);
+      first();
+      second();
+    });
+  if (P % 2) one(i32(16 * pairs), 0)();
 }
 
 /** Reduction over the features of each sample: across vectors (dense) and, for gram, across lanes too. */
@@ -701,18 +728,7 @@ export function buildKernel(
           // hoisting them all and spilling
           for (let v = 0; v < V; v++) g.emit(vt.store(ws, get(z[v]), lay.TMP + 16 * v));
           const lossv = g.varV(vt.c(0));
-          const gen = act.gen;
-          g.forRange(i32(0), i32(16 * V), 16, (o) => {
-            const at = g.letI(i32Add(ws, o));
-            const kv = vt.load(i32Add(c.impk, o), tab.KV);
-            g.emit(
-              vt.store(
-                at,
-                emitElementwise(c, gen, lossv, vt.load(at, lay.TMP), vt.load(at, lay.XROW), kv),
-                lay.TMP,
-              ),
-            );
-          });
+          emitHeavyLoop(c, act.gen, lossv, V, lay.XROW, tab.KV);
           flushRowLoss(c, lossv);
           for (let v = 0; v < V; v++) dz.push(g.letV(vt.load(ws, lay.TMP + 16 * v)));
         } else {
