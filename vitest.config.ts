@@ -1,5 +1,11 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
-  test: { include: ["test/**/*.test.ts"], testTimeout: 120_000, hookTimeout: 300_000, pool: "forks" },
+  test: {
+    include: ["test/**/*.test.ts"],
+    setupFiles: ["test/helpers/setup.ts"],
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
+    pool: "forks",
+  },
 });

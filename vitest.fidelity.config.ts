@@ -1,5 +1,10 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
-  test: { include: ["test/fidelity/**/*.fidelity.ts"], testTimeout: 1_800_000, pool: "forks" },
+  test: {
+    include: ["test/fidelity/**/*.fidelity.ts"],
+    setupFiles: ["test/helpers/setup.ts"],
+    testTimeout: 1_800_000,
+    pool: "forks",
+  },
 });

@@ -15,6 +15,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { enableRelaxedSimd } from "../src/cli/node-flags.js";
 import { choosePath } from "../src/core/kernels/fast.js";
 import { get, ModuleBuilder, Ty } from "../src/core/kernels/wasm/emit.js";
 import { Gen, Vt } from "../src/core/kernels/wasm/gen.js";
@@ -164,6 +165,7 @@ function fmt(x: number | undefined, digits = 2): string {
 }
 
 async function main(): Promise<void> {
+  enableRelaxedSimd(); // as the `tms` command does
   const args = parseArgs(process.argv.slice(2));
   const bound = measureBound();
   const torch = args.torch && torchAvailable();

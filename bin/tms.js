@@ -1,2 +1,5 @@
 #!/usr/bin/env node
-import "../dist/src/cli/main.js";
+import { enableRelaxedSimd } from "../dist/src/cli/node-flags.js";
+
+enableRelaxedSimd();
+await import("../dist/src/cli/main.js");

@@ -6,7 +6,7 @@
 
 import { afterEach, describe, expect, it } from "vitest";
 import { ACTIVATION_IDS, getActivation } from "../../src/core/activations.js";
-import { setWasmEnabled, wasmEnabled } from "../../src/core/kernels/engine.js";
+import { fmaEnabled, setFmaEnabled, setWasmEnabled, wasmEnabled } from "../../src/core/kernels/engine.js";
 import { choosePath, fastKernel, type InstancePath, setPathOverride } from "../../src/core/kernels/fast.js";
 import { makeReferenceKernel } from "../../src/core/kernels/reference.js";
 import type { Gradients } from "../../src/core/kernels/types.js";
@@ -52,7 +52,11 @@ const TOL: Record<DType, number> = { f64: 1e-11, f32: 2e-5 };
 afterEach(() => {
   setPathOverride(undefined);
   setWasmEnabled(true);
+  setFmaEnabled(true);
 });
+
+/** The kernels with relaxed SIMD's fused multiply-add (what `tms` uses) and without (plain SIMD). */
+const FMA_MODES = [true, false] as const;
 
 function run(
   kernel: typeof fastKernel,
@@ -73,8 +77,10 @@ function run(
 }
 
 describe("fast kernel = reference kernel on the same batch (p = 1, 0.3, 0.001)", () => {
-  it("runs WebAssembly here (not the JavaScript fallback)", () => {
+  it("runs WebAssembly here (not the JavaScript fallback), with fused multiply-adds", () => {
     expect(wasmEnabled()).toBe(true);
+    // vitest.config.ts passes Node 20 the relaxed-SIMD flag, as bin/tms.js sets it
+    expect(fmaEnabled()).toBe(true);
   });
   const shapes: [string, ModelSpec][] = [
     [
@@ -102,18 +108,21 @@ describe("fast kernel = reference kernel on the same batch (p = 1, 0.3, 0.001)",
       describe(`${shapeName}, ${dtype}`, () => {
         it.each([...ACTIVATION_IDS])("%s", (id) => {
           const ref = run(reference, spec, id, dtype, 3);
-          for (const path of paths) {
-            setPathOverride(path === "auto" ? undefined : path);
-            const fast = run(fastKernel, spec, id, dtype, 3);
-            const diffs = [
-              relDiff(ref.losses, fast.losses),
-              relDiff(ref.grads.W, fast.grads.W),
-              relDiff(ref.grads.b, fast.grads.b),
-            ];
-            expect(
-              Math.max(...diffs),
-              `${path}: losses, ∇W, ∇b differ by ${diffs.map((d) => d.toExponential(1))}`,
-            ).toBeLessThan(TOL[dtype]);
+          for (const fma of FMA_MODES) {
+            setFmaEnabled(fma);
+            for (const path of paths) {
+              setPathOverride(path === "auto" ? undefined : path);
+              const fast = run(fastKernel, spec, id, dtype, 3);
+              const diffs = [
+                relDiff(ref.losses, fast.losses),
+                relDiff(ref.grads.W, fast.grads.W),
+                relDiff(ref.grads.b, fast.grads.b),
+              ];
+              expect(
+                Math.max(...diffs),
+                `${path}${fma ? ", fused" : ""}: losses, ∇W, ∇b differ by ${diffs.map((d) => d.toExponential(1))}`,
+              ).toBeLessThan(TOL[dtype]);
+            }
           }
         });
       });
@@ -130,11 +139,14 @@ describe("fast kernel = reference kernel on the same batch (p = 1, 0.3, 0.001)",
     for (const id of ["relu", "gelu", "softmax", "log_softmax"]) {
       for (const dtype of DTYPES) {
         const ref = run(reference, spec, id, dtype, 5);
-        for (const path of ["dense", "gram"] as InstancePath[]) {
-          setPathOverride(path);
-          const fast = run(fastKernel, spec, id, dtype, 5);
-          expect(relDiff(ref.grads.W, fast.grads.W)).toBeLessThan(TOL[dtype]);
-          expect(relDiff(ref.losses, fast.losses)).toBeLessThan(TOL[dtype]);
+        for (const fma of FMA_MODES) {
+          setFmaEnabled(fma);
+          for (const path of ["dense", "gram"] as InstancePath[]) {
+            setPathOverride(path);
+            const fast = run(fastKernel, spec, id, dtype, 5);
+            expect(relDiff(ref.grads.W, fast.grads.W)).toBeLessThan(TOL[dtype]);
+            expect(relDiff(ref.losses, fast.losses)).toBeLessThan(TOL[dtype]);
+          }
         }
       }
     }
@@ -153,8 +165,9 @@ describe("fast kernel = reference kernel on the same batch (p = 1, 0.3, 0.001)",
 function mapper(
   dtype: DType,
   body: (g: Gen, vt: Vt, x: ReturnType<Gen["letV"]>) => ReturnType<Gen["letV"]>[],
+  fma = false,
 ) {
-  const vt = new Vt(dtype);
+  const vt = new Vt(dtype, undefined, fma);
   const mb = new ModuleBuilder({ module: "env", name: "memory", minPages: 1 });
   // map(src, dst0, dst1, nVectors)
   mb.fn("map", [Ty.i32, Ty.i32, Ty.i32, Ty.i32], [], (f: FnBuilder) => {
@@ -225,79 +238,95 @@ describe("vectorised elementary functions", () => {
   ];
   for (const dtype of DTYPES) {
     for (const [name, body, oracle, xs] of cases) {
-      it(`${dtype}: ${name}`, () => {
+      it(`${dtype}: ${name}, plain and fused multiply-add`, () => {
         const inputs = dtype === "f32" ? xs.map(Math.fround) : xs;
-        const [got] = mapper(dtype, body as never)(inputs);
         const want = inputs.map(oracle);
-        // f32: within ~2.5 ulp; f64: within a few ulp
-        expect(maxRel(got, want, dtype === "f32" ? 1e-30 : 1e-300)).toBeLessThan(
-          dtype === "f32" ? 2.5e-7 : 1e-15,
-        );
+        for (const fma of FMA_MODES) {
+          const [got] = mapper(dtype, body as never, fma)(inputs);
+          // f32: within ~2.5 ulp; f64: within a few ulp
+          expect(maxRel(got, want, dtype === "f32" ? 1e-30 : 1e-300), `fma ${fma}`).toBeLessThan(
+            dtype === "f32" ? 2.5e-7 : 1e-15,
+          );
+        }
       });
     }
   }
-  it("f32 Φ (GELU's normal CDF): 5e-7 relative on [−4, 9], 2.5e-6 down to −8 (where Φ ~ 1e-15)", () => {
-    // the reference's 1 + erf(x/√2) loses relative accuracy below −5; the tail is checked against constants
-    const xs = [...grid(-5, 9, 6001), -6, -8].map(Math.fround);
-    const [Phi, phi] = mapper("f32", (g, vt, x) => {
-      const r = vnormalCdfF32(g, vt, x);
-      return [r.Phi, r.phi];
-    })(xs);
-    const gelu = getActivation("gelu");
-    if (gelu.kind !== "elementwise") throw new Error("gelu is elementwise");
-    // Φ(x) = gelu(x)/x from the reference's erf; compare where x is not tiny.
-    const tail: Record<number, number> = { [-6]: 9.86587645037698e-10, [-8]: 6.22096057427178e-16 };
-    const want = xs.map(
-      (x) => tail[x] ?? (Math.abs(x) > 1e-3 ? gelu.forward(x) / x : 0.5 + x * 0.3989422804014327),
-    );
-    const inner = xs.map((x, k) => (x >= -4 ? k : -1)).filter((k) => k >= 0);
-    expect(
-      maxRel(
-        inner.map((k) => Phi[k]),
-        inner.map((k) => want[k]),
-        1e-30,
-      ),
-    ).toBeLessThan(5e-7);
-    expect(maxRel(Phi, want, 1e-30)).toBeLessThan(2.5e-6);
-    // φ's error is the f32 rounding of the exponent −x²/2 (≈ x²·6e-8 relative)
-    expect(
-      maxRel(
-        phi,
-        xs.map((x) => Math.exp(-0.5 * x * x) * 0.3989422804014327),
-        1e-30,
-      ),
-    ).toBeLessThan(2.5e-6);
-  });
+  it.each(FMA_MODES)(
+    "f32 Φ (GELU's normal CDF): 5e-7 relative on [−4, 9], 2.5e-6 down to −8 (fma %s)",
+    (fma) => {
+      // the reference's 1 + erf(x/√2) loses relative accuracy below −5; the tail is checked against constants
+      const xs = [...grid(-5, 9, 6001), -6, -8].map(Math.fround);
+      const [Phi, phi] = mapper(
+        "f32",
+        (g, vt, x) => {
+          const r = vnormalCdfF32(g, vt, x);
+          return [r.Phi, r.phi];
+        },
+        fma,
+      )(xs);
+      const gelu = getActivation("gelu");
+      if (gelu.kind !== "elementwise") throw new Error("gelu is elementwise");
+      // Φ(x) = gelu(x)/x from the reference's erf; compare where x is not tiny.
+      const tail: Record<number, number> = { [-6]: 9.86587645037698e-10, [-8]: 6.22096057427178e-16 };
+      const want = xs.map(
+        (x) => tail[x] ?? (Math.abs(x) > 1e-3 ? gelu.forward(x) / x : 0.5 + x * 0.3989422804014327),
+      );
+      const inner = xs.map((x, k) => (x >= -4 ? k : -1)).filter((k) => k >= 0);
+      expect(
+        maxRel(
+          inner.map((k) => Phi[k]),
+          inner.map((k) => want[k]),
+          1e-30,
+        ),
+      ).toBeLessThan(5e-7);
+      expect(maxRel(Phi, want, 1e-30)).toBeLessThan(2.5e-6);
+      // φ's error is the f32 rounding of the exponent −x²/2 (≈ x²·6e-8 relative)
+      expect(
+        maxRel(
+          phi,
+          xs.map((x) => Math.exp(-0.5 * x * x) * 0.3989422804014327),
+          1e-30,
+        ),
+      ).toBeLessThan(2.5e-6);
+    },
+  );
 });
 
 describe("vector activations = src/core/activations.ts (forward and derivative)", () => {
   const xs = [...grid(-25, 25, 2001), 0, -0, 3, -3, 1, -1, 0.5, -0.5, 6, 20, 20.5, -1e-7, 1e-7];
   for (const dtype of DTYPES) {
     const ids = ACTIVATION_IDS.filter((id) => elementwiseGen(id, dtype));
-    it.each(ids)(`${dtype}: %s`, (id) => {
-      const gen = elementwiseGen(id, dtype);
-      const act = getActivation(id);
-      if (!gen || act.kind !== "elementwise") throw new Error("elementwise");
-      const round = dtype === "f32" ? Math.fround : (x: number) => x;
-      const inputs = xs.map(round);
-      const [y, d] = mapper(dtype, (g, vt, x) => {
-        const r = gen(g, vt, x);
-        return [r.y, r.d];
-      })(inputs);
-      // What the reference kernel computes: y rounded to the working precision, then act'(z, y).
-      const wantY = inputs.map((x) => round(act.forward(x)));
-      const wantD = inputs.map((x, k) => round(act.derivative(x, wantY[k])));
-      // |got − want| ≤ rel·|want| + abs: a few ulp, and a few ulp of 1 where formulas like 1 − y² cancel
-      const [rel, abs] = dtype === "f32" ? [2e-6, 5e-7] : [1e-13, 1e-15];
-      const worst = (got: number[], want: number[]) =>
-        Math.max(
-          ...got.map((g, k) =>
-            Object.is(g, want[k]) ? 0 : Math.abs(g - want[k]) / (rel * Math.abs(want[k]) + abs),
-          ),
-        );
-      expect(worst(y, wantY), "forward").toBeLessThanOrEqual(1);
-      expect(worst(d, wantD), "derivative").toBeLessThanOrEqual(1);
-    });
+    it.each(ids.flatMap((id) => FMA_MODES.map((fma) => [id, fma] as const)))(
+      `${dtype}: %s (fma %s)`,
+      (id, fma) => {
+        const gen = elementwiseGen(id, dtype);
+        const act = getActivation(id);
+        if (!gen || act.kind !== "elementwise") throw new Error("elementwise");
+        const round = dtype === "f32" ? Math.fround : (x: number) => x;
+        const inputs = xs.map(round);
+        const [y, d] = mapper(
+          dtype,
+          (g, vt, x) => {
+            const r = gen(g, vt, x);
+            return [r.y, r.d];
+          },
+          fma,
+        )(inputs);
+        // What the reference kernel computes: y rounded to the working precision, then act'(z, y).
+        const wantY = inputs.map((x) => round(act.forward(x)));
+        const wantD = inputs.map((x, k) => round(act.derivative(x, wantY[k])));
+        // |got − want| ≤ rel·|want| + abs: a few ulp, and a few ulp of 1 where formulas like 1 − y² cancel
+        const [rel, abs] = dtype === "f32" ? [2e-6, 5e-7] : [1e-13, 1e-15];
+        const worst = (got: number[], want: number[]) =>
+          Math.max(
+            ...got.map((g, k) =>
+              Object.is(g, want[k]) ? 0 : Math.abs(g - want[k]) / (rel * Math.abs(want[k]) + abs),
+            ),
+          );
+        expect(worst(y, wantY), "forward").toBeLessThanOrEqual(1);
+        expect(worst(d, wantD), "derivative").toBeLessThanOrEqual(1);
+      },
+    );
   }
 });
 

@@ -29,6 +29,62 @@ export function wasmEnabled(): boolean {
   return wasmSimdAvailable && !wasmDisabled;
 }
 
+let fmaProbe: boolean | undefined;
+/**
+ * Whether relaxed SIMD's multiply-add (f32x4.relaxed_madd) compiles here: in browsers since 2023, in Node 20
+ * with V8's --experimental-wasm-relaxed-simd, which the `tms` command sets (bin/tms.js). Probed on first
+ * use, so a flag set at start-up counts.
+ */
+export function relaxedMaddAvailable(): boolean {
+  if (fmaProbe === undefined) {
+    // (module (func (result v128) (f32x4.relaxed_madd (v128.const 0) (v128.const 0) (v128.const 0))))
+    const zero = [253, 12, ...new Array(16).fill(0)];
+    const body = [0, ...zero, ...zero, ...zero, 253, 133, 2, 11];
+    const probe = new Uint8Array([
+      0,
+      97,
+      115,
+      109,
+      1,
+      0,
+      0,
+      0,
+      1,
+      5,
+      1,
+      96,
+      0,
+      1,
+      123,
+      3,
+      2,
+      1,
+      0,
+      10,
+      body.length + 2,
+      1,
+      body.length,
+      ...body,
+    ]);
+    try {
+      fmaProbe = wasmSimdAvailable && WebAssembly.validate(probe);
+    } catch {
+      fmaProbe = false;
+    }
+  }
+  return fmaProbe;
+}
+
+let fmaDisabled = false;
+/** Turns fused multiply-adds off (the kernels then round a·b and a·b + c separately, as plain SIMD must). */
+export function setFmaEnabled(on: boolean): void {
+  fmaDisabled = !on;
+}
+/** Whether generated kernels use relaxed_madd (numbers differ from plain SIMD in the last bits). */
+export function fmaEnabled(): boolean {
+  return !fmaDisabled && relaxedMaddAvailable();
+}
+
 const modules = new Map<string, WebAssembly.Module>();
 
 /**

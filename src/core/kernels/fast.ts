@@ -10,7 +10,7 @@
 import type { Activation, Buffer } from "../activations.js";
 import type { ModelSpec, Params } from "../model.js";
 import type { SparseBatch } from "../sampling.js";
-import { cachedModule, Engine, engineOf, wasmEnabled } from "./engine.js";
+import { cachedModule, Engine, engineOf, fmaEnabled, wasmEnabled } from "./engine.js";
 import { sparseKernel } from "./sparse.js";
 import type { Gradients } from "./types.js";
 import { buildKernel, impTableLayout, type KernelLayout, kernelLayout } from "./wasm/kernel.js";
@@ -80,10 +80,11 @@ class KernelState {
     readonly dtype: "f32" | "f64",
   ) {
     this.lay = kernelLayout(F, H, dtype);
-    const key = `kernel:${F}:${H}:${dtype}:${act.id}`;
+    const fma = fmaEnabled();
+    const key = `kernel:${F}:${H}:${dtype}:${act.id}:${fma ? "fma" : "nofma"}`;
     let built = builds.get(key);
     if (!built) {
-      built = buildKernel(F, H, dtype, act.id);
+      built = buildKernel(F, H, dtype, act.id, fma);
       builds.set(key, built);
     }
     const b = built;
@@ -346,7 +347,7 @@ function pointersOf(
 }
 
 function stateFor(engine: Engine, act: Activation, F: number, H: number, dtype: "f32" | "f64"): KernelState {
-  const key = `kernel:${F}:${H}:${dtype}:${act.id}`;
+  const key = `kernel:${F}:${H}:${dtype}:${act.id}:${fmaEnabled() ? "fma" : "nofma"}`;
   let s = engine.state.get(key) as KernelState | undefined;
   if (!s) {
     s = new KernelState(engine, act, F, H, dtype);

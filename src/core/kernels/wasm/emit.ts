@@ -581,3 +581,6 @@ export const f64x2Min = simdOp(0xf4);
 export const f64x2Max = simdOp(0xf5);
 export const f64x2Pmin = simdOp(0xf6);
 export const f64x2Pmax = simdOp(0xf7);
+// relaxed SIMD (a·b + c; fused where the hardware has FMA, as on x86-64 with FMA3 and ARM64)
+export const f32x4RelaxedMadd = simdOp(0x105);
+export const f64x2RelaxedMadd = simdOp(0x107);

@@ -27,6 +27,7 @@ import {
   f32x4Neg,
   f32x4Pmax,
   f32x4Pmin,
+  f32x4RelaxedMadd,
   f32x4Splat,
   f32x4Sub,
   f64c,
@@ -51,6 +52,7 @@ import {
   f64x2Pmax,
   f64x2Pmin,
   f64x2PromoteLowF32x4,
+  f64x2RelaxedMadd,
   f64x2Splat,
   f64x2Sub,
   get,
@@ -192,6 +194,8 @@ export class Vt {
   constructor(
     readonly dtype: Dtype,
     readonly pool?: ConstPool,
+    /** Emit madd as relaxed SIMD's multiply-add (fused on FMA hardware) instead of mul then add. */
+    readonly fma = false,
   ) {
     this.L = dtype === "f32" ? 4 : 2;
     this.E = dtype === "f32" ? 4 : 8;
@@ -200,7 +204,11 @@ export class Vt {
   }
   /** The same pool with the other precision. */
   withDtype(dtype: Dtype): Vt {
-    return new Vt(dtype, this.pool);
+    return new Vt(dtype, this.pool, this.fma);
+  }
+  /** The same without the pool: constants as immediates. */
+  withImmediates(): Vt {
+    return new Vt(this.dtype, undefined, this.fma);
   }
   /** A 16-byte constant (from the pool when there is one). */
   vconst(bytes: Uint8Array): Expr {
@@ -321,8 +329,9 @@ export class Vt {
   nearest(a: Expr): Expr {
     return this.f32 ? f32x4Nearest(a) : f64x2Nearest(a);
   }
-  /** a·b + c (two roundings; WebAssembly SIMD has no fused multiply-add). */
+  /** a·b + c: fused (one rounding) with `fma`, else two roundings (plain WebAssembly SIMD has no FMA). */
   madd(a: Expr, b: Expr, c: Expr): Expr {
+    if (this.fma) return this.f32 ? f32x4RelaxedMadd(a, b, c) : f64x2RelaxedMadd(a, b, c);
     return this.add(this.mul(a, b), c);
   }
 

@@ -196,7 +196,7 @@ function emitElementwise(c: Ctx, gen: ElementwiseGen, lossv: number, z: Expr, x:
   const { y, d } = gen(g, vt, z);
   const e = g.letV(vt.sub(y, x));
   const ke = g.letV(vt.mul(k, e));
-  g.set(lossv, vt.add(get(lossv), vt.mul(ke, e)));
+  g.set(lossv, vt.madd(ke, e, get(lossv)));
   return g.letV(vt.mul(d, ke));
 }
 
@@ -253,7 +253,7 @@ function emitHeavyLoop(
   kOff: number,
 ): void {
   const { g, vt, lay, ws, impk } = c;
-  const immediate: Ctx = { ...c, vt: new Vt(vt.dtype) };
+  const immediate: Ctx = { ...c, vt: vt.withImmediates() };
   const one = (o: Expr, extra: number) => {
     const at = g.letI(i32Add(ws, o));
     const dz = emitElementwise(
@@ -404,7 +404,7 @@ function emitDenseBlock(c: Ctx): void {
     for (let k = k0; k < k1; k++) acc.push(g.varV(vt.c(0)));
     overF((base, wrow) => {
       const xf = g.letV(vt.load(base, lay.XBLK));
-      for (let k = k0; k < k1; k++) g.set(acc[k - k0], vt.add(get(acc[k - k0]), vt.mul(xf, w(wrow, k))));
+      for (let k = k0; k < k1; k++) g.set(acc[k - k0], vt.madd(xf, w(wrow, k), get(acc[k - k0])));
     });
     if (small) hd.push(...acc);
     else for (let k = k0; k < k1; k++) g.emit(vt.store(ws, get(acc[k - k0]), lay.HD + 16 * k));
@@ -418,7 +418,7 @@ function emitDenseBlock(c: Ctx): void {
   if (small) {
     overF((base, wrow, o) => {
       let z = vt.load(base, lay.BSPLAT);
-      for (let k = 0; k < H; k++) z = vt.add(z, vt.mul(hAt(k), w(wrow, k)));
+      for (let k = 0; k < H; k++) z = vt.madd(hAt(k), w(wrow, k), z);
       if (fused) {
         const kf = vt.load(i32Add(c.impk, o), tab.KS);
         g.emit(
@@ -434,7 +434,7 @@ function emitDenseBlock(c: Ctx): void {
       for (let k = k0; k < k1; k++) h.push(g.letV(hAt(k)));
       overF((base, wrow) => {
         let z = k0 === 0 ? vt.load(base, lay.BSPLAT) : vt.load(base, lay.TMP);
-        for (let k = k0; k < k1; k++) z = vt.add(z, vt.mul(h[k - k0], w(wrow, k)));
+        for (let k = k0; k < k1; k++) z = vt.madd(h[k - k0], w(wrow, k), z);
         g.emit(vt.store(base, z, lay.TMP));
       });
     }
@@ -448,7 +448,7 @@ function emitDenseBlock(c: Ctx): void {
     overF((base, wrow) => {
       const dz = g.letV(vt.load(base, lay.TMP));
       if (k0 === 0) g.emit(vt.store(base, vt.add(vt.load(base, lay.GB), dz), lay.GB));
-      for (let k = k0; k < k1; k++) g.set(acc[k - k0], vt.add(get(acc[k - k0]), vt.mul(dz, w(wrow, k))));
+      for (let k = k0; k < k1; k++) g.set(acc[k - k0], vt.madd(dz, w(wrow, k), get(acc[k - k0])));
     });
     for (let k = k0; k < k1; k++) g.emit(vt.store(ws, get(acc[k - k0]), lay.DHD + 16 * k));
   }
@@ -465,13 +465,7 @@ function emitDenseBlock(c: Ctx): void {
       const xf = g.letV(vt.load(base, lay.XBLK));
       for (let k = k0; k < k1; k++) {
         const at = lay.GW + 16 * k;
-        g.emit(
-          vt.store(
-            wrow,
-            vt.add(vt.load(wrow, at), vt.add(vt.mul(dz, h[k - k0]), vt.mul(xf, dh[k - k0]))),
-            at,
-          ),
-        );
+        g.emit(vt.store(wrow, vt.madd(xf, dh[k - k0], vt.madd(dz, h[k - k0], vt.load(wrow, at))), at));
       }
     });
   }
@@ -489,17 +483,21 @@ function zeroRegion(g: Gen, ws: Expr, off: number, bytes: number): void {
     });
 }
 
-/** Builds the module. `actId` selects the inline activation; without vector code, mid calls env.mid. */
+/**
+ * Builds the module. `actId` selects the inline activation; without vector code, mid calls env.mid. With
+ * `fma`, multiply-adds are relaxed SIMD's (fused on FMA hardware: one rounding instead of two).
+ */
 export function buildKernel(
   F: number,
   H: number,
   dtype: Dtype,
   actId: string,
+  fma = false,
 ): { bytes: Uint8Array; jsMid: boolean; consts: Uint8Array } {
   const lay = kernelLayout(F, H, dtype);
   // every function takes the workspace address as parameter 0
   const pool = new ConstPool(lay.CONST, get(0), CONST_SLOTS);
-  const vt = new Vt(dtype, pool);
+  const vt = new Vt(dtype, pool, fma);
   const { L, E, V, Fp } = lay;
   const gen = elementwiseGen(actId, dtype);
   const act: ActCode = gen
@@ -710,7 +708,7 @@ export function buildKernel(
           g.set(xs, vt.splat(xj));
           const colAddr = g.letI(i32Add(ws, i32Mul(get(col), i32(Fp * E))));
           for (let v = 0; v < V; v++)
-            g.set(z[v], vt.add(get(z[v]), vt.mul(vt.load(colAddr, lay.M + 16 * v), get(xs))));
+            g.set(z[v], vt.madd(vt.load(colAddr, lay.M + 16 * v), get(xs), get(z[v])));
           g.emit(vt.sStore(i32Add(ws, i32Shl(get(col), i32(vt.shift))), xj, lay.XROW));
         });
         const dz: Expr[] = [];
@@ -745,11 +743,7 @@ export function buildKernel(
           const colAddr = g.letI(i32Add(ws, i32Mul(get(col), i32(Fp * E))));
           for (let v = 0; v < V; v++)
             g.emit(
-              vt.store(
-                colAddr,
-                vt.add(vt.load(colAddr, lay.C + 16 * v), vt.mul(dz[v], get(xs))),
-                lay.C + 16 * v,
-              ),
+              vt.store(colAddr, vt.madd(dz[v], get(xs), vt.load(colAddr, lay.C + 16 * v)), lay.C + 16 * v),
             );
           // remember which columns of C are non-zero
           const flagAt = g.letI(i32Add(ws, i32Shl(get(col), i32(2))));
@@ -784,7 +778,7 @@ export function buildKernel(
             const colAddr = g.letI(i32Add(ws, i32Mul(gi, i32(Fp * E))));
             const w = g.letV(vt.load(i32Add(ws, i32Mul(gi, i32(H * 16))), lay.WSPLAT + 16 * k));
             for (let v = 0; v < V; v++)
-              g.set(acc[v], vt.add(get(acc[v]), vt.mul(vt.load(colAddr, lay.C + 16 * v), w)));
+              g.set(acc[v], vt.madd(vt.load(colAddr, lay.C + 16 * v), w, get(acc[v])));
           });
           for (let v = 0; v < V; v++) g.emit(vt.store(ws, get(acc[v]), lay.CW + k * Fp * E + 16 * v));
         }
