@@ -8,7 +8,8 @@
 // report the training loop's time (PyTorch's own `seconds`; ours from train()). Ratios are PyTorch / ours.
 // GFLOP/s counts the multiply-adds our algorithms execute (expected values for the preset; ×2 flops) and the
 // bound is measured here: a WebAssembly f32x4 loop of 12 independent mul+add chains (the CPU's two vector
-// multiply and two vector add pipes, no FMA in WebAssembly SIMD) on one core.
+// multiply and two vector add pipes) on one core. The kernels fuse multiply-adds where relaxed SIMD exists;
+// on this CPU (two FMA pipes) that saves instructions but has the same peak flops.
 
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
