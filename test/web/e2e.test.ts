@@ -200,6 +200,9 @@ describe.skipIf(!HAS_CHROMIUM)(`explorer in ${CHROMIUM} (headless)`, () => {
     const stopped = await stepOf(0);
     expect(stopped).toBeGreaterThan(0);
     speed.demo = Number(await page.getAttribute("[data-testid=run-0]", "data-steps-per-second"));
+    speed.demoWholeRun = Number(
+      await page.getAttribute("[data-testid=run-0]", "data-average-steps-per-second"),
+    );
     await page.waitForTimeout(700);
     expect(await stepOf(0)).toBe(stopped);
     expect(await page.isDisabled("#btn-stop")).toBe(true);

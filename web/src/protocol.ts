@@ -30,8 +30,10 @@ export interface ProgressMessage {
   trainLoss: number[];
   /** Step at which each instance diverged, or −1. */
   divergedAtStep: number[];
-  /** Training steps per second of compute time (excludes pauses and messaging). */
+  /** Training steps per second of compute time over the last ~2 s (excludes pauses and messaging). */
   stepsPerSecond: number;
+  /** The same over the whole run so far (compilation and warm-up included). */
+  averageStepsPerSecond: number;
   trainSeconds: number;
   paused: boolean;
 }

@@ -42,6 +42,7 @@ interface Run {
   divergedAtStep: number[];
   evalLoss?: number[];
   stepsPerSecond: number;
+  averageStepsPerSecond: number;
   trainSeconds: number;
   dirty: boolean;
   panel: RunPanel;
@@ -233,6 +234,7 @@ export class TrainView {
       trainLoss: [],
       divergedAtStep: [],
       stepsPerSecond: 0,
+      averageStepsPerSecond: 0,
       trainSeconds: 0,
       dirty: true,
       panel: new RunPanel({
@@ -278,6 +280,7 @@ export class TrainView {
     run.trainLoss = m.trainLoss;
     run.divergedAtStep = m.divergedAtStep;
     run.stepsPerSecond = m.stepsPerSecond;
+    run.averageStepsPerSecond = m.averageStepsPerSecond;
     run.trainSeconds = m.trainSeconds;
     if (run.status === "starting") run.status = nextStatus(run.status, "started");
     run.dirty = true;
@@ -374,6 +377,8 @@ export class TrainView {
     if (r.status !== "error") r.el.status.textContent = r.status;
     r.el.root.dataset.status = r.status;
     r.el.root.dataset.stepsPerSecond = String(Math.round(r.stepsPerSecond));
+    r.el.root.dataset.averageStepsPerSecond = String(Math.round(r.averageStepsPerSecond));
+    r.el.speed.title = `last 2 s of training; whole run: ${Math.round(r.averageStepsPerSecond).toLocaleString("en")} steps/s`;
     const data = this.runData(r);
     if (!data) return;
     const i = Number(this.instance.value);

@@ -5,6 +5,7 @@ import { evaluateLoss } from "../../src/core/evaluate.js";
 import { makeSpec } from "../../src/core/model.js";
 import { TRAIN_DEFAULTS, Trainer } from "../../src/core/train.js";
 import type { FromWorker, StartMessage, ToWorker } from "./protocol.js";
+import { SpeedMeter } from "./speed.js";
 import { CurveRecorder } from "./state-curve.js";
 
 const SLICE_MS = 25;
@@ -17,6 +18,7 @@ interface Run {
   seed: number;
   running: boolean;
   trainMs: number;
+  speed: SpeedMeter;
   lastPost: number;
 }
 
@@ -59,6 +61,7 @@ function start(m: StartMessage): void {
     seed: m.seed,
     running: true,
     trainMs: 0,
+    speed: new SpeedMeter(),
     lastPost: 0,
   };
   postProgress(run);
@@ -79,7 +82,8 @@ function postProgress(r: Run): void {
       curve: r.recorder.takeNew(),
       trainLoss: Array.from(trainer.trainLoss),
       divergedAtStep: Array.from(trainer.divergedAtStep),
-      stepsPerSecond: r.trainMs > 0 ? (trainer.step / r.trainMs) * 1000 : 0,
+      stepsPerSecond: r.speed.current,
+      averageStepsPerSecond: r.speed.average,
       trainSeconds: r.trainMs / 1000,
       paused: !r.running,
     },
@@ -101,6 +105,7 @@ function tick(): void {
       now = performance.now();
     }
     r.trainMs += now - t0;
+    r.speed.add(r.trainMs, trainer.step);
     if (trainer.done) {
       r.running = false;
       postProgress(r);
