@@ -36,43 +36,23 @@ let fmaProbe: boolean | undefined;
  * use, so a flag set at start-up counts.
  */
 export function relaxedMaddAvailable(): boolean {
-  if (fmaProbe === undefined) {
-    // (module (func (result v128) (f32x4.relaxed_madd (v128.const 0) (v128.const 0) (v128.const 0))))
-    const zero = [253, 12, ...new Array(16).fill(0)];
-    const body = [0, ...zero, ...zero, ...zero, 253, 133, 2, 11];
-    const probe = new Uint8Array([
-      0,
-      97,
-      115,
-      109,
-      1,
-      0,
-      0,
-      0,
-      1,
-      5,
-      1,
-      96,
-      0,
-      1,
-      123,
-      3,
-      2,
-      1,
-      0,
-      10,
-      body.length + 2,
-      1,
-      body.length,
-      ...body,
-    ]);
-    try {
-      fmaProbe = wasmSimdAvailable && WebAssembly.validate(probe);
-    } catch {
-      fmaProbe = false;
-    }
-  }
+  fmaProbe ??= probeRelaxedMadd();
   return fmaProbe;
+}
+
+// (module (func (result v128) (f32x4.relaxed_madd (v128.const 0) (v128.const 0) (v128.const 0))))
+const ZERO_V128 = [253, 12, ...new Array(16).fill(0)];
+const MADD_BODY = [0, ...ZERO_V128, ...ZERO_V128, ...ZERO_V128, 253, 133, 2, 11];
+const MADD_HEADER = [0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10];
+const MADD_PROBE = new Uint8Array([...MADD_HEADER, MADD_BODY.length + 2, 1, MADD_BODY.length, ...MADD_BODY]);
+
+/** Whether a module using f32x4.relaxed_madd validates right now (not cached). */
+export function probeRelaxedMadd(): boolean {
+  try {
+    return wasmSimdAvailable && WebAssembly.validate(MADD_PROBE);
+  } catch {
+    return false;
+  }
 }
 
 let fmaDisabled = false;
