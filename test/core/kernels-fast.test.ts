@@ -364,11 +364,17 @@ describe("WebAssembly sampler = JavaScript sampler, bit for bit", () => {
     }
   }
 
-  it.each(["wasm", "js"])("grows its capacity without changing the batch (%s)", (engine) => {
+  it.each([
+    ["wasm", [1, 0.3]],
+    ["js", [1, 0.3]],
+    ["wasm", [0.05, 0.09]],
+    ["js", [0.05, 0.09]],
+  ] as const)("grows its capacity without changing the batch (%s, p = %s)", (engine, probs) => {
     setWasmEnabled(engine === "wasm");
-    // created for p = 0.001 but sampled at p = 1 (and 0.3): the first batch overflows the estimate repeatedly
+    // created for p = 0.001 but sampled at larger p (mask and geometric schemes): the first batch overflows
+    // the estimate repeatedly
     const spec = makeSpec(20, 3, [0.001, 0.001], Array(20).fill(1));
-    const dense = makeSpec(20, 3, [1, 0.3], Array(20).fill(1));
+    const dense = makeSpec(20, 3, [...probs], Array(20).fill(1));
     const small = createBatch(spec, 512, "f32");
     const roomy = createBatch(dense, 512, "f32");
     sampleBatch(dense, new Rng(2, "g"), small);
