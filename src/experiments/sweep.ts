@@ -80,14 +80,14 @@ export async function runSweep(
     };
     options.signal?.addEventListener("abort", stopAll, { once: true });
     const dispatch = (w: Worker, index: number) => {
-      const jobs = queue.shift();
-      if (!jobs) {
+      const group = queue.shift();
+      if (!group) {
         void w.terminate();
         if (--active === 0) resolve();
         return;
       }
       const started = performance.now();
-      options.listener.cellStart(index, jobs[0], jobs.length);
+      options.listener.cellStart(index, group[0], group.length);
       const onMessage = (msg: FromWorker) => {
         if (msg.type === "progress") {
           options.listener.cellProgress(index, msg.step);
@@ -97,11 +97,11 @@ export async function runSweep(
         if (msg.type === "done") {
           msg.files.forEach((files, k) => {
             writeCell(root, files);
-            outcome.completed.push(jobs[k].key);
-            options.listener.cellDone(index, jobs[k], (performance.now() - started) / 1000);
+            outcome.completed.push(group[k].key);
+            options.listener.cellDone(index, group[k], (performance.now() - started) / 1000);
           });
         } else {
-          for (const job of jobs) {
+          for (const job of group) {
             outcome.failed.push({ key: job.key, message: msg.message });
             options.listener.cellFailed(index, job, msg.message);
           }
@@ -109,7 +109,7 @@ export async function runSweep(
         if (!outcome.interrupted) dispatch(w, index);
       };
       w.on("message", onMessage);
-      w.postMessage({ type: "run", jobs, env: options.env } satisfies ToWorker);
+      w.postMessage({ type: "run", jobs: group, env: options.env } satisfies ToWorker);
     };
     for (let k = 0; k < nWorkers; k++) {
       const w = new Worker(new URL("./sweep-worker.js", import.meta.url));
