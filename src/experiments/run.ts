@@ -3,7 +3,7 @@
 
 import { evaluateLoss } from "../core/evaluate.js";
 import type { SoftmaxDim } from "../core/kernels/types.js";
-import { sharesData, trainLockstep } from "../core/lockstep.js";
+import { trainLockstep } from "../core/lockstep.js";
 import { type InstanceMetrics, instanceMetrics } from "../core/metrics.js";
 import type { DType, ModelSpec, Params } from "../core/model.js";
 import type { LrSchedule } from "../core/optimizer.js";
@@ -86,11 +86,6 @@ export function runTrainingLockstep(
     runs.map((r) => r.hooks ?? {}),
   );
   return runs.map((r, k) => summarize(presetId, spec, r.activation, r.options, outcomes[k]));
-}
-
-/** Whether runs with these options can share batches (and so train in lockstep). */
-export function canLockstep(spec: ModelSpec, a: RunOptions, b: RunOptions): boolean {
-  return sharesData({ spec, activation: "", ...a }, { spec, activation: "", ...b });
 }
 
 function summarize(
