@@ -3,15 +3,18 @@
 // an engine's memory (its typed arrays are views of it), so the generated sampler writes it and the
 // generated kernel reads it in place, with no copies. No Node APIs: this runs in browsers' workers too.
 
+/** A module of one function `() -> v128` with the given body (locals count, instructions, `end`). */
+function v128Module(body: number[]): Uint8Array<ArrayBuffer> {
+  const header = [0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10];
+  return new Uint8Array([...header, body.length + 2, 1, body.length, ...body]);
+}
+const ZERO_V128 = [253, 12, ...new Array(16).fill(0)];
+
 /** Whether this JavaScript engine runs WebAssembly with 128-bit SIMD (and may compile synchronously). */
 export const wasmSimdAvailable: boolean = (() => {
   try {
     if (typeof WebAssembly !== "object") return false;
-    // (module (func (result v128) v128.const i32x4 0 0 0 0))
-    const probe = new Uint8Array([
-      0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0,
-      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
-    ]);
+    const probe = v128Module([0, ...ZERO_V128, 11]); // v128.const 0
     if (!WebAssembly.validate(probe)) return false;
     new WebAssembly.Module(probe);
     return true;
@@ -40,11 +43,8 @@ export function relaxedMaddAvailable(): boolean {
   return fmaProbe;
 }
 
-// (module (func (result v128) (f32x4.relaxed_madd (v128.const 0) (v128.const 0) (v128.const 0))))
-const ZERO_V128 = [253, 12, ...new Array(16).fill(0)];
-const MADD_BODY = [0, ...ZERO_V128, ...ZERO_V128, ...ZERO_V128, 253, 133, 2, 11];
-const MADD_HEADER = [0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10];
-const MADD_PROBE = new Uint8Array([...MADD_HEADER, MADD_BODY.length + 2, 1, MADD_BODY.length, ...MADD_BODY]);
+// f32x4.relaxed_madd(0, 0, 0)
+const MADD_PROBE = v128Module([0, ...ZERO_V128, ...ZERO_V128, ...ZERO_V128, 253, 133, 2, 11]);
 
 /** Whether a module using f32x4.relaxed_madd validates right now (not cached). */
 export function probeRelaxedMadd(): boolean {
