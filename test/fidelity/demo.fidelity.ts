@@ -19,13 +19,13 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPreset } from "../../src/experiments/presets.js";
-import { ensureBuilt } from "../helpers/cli.js";
 import {
   type Comparison,
   compareMeans,
   FIDELITY_STEPS,
-  type OurRun,
+  NOT_TRAINED,
   torchLosses,
+  trainingNote,
   trainWithCli,
   writeReport,
 } from "../helpers/fidelity.js";
@@ -43,15 +43,11 @@ const torch = torchLosses(torchBySeed);
 const spec = getPreset("demo").spec();
 
 describe.skipIf(torchBySeed.size < MIN_TORCH_SEEDS)("fidelity: demo preset vs PyTorch", () => {
-  let runs: OurRun[] = [];
-  let timing = { wallSeconds: 0, cpuSeconds: 0 };
+  let trained = NOT_TRAINED;
   const rows: Comparison[] = [];
 
   beforeAll(async () => {
-    ensureBuilt();
-    const r = await trainWithCli("demo", ACTIVATIONS, OUR_SEEDS);
-    runs = r.runs;
-    timing = { wallSeconds: r.wallSeconds, cpuSeconds: r.cpuSeconds };
+    trained = await trainWithCli("demo", ACTIVATIONS, OUR_SEEDS);
   }, 3_600_000);
 
   afterAll(() => {
@@ -62,7 +58,7 @@ describe.skipIf(torchBySeed.size < MIN_TORCH_SEEDS)("fidelity: demo preset vs Py
       [
         `10 000 steps, float32, batch 1024, lr 1e-3. PyTorch seeds: ${[...torchBySeed.keys()].join(", ")}; ours: ${OUR_SEEDS.join(", ")}.`,
         `Pass: |mean_ours − mean_torch| ≤ ${K}·SE_pooled + ${FLOOR_REL}·mean_torch. z = Δ/SE.`,
-        `Our training: ${runs.length} runs, ${timing.wallSeconds.toFixed(0)} s wall, ${timing.cpuSeconds.toFixed(0)} s summed training time.`,
+        trainingNote(trained),
       ],
       rows,
     );
@@ -82,8 +78,8 @@ describe.skipIf(torchBySeed.size < MIN_TORCH_SEEDS)("fidelity: demo preset vs Py
   });
 
   it("our runs finished without divergence, on the same instances", () => {
-    expect(runs).toHaveLength(ACTIVATIONS.length * OUR_SEEDS.length);
-    for (const r of runs) {
+    expect(trained.runs).toHaveLength(ACTIVATIONS.length * OUR_SEEDS.length);
+    for (const r of trained.runs) {
       expect(r.diverged.some(Boolean), `${r.activation} seed ${r.seed}`).toBe(false);
       r.featureProbability.forEach((p, i) => {
         expect(p).toBeCloseTo(spec.featureProbability[i], 12);
@@ -93,7 +89,7 @@ describe.skipIf(torchBySeed.size < MIN_TORCH_SEEDS)("fidelity: demo preset vs Py
 
   it.each(ACTIVATIONS)("%s: per-instance eval loss matches PyTorch's distribution over seeds", (act) => {
     const t = torch.get(act)!;
-    const ours = runs.filter((r) => r.activation === act);
+    const ours = trained.runs.filter((r) => r.activation === act);
     const failures: string[] = [];
     for (let i = 0; i < spec.nInstances; i++) {
       const ts = t.map((run) => run[i]);

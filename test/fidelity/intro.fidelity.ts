@@ -25,12 +25,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACTIVATION_IDS } from "../../src/core/activations.js";
 import { getPreset } from "../../src/experiments/presets.js";
-import { ensureBuilt } from "../helpers/cli.js";
 import {
   type Comparison,
   FIDELITY_STEPS,
-  type OurRun,
+  NOT_TRAINED,
   torchLosses,
+  trainingNote,
   trainWithCli,
   writeReport,
 } from "../helpers/fidelity.js";
@@ -51,16 +51,12 @@ const spec = getPreset("intro").spec();
 const I = spec.nInstances;
 
 describe.skipIf(!ready)("fidelity: intro preset, 27 activations, vs PyTorch", () => {
-  let runs: OurRun[] = [];
-  let timing = { wallSeconds: 0, cpuSeconds: 0 };
+  let trained = NOT_TRAINED;
   const rows: Comparison[] = [];
   const biasLines: string[] = [];
 
   beforeAll(async () => {
-    ensureBuilt();
-    const r = await trainWithCli("intro", ACTIVATION_IDS, OUR_SEEDS);
-    runs = r.runs;
-    timing = { wallSeconds: r.wallSeconds, cpuSeconds: r.cpuSeconds };
+    trained = await trainWithCli("intro", ACTIVATION_IDS, OUR_SEEDS);
   }, 3_600_000);
 
   afterAll(() => {
@@ -72,7 +68,7 @@ describe.skipIf(!ready)("fidelity: intro preset, 27 activations, vs PyTorch", ()
         `10 000 steps, float32. PyTorch seeds ${TORCH_SEEDS.join(", ")}; ours ${OUR_SEEDS.join(", ")}. Log-scale comparison with`,
         `per-instance sanity bounds and a per-activation paired t-test on log L (see test/fidelity/intro.fidelity.ts).`,
         `z = d_i / SE_i; "tol" is on the loss scale for readability (the test itself is on log L).`,
-        `Our training: ${runs.length} runs, ${timing.wallSeconds.toFixed(0)} s wall, ${timing.cpuSeconds.toFixed(0)} s summed training time.`,
+        trainingNote(trained),
         "",
         "Per-activation bias (mean over instances of log(ours) − log(torch)):",
         "",
@@ -98,7 +94,7 @@ describe.skipIf(!ready)("fidelity: intro preset, 27 activations, vs PyTorch", ()
 
   it.each([...ACTIVATION_IDS])("%s", (act) => {
     const t = torch.get(act)!; // [seed][instance]
-    const o = runs.filter((r) => r.activation === act).map((r) => r.evalLoss);
+    const o = trained.runs.filter((r) => r.activation === act).map((r) => r.evalLoss);
     const failures: string[] = [];
     // Pooled log-scale variance over instances with finite, positive losses on both sides.
     let ss = 0;

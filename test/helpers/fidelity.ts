@@ -4,7 +4,7 @@
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { pool, runCli } from "./cli.js";
+import { ensureBuilt, pool, runCli } from "./cli.js";
 import { REPO_ROOT, type TorchRun } from "./fixtures.js";
 import { mean, variance } from "./numeric.js";
 
@@ -21,13 +21,32 @@ export interface OurRun {
   featureProbability: number[];
 }
 
-/** Trains preset × activations × seeds with `tms train --json` (10 000 steps, f32), as many at once as cores. */
+/** Our side of a fidelity suite: its runs and what training them took. */
+export interface OurTraining {
+  runs: OurRun[];
+  wallSeconds: number;
+  /** Summed training time of the runs. */
+  cpuSeconds: number;
+}
+
+export const NOT_TRAINED: OurTraining = { runs: [], wallSeconds: 0, cpuSeconds: 0 };
+
+/** The report line saying how our side was trained. */
+export function trainingNote(t: OurTraining): string {
+  return `Our training: ${t.runs.length} runs, ${t.wallSeconds.toFixed(0)} s wall, ${t.cpuSeconds.toFixed(0)} s summed training time.`;
+}
+
+/**
+ * Trains preset × activations × seeds with `tms train --json` (10 000 steps, f32), as many at once as cores,
+ * building the CLI first if needed.
+ */
 export async function trainWithCli(
   preset: string,
   activations: readonly string[],
   seeds: readonly number[],
   steps = FIDELITY_STEPS,
-): Promise<{ runs: OurRun[]; wallSeconds: number; cpuSeconds: number }> {
+): Promise<OurTraining> {
+  ensureBuilt();
   const jobs = activations.flatMap((activation) => seeds.map((seed) => ({ activation, seed })));
   const t0 = performance.now();
   const runs = await pool(jobs, Math.max(1, availableParallelism()), async ({ activation, seed }) => {
