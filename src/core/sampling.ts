@@ -19,8 +19,8 @@
 // WebAssembly version (kernels/wasm/sampler.ts) is used when available and produces identical batches.
 
 import type { Buffer } from "./activations.js";
-import { attachEngine, cachedModule, Engine, engineOf, wasmEnabled } from "./kernels/engine.js";
-import { buildSampler, permTable, SAMPLER_STATE } from "./kernels/wasm/sampler.js";
+import { attachEngine, cachedModule, Engine, engineOf, fmaEnabled, wasmEnabled } from "./kernels/engine.js";
+import { buildSampler, SAMPLER_STATE, samplerTables, setKeepThreshold } from "./kernels/wasm/sampler.js";
 import { allocate, type DType, type ModelSpec } from "./model.js";
 import type { Rng } from "./rng.js";
 
@@ -110,7 +110,7 @@ export function createBatch(spec: ModelSpec, batchSize: number, dtype: DType): S
   const feat = engine.alloc((capacity + SLACK) * 4);
   const val = engine.alloc((capacity + SLACK) * E);
   const state = engine.alloc(SAMPLER_STATE.size);
-  new Uint8Array(engine.buffer, state + SAMPLER_STATE.PERM, 256).set(permTable());
+  new Uint8Array(engine.buffer, state + SAMPLER_STATE.PERM).set(samplerTables(F));
   const batch: SparseBatch = {
     batchSize,
     nFeatures: F,
@@ -208,7 +208,10 @@ function seedLanes(seeds: Int32Array): void {
 /** The engine's sampler instance (compiled on first use); undefined if WebAssembly cannot be compiled. */
 function samplerOf(eb: EngineBatch, F: number): SamplerExports | undefined {
   if (!eb.sampler) {
-    const module = cachedModule(`sampler:${eb.dtype}:${F}`, () => buildSampler(eb.dtype, F));
+    const relaxed = fmaEnabled();
+    const module = cachedModule(`sampler:${eb.dtype}:${F}:${relaxed ? "relaxed" : "plain"}`, () =>
+      buildSampler(eb.dtype, F, relaxed),
+    );
     if (!module) return undefined;
     eb.sampler = new WebAssembly.Instance(module, { env: { memory: eb.engine.memory } })
       .exports as unknown as SamplerExports;
@@ -227,7 +230,7 @@ function sampleInstanceWasm(
   const B = batch.batchSize;
   const F = batch.nFeatures;
   // lane-major seeds → the four state vectors S0..S3 (S_j lane k = word j of lane k)
-  const st = new Int32Array(eb.engine.buffer, eb.state, 16);
+  const st = new Int32Array(eb.engine.buffer, eb.state, SAMPLER_STATE.BUF / 4);
   for (let k = 0; k < 4; k++) for (let j = 0; j < 4; j++) st[4 * j + k] = seeds[4 * k + j];
   const rs = eb.rs + 4 * i * (B + 1);
   if (p <= 0) return closeEmpty(batch, i, nnz);
@@ -235,6 +238,7 @@ function sampleInstanceWasm(
     const all = p >= 1 ? 1 : 0;
     const T = all ? 0 : maskThreshold(p);
     const c = eb.dtype === "f32" ? (all ? 2 ** -24 : 256 / T) : all ? 2 ** -32 : 1 / T;
+    setKeepThreshold(st, T);
     return (eb.sampler as SamplerExports).sample_mask(
       eb.state,
       rs,

@@ -4,7 +4,7 @@
 // > 0.9999 for any seed, while a biased one (wrong gap formula, off-by-one, correlated draws) fails at these sizes.
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { setWasmEnabled, wasmSimdAvailable } from "../../src/core/kernels/engine.js";
+import { setFmaEnabled, setWasmEnabled, wasmSimdAvailable } from "../../src/core/kernels/engine.js";
 import { makeSpec } from "../../src/core/model.js";
 import { Rng } from "../../src/core/rng.js";
 import {
@@ -94,25 +94,41 @@ describe("the sampler engines", () => {
     expect(PROBS.filter((p) => p >= MASK_MIN_P)).toEqual([1, 0.3]);
   });
 
-  it.each(["f32", "f64"] as const)(
-    "WebAssembly and JavaScript samplers give identical batches (%s)",
-    (dtype) => {
+  // every shape of the mask loop: F a multiple of 4, F ≥ 4 not, F < 4 (several samples per vector), and B·F
+  // not a multiple of 4 (a last partial vector); packing by plain and by relaxed swizzle
+  const shapes = [20, 5, 3, 2, 1].flatMap((nF) =>
+    [512, 37].flatMap((nB) =>
+      (["f32", "f64"] as const).flatMap((dtype) =>
+        [true, false].map((relaxed) => ({ nF, nB, dtype, relaxed })),
+      ),
+    ),
+  );
+  it.each(shapes)(
+    "WebAssembly and JavaScript samplers give identical batches (F = $nF, B = $nB, $dtype, relaxed SIMD $relaxed)",
+    ({ nF, nB, dtype, relaxed }) => {
+      const shape = makeSpec(nF, 1, [...PROBS, 0.5, 0.1], Array(nF).fill(1));
       const draw = (engine: SamplerEngine) =>
         withEngine(engine, () => {
-          const batch = createBatch(spec, 512, dtype);
-          const rng = new Rng(11, "test-sampling");
-          sampleBatch(spec, rng, batch);
-          sampleBatch(spec, rng, batch); // the second batch: the generator state carries over identically
-          return {
-            nnz: batch.nnz,
-            rowStart: Array.from(batch.rowStart),
-            feature: Array.from(batch.feature.subarray(0, batch.nnz)),
-            value: Array.from(batch.value.subarray(0, batch.nnz)),
-          };
+          setFmaEnabled(relaxed);
+          try {
+            const batch = createBatch(shape, nB, dtype);
+            const rng = new Rng(11, "test-sampling");
+            sampleBatch(shape, rng, batch);
+            sampleBatch(shape, rng, batch); // the second batch: the generator state carries over identically
+            return {
+              nnz: batch.nnz,
+              rowStart: Array.from(batch.rowStart),
+              feature: Array.from(batch.feature.subarray(0, batch.nnz)),
+              value: Array.from(batch.value.subarray(0, batch.nnz)),
+            };
+          } finally {
+            setFmaEnabled(true);
+          }
         });
       const wasm = draw("wasm");
       const js = draw("js");
       expect(wasm.nnz).toBe(js.nnz);
+      expect(wasm.nnz).toBeGreaterThan(nB); // p = 1 alone fills B·F slots
       expect(wasm.rowStart).toEqual(js.rowStart);
       expect(wasm.feature).toEqual(js.feature);
       expect(wasm.value).toEqual(js.value);

@@ -39,6 +39,7 @@ import {
   f64x2Splat,
   f64x2Sub,
   get,
+  i8x16RelaxedSwizzle,
   i8x16Shuffle,
   i8x16Swizzle,
   i32,
@@ -54,12 +55,12 @@ import {
   i32ShrU,
   i32Store,
   i32Sub,
+  i32Xor,
   i32x4Add,
   i32x4Bitmask,
-  i32x4LtS,
+  i32x4GtS,
   i32x4Shl,
   i32x4ShrU,
-  i32x4Splat,
   i32x4Sub,
   i32x4TruncSatF64x2SZero,
   i64,
@@ -71,7 +72,6 @@ import {
   Ty,
   v128And,
   v128Bitselect,
-  v128Const,
   v128Load,
   v128Not,
   v128Or,
@@ -81,7 +81,9 @@ import {
 import { Gen } from "./gen.js";
 
 /** Byte offsets in the sampler's state block. */
-export const SAMPLER_STATE = { S: 0, PERM: 64, BUF: 320, size: 320 + 32 * 32 };
+export const SAMPLER_STATE = { S: 0, PERM: 64, CONST: 320, BUF: 448, size: 448 + 32 * 32 };
+/** The vectors of the CONST block, by index (16 bytes each). TM1 depends on p: JS writes it per instance. */
+export const K = { SIGN: 0, TM1: 1, IOTA: 2, BELOW1: 3, F: 4, FM1: 5, FOUR: 6 };
 /** Steps of gaps computed ahead by sample_geom. */
 const GEOM_AHEAD = 32;
 
@@ -101,31 +103,63 @@ export function permTable(): Uint8Array {
   return t;
 }
 
+/** The PERM and CONST blocks of the state for feature count F (TM1 left to `setKeepThreshold`). */
+export function samplerTables(F: number): Uint8Array {
+  const out = new Uint8Array(SAMPLER_STATE.BUF - SAMPLER_STATE.PERM);
+  out.set(permTable());
+  const c = new Int32Array(out.buffer, SAMPLER_STATE.CONST - SAMPLER_STATE.PERM);
+  const vec = (k: number, lanes: number[]) => c.set(lanes, 4 * k);
+  vec(K.SIGN, [-0x80000000, -0x80000000, -0x80000000, -0x80000000]);
+  vec(K.IOTA, [0, 1, 2, 3]);
+  new Float32Array(c.buffer, c.byteOffset + 16 * K.BELOW1, 4).fill(1 - 2 ** -24);
+  vec(K.F, [F, F, F, F]);
+  vec(K.FM1, [F - 1, F - 1, F - 1, F - 1]);
+  vec(K.FOUR, [4, 4, 4, 4]);
+  return out;
+}
+
+/** Writes the mask scheme's threshold T (0 = keep all) as the CONST vector TM1 = (T − 1) ^ 2³¹. */
+export function setKeepThreshold(state: Int32Array, T: number): void {
+  const word = ((T - 1) ^ -0x80000000) | 0;
+  const at = (SAMPLER_STATE.CONST + 16 * K.TM1) / 4;
+  state.fill(word, at, at + 4);
+}
+
 /** The 11 coefficients 1/3, 1/5, …, 1/23 of the atanh series used by lnOneMinus. */
 export const LN_COEF: readonly number[] = Array.from({ length: 11 }, (_, k) => 1 / (2 * k + 3));
 
 /**
- * ln(1 − u·2⁻³²) for lanes 0 and 1 of u (as f64x2), by exactly the operations of `lnOneMinus` in
+ * ln(1 − u·2⁻³²) for lanes 0 and 1 of each u (as f64x2), by exactly the operations of `lnOneMinus` in
  * sampling.ts: y = (2³² − 1 − u) + 1 = 2^e·m, m in [1, 2) (halved above √2), ln m by the atanh series.
+ * Several inputs are evaluated stage by stage, interleaved: each is one long dependent chain (the series is
+ * Horner's rule), and side by side the chains keep more of the CPU's vector units busy.
  */
-function emitLnOneMinus2(g: Gen, u: Expr): Expr {
-  const y = g.letV(f64x2Add(f64x2ConvertLowI32x4U(v128Not(u)), f64x2Splat(f64c(1))));
-  const ebits = g.letV(i64x2Sub(i64x2ShrU(y, i32(52)), i64x2Splat(i64(1023))));
-  const e0 = g.letV(
-    f64x2ConvertLowI32x4S(i8x16Shuffle(ebits, ebits, [0, 1, 2, 3, 8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11])),
+function emitLnOneMinus(g: Gen, us: Expr[]): Expr[] {
+  const each = (f: (k: number) => Expr) => us.map((_, k) => g.letV(f(k)));
+  const y = each((k) => f64x2Add(f64x2ConvertLowI32x4U(v128Not(us[k])), f64x2Splat(f64c(1))));
+  const ebits = each((k) => i64x2Sub(i64x2ShrU(y[k], i32(52)), i64x2Splat(i64(1023))));
+  const e0 = each((k) =>
+    f64x2ConvertLowI32x4S(
+      i8x16Shuffle(ebits[k], ebits[k], [0, 1, 2, 3, 8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11]),
+    ),
   );
-  const m0 = g.letV(v128Or(v128And(y, i64x2Splat(i64BigMask())), i64x2Splat(i64One())));
-  const big = g.letV(f64x2Gt(m0, f64x2Splat(f64c(Math.SQRT2))));
-  const m = g.letV(v128Bitselect(f64x2Mul(m0, f64x2Splat(f64c(0.5))), m0, big));
-  const e = g.letV(f64x2Add(e0, v128And(f64x2Splat(f64c(1)), big)));
-  const one = f64x2Splat(f64c(1));
-  const s = g.letV(f64x2Div(f64x2Sub(m, one), f64x2Add(m, one)));
-  const z = g.letV(f64x2Mul(s, s));
-  let h: Expr = f64x2Splat(f64c(LN_COEF[LN_COEF.length - 1]));
-  for (let k = LN_COEF.length - 2; k >= 0; k--) h = f64x2Add(f64x2Mul(h, z), f64x2Splat(f64c(LN_COEF[k])));
-  const t = g.letV(f64x2Add(s, s));
-  const lnm = f64x2Add(f64x2Mul(f64x2Mul(t, z), h), t);
-  return g.letV(f64x2Add(f64x2Mul(f64x2Sub(e, f64x2Splat(f64c(32))), f64x2Splat(f64c(Math.LN2))), lnm));
+  const m0 = each((k) => v128Or(v128And(y[k], i64x2Splat(i64BigMask())), i64x2Splat(i64One())));
+  const big = each((k) => f64x2Gt(m0[k], f64x2Splat(f64c(Math.SQRT2))));
+  const m = each((k) => v128Bitselect(f64x2Mul(m0[k], f64x2Splat(f64c(0.5))), m0[k], big[k]));
+  const e = each((k) => f64x2Add(e0[k], v128And(f64x2Splat(f64c(1)), big[k])));
+  const one = () => f64x2Splat(f64c(1));
+  const s = each((k) => f64x2Div(f64x2Sub(m[k], one()), f64x2Add(m[k], one())));
+  const z = each((k) => f64x2Mul(s[k], s[k]));
+  let h = each(() => f64x2Splat(f64c(LN_COEF[LN_COEF.length - 1])));
+  for (let c = LN_COEF.length - 2; c >= 0; c--) {
+    const prev = h;
+    h = each((k) => f64x2Add(f64x2Mul(prev[k], z[k]), f64x2Splat(f64c(LN_COEF[c]))));
+  }
+  const t = each((k) => f64x2Add(s[k], s[k]));
+  const lnm = each((k) => f64x2Add(f64x2Mul(f64x2Mul(t[k], z[k]), h[k]), t[k]));
+  return each((k) =>
+    f64x2Add(f64x2Mul(f64x2Sub(e[k], f64x2Splat(f64c(32))), f64x2Splat(f64c(Math.LN2))), lnm[k]),
+  );
 }
 
 // i64 constants beyond i32 range, emitted as raw sleb128
@@ -163,16 +197,14 @@ function emitStep(g: Gen, S: number[]): Expr {
   return out;
 }
 
-/** The sampler module for one precision and feature count F (F is compiled in). */
-export function buildSampler(dtype: "f32" | "f64", F: number): Uint8Array {
+/**
+ * The sampler module for one precision and feature count F (F is compiled in). With `relaxed`, lanes are
+ * packed by relaxed SIMD's swizzle (one instruction on x86-64; the lanes kept are the same either way).
+ */
+export function buildSampler(dtype: "f32" | "f64", F: number, relaxed = false): Uint8Array {
   const f32 = dtype === "f32";
   const E = f32 ? 4 : 8;
   const mb = new ModuleBuilder({ module: "env", name: "memory", minPages: 1 });
-  const iota = new Uint8Array(16);
-  new Int32Array(iota.buffer).set([0, 1, 2, 3]);
-  const signBits = new Uint8Array(16);
-  new Int32Array(signBits.buffer).fill(-0x80000000);
-
   const loadState = (g: Gen, st: Expr) => {
     const S = [0, 1, 2, 3].map(() => g.local(Ty.v128));
     S.forEach((l, k) => {
@@ -187,6 +219,9 @@ export function buildSampler(dtype: "f32" | "f64", F: number): Uint8Array {
   };
 
   // sample_mask(st, rs, feat, val, nnz, cap, B, F, T, all, c, reps) -> nnz or -1
+  // The loops avoid what costs most in V8's code for them: vector constants (materialised in every iteration
+  // by several instructions; here they are loads from the CONST block, which JS fills) and inner loops (each
+  // iteration pays a stack check; here a vector's sample starts are at most ⌈4/F⌉ unrolled ifs).
   mb.fn(
     "sample_mask",
     [Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.f64, Ty.i32],
@@ -195,26 +230,23 @@ export function buildSampler(dtype: "f32" | "f64", F: number): Uint8Array {
       const g = new Gen(f);
       const [st, rs, feat, val] = [get(0), get(1), get(2), get(3)];
       const nnz = 4;
-      const [cap, B, T, all] = [get(5), get(6), get(8), get(9)];
-      const reps = Math.ceil(4 / F);
+      const [cap, B, all] = [get(5), get(6), get(9)];
+      const C = SAMPLER_STATE.CONST;
+      const constAt = (k: number) => v128Load(st, C + 16 * k);
       const S = loadState(g, st);
       const slots = g.letI(i32Mul(B, i32(F)));
-      // unsigned u < T as signed compare after flipping the sign bits
-      const Tx = g.letV(v128Xor(i32x4Splat(T), v128Const(signBits)));
       const cf32 = f32 ? g.letV(f32x4Splat(f32DemoteConst(get(10)))) : undefined;
       const cf64 = f32 ? undefined : g.letV(f64x2Splat(get(10)));
-      const below1 = v128Const(f32Bytes(1 - 2 ** -24));
-      const conv = (at: Expr, u: Expr) => {
+      const swizzle = relaxed ? i8x16RelaxedSwizzle : i8x16Swizzle;
+      /** Stores the values of u's lanes, packed by `perm` if given (f32 converts all four, then packs). */
+      const conv = (at: Expr, u: Expr, perm?: Expr) => {
+        const pack = (v: Expr) => (perm ? swizzle(v, perm) : v);
         if (f32) {
           // pmin: one instruction; no NaN can occur here
-          g.emit(
-            v128Store(
-              at,
-              f32x4Pmin(f32x4Mul(f32x4ConvertI32x4S(i32x4ShrU(u, i32(8))), cf32 as Expr), below1),
-            ),
-          );
+          const cu = f32x4Mul(f32x4ConvertI32x4S(i32x4ShrU(u, i32(8))), cf32 as Expr);
+          g.emit(v128Store(at, pack(f32x4Pmin(cu, constAt(K.BELOW1)))));
         } else {
-          const uu = g.letV(u);
+          const uu = g.letV(pack(u));
           const at2 = g.letI(at);
           g.emit(v128Store(at2, f64x2Mul(f64x2ConvertLowI32x4U(uu), cf64 as Expr)));
           const hi = i8x16Shuffle(uu, uu, [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15]);
@@ -229,84 +261,80 @@ export function buildSampler(dtype: "f32" | "f64", F: number): Uint8Array {
           ff.byte(0x0f);
         });
       };
-      const keepOf = (u: Expr, valid?: Expr) => {
-        const k = v128Or(i32x4Splat(i32Sub(i32(0), all)), i32x4LtS(v128Xor(u, v128Const(signBits)), Tx));
-        return valid ? v128And(valid, k) : k;
-      };
-      const emitPacked = (u: Expr, fvec: Expr, keep: Expr) => {
-        const bits = g.letI(i32x4Bitmask(keep));
+      /** The kept lanes' bits: u < T unsigned ⇔ !((u ^ 2³¹) > (T − 1) ^ 2³¹ signed); T = 0 (all) keeps all. */
+      const keptBits = (u: Expr) =>
+        i32Xor(i32x4Bitmask(i32x4GtS(v128Xor(u, constAt(K.SIGN)), constAt(K.TM1))), i32(15));
+      /** Stores the kept lanes of (fvec, u) packed at nnz. */
+      const emitPacked = (u: Expr, fvec: Expr, bits: Expr) => {
         const perm = g.letV(v128Load(i32Add(st, i32Shl(bits, i32(4))), SAMPLER_STATE.PERM));
-        g.emit(v128Store(i32Add(feat, i32Shl(get(nnz), i32(2))), i8x16Swizzle(fvec, perm)));
-        conv(valAt(), i8x16Swizzle(u, perm));
-        return bits;
+        g.emit(v128Store(i32Add(feat, i32Shl(get(nnz), i32(2))), swizzle(fvec, perm)));
+        conv(valAt(), u, perm);
       };
       if (F % 4 === 0) {
-        // samples aligned with vectors: per sample, F/4 steps with constant feature lanes
-        const fconst = (v: number) => {
-          const b = new Uint8Array(16);
-          new Int32Array(b.buffer).set([v, v + 1, v + 2, v + 3]);
-          return v128Const(b);
-        };
+        // samples aligned with vectors: per sample, F/4 steps; the lanes' features f..f+3 are a running
+        // vector (an add per step, where a constant would be materialised by several instructions)
+        const fvec = g.local(Ty.v128);
         g.forRange(i32(0), B, 1, (s) => {
           const ss = g.letI(s);
           g.if(i32GtS(i32Add(get(nnz), i32(F)), i32Sub(cap, i32(4))), fail);
           g.emit(i32Store(i32Add(rs, i32Shl(ss, i32(2))), get(nnz)));
+          g.set(fvec, constAt(K.IOTA));
+          const next = () => g.set(fvec, i32x4Add(get(fvec), constAt(K.FOUR)));
           g.if(
             all,
             () => {
               for (let v = 0; v < F; v += 4) {
                 const u = emitStep(g, S);
-                g.emit(v128Store(i32Add(feat, i32Shl(get(nnz), i32(2))), fconst(v)));
+                g.emit(v128Store(i32Add(feat, i32Shl(get(nnz), i32(2))), get(fvec)));
                 conv(valAt(), u);
                 g.set(nnz, i32Add(get(nnz), i32(4)));
+                if (v + 4 < F) next();
               }
             },
             () => {
               for (let v = 0; v < F; v += 4) {
                 const u = g.letV(emitStep(g, S));
-                const bits = emitPacked(u, fconst(v), keepOf(u));
+                const bits = g.letI(keptBits(u));
+                emitPacked(u, get(fvec), bits);
                 g.set(nnz, i32Add(get(nnz), i32Popcnt(bits)));
+                if (v + 4 < F) next();
               }
             },
           );
         });
       } else {
-        const fvec = g.varV(v128Const(iota)); // feature index of each lane's slot
-        const Fs = i32x4Splat(i32(F));
+        const fvec = g.varV(constAt(K.IOTA)); // feature index of each lane's slot
+        const reps = Math.ceil(4 / F); // reductions mod F, and most sample starts, per vector
         const reduce = () => {
           for (let r = 0; r < reps; r++)
-            g.set(fvec, i32x4Sub(get(fvec), v128And(Fs, v128Not(i32x4LtS(get(fvec), Fs)))));
+            g.set(fvec, i32x4Sub(get(fvec), v128And(constAt(K.F), i32x4GtS(get(fvec), constAt(K.FM1)))));
         };
         reduce();
-        const four = i32x4Splat(i32(4));
         const s = g.varI(i32(0)); // next sample to open
         const nextStart = g.varI(i32(0)); // its first slot
-        g.forRange(i32(0), slots, 4, (q) => {
-          const qq = g.letI(q);
+        const body = (qq: Expr, valid?: Expr) => {
           g.if(i32GtS(i32Add(get(nnz), i32(4)), cap), fail);
           const u = g.letV(emitStep(g, S));
-          const valid = i32x4LtS(i32x4Add(v128Const(iota), i32x4Splat(qq)), i32x4Splat(slots));
-          const keep = g.letV(keepOf(u, valid));
-          const bits = g.letI(i32x4Bitmask(keep));
+          const bits = g.letI(valid ? i32And(keptBits(u), valid) : keptBits(u));
           // open the samples starting in this vector: their rowStart counts the kept lanes before them
-          g.block(() => {
-            g.doWhile(
-              () => {
-                g.brIf(1, i32GeS(get(nextStart), i32Add(qq, i32(4))));
-                const before = i32And(bits, i32Sub(i32Shl(i32(1), i32Sub(get(nextStart), qq)), i32(1)));
-                g.emit(i32Store(i32Add(rs, i32Shl(get(s), i32(2))), i32Add(get(nnz), i32Popcnt(before))));
-                g.set(s, i32Add(get(s), i32(1)));
-                g.set(nextStart, i32Add(get(nextStart), i32(F)));
-              },
-              () => i32(1),
-            );
-          });
-          emitPacked(u, get(fvec), keep);
+          const end = valid ? slots : i32Add(qq, i32(4));
+          for (let r = 0; r < reps; r++)
+            g.if(i32LtS(get(nextStart), end), () => {
+              const before = i32And(bits, i32Sub(i32Shl(i32(1), i32Sub(get(nextStart), qq)), i32(1)));
+              g.emit(i32Store(i32Add(rs, i32Shl(get(s), i32(2))), i32Add(get(nnz), i32Popcnt(before))));
+              g.set(s, i32Add(get(s), i32(1)));
+              g.set(nextStart, i32Add(get(nextStart), i32(F)));
+            });
+          emitPacked(u, get(fvec), bits);
           g.set(nnz, i32Add(get(nnz), i32Popcnt(bits)));
           // next lanes' features: f + 4 mod F
-          g.set(fvec, i32x4Add(get(fvec), four));
+          g.set(fvec, i32x4Add(get(fvec), constAt(K.FOUR)));
           reduce();
-        });
+        };
+        const whole = g.letI(i32And(slots, i32(-4)));
+        g.forRange(i32(0), whole, 4, (q) => body(g.letI(q)));
+        // a last, partial vector (B·F not a multiple of 4): its lanes past the end are drawn and unused
+        g.if(i32LtS(whole, slots), () => body(whole, i32Sub(i32Shl(i32(1), i32Sub(slots, whole)), i32(1))));
       }
       g.emit(i32Store(i32Add(rs, i32Shl(B, i32(2))), get(nnz)));
       saveState(g, st, S);
@@ -335,19 +363,17 @@ export function buildSampler(dtype: "f32" | "f64", F: number): Uint8Array {
       g.block(() => {
         g.doWhile(
           () => {
-            // GEOM_AHEAD steps of gaps and raw outputs, branch-free, so the logarithms pipeline
-            g.forRange(i32(0), i32(32 * GEOM_AHEAD), 32, (o) => {
+            // GEOM_AHEAD steps of gaps and raw outputs, branch-free so the logarithms pipeline, two per
+            // iteration side by side
+            g.forRange(i32(0), i32(32 * GEOM_AHEAD), 64, (o) => {
               const at = g.letI(i32Add(st, o));
-              const u = g.letV(emitStep(g, S));
-              const ln = emitLnOneMinus2(g, u);
-              g.emit(
-                v128Store(
-                  at,
-                  i32x4TruncSatF64x2SZero(f64x2Min(f64x2Floor(f64x2Div(ln, logQv)), slotsV)),
-                  BUF,
-                ),
-              );
-              g.emit(v128Store(at, u, BUF + 16));
+              const u = [g.letV(emitStep(g, S)), g.letV(emitStep(g, S))];
+              const ln = emitLnOneMinus(g, u);
+              for (let k = 0; k < 2; k++) {
+                const gap = f64x2Min(f64x2Floor(f64x2Div(ln[k], logQv)), slotsV);
+                g.emit(v128Store(at, i32x4TruncSatF64x2SZero(gap), BUF + 32 * k));
+                g.emit(v128Store(at, u[k], BUF + 32 * k + 16));
+              }
             });
             g.forRange(i32(0), i32(32 * GEOM_AHEAD), 32, (o) => {
               const at = g.letI(i32Add(st, o));
@@ -414,12 +440,6 @@ function f32DemoteConst(x: Expr): Expr {
     x(f);
     f.byte(0xb6); // f32.demote_f64
   };
-}
-
-function f32Bytes(x: number): Uint8Array {
-  const b = new Uint8Array(16);
-  new Float32Array(b.buffer).fill(x);
-  return b;
 }
 
 void f32x4DemoteF64x2Zero;
