@@ -388,6 +388,15 @@ export const if_ =
     }
     f.byte(0x0b);
   };
+/** The `select` instruction: a if cond ≠ 0, else b (both evaluated; compiles to a conditional move). */
+export const select =
+  (a: Expr, b: Expr, cond: Expr): Expr =>
+  (f) => {
+    a(f);
+    b(f);
+    cond(f);
+    f.byte(0x1b);
+  };
 /** `if` yielding a value of type t. */
 export const select_ =
   (t: Ty, cond: Expr, a: Expr, b: Expr): Expr =>

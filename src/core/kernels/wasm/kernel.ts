@@ -42,6 +42,7 @@ import {
   i32Shl,
   i32Store,
   ModuleBuilder,
+  select,
   Ty,
 } from "./emit.js";
 import { ConstPool, type Dtype, Gen, Vt } from "./gen.js";
@@ -114,7 +115,8 @@ export function kernelLayout(F: number, H: number, dtype: Dtype): KernelLayout {
     M: take(F * Fp * E),
     C: take(F * Fp * E),
     CW: take(H * Fp * E),
-    XBLK: take(F * 16),
+    // a spare row after the F features: the branch-free fill (dense_sparse) sends entries it skips there
+    XBLK: take((F + 1) * 16),
     TMP: take(F * 16),
     XROW: take(Fp * E + 16),
     WSPLAT: take(F * H * 16),
@@ -479,6 +481,14 @@ function emitDenseBlock(c: Ctx): void {
   }
 }
 
+/**
+ * Up to this many features, dense_sparse fills its blocks without branches on the data: a sample's number of
+ * non-zeros, and whether it has any, are random, so branching on them mispredicts about once a sample. It
+ * reads F entries from the sample's start, at most F − 1 past the last one: within the batch arrays' slack
+ * (SLACK = 8 entries in sampling.ts).
+ */
+const BRANCH_FREE_FILL_F = 8;
+
 function zeroRegion(g: Gen, ws: Expr, off: number, bytes: number): void {
   for (let b = 0; b < bytes; b += 16)
     g.emit((f) => {
@@ -659,6 +669,24 @@ export function buildKernel(
             () => {
               g.set(start, rsAt(rs, get(s)));
               g.set(end, rsAt(rs, get(s), 4));
+              if (F <= BRANCH_FREE_FILL_F) {
+                // F entries from start, those past the sample's end sent to the spare row; then the lane
+                // advances if the sample is non-zero. No branch depends on the data.
+                const laneOff = g.letI(i32Add(ws, i32Mul(get(lane), i32(E))));
+                for (let k = 0; k < F; k++) {
+                  const j = g.letI(i32Add(get(start), i32(k)));
+                  const fIdx = select(i32Load(i32Add(feat, i32Shl(j, i32(2)))), i32(F), i32LtS(j, get(end)));
+                  g.emit(
+                    vt.sStore(
+                      i32Add(laneOff, i32Shl(fIdx, i32(4))),
+                      vt.sLoad(i32Add(val, i32Shl(j, i32(vt.shift)))),
+                      lay.XBLK,
+                    ),
+                  );
+                }
+                g.set(lane, i32Add(get(lane), i32Ne(get(start), get(end))));
+                return;
+              }
               g.if(i32Ne(get(start), get(end)), () => {
                 const laneOff = g.letI(i32Add(ws, i32Mul(get(lane), i32(E))));
                 g.forRange(get(start), get(end), 1, (j) => {
