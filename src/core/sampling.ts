@@ -55,6 +55,8 @@ interface EngineBatch {
   val: number;
   cap: number;
   state: number;
+  /** The state block as words (rebound with the other views when memory grows). */
+  stateWords: Int32Array;
   sampler?: SamplerExports;
 }
 const engineBatches = new WeakMap<SparseBatch, EngineBatch>();
@@ -120,7 +122,16 @@ export function createBatch(spec: ModelSpec, batchSize: number, dtype: DType): S
     value: allocate(dtype, 0),
     nnz: 0,
   };
-  const eb: EngineBatch = { engine, dtype, rs, feat, val, cap: capacity, state };
+  const eb: EngineBatch = {
+    engine,
+    dtype,
+    rs,
+    feat,
+    val,
+    cap: capacity,
+    state,
+    stateWords: new Int32Array(0),
+  };
   engineBatches.set(batch, eb);
   attachEngine(batch, engine);
   bindViews(batch, eb);
@@ -130,6 +141,7 @@ export function createBatch(spec: ModelSpec, batchSize: number, dtype: DType): S
 
 function bindViews(batch: SparseBatch, eb: EngineBatch): void {
   const buf = eb.engine.buffer;
+  eb.stateWords = new Int32Array(buf, eb.state, SAMPLER_STATE.BUF / 4);
   batch.rowStart = new Int32Array(buf, eb.rs, batch.nInstances * (batch.batchSize + 1));
   batch.feature = new Int32Array(buf, eb.feat, eb.cap + SLACK);
   batch.value =
@@ -174,11 +186,13 @@ export function maskThreshold(p: number): number {
   return Math.min(0xffffffff, Math.round(p * 4294967296));
 }
 
+const SEEDS = new Int32Array(16);
+
 /** Fills `batch` with a fresh sample of every instance, drawing from `rng`. */
 export function sampleBatch(spec: ModelSpec, rng: Rng, batch: SparseBatch): void {
   const eb = engineBatches.get(batch);
   const wasm = eb !== undefined && wasmEnabled() && samplerOf(eb, batch.nFeatures) !== undefined;
-  const seeds = new Int32Array(16);
+  const seeds = SEEDS;
   let nnz = 0;
   for (let i = 0; i < spec.nInstances; i++) {
     const p = spec.featureProbability[i];
@@ -230,7 +244,7 @@ function sampleInstanceWasm(
   const B = batch.batchSize;
   const F = batch.nFeatures;
   // lane-major seeds → the four state vectors S0..S3 (S_j lane k = word j of lane k)
-  const st = new Int32Array(eb.engine.buffer, eb.state, SAMPLER_STATE.BUF / 4);
+  const st = eb.stateWords;
   for (let k = 0; k < 4; k++) for (let j = 0; j < 4; j++) st[4 * j + k] = seeds[4 * k + j];
   const rs = eb.rs + 4 * i * (B + 1);
   if (p <= 0) return closeEmpty(batch, i, nnz);

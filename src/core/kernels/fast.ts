@@ -194,11 +194,12 @@ class KernelState {
       ex.finish(ws, buf.grads + i * F * H * 8, gbPtr + i * F * 8, gram);
       // All-zero samples (and the dense path's padding lanes, which were processed as all-zero samples).
       const n0 = B - rows;
-      const z = this.zeroRow.eval(params.b, i * F, spec.importance, scale);
+      const zero = this.zeroRow;
+      const zeroLoss = zero.eval(params.b, i * F, spec.importance, scale);
       // the kernel sums (k·e)·e = 2·imp·e²/(B·F)
-      losses[i] = 0.5 * d[outLoss] + n0 * z.loss * scale;
+      losses[i] = 0.5 * d[outLoss] + n0 * zeroLoss * scale;
       const gb = gbPtr / 8 + i * F;
-      for (let f = 0; f < F; f++) d[gb + f] += n0 * z.dz[f];
+      for (let f = 0; f < F; f++) d[gb + f] += n0 * zero.dz[f];
     }
     grads.W.set(d.subarray(buf.grads / 8, buf.grads / 8 + I * F * H));
     grads.b.set(d.subarray(gbPtr / 8, gbPtr / 8 + I * F));
@@ -222,7 +223,8 @@ class ZeroRow {
     this.dy = make();
     this.dz = make();
   }
-  eval(b: Buffer, off: number, importance: Float64Array, scale: number): { loss: number; dz: Buffer } {
+  /** The loss of one all-zero sample; its dz is left in `dz`. */
+  eval(b: Buffer, off: number, importance: Float64Array, scale: number): number {
     const { act, F, z, y, dy, dz } = this;
     for (let f = 0; f < F; f++) z[f] = b[off + f];
     if (act.kind === "elementwise") for (let f = 0; f < F; f++) y[f] = act.forward(z[f]);
@@ -235,7 +237,7 @@ class ZeroRow {
     }
     if (act.kind === "elementwise") for (let f = 0; f < F; f++) dz[f] = dy[f] * act.derivative(z[f], y[f]);
     else act.vjp(z, y, dy, dz, 0, 1, F);
-    return { loss, dz };
+    return loss;
   }
 }
 
