@@ -85,7 +85,7 @@ export const SAMPLER_STATE = { S: 0, PERM: 64, CONST: 320, BUF: 448, size: 448 +
 /** The vectors of the CONST block, by index (16 bytes each). TM1 depends on p: JS writes it per instance. */
 export const K = { SIGN: 0, TM1: 1, IOTA: 2, BELOW1: 3, F: 4, FM1: 5, FOUR: 6 };
 /** Steps of gaps computed ahead by sample_geom. */
-const GEOM_AHEAD = 32;
+const GEOM_AHEAD = 8;
 
 /** perm[mask]: a byte shuffle moving the lanes set in `mask` (4 bits) to the front, in order. */
 export function permTable(): Uint8Array {
