@@ -41,12 +41,8 @@ export function adamWStep(
   lr: number,
   hyper: AdamWHyper = TORCH_ADAMW,
 ): void {
-  const t = ++state.step[group];
-  const { beta1, beta2, eps, weightDecay } = hyper;
-  const bias1 = 1 - beta1 ** t;
-  const bias2Sqrt = Math.sqrt(1 - beta2 ** t);
-  const stepSize = lr / bias1;
-  const decay = 1 - lr * weightDecay;
+  const { stepSize, bias2Sqrt, decay } = adamWScalars(state, group, lr, hyper);
+  const { beta1, beta2, eps } = hyper;
   const { m, v } = state;
   for (let j = from; j < to; j++) {
     // Each store rounds to the buffer's precision, as torch's in-place ops do.
@@ -57,6 +53,30 @@ export function adamWStep(
     params[j] -= (stepSize * m[j]) / (Math.sqrt(v[j]) / bias2Sqrt + eps);
   }
 }
+
+/** Advances the group's step counter t and returns this step's scalars (shared with the WebAssembly version). */
+export function adamWScalars(
+  state: AdamWState,
+  group: number,
+  lr: number,
+  hyper: AdamWHyper,
+): { stepSize: number; bias2Sqrt: number; decay: number } {
+  const t = ++state.step[group];
+  const { beta1, beta2, weightDecay } = hyper;
+  const bias1 = 1 - beta1 ** t;
+  return { stepSize: lr / bias1, bias2Sqrt: Math.sqrt(1 - beta2 ** t), decay: 1 - lr * weightDecay };
+}
+
+/** An AdamW update of params[from, to) for one group: adamWStep or its WebAssembly twin. */
+export type AdamWStepper = (
+  params: Buffer,
+  grads: Float64Array,
+  state: AdamWState,
+  group: number,
+  from: number,
+  to: number,
+  lr: number,
+) => void;
 
 export type LrSchedule = "constant" | "linear" | "cosine";
 export const LR_SCHEDULES: readonly LrSchedule[] = ["constant", "linear", "cosine"];

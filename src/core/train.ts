@@ -3,11 +3,19 @@
 
 import { type Activation, type Buffer, getActivation } from "./activations.js";
 import { fastKernel } from "./kernels/fast.js";
+import { createFastAdamW } from "./kernels/optimizer-fast.js";
 import { makeReferenceKernel } from "./kernels/reference.js";
 import { sparseKernel } from "./kernels/sparse.js";
 import type { Gradients, SoftmaxDim, StepKernel } from "./kernels/types.js";
 import { type DType, initParams, type ModelSpec, type Params } from "./model.js";
-import { type AdamWState, adamWStep, createAdamWState, type LrSchedule, lrScale } from "./optimizer.js";
+import {
+  type AdamWState,
+  type AdamWStepper,
+  adamWStep,
+  createAdamWState,
+  type LrSchedule,
+  lrScale,
+} from "./optimizer.js";
 import { Rng } from "./rng.js";
 import { createBatch, type SparseBatch, sampleBatch } from "./sampling.js";
 
@@ -66,6 +74,7 @@ export class Trainer {
   private readonly losses: Float64Array;
   private readonly optW: AdamWState;
   private readonly optB: AdamWState;
+  private readonly adamW: AdamWStepper;
 
   constructor(config: TrainConfig, params?: Params) {
     this.config = config;
@@ -73,14 +82,27 @@ export class Trainer {
     const { nInstances: I, nFeatures: F, nHidden: H } = spec;
     this.activation = getActivation(config.activation);
     this.kernel = chooseKernel(this.activation, config.softmaxDim, config.kernel);
-    this.params = params ?? initParams(spec, dtype, config.seed);
+    const initial = params ?? initParams(spec, dtype, config.seed);
     this.rng = new Rng(config.seed, "train");
-    this.grads = { W: new Float64Array(I * F * H), b: new Float64Array(I * F) };
     this.losses = new Float64Array(I);
     this.trainLoss = new Float64Array(I).fill(Number.NaN);
     this.divergedAtStep = new Int32Array(I).fill(-1);
-    this.optW = createAdamWState(dtype, I * F * H, I);
-    this.optB = createAdamWState(dtype, I * F, I);
+    // AdamW in WebAssembly where available: parameters, gradients and state then live in its memory
+    // (`params` given to the constructor is copied, not updated in place)
+    const fast = createFastAdamW(dtype, I * F * H, I * F, I);
+    if (fast) {
+      this.params = fast.adopt(initial);
+      this.grads = fast.grads;
+      this.optW = fast.optW;
+      this.optB = fast.optB;
+      this.adamW = fast.step;
+    } else {
+      this.params = initial;
+      this.grads = { W: new Float64Array(I * F * H), b: new Float64Array(I * F) };
+      this.optW = createAdamWState(dtype, I * F * H, I);
+      this.optB = createAdamWState(dtype, I * F, I);
+      this.adamW = adamWStep;
+    }
   }
 
   get done(): boolean {
@@ -120,8 +142,8 @@ export class Trainer {
         continue;
       }
       this.trainLoss[i] = loss;
-      adamWStep(this.params.W, this.grads.W, this.optW, i, i * F * H, (i + 1) * F * H, stepLr);
-      adamWStep(this.params.b, this.grads.b, this.optB, i, i * F, (i + 1) * F, stepLr);
+      this.adamW(this.params.W, this.grads.W, this.optW, i, i * F * H, (i + 1) * F * H, stepLr);
+      this.adamW(this.params.b, this.grads.b, this.optB, i, i * F, (i + 1) * F, stepLr);
     }
     this.step++;
     return this.losses;

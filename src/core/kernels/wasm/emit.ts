@@ -469,6 +469,17 @@ export const v128Store =
     f.u32(4);
     f.u32(offset);
   };
+/** Stores lane `lane` (0 or 1) of a vector's two 64-bit halves. */
+export const v128Store64Lane =
+  (addr: Expr, value: Expr, lane: number, offset = 0): Expr =>
+  (f) => {
+    addr(f);
+    value(f);
+    f.simd(0x5b);
+    f.u32(3);
+    f.u32(offset);
+    f.byte(lane);
+  };
 export const v128Const =
   (bytes: Uint8Array): Expr =>
   (f) => {
