@@ -20,7 +20,17 @@
 
 import type { Buffer } from "./activations.js";
 import { attachEngine, cachedModule, Engine, engineOf, fmaEnabled, wasmEnabled } from "./kernels/engine.js";
-import { buildSampler, SAMPLER_STATE, samplerTables, setKeepThreshold } from "./kernels/wasm/sampler.js";
+import {
+  buildSampler,
+  LN_HALF_FROM,
+  LN_POLY,
+  LN_TABLE_SIZE,
+  LN2_HI,
+  LN2_LO,
+  SAMPLER_STATE,
+  samplerTables,
+  setKeepThreshold,
+} from "./kernels/wasm/sampler.js";
 import { allocate, type DType, type ModelSpec } from "./model.js";
 import type { Rng } from "./rng.js";
 
@@ -113,6 +123,7 @@ export function createBatch(spec: ModelSpec, batchSize: number, dtype: DType): S
   const val = engine.alloc((capacity + SLACK) * E);
   const state = engine.alloc(SAMPLER_STATE.size);
   new Uint8Array(engine.buffer, state + SAMPLER_STATE.PERM).set(samplerTables(F));
+  new Float64Array(engine.buffer, state + SAMPLER_STATE.LNTAB, LN_TABLE.length).set(LN_TABLE);
   const batch: SparseBatch = {
     batchSize,
     nFeatures: F,
@@ -326,27 +337,53 @@ class Lanes {
 
 const lnScratch = new Float64Array(1);
 const lnWords = new Uint32Array(lnScratch.buffer);
-const LN_C: readonly number[] = Array.from({ length: 11 }, (_, k) => 1 / (2 * k + 3));
 const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0; // index of the high word
 
-/** ln(1 − u·2⁻³²) for a 32-bit u, by the same operations as the WebAssembly sampler. */
+/** ln x for x in [0.7, 1.42] by the atanh series 2s(1 + s²/3 + … + s²²/23), s = (x − 1)/(x + 1). */
+function lnSeries(x: number): number {
+  const s = (x - 1) / (x + 1);
+  const z = s * s;
+  let h = 1 / 23;
+  for (let k = 10; k >= 0; k--) h = h * z + 1 / (2 * k + 1);
+  return 2 * s * h;
+}
+
+/**
+ * The logarithm table (also written into the WebAssembly sampler's state): per bucket i of m's top 8
+ * mantissa bits, with centre c = 1 + (i + ½)/256: 1/c, then ln c (from LN_HALF_FROM on, ln(c/2)). Computed
+ * with portable arithmetic, so every engine builds the same table.
+ */
+export const LN_TABLE: Float64Array = (() => {
+  const t = new Float64Array(2 * LN_TABLE_SIZE);
+  for (let i = 0; i < LN_TABLE_SIZE; i++) {
+    const c = 1 + (i + 0.5) / LN_TABLE_SIZE;
+    t[2 * i] = 1 / c;
+    t[2 * i + 1] = i >= LN_HALF_FROM ? lnSeries(c / 2) : lnSeries(c);
+  }
+  return t;
+})();
+
+/**
+ * ln(1 − u·2⁻³²) for a 32-bit u, by the same operations as the WebAssembly sampler: y = 2³² − u = 2^e·m,
+ * m in [1, 2); ln y = e·ln 2 + ln c + ln(m/c) with c the centre of m's bucket (table) and ln(1 + r),
+ * r = (m − c)·(1/c), |r| ≤ 2⁻⁹, by a degree-6 polynomial. From bucket LN_HALF_FROM on (m > √2) the table
+ * holds ln(c/2) and e counts one more, so near u = 0 the result is not a difference of two ≈ ln 2 terms.
+ * ln 2 is split (LN2_HI·n is exact), so the result has one rounding of size: ≤ 1 ulp (tested).
+ */
 export function lnOneMinus(u: number): number {
   const y = (~u >>> 0) + 1;
   lnScratch[0] = y;
   const hi = lnWords[HI];
-  let e = (hi >>> 20) - 1023;
+  const i = (hi >>> 12) & 0xff;
+  const e = (hi >>> 20) - 1023 + (i >= LN_HALF_FROM ? 1 : 0);
   lnWords[HI] = (hi & 0x000fffff) | 0x3ff00000;
-  let m = lnScratch[0];
-  if (m > Math.SQRT2) {
-    m = m * 0.5;
-    e = e + 1;
-  }
-  const s = (m - 1) / (m + 1);
-  const z = s * s;
-  let h = LN_C[10];
-  for (let k = 9; k >= 0; k--) h = h * z + LN_C[k];
-  const t = s + s;
-  return (e - 32) * Math.LN2 + (t * z * h + t);
+  const m = lnScratch[0];
+  // m − c is exact (c has 9 significant bits and lies within 2⁻⁹ of m), so r carries one rounding
+  const r = (m - (1 + (i + 0.5) / LN_TABLE_SIZE)) * LN_TABLE[2 * i];
+  let h = LN_POLY[LN_POLY.length - 1];
+  for (let k = LN_POLY.length - 2; k >= 0; k--) h = h * r + LN_POLY[k];
+  const n = e - 32;
+  return n * LN2_HI + (n * LN2_LO + LN_TABLE[2 * i + 1] + h * r);
 }
 
 const BELOW_ONE_F32 = 1 - 2 ** -24;

@@ -433,3 +433,9 @@ describe("trainLockstep = train, bit for bit", () => {
     });
   });
 });
+
+describe("after every test above", () => {
+  it("WebAssembly is still on: no generated module failed to compile (that would fall back to JavaScript silently)", () => {
+    expect(wasmEnabled()).toBe(true);
+  });
+});

@@ -4,7 +4,13 @@
 // > 0.9999 for any seed, while a biased one (wrong gap formula, off-by-one, correlated draws) fails at these sizes.
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { setFmaEnabled, setWasmEnabled, wasmSimdAvailable } from "../../src/core/kernels/engine.js";
+import {
+  setFmaEnabled,
+  setWasmEnabled,
+  wasmEnabled,
+  wasmSimdAvailable,
+} from "../../src/core/kernels/engine.js";
+import { buildSampler } from "../../src/core/kernels/wasm/sampler.js";
 import { makeSpec } from "../../src/core/model.js";
 import { Rng } from "../../src/core/rng.js";
 import {
@@ -88,6 +94,17 @@ describe("the sampler engines", () => {
     expect(wasmSimdAvailable).toBe(true);
     expect(isEngineBatch(createBatch(spec, 8, "f64"))).toBe(true);
     expect(withEngine("js", () => isEngineBatch(createBatch(spec, 8, "f64")))).toBe(false);
+  });
+
+  it("the WebAssembly sampler compiles for every shape and mode (a failed compilation would silently fall back to JavaScript)", () => {
+    for (const dtype of ["f32", "f64"] as const)
+      for (const nF of [1, 2, 3, 5, 20, 100])
+        for (const relaxed of [false, true])
+          expect(
+            () => new WebAssembly.Module(buildSampler(dtype, nF, relaxed) as BufferSource),
+          ).not.toThrow();
+    sampleBatch(spec, new Rng(1, "test-sampling"), createBatch(spec, 64, "f32"));
+    expect(wasmEnabled()).toBe(true);
   });
 
   it("p = 1 and 0.3 use the mask scheme, 0.05 and 0.001 the geometric one", () => {

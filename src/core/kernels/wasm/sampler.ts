@@ -33,9 +33,9 @@ import {
   f64x2ConvertLowI32x4U,
   f64x2Div,
   f64x2Floor,
-  f64x2Gt,
-  f64x2Min,
+  f64x2Ge,
   f64x2Mul,
+  f64x2Pmin,
   f64x2Splat,
   f64x2Sub,
   get,
@@ -58,6 +58,7 @@ import {
   i32Xor,
   i32x4Add,
   i32x4Bitmask,
+  i32x4ExtractLane,
   i32x4GtS,
   i32x4Shl,
   i32x4ShrU,
@@ -71,7 +72,6 @@ import {
   ModuleBuilder,
   Ty,
   v128And,
-  v128Bitselect,
   v128Load,
   v128Not,
   v128Or,
@@ -81,7 +81,14 @@ import {
 import { Gen } from "./gen.js";
 
 /** Byte offsets in the sampler's state block. */
-export const SAMPLER_STATE = { S: 0, PERM: 64, CONST: 320, BUF: 448, size: 448 + 32 * 32 };
+export const SAMPLER_STATE = {
+  S: 0,
+  PERM: 64,
+  CONST: 320,
+  LNTAB: 448,
+  BUF: 448 + 4096,
+  size: 448 + 4096 + 1024,
+};
 /** The vectors of the CONST block, by index (16 bytes each). TM1 depends on p: JS writes it per instance. */
 export const K = { SIGN: 0, TM1: 1, IOTA: 2, BELOW1: 3, F: 4, FM1: 5, FOUR: 6 };
 /** Steps of gaps computed ahead by sample_geom. */
@@ -125,16 +132,28 @@ export function setKeepThreshold(state: Int32Array, T: number): void {
   state.fill(word, at, at + 4);
 }
 
-/** The 11 coefficients 1/3, 1/5, …, 1/23 of the atanh series used by lnOneMinus. */
-export const LN_COEF: readonly number[] = Array.from({ length: 11 }, (_, k) => 1 / (2 * k + 3));
+/** The low 32-bit words of two f64 lanes into i32 lanes 0 and 1. */
+const LOW_WORDS = [0, 1, 2, 3, 8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11];
+
+/** Table-based logarithm (lnOneMinus in sampling.ts): buckets of m's top 8 mantissa bits. */
+export const LN_TABLE_SIZE = 256;
+/** From this bucket on (m ≥ 1 + 106/256 > √2) the table holds ln(c/2), and the exponent counts one more. */
+export const LN_HALF_FROM = 106;
+/** ln(1 + r) = r·(1 − r/2 + r²/3 − r³/4 + r⁴/5 − r⁵/6) for |r| ≤ 2⁻⁹ (the next term is below 2⁻⁶⁶). */
+export const LN_POLY: readonly number[] = [1, -1 / 2, 1 / 3, -1 / 4, 1 / 5, -1 / 6];
+/** ln 2 = LN2_HI + LN2_LO (fdlibm's split: n·LN2_HI is exact for |n| < 2¹¹). */
+export const LN2_HI = 0.6931471803691238;
+export const LN2_LO = 1.9082149292705877e-10;
 
 /**
  * ln(1 − u·2⁻³²) for lanes 0 and 1 of each u (as f64x2), by exactly the operations of `lnOneMinus` in
- * sampling.ts: y = (2³² − 1 − u) + 1 = 2^e·m, m in [1, 2) (halved above √2), ln m by the atanh series.
- * Several inputs are evaluated stage by stage, interleaved: each is one long dependent chain (the series is
- * Horner's rule), and side by side the chains keep more of the CPU's vector units busy.
+ * sampling.ts: y = (2³² − 1 − u) + 1 = 2^e·m, m in [1, 2); bucket i = m's top 8 mantissa bits, whose centre
+ * c has 1/c and ln c (ln(c/2) from bucket LN_HALF_FROM on) in the table at `tab`; r = (m − c)·(1/c); then
+ * n·LN2_HI + (n·LN2_LO + ln c + ln(1 + r)) with n = e − 32, the last term a degree-6 polynomial. No division and a short polynomial: about
+ * half the cost of the series it replaced (measured in docs/speed.md). Several inputs are evaluated stage by
+ * stage, interleaved.
  */
-function emitLnOneMinus(g: Gen, us: Expr[]): Expr[] {
+function emitLnOneMinus(g: Gen, us: Expr[], tab: Expr, tabOff: number): Expr[] {
   const each = (f: (k: number) => Expr) => us.map((_, k) => g.letV(f(k)));
   const y = each((k) => f64x2Add(f64x2ConvertLowI32x4U(v128Not(us[k])), f64x2Splat(f64c(1))));
   const ebits = each((k) => i64x2Sub(i64x2ShrU(y[k], i32(52)), i64x2Splat(i64(1023))));
@@ -143,22 +162,35 @@ function emitLnOneMinus(g: Gen, us: Expr[]): Expr[] {
       i8x16Shuffle(ebits[k], ebits[k], [0, 1, 2, 3, 8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11]),
     ),
   );
-  const m0 = each((k) => v128Or(v128And(y[k], i64x2Splat(i64BigMask())), i64x2Splat(i64One())));
-  const big = each((k) => f64x2Gt(m0[k], f64x2Splat(f64c(Math.SQRT2))));
-  const m = each((k) => v128Bitselect(f64x2Mul(m0[k], f64x2Splat(f64c(0.5))), m0[k], big[k]));
+  const m = each((k) => v128Or(v128And(y[k], i64x2Splat(i64BigMask())), i64x2Splat(i64One())));
+  const big = each((k) => f64x2Ge(m[k], f64x2Splat(f64c(1 + LN_HALF_FROM / LN_TABLE_SIZE))));
   const e = each((k) => f64x2Add(e0[k], v128And(f64x2Splat(f64c(1)), big[k])));
-  const one = () => f64x2Splat(f64c(1));
-  const s = each((k) => f64x2Div(f64x2Sub(m[k], one()), f64x2Add(m[k], one())));
-  const z = each((k) => f64x2Mul(s[k], s[k]));
-  let h = each(() => f64x2Splat(f64c(LN_COEF[LN_COEF.length - 1])));
-  for (let c = LN_COEF.length - 2; c >= 0; c--) {
+  // byte offsets of the two lanes' entries (16 bytes each: 1/c, ln c) = top 8 mantissa bits · 16
+  const off = each((k) => v128And(i64x2ShrU(y[k], i32(40)), i64x2Splat(i64(0xff0))));
+  const entry = (k: number, lane: number) =>
+    v128Load(i32Add(tab, i32x4ExtractLane(off[k], 2 * lane)), tabOff);
+  const lo = each((k) => entry(k, 0));
+  const hi = each((k) => entry(k, 1));
+  const lanes0 = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+  const lanes1 = [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31];
+  const invC = each((k) => i8x16Shuffle(lo[k], hi[k], lanes0));
+  const logC = each((k) => i8x16Shuffle(lo[k], hi[k], lanes1));
+  // c = the bucket's centre: m's top 8 mantissa bits, then a one at bit 43; m − c is exact
+  const c = each((k) =>
+    v128Or(v128And(m[k], i64x2Splat(i64Raw(0xfffff00000000000n))), i64x2Splat(i64Raw(0x80000000000n))),
+  );
+  const r = each((k) => f64x2Mul(f64x2Sub(m[k], c[k]), invC[k]));
+  let h = each(() => f64x2Splat(f64c(LN_POLY[LN_POLY.length - 1])));
+  for (let c = LN_POLY.length - 2; c >= 0; c--) {
     const prev = h;
-    h = each((k) => f64x2Add(f64x2Mul(prev[k], z[k]), f64x2Splat(f64c(LN_COEF[c]))));
+    h = each((k) => f64x2Add(f64x2Mul(prev[k], r[k]), f64x2Splat(f64c(LN_POLY[c]))));
   }
-  const t = each((k) => f64x2Add(s[k], s[k]));
-  const lnm = each((k) => f64x2Add(f64x2Mul(f64x2Mul(t[k], z[k]), h[k]), t[k]));
+  const n = each((k) => f64x2Sub(e[k], f64x2Splat(f64c(32))));
   return each((k) =>
-    f64x2Add(f64x2Mul(f64x2Sub(e[k], f64x2Splat(f64c(32))), f64x2Splat(f64c(Math.LN2))), lnm[k]),
+    f64x2Add(
+      f64x2Mul(n[k], f64x2Splat(f64c(LN2_HI))),
+      f64x2Add(f64x2Add(f64x2Mul(n[k], f64x2Splat(f64c(LN2_LO))), logC[k]), f64x2Mul(h[k], r[k])),
+    ),
   );
 }
 
@@ -166,7 +198,7 @@ function emitLnOneMinus(g: Gen, us: Expr[]): Expr[] {
 function i64Raw(value: bigint): Expr {
   return (f) => {
     f.byte(0x42);
-    let v = value;
+    let v = BigInt.asIntN(64, value);
     for (;;) {
       const byte = Number(v & 0x7fn);
       v >>= 7n;
@@ -368,10 +400,13 @@ export function buildSampler(dtype: "f32" | "f64", F: number, relaxed = false): 
             g.forRange(i32(0), i32(32 * GEOM_AHEAD), 64, (o) => {
               const at = g.letI(i32Add(st, o));
               const u = [g.letV(emitStep(g, S)), g.letV(emitStep(g, S))];
-              const ln = emitLnOneMinus(g, u);
+              const ln = emitLnOneMinus(g, u, st, SAMPLER_STATE.LNTAB);
               for (let k = 0; k < 2; k++) {
-                const gap = f64x2Min(f64x2Floor(f64x2Div(ln[k], logQv)), slotsV);
-                g.emit(v128Store(at, i32x4TruncSatF64x2SZero(gap), BUF + 32 * k));
+                // pmin and the 2⁵² trick instead of min and trunc_sat, which V8 lowers to ~7 instructions each
+                // for NaN and overflow cases that cannot occur here (0 ≤ gap ≤ slots < 2³¹)
+                const gap = f64x2Pmin(f64x2Floor(f64x2Div(ln[k], logQv)), slotsV);
+                const bits = g.letV(f64x2Add(gap, f64x2Splat(f64c(2 ** 52))));
+                g.emit(v128Store(at, i8x16Shuffle(bits, bits, LOW_WORDS), BUF + 32 * k));
                 g.emit(v128Store(at, u[k], BUF + 32 * k + 16));
               }
             });
