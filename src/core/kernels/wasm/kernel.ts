@@ -156,6 +156,13 @@ export function impTableLayout(F: number, dtype: Dtype) {
 }
 
 type Layout = "dense" | "gram";
+/**
+ * The context for evaluating an activation: its constants as immediates, which TurboFan materialises where
+ * used, instead of loads from the workspace's constant pool. Measured per step: light activations demo
+ * relu6 −14 %, hardswish −12 %, softsign −11 %, hardtanh −8 %, relu −2.5 %; the softmax family demo −11…−16 %,
+ * intro −7 %. (The rest of the kernel's constants stay in the pool: switching those too changed nothing.)
+ */
+const actCtx = (c: Ctx): Ctx => ({ ...c, vt: c.vt.withImmediates() });
 
 /** Elementwise activations with few constants (kept unrolled in registers in the gram path). */
 const LIGHT = new Set([
@@ -230,12 +237,13 @@ function emitMid(c: Ctx, layout: Layout): void {
   const storeDz = (p: number, v: Expr) => g.emit(vt.store(ws, v, lay.TMP + 16 * p));
   const lossv = g.varV(vt.c(0));
   if (c.act.kind === "elementwise" && c.light) {
-    for (let p = 0; p < P; p++) storeDz(p, emitElementwise(c, c.act.gen, lossv, zAt(p), xAt(p), kAt(p)));
+    for (let p = 0; p < P; p++)
+      storeDz(p, emitElementwise(actCtx(c), c.act.gen, lossv, zAt(p), xAt(p), kAt(p)));
   } else if (c.act.kind === "elementwise") {
     emitHeavyLoop(c, c.act.gen, lossv, P, xOff, layout === "dense" ? tab.KS : tab.KV);
   } else {
     const addLoss = (ke: Expr, e: Expr) => g.set(lossv, vt.add(get(lossv), vt.mul(ke, e)));
-    emitVectorMid(c, layout, c.act.id, P, zAt, xAt, kAt, maskAt, storeDz, addLoss);
+    emitVectorMid(actCtx(c), layout, c.act.id, P, zAt, xAt, kAt, maskAt, storeDz, addLoss);
   }
   flushRowLoss(c, lossv);
 }
@@ -432,7 +440,11 @@ function emitDenseBlock(c: Ctx): void {
       if (fused) {
         const kf = vt.load(i32Add(c.impk, o), tab.KS);
         g.emit(
-          vt.store(base, emitElementwise(c, fused, lossv, g.letV(z), vt.load(base, lay.XBLK), kf), lay.TMP),
+          vt.store(
+            base,
+            emitElementwise(actCtx(c), fused, lossv, g.letV(z), vt.load(base, lay.XBLK), kf),
+            lay.TMP,
+          ),
         );
       } else {
         g.emit(vt.store(base, z, lay.TMP));
@@ -754,7 +766,9 @@ export function buildKernel(
           const lossv = g.varV(vt.c(0));
           for (let v = 0; v < V; v++) {
             const kv = vt.load(c.impk, tab.KV + 16 * v);
-            dz.push(emitElementwise(c, act.gen, lossv, get(z[v]), vt.load(ws, lay.XROW + 16 * v), kv));
+            dz.push(
+              emitElementwise(actCtx(c), act.gen, lossv, get(z[v]), vt.load(ws, lay.XROW + 16 * v), kv),
+            );
           }
           flushRowLoss(c, lossv);
         } else if (act.kind === "elementwise") {

@@ -63,7 +63,6 @@ import {
   i32x4Shl,
   i32x4ShrU,
   i32x4Sub,
-  i32x4TruncSatF64x2SZero,
   i64,
   i64ExtendI32U,
   i64x2ShrU,
