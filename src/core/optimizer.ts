@@ -68,15 +68,7 @@ export function adamWScalars(
 }
 
 /** An AdamW update of params[from, to) for one group: adamWStep or its WebAssembly twin. */
-export type AdamWStepper = (
-  params: Buffer,
-  grads: Float64Array,
-  state: AdamWState,
-  group: number,
-  from: number,
-  to: number,
-  lr: number,
-) => void;
+export type AdamWStepper = typeof adamWStep;
 
 export type LrSchedule = "constant" | "linear" | "cosine";
 export const LR_SCHEDULES: readonly LrSchedule[] = ["constant", "linear", "cosine"];

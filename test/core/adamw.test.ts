@@ -147,7 +147,13 @@ describe("learning-rate schedules (the notebook's)", () => {
 describe("AdamW in WebAssembly (createFastAdamW) equals adamWStep bit for bit", () => {
   // random parameters and gradients of mixed scales (including exact zeros), several groups, some of which
   // skip steps (as frozen instances do), odd and even group lengths (the vector loop's scalar tail)
-  it.each(["f32", "f64"] as const)("%s: 40 steps, 3 groups of lengths 7, 10 and 1", (dtype) => {
+  const other = { beta1: 0.8, beta2: 0.99, eps: 1e-6, weightDecay: 0.1 };
+  it.each([
+    ["f32", TORCH_ADAMW],
+    ["f64", TORCH_ADAMW],
+    ["f32", other],
+    ["f64", other],
+  ] as const)("%s, %o: 40 steps, 3 groups of lengths 7, 10 and 1", (dtype, hyper) => {
     const lengths = [7, 10, 1];
     const n = lengths.reduce((a, b) => a + b, 0);
     const fast = createFastAdamW(dtype, n, 1, lengths.length);
@@ -169,8 +175,8 @@ describe("AdamW in WebAssembly (createFastAdamW) equals adamWStep bit for bit", 
       lengths.forEach((len, group) => {
         // group 1 skips every third step
         if (!(group === 1 && step % 3 === 2)) {
-          fast.step(params.W, fast.grads.W, fast.optW, group, from, from + len, lr);
-          adamWStep(refParams, fast.grads.W, refState, group, from, from + len, lr);
+          fast.step(params.W, fast.grads.W, fast.optW, group, from, from + len, lr, hyper);
+          adamWStep(refParams, fast.grads.W, refState, group, from, from + len, lr, hyper);
         }
         from += len;
       });

@@ -15,7 +15,7 @@ export interface FastAdamW {
   readonly grads: Gradients;
   readonly optW: AdamWState;
   readonly optB: AdamWState;
-  /** adamWStep for arrays of this memory (the default hyperparameters, TORCH_ADAMW). */
+  /** adamWStep for arrays of this memory (their byte offsets are passed to WebAssembly). */
   readonly step: AdamWStepper;
 }
 
@@ -44,9 +44,9 @@ export function createFastAdamW(dtype: DType, nW: number, nB: number, groups: nu
   const grads = { W: new Float64Array(buf, offsets[2], nW), b: new Float64Array(buf, offsets[3], nB) };
   const optW = { m: work(4, nW), v: work(5, nW), step: new Int32Array(groups) };
   const optB = { m: work(6, nB), v: work(7, nB), step: new Int32Array(groups) };
-  const { beta1, beta2, eps } = TORCH_ADAMW;
-  const step: AdamWStepper = (params, g, state, group, from, to, lr) => {
-    const { stepSize, bias2Sqrt, decay } = adamWScalars(state, group, lr, TORCH_ADAMW);
+  const step: AdamWStepper = (params, g, state, group, from, to, lr, hyper = TORCH_ADAMW) => {
+    const { stepSize, bias2Sqrt, decay } = adamWScalars(state, group, lr, hyper);
+    const { beta1, beta2, eps } = hyper;
     adamw(
       params.byteOffset + from * E,
       g.byteOffset + from * 8,
