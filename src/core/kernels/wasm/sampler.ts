@@ -8,18 +8,17 @@
 // sample_mask(st, rs, feat, val, nnz, cap, B, F, T, all, c, reps) -> nnz or −1 (capacity)
 //   slots q = s·F + f in order, four per step (lane l of step t is slot 4t + l); a slot is kept when all ≠ 0
 //   or u < T (unsigned), with value conv(u) (f32: min(f32(u >>> 8)·c, 1 − 2⁻²⁴); f64: u·c). Kept lanes are
-//   packed with a shuffle table (`perm`, 16 × 16 bytes at st + 64); reps = ⌈4/F⌉ (feature index upkeep).
+//   packed with a shuffle table (`perm`, 16 × 16 bytes at st + 64); reps = ⌈4/F⌉ (feature index upkeep). The
+//   compare reads T from the state's CONST block (TM1, written by setKeepThreshold), not the argument.
 // sample_geom(st, rs, feat, val, nnz, cap, B, F, logQ) -> nnz or −1
 //   gaps between non-zero slots (slot = sample·F + feature) are ⌊ln(1 − u·2⁻³²)/ln(1 − p)⌋ with ln computed
 //   as in `lnOneMinus` (sampling.ts), two at a time in f64x2 lanes: a step's outputs u0, u1 give two gaps and
 //   u2, u3 the two values (f32: (u >>> 8)·2⁻²⁴; f64: u·2⁻³²).
 
 import {
-  br,
   type Expr,
   f32Store,
   f32x4ConvertI32x4S,
-  f32x4DemoteF64x2Zero,
   f32x4Mul,
   f32x4Pmin,
   f32x4Splat,
@@ -64,7 +63,6 @@ import {
   i32x4ShrU,
   i32x4Sub,
   i64,
-  i64ExtendI32U,
   i64x2ShrU,
   i64x2Splat,
   i64x2Sub,
@@ -212,7 +210,6 @@ function i64Raw(value: bigint): Expr {
 }
 const i64BigMask = () => i64Raw(0x000fffffffffffffn);
 const i64One = () => i64Raw(0x3ff0000000000000n);
-void i64ExtendI32U;
 
 /** One xoshiro128+ step on the four lanes; returns the outputs s0 + s3 (before the update). */
 function emitStep(g: Gen, S: number[]): Expr {
@@ -234,7 +231,6 @@ function emitStep(g: Gen, S: number[]): Expr {
  */
 export function buildSampler(dtype: "f32" | "f64", F: number, relaxed = false): Uint8Array {
   const f32 = dtype === "f32";
-  const E = f32 ? 4 : 8;
   const mb = new ModuleBuilder({ module: "env", name: "memory", minPages: 1 });
   const loadState = (g: Gen, st: Expr) => {
     const S = [0, 1, 2, 3].map(() => g.local(Ty.v128));
@@ -464,8 +460,6 @@ export function buildSampler(dtype: "f32" | "f64", F: number, relaxed = false): 
       g.emit(get(nnz));
     },
   );
-  void br;
-  void E;
   return mb.bytes();
 }
 
@@ -475,5 +469,3 @@ function f32DemoteConst(x: Expr): Expr {
     f.byte(0xb6); // f32.demote_f64
   };
 }
-
-void f32x4DemoteF64x2Zero;
