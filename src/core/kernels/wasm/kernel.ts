@@ -270,7 +270,7 @@ function emitHeavyLoop(
   kOff: number,
 ): void {
   const { g, vt, lay, ws, impk } = c;
-  const immediate: Ctx = { ...c, vt: vt.withImmediates() };
+  const immediate = actCtx(c);
   const one = (o: Expr, extra: number) => {
     const at = g.letI(i32Add(ws, o));
     const dz = emitElementwise(

@@ -5,11 +5,11 @@
 // Random numbers: four xoshiro128+ generators in the lanes of four i32x4 state vectors (S0..S3 at `st`);
 // one step yields 4 outputs, consumed in lane order.
 //
-// sample_mask(st, rs, feat, val, nnz, cap, B, F, T, all, c, reps) -> nnz or −1 (capacity)
+// sample_mask(st, rs, feat, val, nnz, cap, B, F, all, c) -> nnz or −1 (capacity)
 //   slots q = s·F + f in order, four per step (lane l of step t is slot 4t + l); a slot is kept when all ≠ 0
 //   or u < T (unsigned), with value conv(u) (f32: min(f32(u >>> 8)·c, 1 − 2⁻²⁴); f64: u·c). Kept lanes are
-//   packed with a shuffle table (`perm`, 16 × 16 bytes at st + 64); reps = ⌈4/F⌉ (feature index upkeep). The
-//   compare reads T from the state's CONST block (TM1, written by setKeepThreshold), not the argument.
+//   packed with a shuffle table (`perm`, 16 × 16 bytes at st + 64). T is read from the state's CONST block
+//   (TM1, written by setKeepThreshold).
 // sample_geom(st, rs, feat, val, nnz, cap, B, F, logQ) -> nnz or −1
 //   gaps between non-zero slots (slot = sample·F + feature) are ⌊ln(1 − u·2⁻³²)/ln(1 − p)⌋ with ln computed
 //   as in `lnOneMinus` (sampling.ts), two at a time in f64x2 lanes: a step's outputs u0, u1 give two gaps and
@@ -146,9 +146,9 @@ export const LN2_LO = 1.9082149292705877e-10;
  * ln(1 − u·2⁻³²) for lanes 0 and 1 of each u (as f64x2), by exactly the operations of `lnOneMinus` in
  * sampling.ts: y = (2³² − 1 − u) + 1 = 2^e·m, m in [1, 2); bucket i = m's top 8 mantissa bits, whose centre
  * c has 1/c and ln c (ln(c/2) from bucket LN_HALF_FROM on) in the table at `tab`; r = (m − c)·(1/c); then
- * n·LN2_HI + (n·LN2_LO + ln c + ln(1 + r)) with n = e − 32, the last term a degree-6 polynomial. No division and a short polynomial: about
- * half the cost of the series it replaced (measured in docs/speed.md). Several inputs are evaluated stage by
- * stage, interleaved.
+ * n·LN2_HI + (n·LN2_LO + ln c + ln(1 + r)) with n = e − 32, the last term a degree-6 polynomial: no division
+ * and 6 terms where the series it replaced had a division and 11 (per geometric instance −10…−14 %, measured
+ * with the conversion changes in docs/speed.md). Several inputs are evaluated stage by stage, interleaved.
  */
 function emitLnOneMinus(g: Gen, us: Expr[], tab: Expr, tabOff: number): Expr[] {
   const each = (f: (k: number) => Expr) => us.map((_, k) => g.letV(f(k)));
@@ -245,25 +245,25 @@ export function buildSampler(dtype: "f32" | "f64", F: number, relaxed = false): 
     });
   };
 
-  // sample_mask(st, rs, feat, val, nnz, cap, B, F, T, all, c, reps) -> nnz or -1
+  // sample_mask(st, rs, feat, val, nnz, cap, B, F, all, c) -> nnz or -1
   // The loops avoid what costs most in V8's code for them: vector constants (materialised in every iteration
   // by several instructions; here they are loads from the CONST block, which JS fills) and inner loops (each
   // iteration pays a stack check; here a vector's sample starts are at most ⌈4/F⌉ unrolled ifs).
   mb.fn(
     "sample_mask",
-    [Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.f64, Ty.i32],
+    [Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.f64],
     [Ty.i32],
     (f) => {
       const g = new Gen(f);
       const [st, rs, feat, val] = [get(0), get(1), get(2), get(3)];
       const nnz = 4;
-      const [cap, B, all] = [get(5), get(6), get(9)];
+      const [cap, B, all] = [get(5), get(6), get(8)];
       const C = SAMPLER_STATE.CONST;
       const constAt = (k: number) => v128Load(st, C + 16 * k);
       const S = loadState(g, st);
       const slots = g.letI(i32Mul(B, i32(F)));
-      const cf32 = f32 ? g.letV(f32x4Splat(f32DemoteConst(get(10)))) : undefined;
-      const cf64 = f32 ? undefined : g.letV(f64x2Splat(get(10)));
+      const cf32 = f32 ? g.letV(f32x4Splat(f32DemoteConst(get(9)))) : undefined;
+      const cf64 = f32 ? undefined : g.letV(f64x2Splat(get(9)));
       const swizzle = relaxed ? i8x16RelaxedSwizzle : i8x16Swizzle;
       /** Stores the values of u's lanes, packed by `perm` if given (f32 converts all four, then packs). */
       const conv = (at: Expr, u: Expr, perm?: Expr) => {
