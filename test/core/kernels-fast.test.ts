@@ -20,6 +20,7 @@ import {
   Ty,
 } from "../../src/core/kernels/wasm/emit.js";
 import { Gen, Vt } from "../../src/core/kernels/wasm/gen.js";
+import { buildKernel, kernelLayout, ROW_COMPACT_TABLE } from "../../src/core/kernels/wasm/kernel.js";
 import { elementwiseGen } from "../../src/core/kernels/wasm/vact.js";
 import {
   vexp,
@@ -432,6 +433,42 @@ describe("trainLockstep = train, bit for bit", () => {
       );
     });
   });
+});
+
+describe("compact_rows: the non-empty samples' row starts, in order", () => {
+  for (const fma of FMA_MODES) {
+    it(`every pattern of empty samples in a group of four, B = 0…9 and 37${fma ? ", relaxed swizzle" : ""}`, () => {
+      const built = buildKernel(7, 3, "f32", "relu", fma);
+      const memory = new WebAssembly.Memory({ initial: 4 });
+      const { exports } = new WebAssembly.Instance(new WebAssembly.Module(built.bytes), { env: { memory } });
+      const compact = exports.compact_rows as (ws: number, rs: number, B: number, out: number) => number;
+      const lay = kernelLayout(7, 3, "f32");
+      new Uint8Array(memory.buffer, lay.ROWTAB, 256).set(ROW_COMPACT_TABLE);
+      const ints = new Int32Array(memory.buffer);
+      const [rs, out] = [65536, 131072];
+      const rng = new Rng(5, "compact");
+      for (const B of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 37]) {
+        for (let trial = 0; trial < 40; trial++) {
+          // trial < 16: the same 4-bit pattern of non-empty samples in every group of four
+          let at = 0;
+          const expected: number[] = [];
+          for (let s = 0; s < B; s++) {
+            const nonEmpty = trial < 16 ? (trial >> (s % 4)) & 1 : rng.uniform() < 0.5;
+            ints[rs / 4 + s] = at;
+            if (nonEmpty) {
+              expected.push(at);
+              at += 1 + (s % 3);
+            }
+          }
+          ints[rs / 4 + B] = at;
+          expected.push(at);
+          const n = compact(0, rs, B, out);
+          expect(n).toBe(expected.length - 1);
+          expect(Array.from(ints.subarray(out / 4, out / 4 + n + 1))).toEqual(expected);
+        }
+      }
+    });
+  }
 });
 
 describe("after every test above", () => {

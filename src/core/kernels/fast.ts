@@ -13,7 +13,13 @@ import type { SparseBatch } from "../sampling.js";
 import { cachedModule, Engine, engineOf, fmaEnabled, wasmEnabled } from "./engine.js";
 import { sparseKernel } from "./sparse.js";
 import type { Gradients } from "./types.js";
-import { buildKernel, impTableLayout, type KernelLayout, kernelLayout } from "./wasm/kernel.js";
+import {
+  buildKernel,
+  impTableLayout,
+  type KernelLayout,
+  kernelLayout,
+  ROW_COMPACT_TABLE,
+} from "./wasm/kernel.js";
 
 export type InstancePath = "dense" | "gram";
 
@@ -42,8 +48,9 @@ export function setPathOverride(path: InstancePath | undefined): void {
 interface Exports {
   setup(ws: number, w: number, b: number, gram: number): void;
   dense_full?: (ws: number, val: number, nBlocks: number, impk: number) => number;
-  dense_sparse(ws: number, rs: number, feat: number, val: number, B: number, impk: number): number;
-  gram_rows(ws: number, rs: number, feat: number, val: number, B: number, impk: number): number;
+  compact_rows(ws: number, rs: number, B: number, out: number): number;
+  dense_sparse(ws: number, rows: number, feat: number, val: number, n: number, impk: number): number;
+  gram_rows(ws: number, rows: number, feat: number, val: number, n: number, impk: number): number;
   finish(ws: number, outW: number, outB: number, gram: number): void;
 }
 
@@ -54,6 +61,8 @@ interface SpecBuffers {
   impk: number;
   params: number;
   grads: number;
+  /** One instance's compacted row starts (compact_rows): B + 1 entries and 4 of slack. */
+  rows: number;
   gram: Uint8Array;
 }
 
@@ -93,6 +102,7 @@ class KernelState {
     const jsMid = built.jsMid;
     this.ws = engine.alloc(this.lay.size);
     new Uint8Array(engine.buffer, this.ws + this.lay.CONST, built.consts.length).set(built.consts);
+    new Uint8Array(engine.buffer, this.ws + this.lay.ROWTAB, ROW_COMPACT_TABLE.length).set(ROW_COMPACT_TABLE);
     this.refresh();
     engine.onGrow(() => this.refresh());
     const env: Record<string, unknown> = { memory: engine.memory };
@@ -128,6 +138,7 @@ class KernelState {
     const impk = this.engine.alloc(I * tab.size);
     const params = this.engine.alloc(I * (F * H + F) * E);
     const grads = this.engine.alloc(I * (F * H + F) * 8);
+    const rows = this.engine.alloc((B + 5) * 4);
     const v = this.view;
     const ints = this.i32;
     const scale = 1 / (B * F);
@@ -151,7 +162,7 @@ class KernelState {
     const gram = new Uint8Array(I);
     for (let i = 0; i < I; i++)
       gram[i] = choosePath(spec.featureProbability[i], F, H, dtype) === "gram" ? 1 : 0;
-    this.specBuffers = { spec, B, impk, params, grads, gram };
+    this.specBuffers = { spec, B, impk, params, grads, rows, gram };
     return this.specBuffers;
   }
   private specBuffers: SpecBuffers | undefined;
@@ -181,15 +192,15 @@ class KernelState {
       const impk = buf.impk + i * tabSize;
       const rs = batch.rowStart + 4 * i * (B + 1);
       let rows: number;
-      if (gram) {
-        rows = ex.gram_rows(ws, rs, batch.feature, batch.value, B, impk);
+      const first = ints[rs / 4];
+      if (!gram && ex.dense_full && ints[rs / 4 + B] - first === B * F && B % L === 0) {
+        rows = ex.dense_full(ws, batch.value + first * E, B / L, impk);
       } else {
-        const first = ints[rs / 4];
-        if (ex.dense_full && ints[rs / 4 + B] - first === B * F && B % L === 0) {
-          rows = ex.dense_full(ws, batch.value + first * E, B / L, impk);
-        } else {
-          rows = ex.dense_sparse(ws, rs, batch.feature, batch.value, B, impk);
-        }
+        // the kernels visit only the non-empty samples
+        const n = ex.compact_rows(ws, rs, B, buf.rows);
+        rows = gram
+          ? ex.gram_rows(ws, buf.rows, batch.feature, batch.value, n, impk)
+          : ex.dense_sparse(ws, buf.rows, batch.feature, batch.value, n, impk);
       }
       ex.finish(ws, buf.grads + i * F * H * 8, gbPtr + i * F * 8, gram);
       // All-zero samples (and the dense path's padding lanes, which were processed as all-zero samples).

@@ -18,7 +18,6 @@
 // on F, H and the precision, so one compiled module serves any batch size and any engine.
 
 import {
-  br,
   call,
   type Expr,
   f64Add,
@@ -28,22 +27,28 @@ import {
   f64x2Add,
   f64x2ExtractLane,
   get,
+  i8x16RelaxedSwizzle,
   i8x16Shuffle,
+  i8x16Swizzle,
   i32,
   i32Add,
-  i32Eq,
+  i32And,
   i32Eqz,
-  i32GeS,
-  i32LeS,
   i32Load,
   i32LtS,
   i32Mul,
   i32Ne,
+  i32Popcnt,
   i32Shl,
   i32Store,
+  i32Xor,
+  i32x4Bitmask,
+  i32x4Eq,
   ModuleBuilder,
   select,
   Ty,
+  v128Load,
+  v128Store,
 } from "./emit.js";
 import { ConstPool, type Dtype, Gen, Vt } from "./gen.js";
 import { type ElementwiseGen, elementwiseGen, isVectorId, type VectorId } from "./vact.js";
@@ -84,6 +89,8 @@ export interface KernelLayout {
   USEDFLAG: number;
   /** Vector constants (ConstPool), CONST_SLOTS × 16 bytes. */
   CONST: number;
+  /** compact_rows' shuffle table (ROW_COMPACT_TABLE), 16 × 16 bytes. */
+  ROWTAB: number;
   size: number;
 }
 
@@ -132,6 +139,7 @@ export function kernelLayout(F: number, H: number, dtype: Dtype): KernelLayout {
     USEDLIST: take(4 * F),
     USEDFLAG: take(4 * F),
     CONST: take(CONST_SLOTS * 16),
+    ROWTAB: take(256),
     size: 0,
   };
   lay.size = at;
@@ -494,6 +502,24 @@ function emitDenseBlock(c: Ctx): void {
 }
 
 /**
+ * compact_rows' shuffle table: entry m (a 4-bit mask of which of 4 samples are non-empty) moves those
+ * samples' 32-bit row starts to the front of the vector, in order. The lanes after them are don't-cares.
+ */
+export const ROW_COMPACT_TABLE: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  for (let m = 0; m < 16; m++) {
+    let n = 0;
+    for (let l = 0; l < 4; l++) {
+      if (!(m & (1 << l))) continue;
+      for (let b = 0; b < 4; b++) t[16 * m + 4 * n + b] = 4 * l + b;
+      n++;
+    }
+    for (let q = 4 * n; q < 16; q++) t[16 * m + q] = q;
+  }
+  return t;
+})();
+
+/**
  * Up to this many features, dense_sparse fills its blocks without branches on the data: a sample's number of
  * non-zeros, and whether it has any, are random, so branching on them mispredicts about once a sample. It
  * reads F entries from the sample's start, at most F − 1 past the last one: within the batch arrays' slack
@@ -549,26 +575,35 @@ export function buildKernel(
       : f64Add(f64x2ExtractLane(get(c.loss), 0), f64x2ExtractLane(get(c.loss), 1));
     c.g.emit(f64Store(c.ws, f64Add(f64Load(c.ws, lay.OUT_LOSS), total), lay.OUT_LOSS));
   };
-  const rsAt = (rs: Expr, s: Expr, off = 0) => i32Load(i32Add(rs, i32Shl(s, i32(2))), off);
-  /** Emits: while (s < B) { skip 16 empty samples at once where rowStart says so; else body(s); s++ } */
-  const eachSample = (g: Gen, rs: Expr, B: Expr, s: number, body: () => void, outerBreak?: () => Expr) => {
-    g.block(() => {
-      g.doWhile(
-        () => {
-          g.brIf(1, i32GeS(get(s), B));
-          g.if(i32LeS(i32Add(get(s), i32(16)), B), () => {
-            g.if(i32Eq(rsAt(rs, get(s), 64), rsAt(rs, get(s))), () => {
-              g.set(s, i32Add(get(s), i32(16)));
-              g.emit(br(2)); // continue the loop (if, if, loop)
-            });
-          });
-          body();
-          g.set(s, i32Add(get(s), i32(1)));
-        },
-        () => (outerBreak ? outerBreak() : i32(1)),
-      );
+  /** Row k of a compacted batch (compact_rows): entries rows[k] .. rows[k + 1], never empty. */
+  const rowAt = (rows: Expr, k: Expr, off = 0) => i32Load(i32Add(rows, i32Shl(k, i32(2))), off);
+
+  // compact_rows(ws, rs, B, out) -> n: the starts of the non-empty samples among rs[0..B], in order, then
+  // rs[B]; out needs n + 4 entries. Empty samples hold no entries, so each kept sample's end is the next
+  // kept start: the kernels then visit only the non-empty samples, in the same order as before. Four
+  // samples a step, branch-free: which are non-empty is a 4-bit mask, a table shuffle packs their starts.
+  mb.fn("compact_rows", [Ty.i32, Ty.i32, Ty.i32, Ty.i32], [Ty.i32], (f) => {
+    const g = new Gen(f);
+    const [ws, rs, B, out] = [get(0), get(1), get(2), get(3)];
+    const n = g.varI(i32(0));
+    const swizzle = fma ? i8x16RelaxedSwizzle : i8x16Swizzle;
+    const quads = g.letI(i32Add(rs, i32Shl(i32And(B, i32(~3)), i32(2))));
+    g.forRange(rs, quads, 16, (a) => {
+      const starts = g.letV(v128Load(a));
+      const empty = i32x4Bitmask(i32x4Eq(starts, v128Load(a, 4)));
+      const kept = g.letI(i32Xor(empty, i32(15)));
+      const dest = i32Add(out, i32Shl(get(n), i32(2)));
+      g.emit(v128Store(dest, swizzle(starts, v128Load(i32Add(ws, i32Shl(kept, i32(4))), lay.ROWTAB))));
+      g.set(n, i32Add(get(n), i32Popcnt(kept)));
     });
-  };
+    g.forRange(quads, i32Add(rs, i32Shl(B, i32(2))), 4, (a) => {
+      const start = g.letI(i32Load(a));
+      g.emit(i32Store(i32Add(out, i32Shl(get(n), i32(2))), start));
+      g.set(n, i32Add(get(n), i32Ne(start, i32Load(a, 4))));
+    });
+    g.emit(i32Store(i32Add(out, i32Shl(get(n), i32(2))), i32Load(i32Add(rs, i32Shl(B, i32(2))))));
+    g.emit(get(n));
+  });
 
   // setup(ws, w, b, gram): copy W [F·H] and b [F] of one instance in, splat them, zero accumulators.
   mb.fn("setup", [Ty.i32, Ty.i32, Ty.i32, Ty.i32], [], (f) => {
@@ -656,158 +691,136 @@ export function buildKernel(
     });
   }
 
-  // dense_sparse(ws, rs, feat, val, B, impk) -> rows processed (a multiple of L, padding included)
+  // dense_sparse(ws, rows, feat, val, n, impk) -> rows processed (a multiple of L, padding included): the n
+  // rows of a compacted batch (compact_rows), L to a block
   mb.fn("dense_sparse", [Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32], [Ty.i32], (f) => {
     const g = new Gen(f);
     const ws = get(0);
-    const [rs, feat, val, B] = [get(1), get(2), get(3), get(4)];
+    const [rowList, feat, val, n] = [get(1), get(2), get(3), get(4)];
     const c = newCtx(g, ws, get(5));
-    const s = g.varI(i32(0));
-    const rows = g.varI(i32(0));
-    const lane = g.varI();
+    const k = g.varI(i32(0));
+    const done = g.varI(i32(0));
     const start = g.varI();
     const end = g.varI();
-    g.block(() => {
-      g.doWhile(
-        () => {
-          zeroRegion(g, ws, lay.XBLK, F * 16);
-          g.set(lane, i32(0));
-          // fill up to L lanes with the next non-zero samples (loop left when lane == L or s == B)
-          eachSample(
-            g,
-            rs,
-            B,
-            s,
-            () => {
-              g.set(start, rsAt(rs, get(s)));
-              g.set(end, rsAt(rs, get(s), 4));
-              if (F <= BRANCH_FREE_FILL_F) {
-                // F entries from start, those past the sample's end sent to the spare row; then the lane
-                // advances if the sample is non-zero. No branch depends on the data.
-                const laneOff = g.letI(i32Add(ws, i32Mul(get(lane), i32(E))));
-                for (let k = 0; k < F; k++) {
-                  const j = g.letI(i32Add(get(start), i32(k)));
-                  const fIdx = select(i32Load(i32Add(feat, i32Shl(j, i32(2)))), i32(F), i32LtS(j, get(end)));
-                  g.emit(
-                    vt.sStore(
-                      i32Add(laneOff, i32Shl(fIdx, i32(4))),
-                      vt.sLoad(i32Add(val, i32Shl(j, i32(vt.shift)))),
-                      lay.XBLK,
-                    ),
-                  );
-                }
-                g.set(lane, i32Add(get(lane), i32Ne(get(start), get(end))));
-                return;
-              }
-              g.if(i32Ne(get(start), get(end)), () => {
-                const laneOff = g.letI(i32Add(ws, i32Mul(get(lane), i32(E))));
-                g.forRange(get(start), get(end), 1, (j) => {
-                  const jj = g.letI(j);
-                  const fIdx = i32Load(i32Add(feat, i32Shl(jj, i32(2))));
-                  g.emit(
-                    vt.sStore(
-                      i32Add(laneOff, i32Shl(fIdx, i32(4))),
-                      vt.sLoad(i32Add(val, i32Shl(jj, i32(vt.shift)))),
-                      lay.XBLK,
-                    ),
-                  );
-                });
-                g.set(lane, i32Add(get(lane), i32(1)));
-              });
-            },
-            () => i32Ne(get(lane), i32(L)),
+    /** Writes row k's entries into lane `lane` of the block. */
+    const fillLane = (lane: number) => {
+      g.set(start, rowAt(rowList, get(k)));
+      g.set(end, rowAt(rowList, get(k), 4));
+      const laneOff = lane * E;
+      if (F <= BRANCH_FREE_FILL_F) {
+        // F entries from start, those past the row's end sent to the spare row: a row's number of entries
+        // is random, so a loop over them would mispredict its exit about once a row
+        for (let q = 0; q < F; q++) {
+          const j = g.letI(i32Add(get(start), i32(q)));
+          const fIdx = select(i32Load(i32Add(feat, i32Shl(j, i32(2)))), i32(F), i32LtS(j, get(end)));
+          g.emit(
+            vt.sStore(
+              i32Add(ws, i32Shl(fIdx, i32(4))),
+              vt.sLoad(i32Add(val, i32Shl(j, i32(vt.shift)))),
+              lay.XBLK + laneOff,
+            ),
           );
-          g.brIf(1, i32Eq(get(lane), i32(0)));
-          g.set(rows, i32Add(get(rows), i32(L)));
-          emitDenseBlock(c);
-        },
-        () => i32LtS(get(s), B),
-      );
+        }
+      } else {
+        g.forRange(get(start), get(end), 1, (j) => {
+          const jj = g.letI(j);
+          const fIdx = i32Load(i32Add(feat, i32Shl(jj, i32(2))));
+          g.emit(
+            vt.sStore(
+              i32Add(ws, i32Shl(fIdx, i32(4))),
+              vt.sLoad(i32Add(val, i32Shl(jj, i32(vt.shift)))),
+              lay.XBLK + laneOff,
+            ),
+          );
+        });
+      }
+      g.set(k, i32Add(get(k), i32(1)));
+    };
+    g.forRange(i32(0), n, L, () => {
+      zeroRegion(g, ws, lay.XBLK, F * 16);
+      // lane 0 always has a row; the others unless the batch ran out (padding lanes stay all-zero)
+      fillLane(0);
+      for (let lane = 1; lane < L; lane++) g.if(i32LtS(get(k), n), () => fillLane(lane));
+      g.set(done, i32Add(get(done), i32(L)));
+      emitDenseBlock(c);
     });
     flushLoss(c);
-    g.emit(get(rows));
+    g.emit(get(done));
   });
 
-  // gram_rows(ws, rs, feat, val, B, impk) -> number of non-zero samples
+  // gram_rows(ws, rows, feat, val, n, impk) -> n: the n rows of a compacted batch (compact_rows)
   mb.fn("gram_rows", [Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32], [Ty.i32], (f) => {
     const g = new Gen(f);
     const ws = get(0);
-    const [rs, feat, val, B] = [get(1), get(2), get(3), get(4)];
+    const [rowList, feat, val, n] = [get(1), get(2), get(3), get(4)];
     const c = newCtx(g, ws, get(5));
-    const s = g.varI(i32(0));
-    const rows = g.varI(i32(0));
     const start = g.varI();
     const end = g.varI();
     const col = g.varI();
     const nUsed = g.varI(i32Load(ws, lay.USEDN));
     const xs = g.local(Ty.v128);
-    eachSample(g, rs, B, s, () => {
-      g.set(start, rsAt(rs, get(s)));
-      g.set(end, rsAt(rs, get(s), 4));
-      g.if(i32Ne(get(start), get(end)), () => {
-        g.set(rows, i32Add(get(rows), i32(1)));
-        zeroRegion(g, ws, lay.XROW, V * 16);
-        const z: number[] = [];
-        for (let v = 0; v < V; v++) z.push(g.varV(vt.load(ws, lay.BIAS + 16 * v)));
-        g.forRange(get(start), get(end), 1, (j) => {
-          const jj = g.letI(j);
-          g.set(col, i32Load(i32Add(feat, i32Shl(jj, i32(2)))));
-          const xj = g.let(vt.sTy, vt.sLoad(i32Add(val, i32Shl(jj, i32(vt.shift)))));
-          g.set(xs, vt.splat(xj));
-          const colAddr = g.letI(i32Add(ws, i32Mul(get(col), i32(Fp * E))));
-          for (let v = 0; v < V; v++)
-            g.set(z[v], vt.madd(vt.load(colAddr, lay.M + 16 * v), get(xs), get(z[v])));
-          g.emit(vt.sStore(i32Add(ws, i32Shl(get(col), i32(vt.shift))), xj, lay.XROW));
-        });
-        const dz: Expr[] = [];
-        const tab = impTableLayout(F, dtype);
-        if (act.kind === "elementwise" && LIGHT.has(actId)) {
-          // few constants: unrolled, z and dz stay in registers
-          const lossv = g.varV(vt.c(0));
-          for (let v = 0; v < V; v++) {
-            const kv = vt.load(c.impk, tab.KV + 16 * v);
-            dz.push(
-              emitElementwise(actCtx(c), act.gen, lossv, get(z[v]), vt.load(ws, lay.XROW + 16 * v), kv),
-            );
-          }
-          flushRowLoss(c, lossv);
-        } else if (act.kind === "elementwise") {
-          // many constants: a loop over the row's vectors, so TurboFan reloads them per vector instead of
-          // hoisting them all and spilling
-          for (let v = 0; v < V; v++) g.emit(vt.store(ws, get(z[v]), lay.TMP + 16 * v));
-          const lossv = g.varV(vt.c(0));
-          emitHeavyLoop(c, act.gen, lossv, V, lay.XROW, tab.KV);
-          flushRowLoss(c, lossv);
-          for (let v = 0; v < V; v++) dz.push(g.letV(vt.load(ws, lay.TMP + 16 * v)));
-        } else {
-          for (let v = 0; v < V; v++) g.emit(vt.store(ws, get(z[v]), lay.TMP + 16 * v));
-          emitMid(c, "gram");
-          for (let v = 0; v < V; v++) dz.push(g.letV(vt.load(ws, lay.TMP + 16 * v)));
-        }
+    g.forRange(i32(0), n, 1, (k) => {
+      g.set(start, rowAt(rowList, k));
+      g.set(end, rowAt(rowList, k, 4));
+      zeroRegion(g, ws, lay.XROW, V * 16);
+      const z: number[] = [];
+      for (let v = 0; v < V; v++) z.push(g.varV(vt.load(ws, lay.BIAS + 16 * v)));
+      g.forRange(get(start), get(end), 1, (j) => {
+        const jj = g.letI(j);
+        g.set(col, i32Load(i32Add(feat, i32Shl(jj, i32(2)))));
+        const xj = g.let(vt.sTy, vt.sLoad(i32Add(val, i32Shl(jj, i32(vt.shift)))));
+        g.set(xs, vt.splat(xj));
+        const colAddr = g.letI(i32Add(ws, i32Mul(get(col), i32(Fp * E))));
         for (let v = 0; v < V; v++)
-          g.emit(vt.store(ws, vt.add(vt.load(ws, lay.GB + 16 * v), dz[v]), lay.GB + 16 * v));
-        g.forRange(get(start), get(end), 1, (j) => {
-          const jj = g.letI(j);
-          g.set(col, i32Load(i32Add(feat, i32Shl(jj, i32(2)))));
-          g.set(xs, vt.splat(vt.sLoad(i32Add(val, i32Shl(jj, i32(vt.shift))))));
-          const colAddr = g.letI(i32Add(ws, i32Mul(get(col), i32(Fp * E))));
-          for (let v = 0; v < V; v++)
-            g.emit(
-              vt.store(colAddr, vt.madd(dz[v], get(xs), vt.load(colAddr, lay.C + 16 * v)), lay.C + 16 * v),
-            );
-          // remember which columns of C are non-zero
-          const flagAt = g.letI(i32Add(ws, i32Shl(get(col), i32(2))));
-          g.if(i32Eqz(i32Load(flagAt, lay.USEDFLAG)), () => {
-            g.emit(i32Store(flagAt, i32(1), lay.USEDFLAG));
-            g.emit(i32Store(i32Add(ws, i32Shl(get(nUsed), i32(2))), get(col), lay.USEDLIST));
-            g.set(nUsed, i32Add(get(nUsed), i32(1)));
-          });
+          g.set(z[v], vt.madd(vt.load(colAddr, lay.M + 16 * v), get(xs), get(z[v])));
+        g.emit(vt.sStore(i32Add(ws, i32Shl(get(col), i32(vt.shift))), xj, lay.XROW));
+      });
+      const dz: Expr[] = [];
+      const tab = impTableLayout(F, dtype);
+      if (act.kind === "elementwise" && LIGHT.has(actId)) {
+        // few constants: unrolled, z and dz stay in registers
+        const lossv = g.varV(vt.c(0));
+        for (let v = 0; v < V; v++) {
+          const kv = vt.load(c.impk, tab.KV + 16 * v);
+          dz.push(emitElementwise(actCtx(c), act.gen, lossv, get(z[v]), vt.load(ws, lay.XROW + 16 * v), kv));
+        }
+        flushRowLoss(c, lossv);
+      } else if (act.kind === "elementwise") {
+        // many constants: a loop over the row's vectors, so TurboFan reloads them per vector instead of
+        // hoisting them all and spilling
+        for (let v = 0; v < V; v++) g.emit(vt.store(ws, get(z[v]), lay.TMP + 16 * v));
+        const lossv = g.varV(vt.c(0));
+        emitHeavyLoop(c, act.gen, lossv, V, lay.XROW, tab.KV);
+        flushRowLoss(c, lossv);
+        for (let v = 0; v < V; v++) dz.push(g.letV(vt.load(ws, lay.TMP + 16 * v)));
+      } else {
+        for (let v = 0; v < V; v++) g.emit(vt.store(ws, get(z[v]), lay.TMP + 16 * v));
+        emitMid(c, "gram");
+        for (let v = 0; v < V; v++) dz.push(g.letV(vt.load(ws, lay.TMP + 16 * v)));
+      }
+      for (let v = 0; v < V; v++)
+        g.emit(vt.store(ws, vt.add(vt.load(ws, lay.GB + 16 * v), dz[v]), lay.GB + 16 * v));
+      g.forRange(get(start), get(end), 1, (j) => {
+        const jj = g.letI(j);
+        g.set(col, i32Load(i32Add(feat, i32Shl(jj, i32(2)))));
+        g.set(xs, vt.splat(vt.sLoad(i32Add(val, i32Shl(jj, i32(vt.shift))))));
+        const colAddr = g.letI(i32Add(ws, i32Mul(get(col), i32(Fp * E))));
+        for (let v = 0; v < V; v++)
+          g.emit(
+            vt.store(colAddr, vt.madd(dz[v], get(xs), vt.load(colAddr, lay.C + 16 * v)), lay.C + 16 * v),
+          );
+        // remember which columns of C are non-zero
+        const flagAt = g.letI(i32Add(ws, i32Shl(get(col), i32(2))));
+        g.if(i32Eqz(i32Load(flagAt, lay.USEDFLAG)), () => {
+          g.emit(i32Store(flagAt, i32(1), lay.USEDFLAG));
+          g.emit(i32Store(i32Add(ws, i32Shl(get(nUsed), i32(2))), get(col), lay.USEDLIST));
+          g.set(nUsed, i32Add(get(nUsed), i32(1)));
         });
       });
     });
     g.emit(i32Store(ws, get(nUsed), lay.USEDN));
     flushLoss(c);
-    g.emit(get(rows));
+    g.emit(n);
   });
 
   // finish(ws, outW, outB, gram): the instance's ∇W [F·H] and ∇b [F] (without the all-zero samples) as f64.
