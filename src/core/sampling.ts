@@ -197,8 +197,18 @@ export function maskThreshold(p: number): number {
 
 const SEEDS = new Int32Array(16);
 
+const versions = new WeakMap<SparseBatch, number>();
+/**
+ * How many times sampleBatch has filled this batch: a kernel may keep what it derives from one batch
+ * (compacted rows, transposed blocks) for the other runs of a lockstep group while this is unchanged.
+ */
+export function sampledVersion(batch: SparseBatch): number {
+  return versions.get(batch) ?? 0;
+}
+
 /** Fills `batch` with a fresh sample of every instance, drawing from `rng`. */
 export function sampleBatch(spec: ModelSpec, rng: Rng, batch: SparseBatch): void {
+  versions.set(batch, sampledVersion(batch) + 1);
   const eb = engineBatches.get(batch);
   const wasm = eb !== undefined && wasmEnabled() && samplerOf(eb, batch.nFeatures) !== undefined;
   const seeds = SEEDS;

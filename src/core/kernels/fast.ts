@@ -9,7 +9,7 @@
 
 import type { Activation, Buffer } from "../activations.js";
 import type { ModelSpec, Params } from "../model.js";
-import type { SparseBatch } from "../sampling.js";
+import { type SparseBatch, sampledVersion } from "../sampling.js";
 import { cachedModule, Engine, engineOf, fmaEnabled, wasmEnabled } from "./engine.js";
 import { sparseKernel } from "./sparse.js";
 import type { Gradients } from "./types.js";
@@ -49,7 +49,8 @@ interface Exports {
   setup(ws: number, w: number, b: number, gram: number): void;
   dense_full?: (ws: number, val: number, nBlocks: number, impk: number) => number;
   compact_rows(ws: number, rs: number, B: number, out: number): number;
-  dense_sparse(ws: number, rows: number, feat: number, val: number, n: number, impk: number): number;
+  build_blocks(ws: number, rows: number, feat: number, val: number, n: number, out: number): number;
+  dense_blocks(ws: number, blocks: number, nBlocks: number, impk: number): number;
   gram_rows(ws: number, rows: number, feat: number, val: number, n: number, impk: number): number;
   finish(ws: number, outW: number, outB: number, gram: number): void;
 }
@@ -61,8 +62,6 @@ interface SpecBuffers {
   impk: number;
   params: number;
   grads: number;
-  /** One instance's compacted row starts (compact_rows): B + 1 entries and 4 of slack. */
-  rows: number;
   gram: Uint8Array;
 }
 
@@ -138,7 +137,6 @@ class KernelState {
     const impk = this.engine.alloc(I * tab.size);
     const params = this.engine.alloc(I * (F * H + F) * E);
     const grads = this.engine.alloc(I * (F * H + F) * 8);
-    const rows = this.engine.alloc((B + 5) * 4);
     const v = this.view;
     const ints = this.i32;
     const scale = 1 / (B * F);
@@ -162,7 +160,7 @@ class KernelState {
     const gram = new Uint8Array(I);
     for (let i = 0; i < I; i++)
       gram[i] = choosePath(spec.featureProbability[i], F, H, dtype) === "gram" ? 1 : 0;
-    this.specBuffers = { spec, B, impk, params, grads, rows, gram };
+    this.specBuffers = { spec, B, impk, params, grads, gram };
     return this.specBuffers;
   }
   private specBuffers: SpecBuffers | undefined;
@@ -175,6 +173,7 @@ class KernelState {
     const ws = this.ws;
     const buf = this.buffers(spec, B);
     if (pathOverride) buf.gram.fill(pathOverride === "gram" ? 1 : 0);
+    const prep = preparedBatch(this.engine, batch, F, this.lay.dtype, I, buf.gram);
     const tabSize = impTableLayout(F, this.lay.dtype).size;
     const scale = 1 / (B * F);
     const v = this.view;
@@ -195,12 +194,12 @@ class KernelState {
       const first = ints[rs / 4];
       if (!gram && ex.dense_full && ints[rs / 4 + B] - first === B * F && B % L === 0) {
         rows = ex.dense_full(ws, batch.value + first * E, B / L, impk);
+      } else if (gram) {
+        const n = prep.compacted(i, ex, ws, rs);
+        rows = ex.gram_rows(ws, prep.rows[i], batch.feature, batch.value, n, impk);
       } else {
-        // the kernels visit only the non-empty samples
-        const n = ex.compact_rows(ws, rs, B, buf.rows);
-        rows = gram
-          ? ex.gram_rows(ws, buf.rows, batch.feature, batch.value, n, impk)
-          : ex.dense_sparse(ws, buf.rows, batch.feature, batch.value, n, impk);
+        const nBlocks = prep.blocked(i, ex, ws, rs, batch);
+        rows = ex.dense_blocks(ws, prep.blocks[i], nBlocks, impk);
       }
       ex.finish(ws, buf.grads + i * F * H * 8, gbPtr + i * F * 8, gram);
       // All-zero samples (and the dense path's padding lanes, which were processed as all-zero samples).
@@ -215,6 +214,71 @@ class KernelState {
     grads.W.set(d.subarray(buf.grads / 8, buf.grads / 8 + I * F * H));
     grads.b.set(d.subarray(gbPtr / 8, gbPtr / 8 + I * F));
   }
+}
+
+/**
+ * What the kernels derive from a batch, per instance: the non-empty samples' row starts (compact_rows) and,
+ * for the dense path, those rows as transposed blocks (build_blocks). Kept while the batch is unchanged
+ * (sampledVersion), so the runs of a lockstep group, which share one batch, build them once per step.
+ */
+class PreparedBatch {
+  version = -1;
+  readonly rows: number[] = [];
+  readonly blocks: number[] = [];
+  private readonly n: Int32Array;
+  private readonly nBlocks: Int32Array;
+  constructor(
+    private readonly engine: Engine,
+    private readonly B: number,
+    private readonly F: number,
+    I: number,
+  ) {
+    this.n = new Int32Array(I).fill(-1);
+    this.nBlocks = new Int32Array(I).fill(-1);
+  }
+  /** Allocates what instance i will need (before the caller takes views: allocation may grow memory). */
+  reserve(i: number, dense: boolean, L: number): void {
+    if (this.rows[i] === undefined) this.rows[i] = this.engine.alloc((this.B + 5) * 4);
+    if (dense && this.blocks[i] === undefined)
+      this.blocks[i] = this.engine.alloc((Math.ceil(this.B / L) * this.F + 1) * 16);
+  }
+  reset(version: number): void {
+    this.version = version;
+    this.n.fill(-1);
+    this.nBlocks.fill(-1);
+  }
+  compacted(i: number, ex: Exports, ws: number, rs: number): number {
+    if (this.n[i] < 0) this.n[i] = ex.compact_rows(ws, rs, this.B, this.rows[i]);
+    return this.n[i];
+  }
+  blocked(i: number, ex: Exports, ws: number, rs: number, batch: BatchPointers): number {
+    if (this.nBlocks[i] < 0) {
+      const n = this.compacted(i, ex, ws, rs);
+      this.nBlocks[i] = ex.build_blocks(ws, this.rows[i], batch.feature, batch.value, n, this.blocks[i]);
+    }
+    return this.nBlocks[i];
+  }
+}
+
+function preparedBatch(
+  engine: Engine,
+  batch: BatchPointers,
+  F: number,
+  dtype: "f32" | "f64",
+  I: number,
+  gram: Uint8Array,
+): PreparedBatch {
+  const key = `prepared:${F}:${dtype}:${batch.B}:${I}`;
+  let prep = engine.state.get(key) as PreparedBatch | undefined;
+  if (!prep) {
+    prep = new PreparedBatch(engine, batch.B, F, I);
+    engine.state.set(key, prep);
+  }
+  const L = dtype === "f32" ? 4 : 2;
+  for (let i = 0; i < I; i++) prep.reserve(i, !gram[i], L);
+  // a batch copied into the scratch engine (version 0) is new at every call
+  if (batch.version === 0 || batch.version !== prep.version) prep.reset(batch.version);
+  return prep;
 }
 
 /** act(b) and its dz for an all-zero sample (x = 0), rounded like the reference for float32. */
@@ -309,6 +373,8 @@ function makeJsMid(state: KernelState, act: Activation) {
 /** Where a batch's arrays are in an engine's memory (byte addresses). */
 interface BatchPointers {
   B: number;
+  /** sampledVersion of an engine batch; 0 for a copy in the scratch engine. */
+  version: number;
   rowStart: number;
   feature: number;
   value: number;
@@ -329,6 +395,7 @@ function pointersOf(
       engine,
       ptr: {
         B: batch.batchSize,
+        version: sampledVersion(batch),
         rowStart: batch.rowStart.byteOffset,
         feature: batch.feature.byteOffset,
         value: batch.value.byteOffset,
@@ -355,7 +422,7 @@ function pointersOf(
   vals.set(batch.value.subarray(0, batch.nnz));
   return {
     engine: s.engine,
-    ptr: { B: batch.batchSize, rowStart: s.rowStart, feature: s.feature, value: s.value },
+    ptr: { B: batch.batchSize, version: 0, rowStart: s.rowStart, feature: s.feature, value: s.value },
   };
 }
 

@@ -40,6 +40,7 @@ import {
   i32Ne,
   i32Popcnt,
   i32Shl,
+  i32ShrU,
   i32Store,
   i32Xor,
   i32x4Bitmask,
@@ -691,15 +692,14 @@ export function buildKernel(
     });
   }
 
-  // dense_sparse(ws, rows, feat, val, n, impk) -> rows processed (a multiple of L, padding included): the n
-  // rows of a compacted batch (compact_rows), L to a block
-  mb.fn("dense_sparse", [Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32], [Ty.i32], (f) => {
+  // build_blocks(ws, rows, feat, val, n, out) -> blocks: the n rows of a compacted batch (compact_rows), L
+  // to a block, each block F vectors (lanes = rows) at out + 16·F·block; padding lanes are zero. out needs
+  // blocks·F + 1 vectors. Built once per batch and shared by every run of a lockstep group.
+  mb.fn("build_blocks", [Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32], [Ty.i32], (f) => {
     const g = new Gen(f);
-    const ws = get(0);
     const [rowList, feat, val, n] = [get(1), get(2), get(3), get(4)];
-    const c = newCtx(g, ws, get(5));
     const k = g.varI(i32(0));
-    const done = g.varI(i32(0));
+    const blk = g.varI(get(5));
     const start = g.varI();
     const end = g.varI();
     /** Writes row k's entries into lane `lane` of the block. */
@@ -708,16 +708,16 @@ export function buildKernel(
       g.set(end, rowAt(rowList, get(k), 4));
       const laneOff = lane * E;
       if (F <= BRANCH_FREE_FILL_F) {
-        // F entries from start, those past the row's end sent to the spare row: a row's number of entries
-        // is random, so a loop over them would mispredict its exit about once a row
+        // F entries from start, those past the row's end sent to the row after the block (the next block
+        // zeroes it): a row's number of entries is random, so a loop over them would mispredict its exit
         for (let q = 0; q < F; q++) {
           const j = g.letI(i32Add(get(start), i32(q)));
           const fIdx = select(i32Load(i32Add(feat, i32Shl(j, i32(2)))), i32(F), i32LtS(j, get(end)));
           g.emit(
             vt.sStore(
-              i32Add(ws, i32Shl(fIdx, i32(4))),
+              i32Add(get(blk), i32Shl(fIdx, i32(4))),
               vt.sLoad(i32Add(val, i32Shl(j, i32(vt.shift)))),
-              lay.XBLK + laneOff,
+              laneOff,
             ),
           );
         }
@@ -727,9 +727,9 @@ export function buildKernel(
           const fIdx = i32Load(i32Add(feat, i32Shl(jj, i32(2))));
           g.emit(
             vt.sStore(
-              i32Add(ws, i32Shl(fIdx, i32(4))),
+              i32Add(get(blk), i32Shl(fIdx, i32(4))),
               vt.sLoad(i32Add(val, i32Shl(jj, i32(vt.shift)))),
-              lay.XBLK + laneOff,
+              laneOff,
             ),
           );
         });
@@ -737,15 +737,35 @@ export function buildKernel(
       g.set(k, i32Add(get(k), i32(1)));
     };
     g.forRange(i32(0), n, L, () => {
-      zeroRegion(g, ws, lay.XBLK, F * 16);
+      for (let q = 0; q < F; q++) g.emit(vt.store(get(blk), vt.c(0), 16 * q));
       // lane 0 always has a row; the others unless the batch ran out (padding lanes stay all-zero)
       fillLane(0);
       for (let lane = 1; lane < L; lane++) g.if(i32LtS(get(k), n), () => fillLane(lane));
-      g.set(done, i32Add(get(done), i32(L)));
+      g.set(blk, i32Add(get(blk), i32(16 * F)));
+    });
+    g.emit(i32ShrU(i32Add(n, i32(L - 1)), i32(L === 4 ? 2 : 1)));
+  });
+
+  // dense_blocks(ws, blocks, nBlocks, impk) -> rows processed (nBlocks·L, padding lanes included)
+  mb.fn("dense_blocks", [Ty.i32, Ty.i32, Ty.i32, Ty.i32], [Ty.i32], (f) => {
+    const g = new Gen(f);
+    const ws = get(0);
+    const c = newCtx(g, ws, get(3));
+    const blk = g.varI(get(1));
+    g.forRange(i32(0), get(2), 1, () => {
+      if (F <= 32) {
+        for (let q = 0; q < F; q++) g.emit(vt.store(ws, vt.load(get(blk), 16 * q), lay.XBLK + 16 * q));
+      } else {
+        g.forRange(i32(0), i32(16 * F), 16, (o) => {
+          const oo = g.letI(o);
+          g.emit(vt.store(i32Add(ws, oo), vt.load(i32Add(get(blk), oo)), lay.XBLK));
+        });
+      }
       emitDenseBlock(c);
+      g.set(blk, i32Add(get(blk), i32(16 * F)));
     });
     flushLoss(c);
-    g.emit(get(done));
+    g.emit(i32Mul(get(2), i32(L)));
   });
 
   // gram_rows(ws, rows, feat, val, n, impk) -> n: the n rows of a compacted batch (compact_rows)
