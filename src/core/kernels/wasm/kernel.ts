@@ -34,6 +34,7 @@ import {
   i32Add,
   i32And,
   i32Eqz,
+  i32GeS,
   i32Load,
   i32LtS,
   i32Mul,
@@ -72,6 +73,9 @@ export interface KernelLayout {
   XBLK: number;
   TMP: number;
   XROW: number;
+  /** Gram path, the softmax family: the other rows of a group (SOFTMAX_ROWS), their x and their z/dz. */
+  XROW2: number;
+  TMP2: number;
   /** W[f, k] broadcast to a whole vector, F·H vectors (v128.load folds its offset; load32_splat does not). */
   WSPLAT: number;
   /** b[f] broadcast, F vectors. */
@@ -96,6 +100,13 @@ export interface KernelLayout {
 }
 
 const CONST_SLOTS = 512;
+
+/**
+ * Gram path, the softmax family: rows computed side by side (emitVectorMid). Measured per demo instance
+ * (p = 0.3 / 0.03): 2 rows −15 % / −5 %, 3 rows −12 % / +6 %, 4 rows +14 % / +21 % (registers run out).
+ */
+const SOFTMAX_ROWS = 2;
+const XROW_BYTES = (lay: KernelLayout) => Math.ceil((lay.Fp * lay.E + 16) / 16) * 16;
 
 /** Byte offsets of the workspace regions (all 16-byte aligned). */
 export function kernelLayout(F: number, H: number, dtype: Dtype): KernelLayout {
@@ -126,7 +137,9 @@ export function kernelLayout(F: number, H: number, dtype: Dtype): KernelLayout {
     // a spare row after the F features: the branch-free fill (dense_sparse) sends entries it skips there
     XBLK: take((F + 1) * 16),
     TMP: take(F * 16),
+    TMP2: take((SOFTMAX_ROWS - 1) * F * 16),
     XROW: take(Fp * E + 16),
+    XROW2: take((SOFTMAX_ROWS - 1) * (Fp * E + 16)),
     WSPLAT: take(F * H * 16),
     BSPLAT: take(F * 16),
     GW: take(F * H * 16),
@@ -252,7 +265,7 @@ function emitMid(c: Ctx, layout: Layout): void {
     emitHeavyLoop(c, c.act.gen, lossv, P, xOff, layout === "dense" ? tab.KS : tab.KV);
   } else {
     const addLoss = (ke: Expr, e: Expr) => g.set(lossv, vt.add(get(lossv), vt.mul(ke, e)));
-    emitVectorMid(actCtx(c), layout, c.act.id, P, zAt, xAt, kAt, maskAt, storeDz, addLoss);
+    emitVectorMid(actCtx(c), layout, c.act.id, P, kAt, maskAt, [{ zAt, xAt, storeDz, addLoss }]);
   }
   flushRowLoss(c, lossv);
 }
@@ -306,14 +319,24 @@ function emitHeavyLoop(
 }
 
 /** Reduction over the features of each sample: across vectors (dense) and, for gram, across lanes too. */
-function reducer(c: Ctx, layout: Layout, kind: "max" | "sum", terms: Expr[]): Expr {
+/** Each row's terms reduced in order (max or sum), across lanes too for the gram layout; rows side by side. */
+function reduceRows(c: Ctx, layout: Layout, kind: "max" | "sum", terms: Expr[][]): Expr[] {
   const { g, vt } = c;
-  let acc = g.letV(terms[0]);
-  for (let p = 1; p < terms.length; p++)
-    // pmax (one instruction) instead of NaN-exact max: a NaN still makes the row NaN through exp(z − max)
-    acc = g.letV(kind === "max" ? vt.pmax(acc, terms[p]) : vt.add(acc, terms[p]));
+  const acc = terms.map((t) => g.letV(t[0]));
+  for (let p = 1; p < terms[0].length; p++)
+    for (let r = 0; r < terms.length; r++)
+      // pmax (one instruction) instead of NaN-exact max: a NaN still makes the row NaN through exp(z − max)
+      acc[r] = g.letV(kind === "max" ? vt.pmax(acc[r], terms[r][p]) : vt.add(acc[r], terms[r][p]));
   if (layout === "dense") return acc;
-  return kind === "max" ? vt.hmaxSplat(g, acc) : vt.hsumSplat(g, acc);
+  return acc.map((a) => (kind === "max" ? vt.hmaxSplat(g, a) : vt.hsumSplat(g, a)));
+}
+
+/** One row (or dense block) of the softmax family: where its z and x are, and where its dz and loss go. */
+interface MidRow {
+  zAt: (p: number) => Expr;
+  xAt: (p: number) => Expr;
+  storeDz: (p: number, v: Expr) => void;
+  addLoss: (ke: Expr, e: Expr) => void;
 }
 
 function emitVectorMid(
@@ -321,74 +344,88 @@ function emitVectorMid(
   layout: Layout,
   id: VectorId,
   P: number,
-  zAt: (p: number) => Expr,
-  xAt: (p: number) => Expr,
   kAt: (p: number) => Expr,
   maskAt: (p: number) => Expr,
-  storeDz: (p: number, v: Expr) => void,
-  addLoss: (ke: Expr, e: Expr) => void,
+  rows: MidRow[],
 ): void {
+  // Several rows are computed side by side, each step for every row before the next step: a row is one long
+  // chain (max, exp, sum, division, dot product, each reduction across lanes), so one row at a time leaves
+  // the vector units waiting. Each row's operations, and their order, are those of the row alone.
   const { g, vt } = c;
   const gram = layout === "gram";
   const range = [...Array(P).keys()];
   const mask = range.map((p) => (gram ? g.letV(maskAt(p)) : undefined));
   const keep = (p: number, v: Expr) => (gram ? vt.and(v, mask[p] as Expr) : v);
   const sign = id === "softmin" ? -1 : 1;
-  const z = range.map((p) => g.letV(sign === 1 ? zAt(p) : vt.neg(zAt(p))));
-  const masked = range.map((p) => (gram ? vt.sel(mask[p] as Expr, z[p], vt.c(-Infinity)) : z[p]));
-  const mx = reducer(c, layout, "max", masked);
-  const ex = range.map((p) => keep(p, vexp(g, vt, vt.sub(z[p], mx), "normal")));
-  const exv = range.map((p) => g.letV(ex[p]));
-  const sum = reducer(c, layout, "sum", exv);
-  const dys: Expr[] = [];
+  const each = <T>(f: (row: MidRow, r: number) => T): T[] => rows.map(f);
+  const z = each((row) => range.map((p) => g.letV(sign === 1 ? row.zAt(p) : vt.neg(row.zAt(p)))));
+  const mx = reduceRows(
+    c,
+    layout,
+    "max",
+    each((_, r) => range.map((p) => (gram ? vt.sel(mask[p] as Expr, z[r][p], vt.c(-Infinity)) : z[r][p]))),
+  );
+  const exv = each((_, r) =>
+    range.map((p) => g.letV(keep(p, vexp(g, vt, vt.sub(z[r][p], mx[r]), "normal")))),
+  );
+  const sum = reduceRows(c, layout, "sum", exv);
+  const dys: Expr[][] = each(() => []);
+  const lossTerms = (y: Expr[][]) => {
+    for (let p = 0; p < P; p++)
+      each((row, r) => {
+        const e = g.letV(vt.sub(y[r][p], row.xAt(p)));
+        const ke = g.letV(vt.mul(kAt(p), e));
+        row.addLoss(ke, e);
+        dys[r].push(ke);
+      });
+  };
   if (id === "log_softmax") {
-    const logSum = g.letV(vt.add(mx, vlog(g, vt, sum)));
-    const y = range.map((p) => g.letV(keep(p, vt.sub(z[p], logSum))));
-    for (let p = 0; p < P; p++) {
-      const e = g.letV(vt.sub(y[p], xAt(p)));
-      const ke = g.letV(vt.mul(kAt(p), e));
-      addLoss(ke, e);
-      dys.push(ke);
-    }
-    const total = reducer(c, layout, "sum", dys);
+    const logSum = each((_, r) => g.letV(vt.add(mx[r], vlog(g, vt, sum[r]))));
+    const y = each((_, r) => range.map((p) => g.letV(keep(p, vt.sub(z[r][p], logSum[r])))));
+    lossTerms(y);
+    const total = reduceRows(c, layout, "sum", dys);
     // exp(y) = e/Σe (the reference recomputes exp(y); the two agree to rounding)
-    const inv = g.letV(vt.div(vt.c(1), sum));
-    for (let p = 0; p < P; p++) storeDz(p, keep(p, vt.sub(dys[p], vt.mul(vt.mul(exv[p], inv), total))));
+    const inv = each((_, r) => g.letV(vt.div(vt.c(1), sum[r])));
+    for (let p = 0; p < P; p++)
+      each((row, r) =>
+        row.storeDz(p, keep(p, vt.sub(dys[r][p], vt.mul(vt.mul(exv[r][p], inv[r]), total[r])))),
+      );
     return;
   }
-  const invSum = g.letV(vt.div(vt.c(1), sum));
-  const prob = range.map((p) => g.letV(vt.mul(exv[p], invSum)));
-  const y = id === "solu" ? range.map((p) => g.letV(vt.mul(prob[p], z[p]))) : prob;
-  for (let p = 0; p < P; p++) {
-    const e = g.letV(vt.sub(y[p], xAt(p)));
-    const ke = g.letV(vt.mul(kAt(p), e));
-    addLoss(ke, e);
-    dys.push(ke);
-  }
+  const invSum = each((_, r) => g.letV(vt.div(vt.c(1), sum[r])));
+  const prob = each((_, r) => range.map((p) => g.letV(vt.mul(exv[r][p], invSum[r]))));
+  const y = id === "solu" ? each((_, r) => range.map((p) => g.letV(vt.mul(prob[r][p], z[r][p])))) : prob;
+  lossTerms(y);
   if (id === "solu") {
     // dz = dy⊙p + p⊙(dy⊙z − ⟨dy⊙z, p⟩)
-    const dyz = range.map((p) => g.letV(vt.mul(dys[p], z[p])));
-    const dot = reducer(
+    const dyz = each((_, r) => range.map((p) => g.letV(vt.mul(dys[r][p], z[r][p]))));
+    const dot = reduceRows(
       c,
       layout,
       "sum",
-      range.map((p) => vt.mul(dyz[p], prob[p])),
+      each((_, r) => range.map((p) => vt.mul(dyz[r][p], prob[r][p]))),
     );
     for (let p = 0; p < P; p++)
-      storeDz(p, keep(p, vt.add(vt.mul(dys[p], prob[p]), vt.mul(prob[p], vt.sub(dyz[p], dot)))));
+      each((row, r) =>
+        row.storeDz(
+          p,
+          keep(p, vt.add(vt.mul(dys[r][p], prob[r][p]), vt.mul(prob[r][p], vt.sub(dyz[r][p], dot[r])))),
+        ),
+      );
     return;
   }
   // softmax / softmin: dz = sign·y⊙(dy − ⟨dy, y⟩)
-  const dot = reducer(
+  const dot = reduceRows(
     c,
     layout,
     "sum",
-    range.map((p) => vt.mul(dys[p], y[p])),
+    each((_, r) => range.map((p) => vt.mul(dys[r][p], y[r][p]))),
   );
-  for (let p = 0; p < P; p++) {
-    const v = vt.mul(y[p], vt.sub(dys[p], dot));
-    storeDz(p, keep(p, sign === 1 ? v : vt.neg(v)));
-  }
+  for (let p = 0; p < P; p++)
+    each((row, r) => {
+      const v = vt.mul(y[r][p], vt.sub(dys[r][p], dot[r]));
+      row.storeDz(p, keep(p, sign === 1 ? v : vt.neg(v)));
+    });
 }
 
 /** Splits 0..H−1 into chunks of at most `size` (hidden units whose accumulators share the registers). */
@@ -774,18 +811,26 @@ export function buildKernel(
     const ws = get(0);
     const [rowList, feat, val, n] = [get(1), get(2), get(3), get(4)];
     const c = newCtx(g, ws, get(5));
-    const start = g.varI();
-    const end = g.varI();
     const col = g.varI();
     const nUsed = g.varI(i32Load(ws, lay.USEDN));
     const xs = g.local(Ty.v128);
-    g.forRange(i32(0), n, 1, (k) => {
-      g.set(start, rowAt(rowList, k));
-      g.set(end, rowAt(rowList, k, 4));
-      zeroRegion(g, ws, lay.XROW, V * 16);
+    const tab = impTableLayout(F, dtype);
+    /** A row's extent (start, end) and where its x and z/dz live. */
+    interface Row {
+      start: number;
+      end: number;
+      xrow: number;
+      tmp: number;
+    }
+    const newRow = (xrow: number, tmp: number): Row => ({ start: g.varI(), end: g.varI(), xrow, tmp });
+    /** z = b + Σ_j M[:, j]·x_j for row k (V vectors), with x written out densely at row.xrow. */
+    const rowZ = (row: Row, k: Expr): number[] => {
+      g.set(row.start, rowAt(rowList, k));
+      g.set(row.end, rowAt(rowList, k, 4));
+      zeroRegion(g, ws, row.xrow, V * 16);
       const z: number[] = [];
       for (let v = 0; v < V; v++) z.push(g.varV(vt.load(ws, lay.BIAS + 16 * v)));
-      g.forRange(get(start), get(end), 1, (j) => {
+      g.forRange(get(row.start), get(row.end), 1, (j) => {
         const jj = g.letI(j);
         g.set(col, i32Load(i32Add(feat, i32Shl(jj, i32(2)))));
         const xj = g.let(vt.sTy, vt.sLoad(i32Add(val, i32Shl(jj, i32(vt.shift)))));
@@ -793,10 +838,40 @@ export function buildKernel(
         const colAddr = g.letI(i32Add(ws, i32Mul(get(col), i32(Fp * E))));
         for (let v = 0; v < V; v++)
           g.set(z[v], vt.madd(vt.load(colAddr, lay.M + 16 * v), get(xs), get(z[v])));
-        g.emit(vt.sStore(i32Add(ws, i32Shl(get(col), i32(vt.shift))), xj, lay.XROW));
+        g.emit(vt.sStore(i32Add(ws, i32Shl(get(col), i32(vt.shift))), xj, row.xrow));
       });
+      return z;
+    };
+    /** ∇b += dz and C[:, j] += dz·x_j for the row's non-zeros (noting which columns of C are in use). */
+    const rowUpdate = (row: Row, dz: Expr[]) => {
+      for (let v = 0; v < V; v++)
+        g.emit(vt.store(ws, vt.add(vt.load(ws, lay.GB + 16 * v), dz[v]), lay.GB + 16 * v));
+      g.forRange(get(row.start), get(row.end), 1, (j) => {
+        const jj = g.letI(j);
+        g.set(col, i32Load(i32Add(feat, i32Shl(jj, i32(2)))));
+        g.set(xs, vt.splat(vt.sLoad(i32Add(val, i32Shl(jj, i32(vt.shift))))));
+        const colAddr = g.letI(i32Add(ws, i32Mul(get(col), i32(Fp * E))));
+        for (let v = 0; v < V; v++)
+          g.emit(
+            vt.store(colAddr, vt.madd(dz[v], get(xs), vt.load(colAddr, lay.C + 16 * v)), lay.C + 16 * v),
+          );
+        const flagAt = g.letI(i32Add(ws, i32Shl(get(col), i32(2))));
+        g.if(i32Eqz(i32Load(flagAt, lay.USEDFLAG)), () => {
+          g.emit(i32Store(flagAt, i32(1), lay.USEDFLAG));
+          g.emit(i32Store(i32Add(ws, i32Shl(get(nUsed), i32(2))), get(col), lay.USEDLIST));
+          g.set(nUsed, i32Add(get(nUsed), i32(1)));
+        });
+      });
+    };
+    const storeZ = (row: Row, z: number[]) => {
+      for (let v = 0; v < V; v++) g.emit(vt.store(ws, get(z[v]), row.tmp + 16 * v));
+    };
+    const loadDz = (row: Row) => Array.from({ length: V }, (_, v) => g.letV(vt.load(ws, row.tmp + 16 * v)));
+    const first = newRow(lay.XROW, lay.TMP);
+    /** One row from z to its updates. */
+    const oneRow = (k: Expr) => {
+      const z = rowZ(first, k);
       const dz: Expr[] = [];
-      const tab = impTableLayout(F, dtype);
       if (act.kind === "elementwise" && LIGHT.has(actId)) {
         // few constants: unrolled, z and dz stay in registers
         const lossv = g.varV(vt.c(0));
@@ -808,36 +883,57 @@ export function buildKernel(
       } else if (act.kind === "elementwise") {
         // many constants: a loop over the row's vectors, so TurboFan reloads them per vector instead of
         // hoisting them all and spilling
-        for (let v = 0; v < V; v++) g.emit(vt.store(ws, get(z[v]), lay.TMP + 16 * v));
+        storeZ(first, z);
         const lossv = g.varV(vt.c(0));
         emitHeavyLoop(c, act.gen, lossv, V, lay.XROW, tab.KV);
         flushRowLoss(c, lossv);
-        for (let v = 0; v < V; v++) dz.push(g.letV(vt.load(ws, lay.TMP + 16 * v)));
+        dz.push(...loadDz(first));
       } else {
-        for (let v = 0; v < V; v++) g.emit(vt.store(ws, get(z[v]), lay.TMP + 16 * v));
+        storeZ(first, z);
         emitMid(c, "gram");
-        for (let v = 0; v < V; v++) dz.push(g.letV(vt.load(ws, lay.TMP + 16 * v)));
+        dz.push(...loadDz(first));
       }
-      for (let v = 0; v < V; v++)
-        g.emit(vt.store(ws, vt.add(vt.load(ws, lay.GB + 16 * v), dz[v]), lay.GB + 16 * v));
-      g.forRange(get(start), get(end), 1, (j) => {
-        const jj = g.letI(j);
-        g.set(col, i32Load(i32Add(feat, i32Shl(jj, i32(2)))));
-        g.set(xs, vt.splat(vt.sLoad(i32Add(val, i32Shl(jj, i32(vt.shift))))));
-        const colAddr = g.letI(i32Add(ws, i32Mul(get(col), i32(Fp * E))));
-        for (let v = 0; v < V; v++)
-          g.emit(
-            vt.store(colAddr, vt.madd(dz[v], get(xs), vt.load(colAddr, lay.C + 16 * v)), lay.C + 16 * v),
-          );
-        // remember which columns of C are non-zero
-        const flagAt = g.letI(i32Add(ws, i32Shl(get(col), i32(2))));
-        g.if(i32Eqz(i32Load(flagAt, lay.USEDFLAG)), () => {
-          g.emit(i32Store(flagAt, i32(1), lay.USEDFLAG));
-          g.emit(i32Store(i32Add(ws, i32Shl(get(nUsed), i32(2))), get(col), lay.USEDLIST));
-          g.set(nUsed, i32Add(get(nUsed), i32(1)));
-        });
+      rowUpdate(first, dz);
+    };
+    if (act.kind === "vector") {
+      // the softmax family: rows in pairs, their activations side by side (emitVectorMid); then each row's
+      // updates in row order, so every sum is added up as one row at a time would
+      const group = [first];
+      for (let r = 1; r < SOFTMAX_ROWS; r++)
+        group.push(newRow(lay.XROW2 + (r - 1) * XROW_BYTES(lay), lay.TMP2 + (r - 1) * 16 * F));
+      const k = g.varI(i32(0));
+      g.block(() => {
+        g.doWhile(
+          () => {
+            g.brIf(1, i32GeS(i32Add(get(k), i32(SOFTMAX_ROWS - 1)), n));
+            group.forEach((row, r) => storeZ(row, rowZ(row, i32Add(get(k), i32(r)))));
+            const losses = group.map(() => g.varV(vt.c(0)));
+            const cc = actCtx(c);
+            emitVectorMid(
+              cc,
+              "gram",
+              act.id,
+              V,
+              (p) => vt.load(c.impk, tab.KV + 16 * p),
+              (p) => vt.load(c.impk, tab.MASK + 16 * p),
+              group.map((row, r) => ({
+                zAt: (p: number) => vt.load(ws, row.tmp + 16 * p),
+                xAt: (p: number) => vt.load(ws, row.xrow + 16 * p),
+                storeDz: (p: number, v: Expr) => g.emit(vt.store(ws, v, row.tmp + 16 * p)),
+                addLoss: (ke: Expr, e: Expr) => g.set(losses[r], vt.add(get(losses[r]), vt.mul(ke, e))),
+              })),
+            );
+            for (const loss of losses) flushRowLoss(c, loss);
+            for (const row of group) rowUpdate(row, loadDz(row));
+            g.set(k, i32Add(get(k), i32(SOFTMAX_ROWS)));
+          },
+          () => i32(1),
+        );
       });
-    });
+      g.forRange(get(k), n, 1, (kk) => oneRow(kk));
+    } else {
+      g.forRange(i32(0), n, 1, (k) => oneRow(k));
+    }
     g.emit(i32Store(ws, get(nUsed), lay.USEDN));
     flushLoss(c);
     g.emit(n);
