@@ -49,6 +49,7 @@ interface Exports {
   setup(ws: number, w: number, b: number, gram: number): void;
   dense_full?: (ws: number, val: number, nBlocks: number, impk: number) => number;
   compact_rows(ws: number, rs: number, B: number, out: number): number;
+  dense_sparse(ws: number, rows: number, feat: number, val: number, n: number, impk: number): number;
   build_blocks(ws: number, rows: number, feat: number, val: number, n: number, out: number): number;
   dense_blocks(ws: number, blocks: number, nBlocks: number, impk: number): number;
   gram_rows(ws: number, rows: number, feat: number, val: number, n: number, impk: number): number;
@@ -197,9 +198,12 @@ class KernelState {
       } else if (gram) {
         const n = prep.compacted(i, ex, ws, rs);
         rows = ex.gram_rows(ws, prep.rows[i], batch.feature, batch.value, n, impk);
-      } else {
+      } else if (F <= BLOCKS_MAX_F) {
         const nBlocks = prep.blocked(i, ex, ws, rs, batch);
         rows = ex.dense_blocks(ws, prep.blocks[i], nBlocks, impk);
+      } else {
+        const n = prep.compacted(i, ex, ws, rs);
+        rows = ex.dense_sparse(ws, prep.rows[i], batch.feature, batch.value, n, impk);
       }
       ex.finish(ws, buf.grads + i * F * H * 8, gbPtr + i * F * 8, gram);
       // All-zero samples (and the dense path's padding lanes, which were processed as all-zero samples).
@@ -215,6 +219,13 @@ class KernelState {
     grads.b.set(d.subarray(gbPtr / 8, gbPtr / 8 + I * F));
   }
 }
+
+/**
+ * Up to this many features the dense path trains on blocks built once per batch (build_blocks); above, a
+ * batch's blocks (B·F values an instance) would not stay in cache, and dense_sparse fills each block just
+ * before its use. Measured (single runs): sparsity and geometry (F = 100, 200) +2…8 % with blocks.
+ */
+const BLOCKS_MAX_F = 32;
 
 /**
  * What the kernels derive from a batch, per instance: the non-empty samples' row starts (compact_rows) and,
@@ -275,7 +286,7 @@ function preparedBatch(
     engine.state.set(key, prep);
   }
   const L = dtype === "f32" ? 4 : 2;
-  for (let i = 0; i < I; i++) prep.reserve(i, !gram[i], L);
+  for (let i = 0; i < I; i++) prep.reserve(i, !gram[i] && F <= BLOCKS_MAX_F, L);
   // a batch copied into the scratch engine (version 0) is new at every call
   if (batch.version === 0 || batch.version !== prep.version) prep.reset(batch.version);
   return prep;

@@ -729,31 +729,34 @@ export function buildKernel(
     });
   }
 
-  // build_blocks(ws, rows, feat, val, n, out) -> blocks: the n rows of a compacted batch (compact_rows), L
-  // to a block, each block F vectors (lanes = rows) at out + 16·F·block; padding lanes are zero. out needs
-  // blocks·F + 1 vectors. Built once per batch and shared by every run of a lockstep group.
-  mb.fn("build_blocks", [Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32], [Ty.i32], (f) => {
-    const g = new Gen(f);
-    const [rowList, feat, val, n] = [get(1), get(2), get(3), get(4)];
-    const k = g.varI(i32(0));
-    const blk = g.varI(get(5));
+  /**
+   * Emits the fill of one block from rows k, k + 1, … (up to L of them, at most up to n): zeroes F vectors at
+   * dest + off, then writes each row's entries into its lane; k advances past the rows used.
+   */
+  const emitBlockFill = (
+    g: Gen,
+    rows: { list: Expr; feat: Expr; val: Expr; n: Expr },
+    k: number,
+    dest: Expr,
+    off: number,
+  ) => {
     const start = g.varI();
     const end = g.varI();
-    /** Writes row k's entries into lane `lane` of the block. */
     const fillLane = (lane: number) => {
-      g.set(start, rowAt(rowList, get(k)));
-      g.set(end, rowAt(rowList, get(k), 4));
-      const laneOff = lane * E;
+      g.set(start, rowAt(rows.list, get(k)));
+      g.set(end, rowAt(rows.list, get(k), 4));
+      const laneOff = off + lane * E;
       if (F <= BRANCH_FREE_FILL_F) {
-        // F entries from start, those past the row's end sent to the row after the block (the next block
-        // zeroes it): a row's number of entries is random, so a loop over them would mispredict its exit
+        // F entries from start, those past the row's end sent to the row after the block (a spare row, or
+        // the next block's first, zeroed after): a row's number of entries is random, so a loop over them
+        // would mispredict its exit about once a row
         for (let q = 0; q < F; q++) {
           const j = g.letI(i32Add(get(start), i32(q)));
-          const fIdx = select(i32Load(i32Add(feat, i32Shl(j, i32(2)))), i32(F), i32LtS(j, get(end)));
+          const fIdx = select(i32Load(i32Add(rows.feat, i32Shl(j, i32(2)))), i32(F), i32LtS(j, get(end)));
           g.emit(
             vt.sStore(
-              i32Add(get(blk), i32Shl(fIdx, i32(4))),
-              vt.sLoad(i32Add(val, i32Shl(j, i32(vt.shift)))),
+              i32Add(dest, i32Shl(fIdx, i32(4))),
+              vt.sLoad(i32Add(rows.val, i32Shl(j, i32(vt.shift)))),
               laneOff,
             ),
           );
@@ -761,11 +764,11 @@ export function buildKernel(
       } else {
         g.forRange(get(start), get(end), 1, (j) => {
           const jj = g.letI(j);
-          const fIdx = i32Load(i32Add(feat, i32Shl(jj, i32(2))));
+          const fIdx = i32Load(i32Add(rows.feat, i32Shl(jj, i32(2))));
           g.emit(
             vt.sStore(
-              i32Add(get(blk), i32Shl(fIdx, i32(4))),
-              vt.sLoad(i32Add(val, i32Shl(jj, i32(vt.shift)))),
+              i32Add(dest, i32Shl(fIdx, i32(4))),
+              vt.sLoad(i32Add(rows.val, i32Shl(jj, i32(vt.shift)))),
               laneOff,
             ),
           );
@@ -773,14 +776,44 @@ export function buildKernel(
       }
       g.set(k, i32Add(get(k), i32(1)));
     };
-    g.forRange(i32(0), n, L, () => {
-      for (let q = 0; q < F; q++) g.emit(vt.store(get(blk), vt.c(0), 16 * q));
-      // lane 0 always has a row; the others unless the batch ran out (padding lanes stay all-zero)
-      fillLane(0);
-      for (let lane = 1; lane < L; lane++) g.if(i32LtS(get(k), n), () => fillLane(lane));
+    for (let q = 0; q < F; q++) g.emit(vt.store(dest, vt.c(0), off + 16 * q));
+    // lane 0 always has a row; the others unless the batch ran out (padding lanes stay all-zero)
+    fillLane(0);
+    for (let lane = 1; lane < L; lane++) g.if(i32LtS(get(k), rows.n), () => fillLane(lane));
+  };
+
+  // dense_sparse(ws, rows, feat, val, n, impk) -> rows processed (a multiple of L, padding included): the n
+  // rows of a compacted batch, L to a block, each block filled into XBLK and trained on at once (for large
+  // F, where a batch's blocks would not stay in cache)
+  mb.fn("dense_sparse", [Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32], [Ty.i32], (f) => {
+    const g = new Gen(f);
+    const ws = get(0);
+    const rows = { list: get(1), feat: get(2), val: get(3), n: get(4) };
+    const c = newCtx(g, ws, get(5));
+    const k = g.varI(i32(0));
+    const done = g.varI(i32(0));
+    g.forRange(i32(0), rows.n, L, () => {
+      emitBlockFill(g, rows, k, ws, lay.XBLK);
+      g.set(done, i32Add(get(done), i32(L)));
+      emitDenseBlock(c);
+    });
+    flushLoss(c);
+    g.emit(get(done));
+  });
+
+  // build_blocks(ws, rows, feat, val, n, out) -> blocks: the n rows of a compacted batch (compact_rows), L
+  // to a block, each block F vectors (lanes = rows) at out + 16·F·block; padding lanes are zero. out needs
+  // blocks·F + 1 vectors. Built once per batch and shared by every run of a lockstep group.
+  mb.fn("build_blocks", [Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32], [Ty.i32], (f) => {
+    const g = new Gen(f);
+    const rows = { list: get(1), feat: get(2), val: get(3), n: get(4) };
+    const k = g.varI(i32(0));
+    const blk = g.varI(get(5));
+    g.forRange(i32(0), rows.n, L, () => {
+      emitBlockFill(g, rows, k, get(blk), 0);
       g.set(blk, i32Add(get(blk), i32(16 * F)));
     });
-    g.emit(i32ShrU(i32Add(n, i32(L - 1)), i32(L === 4 ? 2 : 1)));
+    g.emit(i32ShrU(i32Add(rows.n, i32(L - 1)), i32(L === 4 ? 2 : 1)));
   });
 
   // dense_blocks(ws, blocks, nBlocks, impk) -> rows processed (nBlocks·L, padding lanes included)
