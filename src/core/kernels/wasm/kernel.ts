@@ -84,6 +84,8 @@ export interface KernelLayout {
   GB: number;
   /** Dense path temporaries: h and dh of a block, H vectors each. */
   HD: number;
+  /** Dense path, the softmax family over many features: e^{z − max} of a block, F vectors. */
+  EXPB: number;
   DHD: number;
   OUT_GW: number;
   OUT_GB: number;
@@ -145,6 +147,7 @@ export function kernelLayout(F: number, H: number, dtype: Dtype): KernelLayout {
     GW: take(F * H * 16),
     GB: take(F * 16),
     HD: take(H * 16),
+    EXPB: take(F * 16),
     DHD: take(H * 16),
     OUT_GW: take(F * H * 8),
     OUT_GB: take(F * 8),
@@ -265,7 +268,8 @@ function emitMid(c: Ctx, layout: Layout): void {
     emitHeavyLoop(c, c.act.gen, lossv, P, xOff, layout === "dense" ? tab.KS : tab.KV);
   } else {
     const addLoss = (ke: Expr, e: Expr) => g.set(lossv, vt.add(get(lossv), vt.mul(ke, e)));
-    emitVectorMid(actCtx(c), layout, c.act.id, P, kAt, maskAt, [{ zAt, xAt, storeDz, addLoss }]);
+    if (layout === "dense" && P > LOOPED_SOFTMAX_MIN_F) emitLoopedSoftmax(actCtx(c), c.act.id, lossv);
+    else emitVectorMid(actCtx(c), layout, c.act.id, P, kAt, maskAt, [{ zAt, xAt, storeDz, addLoss }]);
   }
   flushRowLoss(c, lossv);
 }
@@ -329,6 +333,94 @@ function reduceRows(c: Ctx, layout: Layout, kind: "max" | "sum", terms: Expr[][]
       acc[r] = g.letV(kind === "max" ? vt.pmax(acc[r], terms[r][p]) : vt.add(acc[r], terms[r][p]));
   if (layout === "dense") return acc;
   return acc.map((a) => (kind === "max" ? vt.hmaxSplat(g, a) : vt.hsumSplat(g, a)));
+}
+
+/**
+ * Above this many features, the dense path's softmax family runs as loops over the features
+ * (emitLoopedSoftmax) instead of straight-line code, whose hundreds of live vectors spill.
+ */
+const LOOPED_SOFTMAX_MIN_F = 8;
+
+/**
+ * The softmax family for a dense block (z at TMP, x at XBLK; dz back to TMP) as passes over the F feature
+ * vectors: max, then e^{z − max} and their sum, then the loss and the dot product (or total), then dz. The
+ * operations and the order of every sum are emitVectorMid's for one row (dense layout), so the numbers are
+ * the same; values needed twice are recomputed by the same operations instead of being kept.
+ */
+function emitLoopedSoftmax(c: Ctx, id: VectorId, lossv: number): void {
+  const { g, vt, lay, ws, impk } = c;
+  const F = lay.F;
+  const tab = impTableLayout(F, lay.dtype);
+  const sign = id === "softmin" ? -1 : 1;
+  /** Emits body(o) for o = 16·p, p = 0 (peeled, so reductions start from their first term) then 1 … F − 1. */
+  const passes = (body: (o: Expr, first: boolean) => void) => {
+    body(i32(0), true);
+    g.forRange(i32(16), i32(16 * F), 16, (o) => body(g.letI(o), false));
+  };
+  const at = (o: Expr) => g.letI(i32Add(ws, o));
+  const zOf = (a: Expr) => (sign === 1 ? vt.load(a, lay.TMP) : vt.neg(vt.load(a, lay.TMP)));
+  const kOf = (o: Expr) => vt.load(i32Add(impk, o), tab.KS);
+  // max
+  const mx = g.varV();
+  passes((o, first) => {
+    const z = zOf(at(o));
+    g.set(mx, first ? z : vt.pmax(get(mx), z));
+  });
+  // e^{z − max} (kept at EXPB) and its sum
+  const sum = g.varV();
+  passes((o, first) => {
+    const a = at(o);
+    const ex = g.letV(vexp(g, vt, vt.sub(g.letV(zOf(a)), get(mx)), "normal"));
+    g.emit(vt.store(a, ex, lay.EXPB));
+    g.set(sum, first ? ex : vt.add(get(sum), ex));
+  });
+  const acc = g.varV();
+  if (id === "log_softmax") {
+    const logSum = g.letV(vt.add(get(mx), vlog(g, vt, get(sum))));
+    const dy = (a: Expr, o: Expr) => {
+      const e = g.letV(vt.sub(vt.sub(vt.load(a, lay.TMP), logSum), vt.load(a, lay.XBLK)));
+      return { e, ke: g.letV(vt.mul(kOf(o), e)) };
+    };
+    passes((o, first) => {
+      const { e, ke } = dy(at(o), o);
+      g.set(lossv, vt.add(get(lossv), vt.mul(ke, e)));
+      g.set(acc, first ? ke : vt.add(get(acc), ke));
+    });
+    const inv = g.letV(vt.div(vt.c(1), get(sum)));
+    passes((o) => {
+      const a = at(o);
+      const { ke } = dy(a, o);
+      g.emit(vt.store(a, vt.sub(ke, vt.mul(vt.mul(vt.load(a, lay.EXPB), inv), get(acc))), lay.TMP));
+    });
+    return;
+  }
+  const invSum = g.letV(vt.div(vt.c(1), get(sum)));
+  /** prob, y, e and k·e of feature o, recomputed in each pass that needs them. */
+  const terms = (a: Expr, o: Expr) => {
+    const prob = g.letV(vt.mul(vt.load(a, lay.EXPB), invSum));
+    const z = id === "solu" ? g.letV(vt.load(a, lay.TMP)) : undefined;
+    const y = z ? g.letV(vt.mul(prob, z)) : prob;
+    const e = g.letV(vt.sub(y, vt.load(a, lay.XBLK)));
+    return { prob, z, y, e, ke: g.letV(vt.mul(kOf(o), e)) };
+  };
+  passes((o, first) => {
+    const { prob, z, y, e, ke } = terms(at(o), o);
+    g.set(lossv, vt.add(get(lossv), vt.mul(ke, e)));
+    // solu: ⟨dy⊙z, p⟩; softmax, softmin: ⟨dy, y⟩
+    const t = z ? vt.mul(g.letV(vt.mul(ke, z)), prob) : vt.mul(ke, y);
+    g.set(acc, first ? t : vt.add(get(acc), t));
+  });
+  passes((o) => {
+    const a = at(o);
+    const { prob, z, y, ke } = terms(a, o);
+    let dz: Expr;
+    if (z) dz = vt.add(vt.mul(ke, prob), vt.mul(prob, vt.sub(g.letV(vt.mul(ke, z)), get(acc))));
+    else {
+      const v = vt.mul(y, vt.sub(ke, get(acc)));
+      dz = sign === 1 ? v : vt.neg(v);
+    }
+    g.emit(vt.store(a, dz, lay.TMP));
+  });
 }
 
 /** One row (or dense block) of the softmax family: where its z and x are, and where its dz and loss go. */
