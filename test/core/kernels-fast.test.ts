@@ -440,7 +440,9 @@ describe("compact_rows: the non-empty samples' row starts, in order", () => {
     it(`every pattern of empty samples in a group of four, B = 0…9 and 37${fma ? ", relaxed swizzle" : ""}`, () => {
       const built = buildKernel(7, 3, "f32", "relu", fma);
       const memory = new WebAssembly.Memory({ initial: 4 });
-      const { exports } = new WebAssembly.Instance(new WebAssembly.Module(built.bytes), { env: { memory } });
+      const { exports } = new WebAssembly.Instance(new WebAssembly.Module(built.bytes as BufferSource), {
+        env: { memory },
+      });
       const compact = exports.compact_rows as (ws: number, rs: number, B: number, out: number) => number;
       const lay = kernelLayout(7, 3, "f32");
       new Uint8Array(memory.buffer, lay.ROWTAB, 256).set(ROW_COMPACT_TABLE);

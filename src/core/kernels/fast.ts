@@ -68,6 +68,10 @@ interface SpecBuffers {
 
 const builds = new Map<string, ReturnType<typeof buildKernel>>();
 
+/** Names a compiled kernel (the module cache) and its state in an engine: shape, precision, activation, FMA. */
+const kernelKey = (act: Activation, F: number, H: number, dtype: "f32" | "f64") =>
+  `kernel:${F}:${H}:${dtype}:${act.id}:${fmaEnabled() ? "fma" : "nofma"}`;
+
 /** Compilation was refused (see cachedModule); the caller falls back to JavaScript. */
 class WasmUnavailable extends Error {}
 
@@ -90,7 +94,7 @@ class KernelState {
   ) {
     this.lay = kernelLayout(F, H, dtype);
     const fma = fmaEnabled();
-    const key = `kernel:${F}:${H}:${dtype}:${act.id}:${fma ? "fma" : "nofma"}`;
+    const key = kernelKey(act, F, H, dtype);
     let built = builds.get(key);
     if (!built) {
       built = buildKernel(F, H, dtype, act.id, fma);
@@ -438,7 +442,7 @@ function pointersOf(
 }
 
 function stateFor(engine: Engine, act: Activation, F: number, H: number, dtype: "f32" | "f64"): KernelState {
-  const key = `kernel:${F}:${H}:${dtype}:${act.id}:${fmaEnabled() ? "fma" : "nofma"}`;
+  const key = kernelKey(act, F, H, dtype);
   let s = engine.state.get(key) as KernelState | undefined;
   if (!s) {
     s = new KernelState(engine, act, F, H, dtype);

@@ -1031,7 +1031,7 @@ export function buildKernel(
         g.doWhile(
           () => {
             g.brIf(1, i32GeS(i32Add(get(k), i32(SOFTMAX_ROWS - 1)), n));
-            group.forEach((row, r) => storeZ(row, rowZ(row, i32Add(get(k), i32(r)))));
+            for (const [r, row] of group.entries()) storeZ(row, rowZ(row, i32Add(get(k), i32(r))));
             const losses = group.map(() => g.varV(vt.c(0)));
             const cc = actCtx(c);
             emitVectorMid(
