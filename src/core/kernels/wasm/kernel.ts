@@ -12,7 +12,9 @@
 //
 // `mid` is the activation, loss and dL/dz of one block or row, inline (vact.ts) or, where no vector code
 // exists for the precision, a call to JavaScript (`env.mid`) that uses the reference's own activation.
-// All-zero samples are never touched here: the caller adds their closed-form contribution.
+// All-zero samples are never touched here: the caller adds their closed-form contribution, and the kernels
+// walk a list of the non-empty samples' row starts (compact_rows), for the dense path up to 32 features as
+// blocks built once per batch (build_blocks), which a lockstep group's runs share.
 //
 // Every function takes `ws`, the byte address of its workspace; the workspace layout (below) depends only
 // on F, H and the precision, so one compiled module serves any batch size and any engine.
