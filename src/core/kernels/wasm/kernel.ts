@@ -917,14 +917,8 @@ export function buildKernel(
     const c = newCtx(g, ws, get(3));
     const blk = g.varI(get(1));
     g.forRange(i32(0), get(2), 1, () => {
-      if (F <= 32) {
-        for (let q = 0; q < F; q++) g.emit(vt.store(ws, vt.load(get(blk), 16 * q), lay.XBLK + 16 * q));
-      } else {
-        g.forRange(i32(0), i32(16 * F), 16, (o) => {
-          const oo = g.letI(o);
-          g.emit(vt.store(i32Add(ws, oo), vt.load(i32Add(get(blk), oo)), lay.XBLK));
-        });
-      }
+      // the block into XBLK, where emitDenseBlock reads X (fast.ts uses blocks only up to 32 features)
+      for (let q = 0; q < F; q++) g.emit(vt.store(ws, vt.load(get(blk), 16 * q), lay.XBLK + 16 * q));
       emitDenseBlock(c);
       g.set(blk, i32Add(get(blk), i32(16 * F)));
     });
