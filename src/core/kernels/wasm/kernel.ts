@@ -110,7 +110,8 @@ const CONST_SLOTS = 512;
  * (p = 0.3 / 0.03): 2 rows −15 % / −5 %, 3 rows −12 % / +6 %, 4 rows +14 % / +21 % (registers run out).
  */
 const SOFTMAX_ROWS = 2;
-const XROW_BYTES = (lay: KernelLayout) => Math.ceil((lay.Fp * lay.E + 16) / 16) * 16;
+/** Bytes of one dense x row in the Gram path (XROW, and each row of XROW2): Fp values and 16 of slack. */
+const xrowBytes = (Fp: number, E: number) => Fp * E + 16;
 
 /** Byte offsets of the workspace regions (all 16-byte aligned). */
 export function kernelLayout(F: number, H: number, dtype: Dtype): KernelLayout {
@@ -142,8 +143,8 @@ export function kernelLayout(F: number, H: number, dtype: Dtype): KernelLayout {
     XBLK: take((F + 1) * 16),
     TMP: take(F * 16),
     TMP2: take((SOFTMAX_ROWS - 1) * F * 16),
-    XROW: take(Fp * E + 16),
-    XROW2: take((SOFTMAX_ROWS - 1) * (Fp * E + 16)),
+    XROW: take(xrowBytes(Fp, E)),
+    XROW2: take((SOFTMAX_ROWS - 1) * xrowBytes(Fp, E)),
     WSPLAT: take(F * H * 16),
     BSPLAT: take(F * 16),
     GW: take(F * H * 16),
@@ -258,20 +259,17 @@ function emitMid(c: Ctx, layout: Layout): void {
     return;
   }
   const kAt = (p: number) => vt.load(impk, (layout === "dense" ? tab.KS : tab.KV) + 16 * p);
-  const maskAt = (p: number) => vt.load(impk, tab.MASK + 16 * p);
-  const zAt = (p: number) => vt.load(ws, lay.TMP + 16 * p);
-  const xAt = (p: number) => vt.load(ws, xOff + 16 * p);
-  const storeDz = (p: number, v: Expr) => g.emit(vt.store(ws, v, lay.TMP + 16 * p));
   const lossv = g.varV(vt.c(0));
+  const row = midRow(c, lay.TMP, xOff, lossv);
   if (c.act.kind === "elementwise" && c.light) {
     for (let p = 0; p < P; p++)
-      storeDz(p, emitElementwise(actCtx(c), c.act.gen, lossv, zAt(p), xAt(p), kAt(p)));
+      row.storeDz(p, emitElementwise(actCtx(c), c.act.gen, lossv, row.zAt(p), row.xAt(p), kAt(p)));
   } else if (c.act.kind === "elementwise") {
     emitHeavyLoop(c, c.act.gen, lossv, P, xOff, layout === "dense" ? tab.KS : tab.KV);
+  } else if (layout === "dense" && P > LOOPED_SOFTMAX_MIN_F) {
+    emitLoopedSoftmax(actCtx(c), c.act.id, lossv);
   } else {
-    const addLoss = (ke: Expr, e: Expr) => g.set(lossv, vt.add(get(lossv), vt.mul(ke, e)));
-    if (layout === "dense" && P > LOOPED_SOFTMAX_MIN_F) emitLoopedSoftmax(actCtx(c), c.act.id, lossv);
-    else emitVectorMid(actCtx(c), layout, c.act.id, P, kAt, maskAt, [{ zAt, xAt, storeDz, addLoss }]);
+    emitVectorMid(actCtx(c), layout, c.act.id, P, kAt, (p) => vt.load(impk, tab.MASK + 16 * p), [row]);
   }
   flushRowLoss(c, lossv);
 }
@@ -431,6 +429,17 @@ interface MidRow {
   xAt: (p: number) => Expr;
   storeDz: (p: number, v: Expr) => void;
   addLoss: (ke: Expr, e: Expr) => void;
+}
+
+/** A row whose z (in) and dz (out) are at tmpOff, x at xOff, its loss added to the vector lossv. */
+function midRow(c: Ctx, tmpOff: number, xOff: number, lossv: number): MidRow {
+  const { g, vt, ws } = c;
+  return {
+    zAt: (p) => vt.load(ws, tmpOff + 16 * p),
+    xAt: (p) => vt.load(ws, xOff + 16 * p),
+    storeDz: (p, v) => g.emit(vt.store(ws, v, tmpOff + 16 * p)),
+    addLoss: (ke, e) => g.set(lossv, vt.add(get(lossv), vt.mul(ke, e))),
+  };
 }
 
 function emitVectorMid(
@@ -659,10 +668,10 @@ export const ROW_COMPACT_TABLE: Uint8Array = (() => {
  */
 const BRANCH_FREE_FILL_F = 8;
 
-function zeroRegion(g: Gen, ws: Expr, off: number, bytes: number): void {
+function zeroRegion(g: Gen, base: Expr, off: number, bytes: number): void {
   for (let b = 0; b < bytes; b += 16)
     g.emit((f) => {
-      ws(f);
+      base(f);
       f.simd(0x0c);
       for (let k = 0; k < 16; k++) f.byte(0);
       f.simd(0x0b);
@@ -870,7 +879,7 @@ export function buildKernel(
       }
       g.set(k, i32Add(get(k), i32(1)));
     };
-    for (let q = 0; q < F; q++) g.emit(vt.store(dest, vt.c(0), off + 16 * q));
+    zeroRegion(g, dest, off, F * 16);
     // lane 0 always has a row; the others unless the batch ran out (padding lanes stay all-zero)
     fillLane(0);
     for (let lane = 1; lane < L; lane++) g.if(i32LtS(get(k), rows.n), () => fillLane(lane));
@@ -1021,7 +1030,7 @@ export function buildKernel(
       // updates in row order, so every sum is added up as one row at a time would
       const group = [first];
       for (let r = 1; r < SOFTMAX_ROWS; r++)
-        group.push(newRow(lay.XROW2 + (r - 1) * XROW_BYTES(lay), lay.TMP2 + (r - 1) * 16 * F));
+        group.push(newRow(lay.XROW2 + (r - 1) * xrowBytes(Fp, E), lay.TMP2 + (r - 1) * 16 * F));
       const k = g.varI(i32(0));
       g.block(() => {
         g.doWhile(
@@ -1029,20 +1038,14 @@ export function buildKernel(
             g.brIf(1, i32GeS(i32Add(get(k), i32(SOFTMAX_ROWS - 1)), n));
             for (const [r, row] of group.entries()) storeZ(row, rowZ(row, i32Add(get(k), i32(r))));
             const losses = group.map(() => g.varV(vt.c(0)));
-            const cc = actCtx(c);
             emitVectorMid(
-              cc,
+              actCtx(c),
               "gram",
               act.id,
               V,
               (p) => vt.load(c.impk, tab.KV + 16 * p),
               (p) => vt.load(c.impk, tab.MASK + 16 * p),
-              group.map((row, r) => ({
-                zAt: (p: number) => vt.load(ws, row.tmp + 16 * p),
-                xAt: (p: number) => vt.load(ws, row.xrow + 16 * p),
-                storeDz: (p: number, v: Expr) => g.emit(vt.store(ws, v, row.tmp + 16 * p)),
-                addLoss: (ke: Expr, e: Expr) => g.set(losses[r], vt.add(get(losses[r]), vt.mul(ke, e))),
-              })),
+              group.map((row, r) => midRow(c, row.tmp, row.xrow, losses[r])),
             );
             for (const loss of losses) flushRowLoss(c, loss);
             for (const row of group) rowUpdate(row, loadDz(row));
