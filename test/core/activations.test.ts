@@ -43,8 +43,8 @@ const ISSUE_IDS = [
 const VECTOR_IDS = ["softmax", "solu", "log_softmax", "softmin"];
 
 // |ours − torch| ≤ ATOL + RTOL·|torch|, all in float64. Observed worst cases: 3e-14 relative (selu/celu/elu
-// at −0.001, expm1 vs torch's exp − 1) and 2.5e-15 absolute for GELU at −3.25, where our erf (special.ts,
-// up to ~22 ulp near |x| = 2.4) loses ~1e-12 *relative* accuracy in 1 + erf(x/√2) ≈ 1e-3; PyTorch's value
+// at −0.001, expm1 vs torch's exp − 1) and 2.5e-15 absolute for GELU at −3.25, where an erf error of a few
+// ulp (special.ts) is ~1e-12 *relative* accuracy in 1 + erf(x/√2) ≈ 1e-3; PyTorch's value
 // there is correct to 1e-15 (checked with mpmath). tanh′(−10) = 1 − y² cancels to 8e-9, and a 1-ulp difference
 // in tanh gives 2e-9 relative, 2e-17 absolute. Hence a tight relative bound plus a tiny absolute floor.
 const ATOL = 1e-14;
