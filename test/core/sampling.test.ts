@@ -98,7 +98,7 @@ describe("the sampler engines", () => {
 
   it("the WebAssembly sampler compiles for every shape and mode (a failed compilation would silently fall back to JavaScript)", () => {
     for (const dtype of ["f32", "f64"] as const)
-      for (const nF of [1, 2, 3, 5, 20, 100])
+      for (const nF of [1, 2, 3, 5, 6, 7, 9, 20, 100])
         for (const relaxed of [false, true])
           expect(
             () => new WebAssembly.Module(buildSampler(dtype, nF, relaxed) as BufferSource),
@@ -111,9 +111,11 @@ describe("the sampler engines", () => {
     expect(PROBS.filter((p) => p >= MASK_MIN_P)).toEqual([1, 0.3]);
   });
 
-  // every shape of the mask loop: F a multiple of 4, F ≥ 4 not, F < 4 (several samples per vector), and B·F
-  // not a multiple of 4 (a last partial vector); packing by plain and by relaxed swizzle
-  const shapes = [20, 5, 3, 2, 1].flatMap((nF) =>
+  // every shape of the mask loop: F a multiple of 4; F not, with its period of lcm(F, 4) slots unrolled
+  // (F = 7, 6, 5, 3, 2, 1: 7, 3, 5, 3, 1, 1 vectors) or too long for that (F = 9); F < 4 (several samples
+  // per vector); B not a multiple of a period's samples (37) and B·F not a multiple of 4 (a last partial
+  // vector); packing by plain and by relaxed swizzle
+  const shapes = [20, 9, 7, 6, 5, 3, 2, 1].flatMap((nF) =>
     [512, 37].flatMap((nB) =>
       (["f32", "f64"] as const).flatMap((dtype) =>
         [true, false].map((relaxed) => ({ nF, nB, dtype, relaxed })),

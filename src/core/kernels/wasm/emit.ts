@@ -255,6 +255,7 @@ export const i32 =
 export const i32Add = op(0x6a);
 export const i32Sub = op(0x6b);
 export const i32Mul = op(0x6c);
+export const i32DivU = op(0x6e);
 export const i32And = op(0x71);
 export const i32Or = op(0x72);
 export const i32Xor = op(0x73);

@@ -44,6 +44,7 @@ import {
   i32,
   i32Add,
   i32And,
+  i32DivU,
   i32GeS,
   i32GtS,
   i32Load,
@@ -82,12 +83,25 @@ export const SAMPLER_STATE = {
   S: 0,
   PERM: 64,
   CONST: 320,
-  LNTAB: 448,
-  BUF: 448 + 4096,
-  size: 448 + 4096 + 1024,
+  FPAT: 448,
+  LNTAB: 576,
+  BUF: 576 + 4096,
+  size: 576 + 4096 + 1024,
 };
 /** The vectors of the CONST block, by index (16 bytes each). TM1 depends on p: JS writes it per instance. */
 export const K = { SIGN: 0, TM1: 1, IOTA: 2, BELOW1: 3, F: 4, FM1: 5, FOUR: 6 };
+/**
+ * When F is not a multiple of 4, the slots' features repeat every lcm(F, 4) slots: a *period* of
+ * lcm(F, 4)/4 vectors and lcm(F, 4)/F samples. Up to this many vectors a period is unrolled, its lanes'
+ * features read from the FPAT block and its samples' starts known at compile time.
+ */
+const MAX_PERIOD = 8;
+const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+/** The period's length in vectors and in samples (see MAX_PERIOD). */
+export function maskPeriod(F: number): { vectors: number; samples: number } {
+  const slots = (4 * F) / gcd(4, F);
+  return { vectors: slots / 4, samples: slots / F };
+}
 /** Steps of gaps computed ahead by sample_geom. */
 const GEOM_AHEAD = 8;
 
@@ -119,6 +133,11 @@ export function samplerTables(F: number): Uint8Array {
   vec(K.F, [F, F, F, F]);
   vec(K.FM1, [F - 1, F - 1, F - 1, F - 1]);
   vec(K.FOUR, [4, 4, 4, 4]);
+  const { vectors } = maskPeriod(F);
+  if (F % 4 !== 0 && vectors <= MAX_PERIOD) {
+    const pattern = new Int32Array(out.buffer, SAMPLER_STATE.FPAT - SAMPLER_STATE.PERM, 4 * vectors);
+    for (let q = 0; q < 4 * vectors; q++) pattern[q] = q % F;
+  }
   return out;
 }
 
@@ -359,7 +378,55 @@ export function buildSampler(dtype: "f32" | "f64", F: number, relaxed = false): 
           reduce();
         };
         const whole = g.letI(i32And(slots, i32(-4)));
-        g.forRange(i32(0), whole, 4, (q) => body(g.letI(q)));
+        const first = g.varI(i32(0)); // the first slot the loop below draws
+        const period = maskPeriod(F);
+        if (period.vectors <= MAX_PERIOD) {
+          // Whole periods first, straight-line: no feature arithmetic, no tests for sample starts.
+          const periods = g.letI(i32DivU(B, i32(period.samples)));
+          g.forRange(i32(0), periods, 1, () => {
+            g.if(i32GtS(i32Add(get(nnz), i32(4 * period.vectors)), cap), fail);
+            const openSamples = (v: number, counted: (lane: number) => Expr) => {
+              for (let m = 0; m < period.samples; m++) {
+                const lane = m * F - 4 * v;
+                if (lane < 0 || lane >= 4) continue;
+                g.emit(i32Store(i32Add(rs, i32Shl(i32Add(get(s), i32(m)), i32(2))), counted(lane)));
+              }
+            };
+            g.if(
+              all,
+              () => {
+                for (let v = 0; v < period.vectors; v++) {
+                  const u = emitStep(g, S);
+                  openSamples(v, (lane) => i32Add(get(nnz), i32(lane)));
+                  g.emit(
+                    v128Store(
+                      i32Add(feat, i32Shl(get(nnz), i32(2))),
+                      v128Load(st, SAMPLER_STATE.FPAT + 16 * v),
+                    ),
+                  );
+                  conv(valAt(), u);
+                  g.set(nnz, i32Add(get(nnz), i32(4)));
+                }
+              },
+              () => {
+                for (let v = 0; v < period.vectors; v++) {
+                  const u = g.letV(emitStep(g, S));
+                  const bits = g.letI(keptBits(u));
+                  openSamples(v, (lane) =>
+                    lane === 0 ? get(nnz) : i32Add(get(nnz), i32Popcnt(i32And(bits, i32((1 << lane) - 1)))),
+                  );
+                  emitPacked(u, v128Load(st, SAMPLER_STATE.FPAT + 16 * v), bits);
+                  g.set(nnz, i32Add(get(nnz), i32Popcnt(bits)));
+                }
+              },
+            );
+            g.set(s, i32Add(get(s), i32(period.samples)));
+          });
+          // the rest (fewer samples than a period) by the loop below, from a period's end: feature 0
+          g.set(first, i32Mul(get(s), i32(F)));
+          g.set(nextStart, get(first));
+        }
+        g.forRange(get(first), whole, 4, (q) => body(g.letI(q)));
         // a last, partial vector (B·F not a multiple of 4): its lanes past the end are drawn and unused
         g.if(i32LtS(whole, slots), () => body(whole, i32Sub(i32Shl(i32(1), i32Sub(slots, whole)), i32(1))));
       }
