@@ -74,6 +74,9 @@ export interface KernelLayout {
   CW: number;
   XBLK: number;
   TMP: number;
+  /** The second block of a pair: its x and its z/dz (pairedBlocks). */
+  XPAIR: number;
+  TPAIR: number;
   XROW: number;
   /** Gram path, the softmax family: the other rows of a group (SOFTMAX_ROWS), their x and their z/dz. */
   XROW2: number;
@@ -142,6 +145,9 @@ export function kernelLayout(F: number, H: number, dtype: Dtype): KernelLayout {
     // a spare row after the F features: the branch-free fill (dense_sparse) sends entries it skips there
     XBLK: take((F + 1) * 16),
     TMP: take(F * 16),
+    // the second block of a pair (dense_blocks for small models, PAIRED_BLOCKS)
+    XPAIR: take(F * 16),
+    TPAIR: take(F * 16),
     TMP2: take((SOFTMAX_ROWS - 1) * F * 16),
     XROW: take(xrowBytes(Fp, E)),
     XROW2: take((SOFTMAX_ROWS - 1) * xrowBytes(Fp, E)),
@@ -242,31 +248,36 @@ function flushRowLoss(c: Ctx, lossv: number): void {
   c.g.set(c.loss, f64x2Add(get(c.loss), c.vt.toF64x2Sum(get(lossv))));
 }
 
-/** The loss, dL/dz and activation of P vectors at TMP (z in, dz out), with x at xOff. */
-function emitMid(c: Ctx, layout: Layout): void {
+/**
+ * The loss, dL/dz and activation of P vectors at tmpOff (z in, dz out), with x at xOff: a dense block (by
+ * default the one at TMP/XBLK) or a Gram row (TMP/XROW).
+ */
+function emitMid(c: Ctx, layout: Layout, block: DenseBlock = firstBlock(c.lay)): void {
   const { g, vt, lay, ws, impk } = c;
   const P = layout === "dense" ? lay.F : lay.V;
-  const xOff = layout === "dense" ? lay.XBLK : lay.XROW;
+  const xOff = layout === "dense" ? block.x : lay.XROW;
+  const tmpOff = layout === "dense" ? block.tmp : lay.TMP;
   const tab = impTableLayout(lay.F, lay.dtype);
   if (c.act.kind === "js") {
     g.set(
       c.loss,
       f64Add(
         get(c.loss),
-        call(0, i32Add(ws, i32(lay.TMP)), i32Add(ws, i32(xOff)), impk, i32(layout === "dense" ? 0 : 1)),
+        call(0, i32Add(ws, i32(tmpOff)), i32Add(ws, i32(xOff)), impk, i32(layout === "dense" ? 0 : 1)),
       ),
     );
     return;
   }
   const kAt = (p: number) => vt.load(impk, (layout === "dense" ? tab.KS : tab.KV) + 16 * p);
   const lossv = g.varV(vt.c(0));
-  const row = midRow(c, lay.TMP, xOff, lossv);
+  const row = midRow(c, tmpOff, xOff, lossv);
   if (c.act.kind === "elementwise" && c.light) {
     for (let p = 0; p < P; p++)
       row.storeDz(p, emitElementwise(actCtx(c), c.act.gen, lossv, row.zAt(p), row.xAt(p), kAt(p)));
   } else if (c.act.kind === "elementwise") {
-    emitHeavyLoop(c, c.act.gen, lossv, P, xOff, layout === "dense" ? tab.KS : tab.KV);
+    emitHeavyLoop(c, c.act.gen, lossv, P, tmpOff, xOff, layout === "dense" ? tab.KS : tab.KV);
   } else if (layout === "dense" && P > LOOPED_SOFTMAX_MIN_F) {
+    if (block.tmp !== lay.TMP || block.x !== lay.XBLK) throw new Error("looped softmax reads TMP and XBLK");
     emitLoopedSoftmax(actCtx(c), c.act.id, lossv);
   } else {
     emitVectorMid(actCtx(c), layout, c.act.id, P, kAt, (p) => vt.load(impk, tab.MASK + 16 * p), [row]);
@@ -292,10 +303,11 @@ function emitHeavyLoop(
   gen: ElementwiseGen,
   lossv: number,
   P: number,
+  tmpOff: number,
   xOff: number,
   kOff: number,
 ): void {
-  const { g, vt, lay, ws, impk } = c;
+  const { g, vt, ws, impk } = c;
   const immediate = actCtx(c);
   const one = (o: Expr, extra: number) => {
     const at = g.letI(i32Add(ws, o));
@@ -303,11 +315,11 @@ function emitHeavyLoop(
       immediate,
       gen,
       lossv,
-      vt.load(at, lay.TMP + extra),
+      vt.load(at, tmpOff + extra),
       vt.load(at, xOff + extra),
       vt.load(i32Add(impk, o), kOff + extra),
     );
-    return () => g.emit(vt.store(at, dz, lay.TMP + extra));
+    return () => g.emit(vt.store(at, dz, tmpOff + extra));
   };
   const U = HEAVY_UNROLL;
   const whole = P - (P % U);
@@ -538,20 +550,39 @@ function chunks(H: number, size: number): [number, number][] {
   return out;
 }
 
+/** Where a dense block's x (in) and z, then dz (TMP-like) vectors are: workspace offsets. */
+interface DenseBlock {
+  x: number;
+  tmp: number;
+}
+const firstBlock = (lay: KernelLayout): DenseBlock => ({ x: lay.XBLK, tmp: lay.TMP });
+const blockPair = (lay: KernelLayout): DenseBlock[] => [firstBlock(lay), { x: lay.XPAIR, tmp: lay.TPAIR }];
+
 /**
- * Dense block: X at XBLK (F vectors, lanes = samples); accumulates into GW, GB and the loss.
+ * Small models train on blocks two at a time (dense_blocks): one block is a single chain of dependent
+ * operations (h's sums, z, the activation, dh's sums, ∇W) of ~250 instructions, too long for the CPU to
+ * overlap the next block with it; two independent blocks side by side share W's loads and ∇W's
+ * read-modify-writes. Each block's operations, and the order of every sum, are those of the block alone.
+ */
+export const pairedBlocks = (F: number, H: number) => F * H <= 24 && H <= 4 && F <= LOOPED_SOFTMAX_MIN_F;
+
+/**
+ * Dense block: X at XBLK (F vectors, lanes = samples); accumulates into GW, GB and the loss. With two
+ * `blocks` (small models only), both are trained side by side, each as it would be alone.
  *   1. h_k = Σ_f X[f]·W[f,k]             hidden units in chunks of 8 accumulators (HD when H > 8)
  *   2. z_f = b_f + Σ_k h_k·W[f,k], mid  (fused with the activation when h fits in registers)
- *   3. dh_k = Σ_f dz_f·W[f,k], ∇b      chunks of 8 (DHD)
+ *   3. dh_k = Σ_f dz_f·W[f,k], ∇b      chunks of 8 (DHD; in registers for a pair)
  *   4. ∇W[f,k] += dz_f·h_k + X[f]·dh_k  chunks of 6 (h and dh of a chunk in 12 registers)
  * The passes over features are wasm loops, not unrolled: unrolled, TurboFan merges the repeated loads of
  * W[f, k] across passes and then spills them, which costs more than reloading.
  */
-function emitDenseBlock(c: Ctx): void {
+function emitDenseBlock(c: Ctx, blocks: DenseBlock[] = [firstBlock(c.lay)]): void {
   const { g, vt, lay, ws } = c;
   const { F, H } = lay;
   // Small models (all of W's splats fit in registers) are unrolled; larger ones loop over features.
   const unroll = F * H <= 24;
+  const paired = blocks.length > 1;
+  if (paired && !pairedBlocks(F, H)) throw new Error(`paired dense blocks need a small model, not ${F}×${H}`);
   const overF = (body: (base: Expr, wrow: Expr, o: Expr) => void) => {
     if (unroll) {
       for (let f = 0; f < F; f++) body(i32Add(ws, i32(16 * f)), i32Add(ws, i32(16 * f * H)), i32(16 * f));
@@ -562,81 +593,115 @@ function emitDenseBlock(c: Ctx): void {
       body(g.letI(i32Add(ws, oo)), g.letI(i32Add(ws, i32Mul(oo, i32(H)))), oo);
     });
   };
-  const w = (wrow: Expr, k: number) => vt.load(wrow, lay.WSPLAT + 16 * k);
+  /** W[f, k]'s splat; read once per feature for a pair (both blocks use it). */
+  const wRow = (wrow: Expr, k0: number, k1: number): Expr[] => {
+    const out: Expr[] = [];
+    for (let k = k0; k < k1; k++) {
+      const w = vt.load(wrow, lay.WSPLAT + 16 * k);
+      out.push(paired ? g.letV(w) : w);
+    }
+    return out;
+  };
+  const eachBlock = <T>(f: (b: DenseBlock, i: number) => T): T[] => blocks.map(f);
   const small = H <= 8;
   // 1. h
-  const hd: number[] = [];
+  const hd: number[][] = eachBlock(() => []);
   for (const [k0, k1] of chunks(H, 8)) {
-    const acc: number[] = [];
-    for (let k = k0; k < k1; k++) acc.push(g.varV(vt.c(0)));
-    overF((base, wrow) => {
-      const xf = g.letV(vt.load(base, lay.XBLK));
-      for (let k = k0; k < k1; k++) g.set(acc[k - k0], vt.madd(xf, w(wrow, k), get(acc[k - k0])));
+    const acc = eachBlock(() => {
+      const a: number[] = [];
+      for (let k = k0; k < k1; k++) a.push(g.varV(vt.c(0)));
+      return a;
     });
-    if (small) hd.push(...acc);
-    else for (let k = k0; k < k1; k++) g.emit(vt.store(ws, get(acc[k - k0]), lay.HD + 16 * k));
+    overF((base, wrow) => {
+      const xf = eachBlock((b) => g.letV(vt.load(base, b.x)));
+      const w = wRow(wrow, k0, k1);
+      for (let k = k0; k < k1; k++)
+        eachBlock((_, i) => g.set(acc[i][k - k0], vt.madd(xf[i], w[k - k0], get(acc[i][k - k0]))));
+    });
+    if (small) eachBlock((_, i) => hd[i].push(...acc[i]));
+    else for (let k = k0; k < k1; k++) g.emit(vt.store(ws, get(acc[0][k - k0]), lay.HD + 16 * k));
   }
-  const hAt = (k: number) => (small ? get(hd[k]) : vt.load(ws, lay.HD + 16 * k));
+  const hAt = (i: number, k: number) => (small ? get(hd[i][k]) : vt.load(ws, lay.HD + 16 * k));
   // 2. z (and the activation, fused when possible)
   // fused only for light activations: heavy ones need registers that h's accumulators hold
   const fused = small && c.act.kind === "elementwise" && c.light ? c.act.gen : undefined;
-  const lossv = fused ? g.varV(vt.c(0)) : 0;
+  const lossv = fused ? eachBlock(() => g.varV(vt.c(0))) : [];
   const tab = impTableLayout(F, lay.dtype);
   if (small) {
     overF((base, wrow, o) => {
-      let z = vt.load(base, lay.BSPLAT);
-      for (let k = 0; k < H; k++) z = vt.madd(hAt(k), w(wrow, k), z);
-      if (fused) {
-        const kf = vt.load(i32Add(c.impk, o), tab.KS);
-        g.emit(
-          vt.store(
-            base,
-            emitElementwise(actCtx(c), fused, lossv, g.letV(z), vt.load(base, lay.XBLK), kf),
-            lay.TMP,
-          ),
-        );
-      } else {
-        g.emit(vt.store(base, z, lay.TMP));
-      }
+      const w = wRow(wrow, 0, H);
+      eachBlock((b, i) => {
+        let z = vt.load(base, lay.BSPLAT);
+        for (let k = 0; k < H; k++) z = vt.madd(hAt(i, k), w[k], z);
+        if (fused) {
+          const kf = vt.load(i32Add(c.impk, o), tab.KS);
+          g.emit(
+            vt.store(
+              base,
+              emitElementwise(actCtx(c), fused, lossv[i], g.letV(z), vt.load(base, b.x), kf),
+              b.tmp,
+            ),
+          );
+        } else {
+          g.emit(vt.store(base, z, b.tmp));
+        }
+      });
     });
   } else {
     for (const [k0, k1] of chunks(H, 8)) {
       const h: Expr[] = [];
-      for (let k = k0; k < k1; k++) h.push(g.letV(hAt(k)));
+      for (let k = k0; k < k1; k++) h.push(g.letV(hAt(0, k)));
       overF((base, wrow) => {
         let z = k0 === 0 ? vt.load(base, lay.BSPLAT) : vt.load(base, lay.TMP);
-        for (let k = k0; k < k1; k++) z = vt.madd(h[k - k0], w(wrow, k), z);
+        for (let k = k0; k < k1; k++) z = vt.madd(h[k - k0], vt.load(wrow, lay.WSPLAT + 16 * k), z);
         g.emit(vt.store(base, z, lay.TMP));
       });
     }
   }
-  if (fused) flushRowLoss(c, lossv);
-  else emitMid(c, "dense");
+  if (fused) for (const l of lossv) flushRowLoss(c, l);
+  else for (const b of blocks) emitMid(c, "dense", b);
   // 3. dh and ∇b
+  const dhd: number[][] = eachBlock(() => []);
   for (const [k0, k1] of chunks(H, 8)) {
-    const acc: number[] = [];
-    for (let k = k0; k < k1; k++) acc.push(g.varV(vt.c(0)));
-    overF((base, wrow) => {
-      const dz = g.letV(vt.load(base, lay.TMP));
-      if (k0 === 0) g.emit(vt.store(base, vt.add(vt.load(base, lay.GB), dz), lay.GB));
-      for (let k = k0; k < k1; k++) g.set(acc[k - k0], vt.madd(dz, w(wrow, k), get(acc[k - k0])));
+    const acc = eachBlock(() => {
+      const a: number[] = [];
+      for (let k = k0; k < k1; k++) a.push(g.varV(vt.c(0)));
+      return a;
     });
-    for (let k = k0; k < k1; k++) g.emit(vt.store(ws, get(acc[k - k0]), lay.DHD + 16 * k));
+    overF((base, wrow) => {
+      const dz = eachBlock((b) => g.letV(vt.load(base, b.tmp)));
+      if (k0 === 0) {
+        let gb = vt.load(base, lay.GB);
+        for (const d of dz) gb = vt.add(gb, d);
+        g.emit(vt.store(base, gb, lay.GB));
+      }
+      const w = wRow(wrow, k0, k1);
+      for (let k = k0; k < k1; k++)
+        eachBlock((_, i) => g.set(acc[i][k - k0], vt.madd(dz[i], w[k - k0], get(acc[i][k - k0]))));
+    });
+    if (paired) eachBlock((_, i) => dhd[i].push(...acc[i]));
+    else for (let k = k0; k < k1; k++) g.emit(vt.store(ws, get(acc[0][k - k0]), lay.DHD + 16 * k));
   }
+  const dhAt = (i: number, k: number) => (paired ? get(dhd[i][k]) : vt.load(ws, lay.DHD + 16 * k));
   // 4. ∇W
   for (const [k0, k1] of chunks(H, 6)) {
-    const h: Expr[] = [];
-    const dh: Expr[] = [];
-    for (let k = k0; k < k1; k++) {
-      h.push(g.letV(hAt(k)));
-      dh.push(g.letV(vt.load(ws, lay.DHD + 16 * k)));
-    }
+    const h: Expr[][] = eachBlock(() => []);
+    const dh: Expr[][] = eachBlock(() => []);
+    for (let k = k0; k < k1; k++)
+      eachBlock((_, i) => {
+        h[i].push(g.letV(hAt(i, k)));
+        dh[i].push(g.letV(dhAt(i, k)));
+      });
     overF((base, wrow) => {
-      const dz = g.letV(vt.load(base, lay.TMP));
-      const xf = g.letV(vt.load(base, lay.XBLK));
+      const dz = eachBlock((b) => g.letV(vt.load(base, b.tmp)));
+      const xf = eachBlock((b) => g.letV(vt.load(base, b.x)));
       for (let k = k0; k < k1; k++) {
         const at = lay.GW + 16 * k;
-        g.emit(vt.store(wrow, vt.madd(xf, dh[k - k0], vt.madd(dz, h[k - k0], vt.load(wrow, at))), at));
+        let gw = vt.load(wrow, at);
+        eachBlock((_, i) => {
+          gw = vt.madd(xf[i], dh[i][k - k0], vt.madd(dz[i], h[i][k - k0], gw));
+        });
+        g.emit(vt.store(wrow, gw, at));
       }
     });
   }
@@ -925,12 +990,26 @@ export function buildKernel(
     const ws = get(0);
     const c = newCtx(g, ws, get(3));
     const blk = g.varI(get(1));
-    g.forRange(i32(0), get(2), 1, () => {
-      // the block into XBLK, where emitDenseBlock reads X (fast.ts uses blocks only up to 32 features)
-      for (let q = 0; q < F; q++) g.emit(vt.store(ws, vt.load(get(blk), 16 * q), lay.XBLK + 16 * q));
+    // a block into XBLK (or XPAIR), where emitDenseBlock reads X (fast.ts uses blocks only up to 32 features)
+    const copyBlock = (to: number, from: number) => {
+      for (let q = 0; q < F; q++) g.emit(vt.store(ws, vt.load(get(blk), from + 16 * q), to + 16 * q));
+    };
+    const single = () => {
+      copyBlock(lay.XBLK, 0);
       emitDenseBlock(c);
       g.set(blk, i32Add(get(blk), i32(16 * F)));
-    });
+    };
+    if (pairedBlocks(F, H)) {
+      g.forRange(i32(0), i32ShrU(get(2), i32(1)), 1, () => {
+        copyBlock(lay.XBLK, 0);
+        copyBlock(lay.XPAIR, 16 * F);
+        emitDenseBlock(c, blockPair(lay));
+        g.set(blk, i32Add(get(blk), i32(32 * F)));
+      });
+      g.if(i32And(get(2), i32(1)), single);
+    } else {
+      g.forRange(i32(0), get(2), 1, single);
+    }
     flushLoss(c);
     g.emit(i32Mul(get(2), i32(L)));
   });
@@ -1015,7 +1094,7 @@ export function buildKernel(
         // hoisting them all and spilling
         storeZ(first, z);
         const lossv = g.varV(vt.c(0));
-        emitHeavyLoop(c, act.gen, lossv, V, lay.XROW, tab.KV);
+        emitHeavyLoop(c, act.gen, lossv, V, lay.TMP, lay.XROW, tab.KV);
         flushRowLoss(c, lossv);
         dz.push(...loadDz(first));
       } else {
