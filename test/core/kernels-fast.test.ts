@@ -65,11 +65,12 @@ function run(
   id: string,
   dtype: DType,
   seed: number,
+  batchSize = 96,
 ): { grads: Gradients; losses: Float64Array } {
   const { nInstances: I, nFeatures: F, nHidden: H } = spec;
   const params = initParams(spec, dtype, seed);
   for (let j = 0; j < params.b.length; j++) params.b[j] = 0.4 * Math.sin(1.7 * j + seed);
-  const batch = createBatch(spec, 96, dtype);
+  const batch = createBatch(spec, batchSize, dtype);
   sampleBatch(spec, new Rng(seed, "kernels-fast"), batch);
   const grads = { W: new Float64Array(I * F * H), b: new Float64Array(I * F) };
   const losses = new Float64Array(I);
@@ -83,7 +84,9 @@ describe("fast kernel = reference kernel on the same batch (p = 1, 0.3, 0.001)",
     // vitest.config.ts passes Node 20 the relaxed-SIMD flag, as bin/tms.js sets it
     expect(fmaEnabled()).toBe(true);
   });
-  const shapes: [string, ModelSpec][] = [
+  // [name, spec, batch size]: 20 → 5 has one block at a time; 7 → 3 and 5 → 2 train blocks in pairs
+  // (pairedBlocks), 5 → 2 with an odd number of blocks at p = 1 (99 samples: 25 blocks)
+  const shapes: [string, ModelSpec, number][] = [
     [
       "20 → 5",
       makeSpec(
@@ -92,6 +95,7 @@ describe("fast kernel = reference kernel on the same batch (p = 1, 0.3, 0.001)",
         [1, 0.3, 0.001],
         Array.from({ length: 20 }, (_, f) => 0.7 ** f),
       ),
+      96,
     ],
     [
       "7 → 3",
@@ -101,19 +105,30 @@ describe("fast kernel = reference kernel on the same batch (p = 1, 0.3, 0.001)",
         [1, 0.3, 0.001],
         Array.from({ length: 7 }, (_, f) => 0.9 ** f),
       ),
+      96,
+    ],
+    [
+      "5 → 2, B = 99",
+      makeSpec(
+        5,
+        2,
+        [1, 0.3, 0.05],
+        Array.from({ length: 5 }, (_, f) => 0.9 ** f),
+      ),
+      99,
     ],
   ];
   const paths: (InstancePath | "auto")[] = ["dense", "gram", "auto"];
-  for (const [shapeName, spec] of shapes) {
+  for (const [shapeName, spec, batchSize] of shapes) {
     for (const dtype of DTYPES) {
       describe(`${shapeName}, ${dtype}`, () => {
         it.each([...ACTIVATION_IDS])("%s", (id) => {
-          const ref = run(reference, spec, id, dtype, 3);
+          const ref = run(reference, spec, id, dtype, 3, batchSize);
           for (const fma of FMA_MODES) {
             setFmaEnabled(fma);
             for (const path of paths) {
               setPathOverride(path === "auto" ? undefined : path);
-              const fast = run(fastKernel, spec, id, dtype, 3);
+              const fast = run(fastKernel, spec, id, dtype, 3, batchSize);
               const diffs = [
                 relDiff(ref.losses, fast.losses),
                 relDiff(ref.grads.W, fast.grads.W),
