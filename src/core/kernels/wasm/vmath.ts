@@ -59,15 +59,17 @@ const MAGIC_F64 = 6755399441055744; // 1.5·2⁵², bits 0x4338000000000000
 /** Reduces x to n·ln2 + r with |r| ≤ ln2/2; returns n as a float, n as integer lanes, and r. */
 function reduceLn2(g: Gen, vt: Vt, x: Expr): { n: Expr; ni: Expr; r: Expr } {
   const magic = vt.f32 ? MAGIC_F32 : MAGIC_F64;
-  const t = g.letV(vt.add(vt.mul(x, vt.c(LOG2E)), vt.c(magic)));
+  // fused, x·log₂e + MAGIC rounds the exact product to the nearest integer (unfused, the rounded product)
+  const t = g.letV(vt.madd(x, vt.c(LOG2E), vt.c(magic)));
   const n = g.letV(vt.sub(t, vt.c(magic)));
   const ni = vt.f32
     ? g.letV(i32x4Sub(t, vt.i32s(0x4b400000)))
     : g.letV(i64x2Sub(t, vt.i64s(0x4338000000000000n)));
   const hi = vt.f32 ? F32_LN2_HI : F64_LN2_HI;
   const lo = vt.f32 ? F32_LN2_LO : F64_LN2_LO;
-  // f32's C2 is negative (x − n·C1 − n·C2); fdlibm's f64 split is x − n·hi − n·lo with lo > 0.
-  const r = g.letV(vt.sub(vt.sub(x, vt.mul(n, vt.c(hi))), vt.mul(n, vt.c(lo))));
+  // r = x − n·hi − n·lo: n·hi is exact and so is x − n·hi (x ≈ n·ln2), fused or not; the second step is one
+  // rounding when fused. (f32's lo is negative; fdlibm's f64 split has lo > 0.)
+  const r = g.letV(vt.madd(n, vt.c(-lo), vt.madd(n, vt.c(-hi), x)));
   return { n, ni, r };
 }
 
@@ -244,12 +246,10 @@ export function vnormalCdfF32(g: Gen, vt: Vt, xIn: Expr): { Phi: Expr; phi: Expr
   const xh = g.letV(v128And(ax, vt.i32s(0xfffff000)));
   const a = g.letV(vt.mul(vt.mul(xh, xh), vt.c(-0.5)));
   const delta = g.letV(vt.mul(vt.mul(vt.sub(ax, xh), vt.add(ax, xh)), vt.c(0.5)));
-  const tt = g.letV(vt.add(vt.mul(vt.sub(a, delta), vt.c(LOG2E)), vt.c(MAGIC_F32)));
+  const tt = g.letV(vt.madd(vt.sub(a, delta), vt.c(LOG2E), vt.c(MAGIC_F32)));
   const n = g.letV(vt.sub(tt, vt.c(MAGIC_F32)));
   const ni = g.letV(i32x4Sub(tt, vt.i32s(0x4b400000)));
-  const r = g.letV(
-    vt.sub(vt.sub(vt.sub(a, vt.mul(n, vt.c(F32_LN2_HI))), delta), vt.mul(n, vt.c(F32_LN2_LO))),
-  );
+  const r = g.letV(vt.madd(n, vt.c(-F32_LN2_LO), vt.sub(vt.madd(n, vt.c(-F32_LN2_HI), a), delta)));
   const P = [
     5.0000001201e-1, 1.6666665459e-1, 4.1665795894e-2, 8.3334519073e-3, 1.3981999507e-3, 1.98756915e-4,
   ];
