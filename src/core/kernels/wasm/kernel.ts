@@ -277,8 +277,7 @@ function emitMid(c: Ctx, layout: Layout, block: DenseBlock = firstBlock(c.lay)):
   } else if (c.act.kind === "elementwise") {
     emitHeavyLoop(c, c.act.gen, lossv, P, tmpOff, xOff, layout === "dense" ? tab.KS : tab.KV);
   } else if (layout === "dense" && P > LOOPED_SOFTMAX_MIN_F) {
-    if (block.tmp !== lay.TMP || block.x !== lay.XBLK) throw new Error("looped softmax reads TMP and XBLK");
-    emitLoopedSoftmax(actCtx(c), c.act.id, lossv);
+    emitLoopedSoftmax(actCtx(c), c.act.id, lossv, block);
   } else {
     emitVectorMid(actCtx(c), layout, c.act.id, P, kAt, (p) => vt.load(impk, tab.MASK + 16 * p), [row]);
   }
@@ -354,12 +353,12 @@ function reduceRows(c: Ctx, layout: Layout, kind: "max" | "sum", terms: Expr[][]
 const LOOPED_SOFTMAX_MIN_F = 8;
 
 /**
- * The softmax family for a dense block (z at TMP, x at XBLK; dz back to TMP) as passes over the F feature
+ * The softmax family for a dense block (z at block.tmp, x at block.x; dz back to block.tmp) as passes over the F feature
  * vectors: max, then e^{z − max} and their sum, then the loss and the dot product (or total), then dz. The
  * operations and the order of every sum are emitVectorMid's for one row (dense layout), so the numbers are
  * the same; values needed twice are recomputed by the same operations instead of being kept.
  */
-function emitLoopedSoftmax(c: Ctx, id: VectorId, lossv: number): void {
+function emitLoopedSoftmax(c: Ctx, id: VectorId, lossv: number, block: DenseBlock): void {
   const { g, vt, lay, ws, impk } = c;
   const F = lay.F;
   const tab = impTableLayout(F, lay.dtype);
@@ -370,7 +369,7 @@ function emitLoopedSoftmax(c: Ctx, id: VectorId, lossv: number): void {
     g.forRange(i32(16), i32(16 * F), 16, (o) => body(g.letI(o), false));
   };
   const at = (o: Expr) => g.letI(i32Add(ws, o));
-  const zOf = (a: Expr) => (sign === 1 ? vt.load(a, lay.TMP) : vt.neg(vt.load(a, lay.TMP)));
+  const zOf = (a: Expr) => (sign === 1 ? vt.load(a, block.tmp) : vt.neg(vt.load(a, block.tmp)));
   const kOf = (o: Expr) => vt.load(i32Add(impk, o), tab.KS);
   // max
   const mx = g.varV();
@@ -390,7 +389,7 @@ function emitLoopedSoftmax(c: Ctx, id: VectorId, lossv: number): void {
   if (id === "log_softmax") {
     const logSum = g.letV(vt.add(get(mx), vlog(g, vt, get(sum))));
     const dy = (a: Expr, o: Expr) => {
-      const e = g.letV(vt.sub(vt.sub(vt.load(a, lay.TMP), logSum), vt.load(a, lay.XBLK)));
+      const e = g.letV(vt.sub(vt.sub(vt.load(a, block.tmp), logSum), vt.load(a, block.x)));
       return { e, ke: g.letV(vt.mul(kOf(o), e)) };
     };
     passes((o, first) => {
@@ -402,7 +401,7 @@ function emitLoopedSoftmax(c: Ctx, id: VectorId, lossv: number): void {
     passes((o) => {
       const a = at(o);
       const { ke } = dy(a, o);
-      g.emit(vt.store(a, vt.sub(ke, vt.mul(vt.mul(vt.load(a, lay.EXPB), inv), get(acc))), lay.TMP));
+      g.emit(vt.store(a, vt.sub(ke, vt.mul(vt.mul(vt.load(a, lay.EXPB), inv), get(acc))), block.tmp));
     });
     return;
   }
@@ -410,9 +409,9 @@ function emitLoopedSoftmax(c: Ctx, id: VectorId, lossv: number): void {
   /** prob, y, e and k·e of feature o, recomputed in each pass that needs them. */
   const terms = (a: Expr, o: Expr) => {
     const prob = g.letV(vt.mul(vt.load(a, lay.EXPB), invSum));
-    const z = id === "solu" ? g.letV(vt.load(a, lay.TMP)) : undefined;
+    const z = id === "solu" ? g.letV(vt.load(a, block.tmp)) : undefined;
     const y = z ? g.letV(vt.mul(prob, z)) : prob;
-    const e = g.letV(vt.sub(y, vt.load(a, lay.XBLK)));
+    const e = g.letV(vt.sub(y, vt.load(a, block.x)));
     return { prob, z, y, e, ke: g.letV(vt.mul(kOf(o), e)) };
   };
   passes((o, first) => {
@@ -431,7 +430,7 @@ function emitLoopedSoftmax(c: Ctx, id: VectorId, lossv: number): void {
       const v = vt.mul(y, vt.sub(ke, get(acc)));
       dz = sign === 1 ? v : vt.neg(v);
     }
-    g.emit(vt.store(a, dz, lay.TMP));
+    g.emit(vt.store(a, dz, block.tmp));
   });
 }
 
@@ -559,12 +558,19 @@ const firstBlock = (lay: KernelLayout): DenseBlock => ({ x: lay.XBLK, tmp: lay.T
 const blockPair = (lay: KernelLayout): DenseBlock[] => [firstBlock(lay), { x: lay.XPAIR, tmp: lay.TPAIR }];
 
 /**
- * Small models train on blocks two at a time (dense_blocks): one block is a single chain of dependent
- * operations (h's sums, z, the activation, dh's sums, ∇W) of ~250 instructions, too long for the CPU to
- * overlap the next block with it; two independent blocks side by side share W's loads and ∇W's
- * read-modify-writes. Each block's operations, and the order of every sum, are those of the block alone.
+ * Blocks are trained two at a time where both blocks' sums fit in registers: the two share W's loads and
+ * ∇W's read-modify-writes, and give the CPU two independent chains of work. Each block's operations, and
+ * the order of every sum, are those of the block alone (bit-identical). dense_blocks pairs small models:
+ * intro per step (4 instances, in-process) relu −6 %, tanh −12 %, GELU −19 %, softmax −25 %.
  */
-export const pairedBlocks = (F: number, H: number) => F * H <= 24 && H <= 4 && F <= LOOPED_SOFTMAX_MIN_F;
+export const pairedBlocks = (F: number, H: number) => F * H <= 24 && H <= 4;
+/**
+ * dense_full pairs its blocks up to this many hidden units (2H sums in registers): demo's p = 1 instance
+ * relu −3 %, GELU −5 %, softmax −5 % (in-process, against one block at a time).
+ */
+const PAIRED_MAX_H = 5;
+/** Hidden units per ∇W pass for a pair: h and dh of both blocks, 4·3 vectors, fit in registers; 2 or 5 did not. */
+const PAIRED_GW_CHUNK = 3;
 
 /**
  * Dense block: X at XBLK (F vectors, lanes = samples); accumulates into GW, GB and the loss. With two
@@ -582,7 +588,7 @@ function emitDenseBlock(c: Ctx, blocks: DenseBlock[] = [firstBlock(c.lay)]): voi
   // Small models (all of W's splats fit in registers) are unrolled; larger ones loop over features.
   const unroll = F * H <= 24;
   const paired = blocks.length > 1;
-  if (paired && !pairedBlocks(F, H)) throw new Error(`paired dense blocks need a small model, not ${F}×${H}`);
+  if (paired && H > PAIRED_MAX_H) throw new Error(`paired dense blocks need H ≤ ${PAIRED_MAX_H}, not ${H}`);
   const overF = (body: (base: Expr, wrow: Expr, o: Expr) => void) => {
     if (unroll) {
       for (let f = 0; f < F; f++) body(i32Add(ws, i32(16 * f)), i32Add(ws, i32(16 * f * H)), i32(16 * f));
@@ -606,7 +612,8 @@ function emitDenseBlock(c: Ctx, blocks: DenseBlock[] = [firstBlock(c.lay)]): voi
   const small = H <= 8;
   // 1. h
   const hd: number[][] = eachBlock(() => []);
-  for (const [k0, k1] of chunks(H, 8)) {
+  const sums = paired ? PAIRED_MAX_H : 8;
+  for (const [k0, k1] of chunks(H, sums)) {
     const acc = eachBlock(() => {
       const a: number[] = [];
       for (let k = k0; k < k1; k++) a.push(g.varV(vt.c(0)));
@@ -662,7 +669,7 @@ function emitDenseBlock(c: Ctx, blocks: DenseBlock[] = [firstBlock(c.lay)]): voi
   else for (const b of blocks) emitMid(c, "dense", b);
   // 3. dh and ∇b
   const dhd: number[][] = eachBlock(() => []);
-  for (const [k0, k1] of chunks(H, 8)) {
+  for (const [k0, k1] of chunks(H, sums)) {
     const acc = eachBlock(() => {
       const a: number[] = [];
       for (let k = k0; k < k1; k++) a.push(g.varV(vt.c(0)));
@@ -684,7 +691,7 @@ function emitDenseBlock(c: Ctx, blocks: DenseBlock[] = [firstBlock(c.lay)]): voi
   }
   const dhAt = (i: number, k: number) => (paired ? get(dhd[i][k]) : vt.load(ws, lay.DHD + 16 * k));
   // 4. ∇W
-  for (const [k0, k1] of chunks(H, 6)) {
+  for (const [k0, k1] of chunks(H, paired ? PAIRED_GW_CHUNK : 6)) {
     const h: Expr[][] = eachBlock(() => []);
     const dh: Expr[][] = eachBlock(() => []);
     for (let k = k0; k < k1; k++)
@@ -858,9 +865,9 @@ export function buildKernel(
       const ws = get(0);
       const c = newCtx(g, ws, get(3));
       const row = g.varI(get(1));
-      g.forRange(i32(0), get(2), 1, () => {
-        // transpose L rows × F features into F vectors of L lanes
-        const base = (l: number) => i32Add(get(row), i32(l * F * E));
+      // transpose L rows × F features (the rows from byte `from` on) into F vectors of L lanes at `to`
+      const transpose = (to: number, from: number) => {
+        const base = (l: number) => i32Add(get(row), i32(from + l * F * E));
         for (let q = 0; q < F / L; q++) {
           const r = [...Array(L).keys()].map((l) => g.letV(vt.load(base(l), q * 16)));
           if (vt.f32) {
@@ -878,20 +885,34 @@ export function buildKernel(
             );
             const lo = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
             const hi = [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31];
-            g.emit(vt.store(ws, i8x16Shuffle(t0, t2, lo), lay.XBLK + 16 * (4 * q)));
-            g.emit(vt.store(ws, i8x16Shuffle(t0, t2, hi), lay.XBLK + 16 * (4 * q + 1)));
-            g.emit(vt.store(ws, i8x16Shuffle(t1, t3, lo), lay.XBLK + 16 * (4 * q + 2)));
-            g.emit(vt.store(ws, i8x16Shuffle(t1, t3, hi), lay.XBLK + 16 * (4 * q + 3)));
+            g.emit(vt.store(ws, i8x16Shuffle(t0, t2, lo), to + 16 * (4 * q)));
+            g.emit(vt.store(ws, i8x16Shuffle(t0, t2, hi), to + 16 * (4 * q + 1)));
+            g.emit(vt.store(ws, i8x16Shuffle(t1, t3, lo), to + 16 * (4 * q + 2)));
+            g.emit(vt.store(ws, i8x16Shuffle(t1, t3, hi), to + 16 * (4 * q + 3)));
           } else {
             const lo = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
             const hi = [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31];
-            g.emit(vt.store(ws, i8x16Shuffle(r[0], r[1], lo), lay.XBLK + 16 * (2 * q)));
-            g.emit(vt.store(ws, i8x16Shuffle(r[0], r[1], hi), lay.XBLK + 16 * (2 * q + 1)));
+            g.emit(vt.store(ws, i8x16Shuffle(r[0], r[1], lo), to + 16 * (2 * q)));
+            g.emit(vt.store(ws, i8x16Shuffle(r[0], r[1], hi), to + 16 * (2 * q + 1)));
           }
         }
+      };
+      const single = () => {
+        transpose(lay.XBLK, 0);
         emitDenseBlock(c);
         g.set(row, i32Add(get(row), i32(L * F * E)));
-      });
+      };
+      if (H <= PAIRED_MAX_H) {
+        g.forRange(i32(0), i32ShrU(get(2), i32(1)), 1, () => {
+          transpose(lay.XBLK, 0);
+          transpose(lay.XPAIR, L * F * E);
+          emitDenseBlock(c, blockPair(lay));
+          g.set(row, i32Add(get(row), i32(2 * L * F * E)));
+        });
+        g.if(i32And(get(2), i32(1)), single);
+      } else {
+        g.forRange(i32(0), get(2), 1, single);
+      }
       flushLoss(c);
       g.emit(i32Mul(get(2), i32(L)));
     });
