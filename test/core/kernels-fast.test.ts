@@ -84,8 +84,8 @@ describe("fast kernel = reference kernel on the same batch (p = 1, 0.3, 0.001)",
     // vitest.config.ts passes Node 20 the relaxed-SIMD flag, as bin/tms.js sets it
     expect(fmaEnabled()).toBe(true);
   });
-  // [name, spec, batch size]: 20 → 5 has one block at a time; 7 → 3 and 5 → 2 train blocks in pairs
-  // (pairedBlocks), 5 → 2 with an odd number of blocks at p = 1 (99 samples: 25 blocks)
+  // [name, spec, batch size]: blocks are trained in pairs (dense_full for 20 → 5, dense_blocks for 7 → 3
+  // and 5 → 2), with an odd number of blocks at p = 1 for 20 → 5 (100 samples: 25 blocks) and 5 → 2 (99)
   const shapes: [string, ModelSpec, number][] = [
     [
       "20 → 5",
@@ -95,7 +95,7 @@ describe("fast kernel = reference kernel on the same batch (p = 1, 0.3, 0.001)",
         [1, 0.3, 0.001],
         Array.from({ length: 20 }, (_, f) => 0.7 ** f),
       ),
-      96,
+      100,
     ],
     [
       "7 → 3",
