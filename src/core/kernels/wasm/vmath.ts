@@ -38,7 +38,7 @@ const F64_LN2_HI = 0.6931471803691238;
 const F64_LN2_LO = 1.9082149292705877e-10;
 
 /** Horner evaluation of Σ coef[k]·t^k. */
-function horner(vt: Vt, t: Expr, coef: number[]): Expr {
+export function horner(vt: Vt, t: Expr, coef: number[]): Expr {
   let acc = vt.c(coef[coef.length - 1]);
   for (let k = coef.length - 2; k >= 0; k--) acc = vt.madd(acc, t, vt.c(coef[k]));
   return acc;
