@@ -465,11 +465,12 @@ function emitVectorMid(
   // Several rows are computed side by side, each step for every row before the next step: a row is one long
   // chain (max, exp, sum, division, dot product, each reduction across lanes), so one row at a time leaves
   // the vector units waiting. Each row's operations, and their order, are those of the row alone.
-  const { g, vt } = c;
-  const gram = layout === "gram";
+  const { g, vt, lay } = c;
+  // a Gram row's padding lanes (F not a multiple of the lanes) are masked out of every reduction and dz
+  const masked = layout === "gram" && lay.F !== lay.Fp;
   const range = [...Array(P).keys()];
-  const mask = range.map((p) => (gram ? g.letV(maskAt(p)) : undefined));
-  const keep = (p: number, v: Expr) => (gram ? vt.and(v, mask[p] as Expr) : v);
+  const mask = range.map((p) => (masked ? g.letV(maskAt(p)) : undefined));
+  const keep = (p: number, v: Expr) => (masked ? vt.and(v, mask[p] as Expr) : v);
   const sign = id === "softmin" ? -1 : 1;
   const each = <T>(f: (row: MidRow, r: number) => T): T[] => rows.map(f);
   const z = each((row) => range.map((p) => g.letV(sign === 1 ? row.zAt(p) : vt.neg(row.zAt(p)))));
@@ -477,7 +478,7 @@ function emitVectorMid(
     c,
     layout,
     "max",
-    each((_, r) => range.map((p) => (gram ? vt.sel(mask[p] as Expr, z[r][p], vt.c(-Infinity)) : z[r][p]))),
+    each((_, r) => range.map((p) => (masked ? vt.sel(mask[p] as Expr, z[r][p], vt.c(-Infinity)) : z[r][p]))),
   );
   const exv = each((_, r) =>
     range.map((p) => g.letV(keep(p, vexp(g, vt, vt.sub(z[r][p], mx[r]), "normal")))),
