@@ -604,6 +604,8 @@ export const f64x2Pmin = simdOp(0xf6);
 export const f64x2Pmax = simdOp(0xf7);
 // relaxed SIMD (a·b + c; fused where the hardware has FMA, as on x86-64 with FMA3 and ARM64)
 export const f32x4RelaxedMadd = simdOp(0x105);
+/** relaxed_laneselect(a, b, mask): lanes of a where mask's lane is all ones, of b where all zeros (else unspecified). */
+export const i32x4RelaxedLaneselect = simdOp(0x10b);
 // relaxed swizzle: lanes with an index ≥ 16 are unspecified (x86-64 and ARM64 give 0, as i8x16.swizzle does)
 export const i8x16RelaxedSwizzle = simdOp(0x100);
 export const f64x2RelaxedMadd = simdOp(0x107);
