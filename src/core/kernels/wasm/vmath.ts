@@ -238,14 +238,17 @@ const ERFCX_T = [
 export function vnormalCdfF32(g: Gen, vt: Vt, xIn: Expr): { Phi: Expr; phi: Expr } {
   if (!vt.f32) throw new Error("vnormalCdfF32 is float32 only");
   const x = g.letV(xIn);
-  const z = g.letV(vt.mul(vt.abs(x), vt.c(Math.SQRT1_2)));
-  const t = g.letV(vt.div(vt.c(1), vt.madd(z, vt.c(0.4), vt.c(1))));
+  const absX = g.letV(vt.abs(x));
+  // t = 1/(1 + 0.4z), z = |x|/√2 (the constant 0.4/√2 rounded: z off by one rounding, as before)
+  const t = g.letV(vt.div(vt.c(1), vt.madd(absX, vt.c(0.4 * Math.SQRT1_2), vt.c(1))));
   // e^{−x²/2} without rounding the exponent: |x| = h + l with h's square exact (12 significant bits), then
-  // e^{−h²/2 − δ}, δ = l·(|x| + h)/2, with δ subtracted after the exact part of the range reduction
-  const ax = g.letV(vt.pmin(vt.abs(x), vt.c(13.2)));
+  // e^{−h²/2 − δ}, δ = (|x|² − h²)/2 = l·(h + l/2), with δ subtracted after the exact part of the range
+  // reduction
+  const ax = g.letV(vt.pmin(absX, vt.c(13.2)));
   const xh = g.letV(v128And(ax, vt.i32s(0xfffff000)));
   const a = g.letV(vt.mul(vt.mul(xh, xh), vt.c(-0.5)));
-  const delta = g.letV(vt.mul(vt.mul(vt.sub(ax, xh), vt.add(ax, xh)), vt.c(0.5)));
+  const l = g.letV(vt.sub(ax, xh));
+  const delta = g.letV(vt.mul(l, vt.madd(l, vt.c(0.5), xh)));
   const tt = g.letV(vt.madd(vt.sub(a, delta), vt.c(LOG2E), vt.c(MAGIC_F32)));
   const n = g.letV(vt.sub(tt, vt.c(MAGIC_F32)));
   const ni = g.letV(i32x4Sub(tt, vt.i32s(0x4b400000)));
