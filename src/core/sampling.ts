@@ -22,11 +22,13 @@ import type { Buffer } from "./activations.js";
 import { attachEngine, cachedModule, Engine, engineOf, fmaEnabled, wasmEnabled } from "./kernels/engine.js";
 import {
   buildSampler,
+  DENSE_MAX_F,
   LN_HALF_FROM,
   LN_POLY,
   LN_TABLE_SIZE,
   LN2_HI,
   LN2_LO,
+  maskPeriod,
   SAMPLER_STATE,
   samplerTables,
   setKeepThreshold,
@@ -72,6 +74,11 @@ interface EngineBatch {
   /** The state block as words (rebound with the other views when memory grows). */
   stateWords: Int32Array;
   sampler?: SamplerExports;
+  /** float32 and F ≤ DENSE_MAX_F: every slot's value, instance by instance (denseStride bytes apart). */
+  dense: number;
+  denseStride: number;
+  /** Which instances' dense values belong to the current sample (mask scheme, whole periods). */
+  denseValid: Uint8Array;
 }
 const engineBatches = new WeakMap<SparseBatch, EngineBatch>();
 
@@ -87,6 +94,7 @@ interface SamplerExports {
     F: number,
     all: number,
     c: number,
+    dense: number,
   ): number;
   sample_geom(
     st: number,
@@ -124,6 +132,10 @@ export function createBatch(spec: ModelSpec, batchSize: number, dtype: DType): S
   const feat = engine.alloc((capacity + SLACK) * 4);
   const val = engine.alloc((capacity + SLACK) * E);
   const state = engine.alloc(SAMPLER_STATE.size);
+  // dense values: B·F floats an instance, plus 32 bytes read past the last row by the block transpose
+  const withDense = dtype === "f32" && F <= DENSE_MAX_F;
+  const denseStride = withDense ? Math.ceil((batchSize * F * 4 + 32) / 16) * 16 : 0;
+  const dense = withDense ? engine.alloc(spec.nInstances * denseStride) : 0;
   new Uint8Array(engine.buffer, state + SAMPLER_STATE.PERM).set(samplerTables(F));
   new Float64Array(engine.buffer, state + SAMPLER_STATE.LNTAB, LN_TABLE.length).set(LN_TABLE);
   const batch: SparseBatch = {
@@ -144,6 +156,9 @@ export function createBatch(spec: ModelSpec, batchSize: number, dtype: DType): S
     cap: capacity,
     state,
     stateWords: new Int32Array(0),
+    dense,
+    denseStride,
+    denseValid: new Uint8Array(spec.nInstances),
   };
   engineBatches.set(batch, eb);
   attachEngine(batch, engine);
@@ -214,6 +229,7 @@ export function sampledVersion(batch: SparseBatch): number {
 export function sampleBatch(spec: ModelSpec, rng: Rng, batch: SparseBatch): void {
   versions.set(batch, sampledVersion(batch) + 1);
   const eb = engineBatches.get(batch);
+  eb?.denseValid.fill(0);
   const wasm = eb !== undefined && wasmEnabled() && samplerOf(eb, batch.nFeatures) !== undefined;
   const seeds = SEEDS;
   let nnz = 0;
@@ -276,6 +292,8 @@ function sampleInstanceWasm(
     const T = all ? 0 : maskThreshold(p);
     const c = eb.dtype === "f32" ? (all ? 2 ** -24 : 256 / T) : all ? 2 ** -32 : 1 / T;
     setKeepThreshold(st, T);
+    // the dense values are complete when the sampler's unrolled loops covered every sample
+    if (eb.dense && (F % 4 === 0 || B % maskPeriod(F).samples === 0)) eb.denseValid[i] = 1;
     return (eb.sampler as SamplerExports).sample_mask(
       eb.state,
       rs,
@@ -287,6 +305,7 @@ function sampleInstanceWasm(
       F,
       all,
       c,
+      eb.dense + i * eb.denseStride,
     );
   }
   return (eb.sampler as SamplerExports).sample_geom(
@@ -300,6 +319,16 @@ function sampleInstanceWasm(
     F,
     Math.log1p(-p),
   );
+}
+
+/**
+ * The byte address (in the batch's engine memory) of instance i's values as dense float32 rows, B·F of them
+ * with zeros where a slot is empty, if the last sampleBatch wrote them (WebAssembly mask scheme, float32,
+ * F ≤ DENSE_MAX_F); otherwise −1.
+ */
+export function denseRowsOf(batch: SparseBatch, i: number): number {
+  const eb = engineBatches.get(batch);
+  return eb?.denseValid[i] ? eb.dense + i * eb.denseStride : -1;
 }
 
 function closeEmpty(batch: SparseBatch, i: number, nnz: number): number {

@@ -15,6 +15,7 @@ import { makeSpec } from "../../src/core/model.js";
 import { Rng } from "../../src/core/rng.js";
 import {
   createBatch,
+  denseRowsOf,
   densify,
   isEngineBatch,
   MASK_MIN_P,
@@ -151,6 +152,41 @@ describe("the sampler engines", () => {
       expect(wasm.rowStart).toEqual(js.rowStart);
       expect(wasm.feature).toEqual(js.feature);
       expect(wasm.value).toEqual(js.value);
+    },
+  );
+});
+
+describe("the sampler's dense rows (float32, F ≤ 8, mask scheme)", () => {
+  it.each([1, 2, 3, 5, 7, 8, 9].flatMap((nF) => [64, 37].map((nB) => [nF, nB])))(
+    "are the batch's values row by row, zeros where empty, exactly when complete (F = %i, B = %i)",
+    (nF, nB) => {
+      const probs = [1, 0.3, MASK_MIN_P, 0.03];
+      const shape = makeSpec(nF, 1, probs, Array(nF).fill(1));
+      const batch = createBatch(shape, nB, "f32");
+      const rng = new Rng(5, "dense");
+      const row = new Float32Array(nF);
+      for (let step = 0; step < 2; step++) {
+        sampleBatch(shape, rng, batch);
+        probs.forEach((p, i) => {
+          const at = denseRowsOf(batch, i);
+          // whole periods of lcm(F, 4) slots: the sampler's unrolled loops wrote every slot
+          const whole = (nB * nF) % 4 === 0;
+          const expected = nF <= 8 && p >= MASK_MIN_P && whole;
+          expect(at >= 0, `instance ${i} (p = ${p})`).toBe(expected);
+          if (!expected) return;
+          const dense = new Float32Array(batch.value.buffer, at, nB * nF);
+          for (let sIdx = 0; sIdx < nB; sIdx++) {
+            densify(batch, i, sIdx, row);
+            expect(Array.from(dense.subarray(sIdx * nF, (sIdx + 1) * nF))).toEqual(Array.from(row));
+          }
+        });
+      }
+      // float64 batches and the JavaScript sampler write none
+      const b64 = createBatch(shape, nB, "f64");
+      sampleBatch(shape, rng, b64);
+      expect(denseRowsOf(b64, 0)).toBe(-1);
+      withEngine("js", () => sampleBatch(shape, rng, batch));
+      expect(denseRowsOf(batch, 0)).toBe(-1);
     },
   );
 });

@@ -9,7 +9,7 @@
 
 import type { Activation, Buffer } from "../activations.js";
 import type { ModelSpec, Params } from "../model.js";
-import { type SparseBatch, sampledVersion } from "../sampling.js";
+import { denseRowsOf, type SparseBatch, sampledVersion } from "../sampling.js";
 import { cachedModule, Engine, engineOf, fmaEnabled, wasmEnabled } from "./engine.js";
 import { sparseKernel } from "./sparse.js";
 import type { Gradients } from "./types.js";
@@ -49,6 +49,8 @@ interface Exports {
   setup(ws: number, w: number, b: number, gram: number): void;
   dense_full?: (ws: number, val: number, nBlocks: number, impk: number) => number;
   compact_rows(ws: number, rs: number, B: number, out: number): number;
+  compact_samples(ws: number, rs: number, B: number, out: number): number;
+  blocks_from_dense?: (ws: number, samples: number, n: number, dense: number, out: number) => number;
   dense_sparse(ws: number, rows: number, feat: number, val: number, n: number, impk: number): number;
   build_blocks(ws: number, rows: number, feat: number, val: number, n: number, out: number): number;
   dense_blocks(ws: number, blocks: number, nBlocks: number, impk: number): number;
@@ -268,8 +270,15 @@ class PreparedBatch {
   }
   blocked(i: number, ex: Exports, ws: number, rs: number, batch: BatchPointers): number {
     if (this.nBlocks[i] < 0) {
-      const n = this.compacted(i, ex, ws, rs);
-      this.nBlocks[i] = ex.build_blocks(ws, this.rows[i], batch.feature, batch.value, n, this.blocks[i]);
+      const dense = batch.source ? denseRowsOf(batch.source, i) : -1;
+      if (dense >= 0 && ex.blocks_from_dense) {
+        // the sampler's dense rows, transposed: the same blocks without scattering each entry
+        const n = ex.compact_samples(ws, rs, this.B, this.rows[i]);
+        this.nBlocks[i] = ex.blocks_from_dense(ws, this.rows[i], n, dense, this.blocks[i]);
+      } else {
+        const n = this.compacted(i, ex, ws, rs);
+        this.nBlocks[i] = ex.build_blocks(ws, this.rows[i], batch.feature, batch.value, n, this.blocks[i]);
+      }
     }
     return this.nBlocks[i];
   }
@@ -393,6 +402,8 @@ interface BatchPointers {
   rowStart: number;
   feature: number;
   value: number;
+  /** The batch whose dense rows the sampler may have written (denseRowsOf); undefined for a copy. */
+  source?: SparseBatch;
 }
 
 /** A private engine holding copies of batches that do not live in WebAssembly memory. */
@@ -414,6 +425,7 @@ function pointersOf(
         rowStart: batch.rowStart.byteOffset,
         feature: batch.feature.byteOffset,
         value: batch.value.byteOffset,
+        source: batch,
       },
     };
   }

@@ -45,9 +45,12 @@ import {
   i32Shl,
   i32ShrU,
   i32Store,
+  i32Sub,
   i32Xor,
+  i32x4Add,
   i32x4Bitmask,
   i32x4Eq,
+  i32x4Splat,
   ModuleBuilder,
   select,
   Ty,
@@ -103,6 +106,8 @@ export interface KernelLayout {
   CONST: number;
   /** compact_rows' shuffle table (ROW_COMPACT_TABLE), 16 × 16 bytes. */
   ROWTAB: number;
+  /** 32 zero bytes: the padding rows of blocks_from_dense. */
+  ZERO: number;
   size: number;
 }
 
@@ -166,6 +171,7 @@ export function kernelLayout(F: number, H: number, dtype: Dtype): KernelLayout {
     USEDFLAG: take(4 * F),
     CONST: take(CONST_SLOTS * 16),
     ROWTAB: take(256),
+    ZERO: take(32),
     size: 0,
   };
   lay.size = at;
@@ -715,6 +721,31 @@ function emitDenseBlock(c: Ctx, blocks: DenseBlock[] = [firstBlock(c.lay)]): voi
   }
 }
 
+const LO_HALVES = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+const HI_HALVES = [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31];
+/** Four rows of four f32 lanes → four columns (column k = lane k of each row). */
+function transpose4(g: Gen, r: Expr[]): Expr[] {
+  const pairs = (a: Expr, b: Expr) => [
+    g.letV(i8x16Shuffle(a, b, [0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23])),
+    g.letV(i8x16Shuffle(a, b, [8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31])),
+  ];
+  const [t0, t1] = pairs(r[0], r[1]);
+  const [t2, t3] = pairs(r[2], r[3]);
+  return [
+    i8x16Shuffle(t0, t2, LO_HALVES),
+    i8x16Shuffle(t0, t2, HI_HALVES),
+    i8x16Shuffle(t1, t3, LO_HALVES),
+    i8x16Shuffle(t1, t3, HI_HALVES),
+  ];
+}
+/** Two rows of two f64 lanes → two columns. */
+const transpose2 = (r: Expr[]): Expr[] => [
+  i8x16Shuffle(r[0], r[1], LO_HALVES),
+  i8x16Shuffle(r[0], r[1], HI_HALVES),
+];
+/** [0, 1, 2, 3] as i32 lanes. */
+const IOTA_BYTES = new Uint8Array(new Int32Array([0, 1, 2, 3]).buffer);
+
 /**
  * compact_rows' shuffle table: entry m (a 4-bit mask of which of 4 samples are non-empty) moves those
  * samples' 32-bit row starts to the front of the vector, in order. The lanes after them are don't-cares.
@@ -796,28 +827,35 @@ export function buildKernel(
   // rs[B]; out needs n + 4 entries. Empty samples hold no entries, so each kept sample's end is the next
   // kept start: the kernels then visit only the non-empty samples, in the same order as before. Four
   // samples a step, branch-free: which are non-empty is a 4-bit mask, a table shuffle packs their starts.
-  mb.fn("compact_rows", [Ty.i32, Ty.i32, Ty.i32, Ty.i32], [Ty.i32], (f) => {
-    const g = new Gen(f);
-    const [ws, rs, B, out] = [get(0), get(1), get(2), get(3)];
-    const n = g.varI(i32(0));
-    const swizzle = fma ? i8x16RelaxedSwizzle : i8x16Swizzle;
-    const quads = g.letI(i32Add(rs, i32Shl(i32And(B, i32(~3)), i32(2))));
-    g.forRange(rs, quads, 16, (a) => {
-      const starts = g.letV(v128Load(a));
-      const empty = i32x4Bitmask(i32x4Eq(starts, v128Load(a, 4)));
-      const kept = g.letI(i32Xor(empty, i32(15)));
-      const dest = i32Add(out, i32Shl(get(n), i32(2)));
-      g.emit(v128Store(dest, swizzle(starts, v128Load(i32Add(ws, i32Shl(kept, i32(4))), lay.ROWTAB))));
-      g.set(n, i32Add(get(n), i32Popcnt(kept)));
+  // compact_samples(ws, rs, B, out) -> n: the same, with the samples' indices instead of their starts.
+  const emitCompact = (name: string, indices: boolean) =>
+    mb.fn(name, [Ty.i32, Ty.i32, Ty.i32, Ty.i32], [Ty.i32], (f) => {
+      const g = new Gen(f);
+      const [ws, rs, B, out] = [get(0), get(1), get(2), get(3)];
+      const n = g.varI(i32(0));
+      const swizzle = fma ? i8x16RelaxedSwizzle : i8x16Swizzle;
+      const quads = g.letI(i32Add(rs, i32Shl(i32And(B, i32(~3)), i32(2))));
+      const sampleAt = (a: Expr) => i32ShrU(i32Sub(a, rs), i32(2));
+      g.forRange(rs, quads, 16, (a) => {
+        const starts = g.letV(v128Load(a));
+        const empty = i32x4Bitmask(i32x4Eq(starts, v128Load(a, 4)));
+        const kept = g.letI(i32Xor(empty, i32(15)));
+        const dest = i32Add(out, i32Shl(get(n), i32(2)));
+        const what = indices ? i32x4Add(i32x4Splat(sampleAt(a)), vt.vconst(IOTA_BYTES)) : starts;
+        g.emit(v128Store(dest, swizzle(what, v128Load(i32Add(ws, i32Shl(kept, i32(4))), lay.ROWTAB))));
+        g.set(n, i32Add(get(n), i32Popcnt(kept)));
+      });
+      g.forRange(quads, i32Add(rs, i32Shl(B, i32(2))), 4, (a) => {
+        const start = g.letI(i32Load(a));
+        g.emit(i32Store(i32Add(out, i32Shl(get(n), i32(2))), indices ? sampleAt(a) : start));
+        g.set(n, i32Add(get(n), i32Ne(start, i32Load(a, 4))));
+      });
+      if (!indices)
+        g.emit(i32Store(i32Add(out, i32Shl(get(n), i32(2))), i32Load(i32Add(rs, i32Shl(B, i32(2))))));
+      g.emit(get(n));
     });
-    g.forRange(quads, i32Add(rs, i32Shl(B, i32(2))), 4, (a) => {
-      const start = g.letI(i32Load(a));
-      g.emit(i32Store(i32Add(out, i32Shl(get(n), i32(2))), start));
-      g.set(n, i32Add(get(n), i32Ne(start, i32Load(a, 4))));
-    });
-    g.emit(i32Store(i32Add(out, i32Shl(get(n), i32(2))), i32Load(i32Add(rs, i32Shl(B, i32(2))))));
-    g.emit(get(n));
-  });
+  emitCompact("compact_rows", false);
+  emitCompact("compact_samples", true);
 
   // setup(ws, w, b, gram): copy W [F·H] and b [F] of one instance in, splat them, zero accumulators.
   mb.fn("setup", [Ty.i32, Ty.i32, Ty.i32, Ty.i32], [], (f) => {
@@ -871,31 +909,8 @@ export function buildKernel(
         const base = (l: number) => i32Add(get(row), i32(from + l * F * E));
         for (let q = 0; q < F / L; q++) {
           const r = [...Array(L).keys()].map((l) => g.letV(vt.load(base(l), q * 16)));
-          if (vt.f32) {
-            const t0 = g.letV(
-              i8x16Shuffle(r[0], r[1], [0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23]),
-            );
-            const t1 = g.letV(
-              i8x16Shuffle(r[0], r[1], [8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31]),
-            );
-            const t2 = g.letV(
-              i8x16Shuffle(r[2], r[3], [0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23]),
-            );
-            const t3 = g.letV(
-              i8x16Shuffle(r[2], r[3], [8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31]),
-            );
-            const lo = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
-            const hi = [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31];
-            g.emit(vt.store(ws, i8x16Shuffle(t0, t2, lo), to + 16 * (4 * q)));
-            g.emit(vt.store(ws, i8x16Shuffle(t0, t2, hi), to + 16 * (4 * q + 1)));
-            g.emit(vt.store(ws, i8x16Shuffle(t1, t3, lo), to + 16 * (4 * q + 2)));
-            g.emit(vt.store(ws, i8x16Shuffle(t1, t3, hi), to + 16 * (4 * q + 3)));
-          } else {
-            const lo = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
-            const hi = [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31];
-            g.emit(vt.store(ws, i8x16Shuffle(r[0], r[1], lo), to + 16 * (2 * q)));
-            g.emit(vt.store(ws, i8x16Shuffle(r[0], r[1], hi), to + 16 * (2 * q + 1)));
-          }
+          const out = vt.f32 ? transpose4(g, r) : transpose2(r);
+          out.forEach((v, k) => g.emit(vt.store(ws, v, to + 16 * (L * q + k))));
         }
       };
       const single = () => {
@@ -1005,6 +1020,34 @@ export function buildKernel(
     });
     g.emit(i32ShrU(i32Add(rows.n, i32(L - 1)), i32(L === 4 ? 2 : 1)));
   });
+
+  // blocks_from_dense(ws, samples, n, dense, out) -> blocks: build_blocks' blocks from the sampler's dense
+  // rows (dense + 4·F·s for sample s; float32, F ≤ 8) of the n samples listed (compact_samples): four rows a
+  // block, transposed by shuffles; lanes past the n-th sample read a zero row. The same blocks, bit for bit.
+  if (vt.f32 && F <= 8)
+    mb.fn("blocks_from_dense", [Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32], [Ty.i32], (f) => {
+      const g = new Gen(f);
+      const [ws, list, n, dense] = [get(0), get(1), get(2), get(3)];
+      const blk = g.varI(get(4));
+      const zeroRow = g.letI(i32Add(ws, i32(lay.ZERO)));
+      g.forRange(i32(0), n, L, (k) => {
+        const kk = g.letI(k);
+        const rowOf = (l: number) => {
+          const at = i32Add(dense, i32Mul(i32Load(i32Add(list, i32Shl(kk, i32(2))), 4 * l), i32(4 * F)));
+          return l === 0 ? g.letI(at) : g.letI(select(at, zeroRow, i32LtS(i32Add(kk, i32(l)), n)));
+        };
+        const rows = [0, 1, 2, 3].map(rowOf);
+        for (let q = 0; q < F; q += 4) {
+          const out = transpose4(
+            g,
+            rows.map((r) => g.letV(v128Load(r, 4 * q))),
+          );
+          for (let v = 0; v < Math.min(4, F - q); v++) g.emit(v128Store(get(blk), out[v], 16 * (q + v)));
+        }
+        g.set(blk, i32Add(get(blk), i32(16 * F)));
+      });
+      g.emit(i32ShrU(i32Add(n, i32(L - 1)), i32(2)));
+    });
 
   // dense_blocks(ws, blocks, nBlocks, impk) -> rows processed (nBlocks·L, padding lanes included)
   mb.fn("dense_blocks", [Ty.i32, Ty.i32, Ty.i32, Ty.i32], [Ty.i32], (f) => {

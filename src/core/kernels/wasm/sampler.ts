@@ -70,6 +70,7 @@ import {
   ModuleBuilder,
   Ty,
   v128And,
+  v128AndNot,
   v128Load,
   v128Not,
   v128Or,
@@ -96,6 +97,12 @@ export const K = { SIGN: 0, TM1: 1, IOTA: 2, BELOW1: 3, F: 4, FM1: 5, FOUR: 6 };
  * features read from the FPAT block and its samples' starts known at compile time.
  */
 const MAX_PERIOD = 8;
+/**
+ * Up to this many features, float32 mask sampling also writes every slot's value densely (sample_mask's
+ * `dense`), from which the kernels' dense path builds its blocks by transposing rows (a few shuffles per
+ * block) instead of scattering each entry (≈ 40 instructions a sample).
+ */
+export const DENSE_MAX_F = 8;
 const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
 /** The period's length in vectors and in samples (see MAX_PERIOD). */
 export function maskPeriod(F: number): { vectors: number; samples: number } {
@@ -264,18 +271,22 @@ export function buildSampler(dtype: "f32" | "f64", F: number, relaxed = false): 
     });
   };
 
-  // sample_mask(st, rs, feat, val, nnz, cap, B, F, all, c) -> nnz or -1
+  // sample_mask(st, rs, feat, val, nnz, cap, B, F, all, c, dense) -> nnz or -1
+  // With dense ≠ 0 (float32, F ≤ DENSE_MAX_F, B a whole number of periods), every slot's value (0 where not
+  // kept) is also stored at dense + 4·slot: the kernels' dense path transposes those rows into blocks.
   // The loops avoid what costs most in V8's code for them: vector constants (materialised in every iteration
   // by several instructions; here they are loads from the CONST block, which JS fills) and inner loops (each
   // iteration pays a stack check; here a vector's sample starts are at most ⌈4/F⌉ unrolled ifs).
   mb.fn(
     "sample_mask",
-    [Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.f64],
+    [Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.f64, Ty.i32],
     [Ty.i32],
     (f) => {
       const g = new Gen(f);
       const [st, rs, feat, val] = [get(0), get(1), get(2), get(3)];
       const nnz = 4;
+      const dense = 10; // a local: the address of the next vector's dense values
+      const withDense = f32 && F <= DENSE_MAX_F;
       const [cap, B, all] = [get(5), get(6), get(8)];
       const C = SAMPLER_STATE.CONST;
       const constAt = (k: number) => v128Load(st, C + 16 * k);
@@ -284,13 +295,22 @@ export function buildSampler(dtype: "f32" | "f64", F: number, relaxed = false): 
       const cf32 = f32 ? g.letV(f32x4Splat(f32DemoteConst(get(9)))) : undefined;
       const cf64 = f32 ? undefined : g.letV(f64x2Splat(get(9)));
       const swizzle = relaxed ? i8x16RelaxedSwizzle : i8x16Swizzle;
-      /** Stores the values of u's lanes, packed by `perm` if given (f32 converts all four, then packs). */
-      const conv = (at: Expr, u: Expr, perm?: Expr) => {
+      /**
+       * Stores the values of u's lanes, packed by `perm` if given (f32 converts all four, then packs); with
+       * `denseOut`, also all four lanes at the dense address, zeroed where `notKept`.
+       */
+      const conv = (at: Expr, u: Expr, perm?: Expr, denseOut?: { notKept?: Expr }) => {
         const pack = (v: Expr) => (perm ? swizzle(v, perm) : v);
         if (f32) {
           // pmin: one instruction; no NaN can occur here
-          const cu = f32x4Mul(f32x4ConvertI32x4S(i32x4ShrU(u, i32(8))), cf32 as Expr);
-          g.emit(v128Store(at, pack(f32x4Pmin(cu, constAt(K.BELOW1)))));
+          const cu = g.letV(
+            f32x4Pmin(f32x4Mul(f32x4ConvertI32x4S(i32x4ShrU(u, i32(8))), cf32 as Expr), constAt(K.BELOW1)),
+          );
+          g.emit(v128Store(at, pack(cu)));
+          if (denseOut) {
+            g.emit(v128Store(get(dense), denseOut.notKept ? v128AndNot(cu, denseOut.notKept) : cu));
+            g.set(dense, i32Add(get(dense), i32(16)));
+          }
         } else {
           const uu = g.letV(pack(u));
           const at2 = g.letI(at);
@@ -307,14 +327,15 @@ export function buildSampler(dtype: "f32" | "f64", F: number, relaxed = false): 
           ff.byte(0x0f);
         });
       };
-      /** The kept lanes' bits: u < T unsigned ⇔ !((u ^ 2³¹) > (T − 1) ^ 2³¹ signed); T = 0 (all) keeps all. */
-      const keptBits = (u: Expr) =>
-        i32Xor(i32x4Bitmask(i32x4GtS(v128Xor(u, constAt(K.SIGN)), constAt(K.TM1))), i32(15));
-      /** Stores the kept lanes of (fvec, u) packed at nnz. */
-      const emitPacked = (u: Expr, fvec: Expr, bits: Expr) => {
+      /** The lanes not kept: u < T unsigned ⇔ !((u ^ 2³¹) > (T − 1) ^ 2³¹ signed); T = 0 (all) keeps all. */
+      const notKeptLanes = (u: Expr) => i32x4GtS(v128Xor(u, constAt(K.SIGN)), constAt(K.TM1));
+      const bitsOf = (notKept: Expr) => i32Xor(i32x4Bitmask(notKept), i32(15));
+      const keptBits = (u: Expr) => bitsOf(notKeptLanes(u));
+      /** Stores the kept lanes of (fvec, u) packed at nnz (and all lanes' values densely, if asked). */
+      const emitPacked = (u: Expr, fvec: Expr, bits: Expr, denseOut?: { notKept: Expr }) => {
         const perm = g.letV(v128Load(i32Add(st, i32Shl(bits, i32(4))), SAMPLER_STATE.PERM));
         g.emit(v128Store(i32Add(feat, i32Shl(get(nnz), i32(2))), swizzle(fvec, perm)));
-        conv(valAt(), u, perm);
+        conv(valAt(), u, perm, denseOut);
       };
       if (F % 4 === 0) {
         // samples aligned with vectors: per sample, F/4 steps; the lanes' features f..f+3 are a running
@@ -332,7 +353,7 @@ export function buildSampler(dtype: "f32" | "f64", F: number, relaxed = false): 
               for (let v = 0; v < F; v += 4) {
                 const u = emitStep(g, S);
                 g.emit(v128Store(i32Add(feat, i32Shl(get(nnz), i32(2))), get(fvec)));
-                conv(valAt(), u);
+                conv(valAt(), u, undefined, withDense ? {} : undefined);
                 g.set(nnz, i32Add(get(nnz), i32(4)));
                 if (v + 4 < F) next();
               }
@@ -340,8 +361,9 @@ export function buildSampler(dtype: "f32" | "f64", F: number, relaxed = false): 
             () => {
               for (let v = 0; v < F; v += 4) {
                 const u = g.letV(emitStep(g, S));
-                const bits = g.letI(keptBits(u));
-                emitPacked(u, get(fvec), bits);
+                const notKept = g.letV(notKeptLanes(u));
+                const bits = g.letI(bitsOf(notKept));
+                emitPacked(u, get(fvec), bits, withDense ? { notKept } : undefined);
                 g.set(nnz, i32Add(get(nnz), i32Popcnt(bits)));
                 if (v + 4 < F) next();
               }
@@ -404,18 +426,24 @@ export function buildSampler(dtype: "f32" | "f64", F: number, relaxed = false): 
                       v128Load(st, SAMPLER_STATE.FPAT + 16 * v),
                     ),
                   );
-                  conv(valAt(), u);
+                  conv(valAt(), u, undefined, withDense ? {} : undefined);
                   g.set(nnz, i32Add(get(nnz), i32(4)));
                 }
               },
               () => {
                 for (let v = 0; v < period.vectors; v++) {
                   const u = g.letV(emitStep(g, S));
-                  const bits = g.letI(keptBits(u));
+                  const notKept = g.letV(notKeptLanes(u));
+                  const bits = g.letI(bitsOf(notKept));
                   openSamples(v, (lane) =>
                     lane === 0 ? get(nnz) : i32Add(get(nnz), i32Popcnt(i32And(bits, i32((1 << lane) - 1)))),
                   );
-                  emitPacked(u, v128Load(st, SAMPLER_STATE.FPAT + 16 * v), bits);
+                  emitPacked(
+                    u,
+                    v128Load(st, SAMPLER_STATE.FPAT + 16 * v),
+                    bits,
+                    withDense ? { notKept } : undefined,
+                  );
                   g.set(nnz, i32Add(get(nnz), i32Popcnt(bits)));
                 }
               },
