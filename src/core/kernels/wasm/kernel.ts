@@ -910,7 +910,7 @@ export function buildKernel(
         for (let q = 0; q < F / L; q++) {
           const r = [...Array(L).keys()].map((l) => g.letV(vt.load(base(l), q * 16)));
           const out = vt.f32 ? transpose4(g, r) : transpose2(r);
-          out.forEach((v, k) => g.emit(vt.store(ws, v, to + 16 * (L * q + k))));
+          for (const [k, v] of out.entries()) g.emit(vt.store(ws, v, to + 16 * (L * q + k)));
         }
       };
       const single = () => {
