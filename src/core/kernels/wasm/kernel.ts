@@ -616,22 +616,36 @@ function emitDenseBlock(c: Ctx, blocks: DenseBlock[] = [firstBlock(c.lay)]): voi
     return out;
   };
   const eachBlock = <T>(f: (b: DenseBlock, i: number) => T): T[] => blocks.map(f);
-  const small = H <= 8;
-  // 1. h
-  const hd: number[][] = eachBlock(() => []);
-  const sums = paired ? PAIRED_MAX_H : 8;
-  for (const [k0, k1] of chunks(H, sums)) {
+  /**
+   * One pass over the features: per block i, accumulators acc[i][k − k0] = Σ_f v_i(f)·W[f, k] for k in
+   * [k0, k1), with v_i(f) = vectorOf(base, block i); `also` sees each feature's vectors first.
+   */
+  const sumsOverF = (
+    k0: number,
+    k1: number,
+    vectorOf: (base: Expr, b: DenseBlock) => Expr,
+    also?: (base: Expr, v: Expr[]) => void,
+  ): number[][] => {
     const acc = eachBlock(() => {
       const a: number[] = [];
       for (let k = k0; k < k1; k++) a.push(g.varV(vt.c(0)));
       return a;
     });
     overF((base, wrow) => {
-      const xf = eachBlock((b) => g.letV(vt.load(base, b.x)));
+      const v = eachBlock((b) => g.letV(vectorOf(base, b)));
+      also?.(base, v);
       const w = wRow(wrow, k0, k1);
       for (let k = k0; k < k1; k++)
-        eachBlock((_, i) => g.set(acc[i][k - k0], vt.madd(xf[i], w[k - k0], get(acc[i][k - k0]))));
+        eachBlock((_, i) => g.set(acc[i][k - k0], vt.madd(v[i], w[k - k0], get(acc[i][k - k0]))));
     });
+    return acc;
+  };
+  const small = H <= 8;
+  // 1. h
+  const hd: number[][] = eachBlock(() => []);
+  const sums = paired ? PAIRED_MAX_H : 8;
+  for (const [k0, k1] of chunks(H, sums)) {
+    const acc = sumsOverF(k0, k1, (base, b) => vt.load(base, b.x));
     if (small) eachBlock((_, i) => hd[i].push(...acc[i]));
     else for (let k = k0; k < k1; k++) g.emit(vt.store(ws, get(acc[0][k - k0]), lay.HD + 16 * k));
   }
@@ -677,22 +691,12 @@ function emitDenseBlock(c: Ctx, blocks: DenseBlock[] = [firstBlock(c.lay)]): voi
   // 3. dh and ∇b
   const dhd: number[][] = eachBlock(() => []);
   for (const [k0, k1] of chunks(H, sums)) {
-    const acc = eachBlock(() => {
-      const a: number[] = [];
-      for (let k = k0; k < k1; k++) a.push(g.varV(vt.c(0)));
-      return a;
-    });
-    overF((base, wrow) => {
-      const dz = eachBlock((b) => g.letV(vt.load(base, b.tmp)));
-      if (k0 === 0) {
-        let gb = vt.load(base, lay.GB);
-        for (const d of dz) gb = vt.add(gb, d);
-        g.emit(vt.store(base, gb, lay.GB));
-      }
-      const w = wRow(wrow, k0, k1);
-      for (let k = k0; k < k1; k++)
-        eachBlock((_, i) => g.set(acc[i][k - k0], vt.madd(dz[i], w[k - k0], get(acc[i][k - k0]))));
-    });
+    const gradB = (base: Expr, dz: Expr[]) => {
+      let gb = vt.load(base, lay.GB);
+      for (const d of dz) gb = vt.add(gb, d);
+      g.emit(vt.store(base, gb, lay.GB));
+    };
+    const acc = sumsOverF(k0, k1, (base, b) => vt.load(base, b.tmp), k0 === 0 ? gradB : undefined);
     if (paired) eachBlock((_, i) => dhd[i].push(...acc[i]));
     else for (let k = k0; k < k1; k++) g.emit(vt.store(ws, get(acc[0][k - k0]), lay.DHD + 16 * k));
   }
