@@ -23,12 +23,12 @@ import { attachEngine, cachedModule, Engine, engineOf, fmaEnabled, wasmEnabled }
 import {
   buildSampler,
   DENSE_MAX_F,
+  denseComplete,
   LN_HALF_FROM,
   LN_POLY,
   LN_TABLE_SIZE,
   LN2_HI,
   LN2_LO,
-  maskPeriod,
   SAMPLER_STATE,
   samplerTables,
   setKeepThreshold,
@@ -292,8 +292,7 @@ function sampleInstanceWasm(
     const T = all ? 0 : maskThreshold(p);
     const c = eb.dtype === "f32" ? (all ? 2 ** -24 : 256 / T) : all ? 2 ** -32 : 1 / T;
     setKeepThreshold(st, T);
-    // the dense values are complete when the sampler's unrolled loops covered every sample
-    if (eb.dense && (F % 4 === 0 || B % maskPeriod(F).samples === 0)) eb.denseValid[i] = 1;
+    if (eb.dense && denseComplete(F, B)) eb.denseValid[i] = 1;
     return (eb.sampler as SamplerExports).sample_mask(
       eb.state,
       rs,

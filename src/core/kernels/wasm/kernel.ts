@@ -58,6 +58,7 @@ import {
   v128Store,
 } from "./emit.js";
 import { ConstPool, type Dtype, Gen, Vt } from "./gen.js";
+import { DENSE_MAX_F } from "./sampler.js";
 import { type ElementwiseGen, elementwiseGen, isVectorId, type VectorId } from "./vact.js";
 import { vexp, vlog } from "./vmath.js";
 
@@ -581,7 +582,7 @@ const PAIRED_GW_CHUNK = 3;
 
 /**
  * Dense block: X at XBLK (F vectors, lanes = samples); accumulates into GW, GB and the loss. With two
- * `blocks` (small models only), both are trained side by side, each as it would be alone.
+ * `blocks` (H ≤ PAIRED_MAX_H), both are trained side by side, each as it would be alone.
  *   1. h_k = Σ_f X[f]·W[f,k]             hidden units in chunks of 8 accumulators (HD when H > 8)
  *   2. z_f = b_f + Σ_k h_k·W[f,k], mid  (fused with the activation when h fits in registers)
  *   3. dh_k = Σ_f dz_f·W[f,k], ∇b      chunks of 8 (DHD; in registers for a pair)
@@ -1026,9 +1027,10 @@ export function buildKernel(
   });
 
   // blocks_from_dense(ws, samples, n, dense, out) -> blocks: build_blocks' blocks from the sampler's dense
-  // rows (dense + 4·F·s for sample s; float32, F ≤ 8) of the n samples listed (compact_samples): four rows a
-  // block, transposed by shuffles; lanes past the n-th sample read a zero row. The same blocks, bit for bit.
-  if (vt.f32 && F <= 8)
+  // rows (dense + 4·F·s for sample s; float32, F ≤ DENSE_MAX_F) of the n samples listed (compact_samples):
+  // four rows a block, transposed by shuffles; lanes past the n-th sample read a zero row. The same blocks,
+  // bit for bit.
+  if (vt.f32 && F <= DENSE_MAX_F)
     mb.fn("blocks_from_dense", [Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32], [Ty.i32], (f) => {
       const g = new Gen(f);
       const [ws, list, n, dense] = [get(0), get(1), get(2), get(3)];

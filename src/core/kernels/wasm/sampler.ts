@@ -109,6 +109,9 @@ export function maskPeriod(F: number): { vectors: number; samples: number } {
   const slots = (4 * F) / gcd(4, F);
   return { vectors: slots / 4, samples: slots / F };
 }
+/** Whether sample_mask's dense values cover all B samples: B is a whole number of periods (1 sample when
+ *  F is a multiple of 4), so the tail loop, which does not write them, never runs. */
+export const denseComplete = (F: number, B: number) => F <= DENSE_MAX_F && B % maskPeriod(F).samples === 0;
 /** Steps of gaps computed ahead by sample_geom. */
 const GEOM_AHEAD = 8;
 
@@ -272,8 +275,9 @@ export function buildSampler(dtype: "f32" | "f64", F: number, relaxed = false): 
   };
 
   // sample_mask(st, rs, feat, val, nnz, cap, B, F, all, c, dense) -> nnz or -1
-  // With dense ≠ 0 (float32, F ≤ DENSE_MAX_F, B a whole number of periods), every slot's value (0 where not
-  // kept) is also stored at dense + 4·slot: the kernels' dense path transposes those rows into blocks.
+  // For float32 and F ≤ DENSE_MAX_F, the slots drawn by the unrolled loops also store their value (0 where
+  // not kept) at dense + 4·slot, which must hold B·F floats: every slot when denseComplete(F, B). The
+  // kernels' dense path transposes those rows into blocks.
   // The loops avoid what costs most in V8's code for them: vector constants (materialised in every iteration
   // by several instructions; here they are loads from the CONST block, which JS fills) and inner loops (each
   // iteration pays a stack check; here a vector's sample starts are at most ⌈4/F⌉ unrolled ifs).
