@@ -29,7 +29,9 @@ export function createAdamWState(dtype: DType, length: number, groups: number): 
 
 /**
  * Updates params[from, to) with their gradients; `group` indexes the step counter (one per instance, so a
- * frozen instance's bias correction is not advanced).
+ * frozen instance's bias correction is not advanced). With `groupEnd`, groups [group, groupEnd) — whose
+ * counters must agree — take one step together over [from, to): the same numbers as one call per group,
+ * with the scalars computed once.
  */
 export function adamWStep(
   params: Buffer,
@@ -40,8 +42,9 @@ export function adamWStep(
   to: number,
   lr: number,
   hyper: AdamWHyper = TORCH_ADAMW,
+  groupEnd = group + 1,
 ): void {
-  const { stepSize, bias2Sqrt, decay } = adamWScalars(state, group, lr, hyper);
+  const { stepSize, bias2Sqrt, decay } = adamWScalars(state, group, lr, hyper, groupEnd);
   const { beta1, beta2, eps } = hyper;
   const { m, v } = state;
   for (let j = from; j < to; j++) {
@@ -54,14 +57,21 @@ export function adamWStep(
   }
 }
 
-/** Advances the group's step counter t and returns this step's scalars (shared with the WebAssembly version). */
+/**
+ * Advances the step counter t of groups [group, groupEnd) and returns this step's scalars (shared with the
+ * WebAssembly version).
+ */
 export function adamWScalars(
   state: AdamWState,
   group: number,
   lr: number,
   hyper: AdamWHyper,
+  groupEnd = group + 1,
 ): { stepSize: number; bias2Sqrt: number; decay: number } {
   const t = ++state.step[group];
+  for (let k = group + 1; k < groupEnd; k++)
+    if (++state.step[k] !== t)
+      throw new Error(`adamW: groups ${group}…${groupEnd - 1} are at different steps`);
   const { beta1, beta2, weightDecay } = hyper;
   const bias1 = 1 - beta1 ** t;
   return { stepSize: lr / bias1, bias2Sqrt: Math.sqrt(1 - beta2 ** t), decay: 1 - lr * weightDecay };

@@ -15,6 +15,7 @@ import {
   createAdamWState,
   type LrSchedule,
   lrScale,
+  TORCH_ADAMW,
 } from "./optimizer.js";
 import { Rng } from "./rng.js";
 import { createBatch, type SparseBatch, sampleBatch } from "./sampling.js";
@@ -75,6 +76,8 @@ export class Trainer {
   private readonly optW: AdamWState;
   private readonly optB: AdamWState;
   private readonly adamW: AdamWStepper;
+  /** Instances not frozen by divergence. */
+  private liveInstances: number;
 
   constructor(config: TrainConfig, params?: Params) {
     this.config = config;
@@ -87,6 +90,7 @@ export class Trainer {
     this.losses = new Float64Array(I);
     this.trainLoss = new Float64Array(I).fill(Number.NaN);
     this.divergedAtStep = new Int32Array(I).fill(-1);
+    this.liveInstances = I;
     // AdamW in WebAssembly where available: parameters, gradients and state then live in its memory
     // (`params` given to the constructor is copied, not updated in place)
     const fast = createFastAdamW(dtype, I * F * H, I * F, I);
@@ -130,6 +134,19 @@ export class Trainer {
     const { nInstances: I, nFeatures: F, nHidden: H } = spec;
     this.kernel(spec, this.activation, this.params, batch, this.grads, this.losses);
     const stepLr = lr * lrScale(lrSchedule, this.step, steps);
+    if (
+      this.liveInstances === I &&
+      allFinite(this.losses, 0, I) &&
+      allFinite(this.grads.W, 0, I * F * H) &&
+      allFinite(this.grads.b, 0, I * F)
+    ) {
+      // the usual case: every instance steps, so one update for all (the scalars, Math.pow twice, once)
+      this.trainLoss.set(this.losses);
+      this.adamW(this.params.W, this.grads.W, this.optW, 0, 0, I * F * H, stepLr, TORCH_ADAMW, I);
+      this.adamW(this.params.b, this.grads.b, this.optB, 0, 0, I * F, stepLr, TORCH_ADAMW, I);
+      this.step++;
+      return this.losses;
+    }
     for (let i = 0; i < I; i++) {
       if (this.divergedAtStep[i] >= 0) continue;
       const loss = this.losses[i];
@@ -139,6 +156,7 @@ export class Trainer {
         !allFinite(this.grads.b, i * F, (i + 1) * F)
       ) {
         this.divergedAtStep[i] = this.step;
+        this.liveInstances--;
         continue;
       }
       this.trainLoss[i] = loss;

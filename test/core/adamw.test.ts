@@ -91,6 +91,45 @@ describe("adamWStep vs torch.optim.AdamW", () => {
     expect(Array.from(params.subarray(0, 4))).not.toEqual(Array.from(fresh));
   });
 
+  it("groups [group, groupEnd) stepping together equal one call per group, bit for bit (JS and WebAssembly)", () => {
+    // 3 groups of 5 (odd: the WebAssembly pairs then straddle group boundaries), f32 and f64
+    for (const dtype of ["f32", "f64"] as const) {
+      const n = 15;
+      const rng = new Rng(9, "test-adamw-groups");
+      const initial = allocate(dtype, n).map(() => rng.uniform() - 0.5);
+      const perGroup = allocate(dtype, n);
+      perGroup.set(initial);
+      const together = allocate(dtype, n);
+      together.set(initial);
+      const s1 = createAdamWState(dtype, n, 3);
+      const s2 = createAdamWState(dtype, n, 3);
+      const fast = createFastAdamW(dtype, n, 1, 3);
+      expect(fast).toBeDefined();
+      if (!fast) return;
+      const fastParams = fast.adopt({ dtype, W: initial, b: allocate(dtype, 1) });
+      for (let step = 0; step < 5; step++) {
+        const grads = Float64Array.from({ length: n }, () => rng.uniform() - 0.5);
+        for (let g = 0; g < 3; g++) adamWStep(perGroup, grads, s1, g, 5 * g, 5 * g + 5, 1e-2);
+        adamWStep(together, grads, s2, 0, 0, n, 1e-2, TORCH_ADAMW, 3);
+        fast.grads.W.set(grads);
+        fast.step(fastParams.W, fast.grads.W, fast.optW, 0, 0, n, 1e-2, TORCH_ADAMW, 3);
+      }
+      expect(Array.from(together)).toEqual(Array.from(perGroup));
+      expect(Array.from(fastParams.W)).toEqual(Array.from(perGroup));
+      expect(Array.from(s2.step)).toEqual([5, 5, 5]);
+      expect(Array.from(fast.optW.step)).toEqual([5, 5, 5]);
+      expect(Array.from(together)).not.toEqual(Array.from(initial));
+    }
+  });
+
+  it("groups at different steps cannot step together (a named error)", () => {
+    const state = createAdamWState("f64", 4, 2);
+    const params = Float64Array.from([1, 2, 3, 4]);
+    const grads = Float64Array.from([1, 1, 1, 1]);
+    adamWStep(params, grads, state, 0, 0, 2, 1e-2);
+    expect(() => adamWStep(params, grads, state, 0, 0, 4, 1e-2, TORCH_ADAMW, 2)).toThrow(/different steps/);
+  });
+
   it("only params[from, to) are touched", () => {
     const params = Float64Array.from([1, 2, 3, 4, 5]);
     const state = createAdamWState("f64", 5, 1);

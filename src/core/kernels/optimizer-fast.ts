@@ -44,8 +44,8 @@ export function createFastAdamW(dtype: DType, nW: number, nB: number, groups: nu
   const grads = { W: new Float64Array(buf, offsets[2], nW), b: new Float64Array(buf, offsets[3], nB) };
   const optW = { m: work(4, nW), v: work(5, nW), step: new Int32Array(groups) };
   const optB = { m: work(6, nB), v: work(7, nB), step: new Int32Array(groups) };
-  const step: AdamWStepper = (params, g, state, group, from, to, lr, hyper = TORCH_ADAMW) => {
-    const { stepSize, bias2Sqrt, decay } = adamWScalars(state, group, lr, hyper);
+  const step: AdamWStepper = (params, g, state, group, from, to, lr, hyper = TORCH_ADAMW, groupEnd) => {
+    const { stepSize, bias2Sqrt, decay } = adamWScalars(state, group, lr, hyper, groupEnd);
     const { beta1, beta2, eps } = hyper;
     adamw(
       params.byteOffset + from * E,
