@@ -1,5 +1,5 @@
-// The fast step kernel: generated WebAssembly (wasm/kernel.ts) driven per instance from here, with the
-// all-zero samples' closed-form contribution added in JavaScript. Same StepKernel signature and the same
+// The fast step kernel: generated WebAssembly (wasm/kernel.ts) driven per instance from here; the kernels
+// visit only non-empty samples, and `finish` adds the all-zero samples' closed-form contribution. Same StepKernel signature and the same
 // math as the reference kernel (docs/speed.md lists the differences in rounding); falls back to the
 // JavaScript sparse kernel where WebAssembly SIMD is unavailable.
 //
@@ -55,7 +55,7 @@ interface Exports {
   build_blocks(ws: number, rows: number, feat: number, val: number, n: number, out: number): number;
   dense_blocks(ws: number, blocks: number, nBlocks: number, impk: number): number;
   gram_rows(ws: number, rows: number, feat: number, val: number, n: number, impk: number): number;
-  finish(ws: number, outW: number, outB: number, gram: number): void;
+  finish(ws: number, outW: number, outB: number, gram: number, impk: number, n0: number): void;
 }
 
 /** Per-spec buffers in the engine: parameters in, gradients out, and each instance's algorithm. */
@@ -85,7 +85,6 @@ class KernelState {
   private view!: Float32Array | Float64Array;
   private f64!: Float64Array;
   private i32!: Int32Array;
-  private readonly zeroRow: ZeroRow;
 
   constructor(
     readonly engine: Engine,
@@ -115,7 +114,6 @@ class KernelState {
     if (jsMid) env.mid = makeJsMid(this, act);
     this.exports = new WebAssembly.Instance(module, { env } as WebAssembly.Imports)
       .exports as unknown as Exports;
-    this.zeroRow = new ZeroRow(act, F, dtype);
   }
 
   refresh(): void {
@@ -182,7 +180,6 @@ class KernelState {
     if (pathOverride) buf.gram.fill(pathOverride === "gram" ? 1 : 0);
     const prep = preparedBatch(this.engine, batch, F, this.lay.dtype, I, buf.gram);
     const tabSize = impTableLayout(F, this.lay.dtype).size;
-    const scale = 1 / (B * F);
     const v = this.view;
     const d = this.f64;
     const ints = this.i32;
@@ -211,15 +208,10 @@ class KernelState {
         const n = prep.compacted(i, ex, ws, rs);
         rows = ex.dense_sparse(ws, prep.rows[i], batch.feature, batch.value, n, impk);
       }
-      ex.finish(ws, buf.grads + i * F * H * 8, gbPtr + i * F * 8, gram);
-      // All-zero samples (and the dense path's padding lanes, which were processed as all-zero samples).
-      const n0 = B - rows;
-      const zero = this.zeroRow;
-      const zeroLoss = zero.eval(params.b, i * F, spec.importance, scale);
+      // the all-zero samples (and the dense path's padding lanes, which were processed as all-zero samples)
+      ex.finish(ws, buf.grads + i * F * H * 8, gbPtr + i * F * 8, gram, impk, B - rows);
       // the kernel sums (k·e)·e = 2·imp·e²/(B·F)
-      losses[i] = 0.5 * d[outLoss] + n0 * zeroLoss * scale;
-      const gb = gbPtr / 8 + i * F;
-      for (let f = 0; f < F; f++) d[gb + f] += n0 * zero.dz[f];
+      losses[i] = 0.5 * d[outLoss];
     }
     grads.W.set(d.subarray(buf.grads / 8, buf.grads / 8 + I * F * H));
     grads.b.set(d.subarray(gbPtr / 8, gbPtr / 8 + I * F));
@@ -303,41 +295,6 @@ function preparedBatch(
   // a batch copied into the scratch engine (version 0) is new at every call
   if (batch.version === 0 || batch.version !== prep.version) prep.reset(batch.version);
   return prep;
-}
-
-/** act(b) and its dz for an all-zero sample (x = 0), rounded like the reference for float32. */
-class ZeroRow {
-  private readonly z: Buffer;
-  private readonly y: Buffer;
-  private readonly dy: Buffer;
-  readonly dz: Buffer;
-  constructor(
-    private readonly act: Activation,
-    private readonly F: number,
-    dtype: "f32" | "f64",
-  ) {
-    const make = () => (dtype === "f32" ? new Float32Array(F) : new Float64Array(F));
-    this.z = make();
-    this.y = make();
-    this.dy = make();
-    this.dz = make();
-  }
-  /** The loss of one all-zero sample; its dz is left in `dz`. */
-  eval(b: Buffer, off: number, importance: Float64Array, scale: number): number {
-    const { act, F, z, y, dy, dz } = this;
-    for (let f = 0; f < F; f++) z[f] = b[off + f];
-    if (act.kind === "elementwise") for (let f = 0; f < F; f++) y[f] = act.forward(z[f]);
-    else act.forward(z, y, 0, 1, F);
-    let loss = 0;
-    for (let f = 0; f < F; f++) {
-      const imp = importance[off + f];
-      loss += imp * y[f] * y[f];
-      dy[f] = 2 * imp * y[f] * scale;
-    }
-    if (act.kind === "elementwise") for (let f = 0; f < F; f++) dz[f] = dy[f] * act.derivative(z[f], y[f]);
-    else act.vjp(z, y, dy, dz, 0, 1, F);
-    return loss;
-  }
 }
 
 /** The activation part of the kernel in JavaScript, for activations without vector code (env.mid). */

@@ -324,6 +324,7 @@ export const f64Min = op(0xa4);
 export const f64Max = op(0xa5);
 export const f64Floor = op(0x9c);
 export const f64Sqrt = op(0x9f);
+export const f64Ne = op(0x62);
 export const f64Lt = op(0x63);
 export const f64Gt = op(0x64);
 export const f64Le = op(0x65);

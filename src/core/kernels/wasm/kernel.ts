@@ -25,6 +25,8 @@ import {
   f64Add,
   f64c,
   f64Load,
+  f64Mul,
+  f64Ne,
   f64Store,
   f64x2Add,
   f64x2ExtractLane,
@@ -1213,11 +1215,13 @@ export function buildKernel(
     g.emit(n);
   });
 
-  // finish(ws, outW, outB, gram): the instance's ∇W [F·H] and ∇b [F] (without the all-zero samples) as f64.
-  mb.fn("finish", [Ty.i32, Ty.i32, Ty.i32, Ty.i32], [], (f) => {
+  // finish(ws, outW, outB, gram, impk, n0): the instance's ∇W [F·H] and ∇b [F] as f64, and the n0 all-zero
+  // samples' share of ∇b and the loss, which the kernels skipped: each has z = b, x = 0 (so h = 0 and no
+  // ∇W), hence one row's dz and loss, times n0.
+  mb.fn("finish", [Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.f64], [], (f) => {
     const g = new Gen(f);
     const ws = get(0);
-    const [outW, outB] = [get(1), get(2)];
+    const [outW, outB, n0] = [get(1), get(2), get(5)];
     g.if(
       get(3),
       () => {
@@ -1268,6 +1272,22 @@ export function buildKernel(
           g.emit(f64Store(outB, vt.sToF64(vt.hsum(g, vt.load(ws, lay.GB + 16 * q))), 8 * q));
       },
     );
+    // n0 < 0 takes back the dense path's padding lanes, which it trained as all-zero samples
+    g.if(f64Ne(n0, f64c(0)), () => {
+      // the row mid (Gram layout) on z = b at TMP, x = 0 at XROW; BIAS's padding lanes are zero
+      for (let v = 0; v < V; v++) g.emit(vt.store(ws, vt.load(ws, lay.BIAS + 16 * v), lay.TMP + 16 * v));
+      zeroRegion(g, ws, lay.XROW, V * 16);
+      const c = newCtx(g, ws, get(4));
+      emitMid(c, "gram");
+      const rowLoss = jsMid
+        ? get(c.loss)
+        : f64Add(f64x2ExtractLane(get(c.loss), 0), f64x2ExtractLane(get(c.loss), 1));
+      g.emit(f64Store(ws, f64Add(f64Load(ws, lay.OUT_LOSS), f64Mul(n0, rowLoss)), lay.OUT_LOSS));
+      for (let q = 0; q < F; q++)
+        g.emit(
+          f64Store(outB, f64Add(f64Load(outB, 8 * q), f64Mul(n0, vt.sToF64(vt.sLoad(ws, lay.TMP + q * E)))), 8 * q),
+        );
+    });
   });
 
   return { bytes: mb.bytes(), jsMid, consts: pool.bytes };
