@@ -6,7 +6,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { RunEnvironment } from "./cell.js";
 import { isCellComplete, writeCell } from "./store.js";
-import { type CellJob, groupForLockstep } from "./study.js";
+import { type CellJob, groupForLockstep, specOf } from "./study.js";
 import type { FromWorker, ToWorker } from "./sweep-worker.js";
 
 /** What a progress display hears from a sweep. */
@@ -34,11 +34,26 @@ export const DEFAULT_LOCKSTEP = 8;
 
 /**
  * The groups a sweep dispatches: lockstep groups of at most `maxSize` cells, smaller when there are few
- * cells per worker, so that every worker has about two groups to do and none waits on a long tail.
+ * cells per worker, so that every worker has about two groups to do and none waits on a long tail. Largest
+ * estimated work first (longest-processing-time order), so the groups left for the end are the short
+ * ones: the seed study with intro's groups last ended 2.6 s sooner on 2 workers than with them first
+ * (docs/speed.md, session 6).
  */
 export function planGroups(todo: readonly CellJob[], workers: number, maxSize: number): CellJob[][] {
   const size = Math.max(1, Math.min(maxSize, Math.ceil(todo.length / (2 * Math.max(1, workers)))));
-  return groupForLockstep(todo, size);
+  const groups = groupForLockstep(todo, size);
+  const work = new Map(groups.map((g) => [g, g.reduce((sum, job) => sum + estimatedWork(job), 0)]));
+  return groups.sort((a, b) => (work.get(b) ?? 0) - (work.get(a) ?? 0));
+}
+
+/**
+ * A cell's training work, up to a constant: multiply-adds per step (a forward and backward pass through W,
+ * about 4·F·H per sample and instance, and the activation's F) over all steps; float64 runs twice as long.
+ */
+export function estimatedWork(job: CellJob): number {
+  const { nInstances: I, nFeatures: F, nHidden: H } = specOf(job);
+  const o = job.options;
+  return o.steps * o.batchSize * I * F * (4 * H + 1) * (o.dtype === "f64" ? 2 : 1);
 }
 
 /** The cells still to run: all of them with `force`, else those without a complete directory. */

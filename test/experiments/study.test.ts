@@ -8,7 +8,7 @@ import { train } from "../../src/core/train.js";
 import { ConfigError, parseSeeds, parseWith, studySchema } from "../../src/experiments/config.js";
 import { getPreset, PHASE_GRID, phaseAxes } from "../../src/experiments/presets.js";
 import { groupForLockstep, planStudy } from "../../src/experiments/study.js";
-import { planGroups } from "../../src/experiments/sweep.js";
+import { estimatedWork, planGroups } from "../../src/experiments/sweep.js";
 
 const seedStudy = () =>
   parseWith(
@@ -151,6 +151,16 @@ describe("lockstep groups", () => {
     expect(Math.max(...eight.map((g) => g.length))).toBe(4); // ⌈54 cells / (2 × 8 workers)⌉
     expect(planGroups(jobs, 2, 1)).toHaveLength(jobs.length);
     expect(planGroups(jobs.slice(0, 2), 2, 8)).toHaveLength(2);
+  });
+
+  it("dispatches the largest work first: demo's groups (20 → 5, 7 instances) before intro's (5 → 2)", () => {
+    const jobs = study({ dtypes: ["f32"], seeds: "0" });
+    const order = planGroups(jobs, 2, 8).map((g) => g[0].preset);
+    expect(order).toEqual(["demo", "demo", "demo", "demo", "intro", "intro", "intro", "intro"]);
+    const [demo] = jobs.filter((j) => j.preset === "demo");
+    const [intro] = jobs.filter((j) => j.preset === "intro");
+    expect(estimatedWork(demo)).toBeGreaterThan(estimatedWork(intro));
+    expect(estimatedWork({ ...demo, options: { ...demo.options, dtype: "f64" } })).toBe(2 * estimatedWork(demo));
   });
 });
 
