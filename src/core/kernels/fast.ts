@@ -66,6 +66,7 @@ interface SpecBuffers {
   params: number;
   grads: number;
   gram: Uint8Array;
+  prep?: PreparedBatch;
 }
 
 const builds = new Map<string, ReturnType<typeof buildKernel>>();
@@ -82,6 +83,7 @@ class KernelState {
   readonly exports: Exports;
   readonly lay: KernelLayout;
   readonly ws: number;
+  private readonly fma: boolean;
   private view!: Float32Array | Float64Array;
   private f64!: Float64Array;
   private i32!: Int32Array;
@@ -95,6 +97,7 @@ class KernelState {
   ) {
     this.lay = kernelLayout(F, H, dtype);
     const fma = fmaEnabled();
+    this.fma = fma;
     const key = kernelKey(act, F, H, dtype);
     let built = builds.get(key);
     if (!built) {
@@ -114,6 +117,17 @@ class KernelState {
     if (jsMid) env.mid = makeJsMid(this, act);
     this.exports = new WebAssembly.Instance(module, { env } as WebAssembly.Imports)
       .exports as unknown as Exports;
+  }
+
+  /** Whether this is the state stateFor would look up (the same FMA mode included). */
+  matches(engine: Engine, F: number, H: number, dtype: "f32" | "f64"): boolean {
+    return (
+      this.engine === engine &&
+      this.lay.F === F &&
+      this.lay.H === H &&
+      this.dtype === dtype &&
+      this.fma === fmaEnabled()
+    );
   }
 
   refresh(): void {
@@ -178,7 +192,10 @@ class KernelState {
     const ws = this.ws;
     const buf = this.buffers(spec, B);
     if (pathOverride) buf.gram.fill(pathOverride === "gram" ? 1 : 0);
-    const prep = preparedBatch(this.engine, batch, F, this.lay.dtype, I, buf.gram);
+    // the PreparedBatch for this spec's shapes, looked up (and its buffers reserved) once per spec
+    if (!buf.prep || pathOverride) buf.prep = preparedBatch(this.engine, batch, F, this.lay.dtype, I, buf.gram);
+    const prep = buf.prep;
+    prep.sync(batch.version);
     const tabSize = impTableLayout(F, this.lay.dtype).size;
     const v = this.view;
     const d = this.f64;
@@ -251,7 +268,10 @@ class PreparedBatch {
     if (dense && this.blocks[i] === undefined)
       this.blocks[i] = this.engine.alloc((Math.ceil(this.B / L) * this.F + 1) * 16);
   }
-  reset(version: number): void {
+  /** Forgets what was derived from an earlier batch. */
+  sync(version: number): void {
+    // a batch copied into the scratch engine (version 0) is new at every call
+    if (version !== 0 && version === this.version) return;
     this.version = version;
     this.n.fill(-1);
     this.nBlocks.fill(-1);
@@ -292,8 +312,6 @@ function preparedBatch(
   }
   const L = dtype === "f32" ? 4 : 2;
   for (let i = 0; i < I; i++) prep.reserve(i, !gram[i] && F <= BLOCKS_MAX_F, L);
-  // a batch copied into the scratch engine (version 0) is new at every call
-  if (batch.version === 0 || batch.version !== prep.version) prep.reset(batch.version);
   return prep;
 }
 
@@ -410,13 +428,19 @@ function pointersOf(
   };
 }
 
+/** Each activation's last kernel state: a trainer asks for the same one every step (no key to build). */
+const lastState = new WeakMap<Activation, KernelState>();
+
 function stateFor(engine: Engine, act: Activation, F: number, H: number, dtype: "f32" | "f64"): KernelState {
+  const last = lastState.get(act);
+  if (last?.matches(engine, F, H, dtype)) return last;
   const key = kernelKey(act, F, H, dtype);
   let s = engine.state.get(key) as KernelState | undefined;
   if (!s) {
     s = new KernelState(engine, act, F, H, dtype);
     engine.state.set(key, s);
   }
+  lastState.set(act, s);
   return s;
 }
 
