@@ -116,6 +116,9 @@ export interface KernelLayout {
 
 const CONST_SLOTS = 512;
 
+/** Above this many features, the Gram path lists the columns of C in use (finish then visits only those). */
+const TRACK_USED_MIN_F = 32;
+
 /**
  * Gram path, the softmax family: rows computed side by side (emitVectorMid). Measured per demo instance
  * (p = 0.3 / 0.03): 2 rows −15 % / −5 %, 3 rows −12 % / +6 %, 4 rows +14 % / +21 % (registers run out).
@@ -814,6 +817,9 @@ export function buildKernel(
       ? { kind: "vector", id: actId }
       : { kind: "js" };
   const jsMid = act.kind === "js";
+  // Small models: finish visits every column of C (F·H·V multiply-adds, < 0.2 µs for 20 → 5) instead of
+  // gram_rows noting, per non-zero, which columns are in use (a load and a branch each)
+  const trackUsed = F > TRACK_USED_MIN_F;
   const mb = new ModuleBuilder({ module: "env", name: "memory", minPages: 1 });
   if (jsMid) mb.importFn("env", "mid", [Ty.i32, Ty.i32, Ty.i32, Ty.i32], [Ty.f64]);
 
@@ -1137,6 +1143,7 @@ export function buildKernel(
           g.emit(
             vt.store(colAddr, vt.madd(dz[v], get(xs), vt.load(colAddr, lay.C + 16 * v)), lay.C + 16 * v),
           );
+        if (!trackUsed) return;
         const flagAt = g.letI(i32Add(ws, i32Shl(get(col), i32(2))));
         g.if(i32Eqz(i32Load(flagAt, lay.USEDFLAG)), () => {
           g.emit(i32Store(flagAt, i32(1), lay.USEDFLAG));
@@ -1210,7 +1217,7 @@ export function buildKernel(
     } else {
       g.forRange(i32(0), n, 1, (k) => oneRow(k));
     }
-    g.emit(i32Store(ws, get(nUsed), lay.USEDN));
+    if (trackUsed) g.emit(i32Store(ws, get(nUsed), lay.USEDN));
     flushLoss(c);
     g.emit(n);
   });
@@ -1226,12 +1233,14 @@ export function buildKernel(
       get(3),
       () => {
         // ∇W = C W + Cᵀ W over the columns of C in use; C is left zero for the next call.
-        const n = g.letI(i32Load(ws, lay.USEDN));
+        const n = trackUsed ? g.letI(i32Load(ws, lay.USEDN)) : i32(F);
+        // column u of the list, or simply u when every column is visited
+        const usedAt = (u: Expr) => (trackUsed ? i32Load(i32Add(ws, i32Shl(u, i32(2))), lay.USEDLIST) : u);
         for (let k = 0; k < H; k++) {
           const acc: number[] = [];
           for (let v = 0; v < V; v++) acc.push(g.varV(vt.c(0)));
           g.forRange(i32(0), n, 1, (u) => {
-            const gi = g.letI(i32Load(i32Add(ws, i32Shl(u, i32(2))), lay.USEDLIST));
+            const gi = g.letI(usedAt(u));
             const colAddr = g.letI(i32Add(ws, i32Mul(gi, i32(Fp * E))));
             const w = g.letV(vt.load(i32Add(ws, i32Mul(gi, i32(H * 16))), lay.WSPLAT + 16 * k));
             for (let v = 0; v < V; v++)
@@ -1243,7 +1252,7 @@ export function buildKernel(
           for (let k = 0; k < H; k++)
             g.emit(f64Store(outW, vt.sToF64(vt.sLoad(ws, lay.CW + (k * Fp + fi) * E)), 8 * (fi * H + k)));
         g.forRange(i32(0), n, 1, (u) => {
-          const fi = g.letI(i32Load(i32Add(ws, i32Shl(u, i32(2))), lay.USEDLIST));
+          const fi = g.letI(usedAt(u));
           const colAddr = g.letI(i32Add(ws, i32Mul(fi, i32(Fp * E))));
           const outRow = g.letI(i32Add(outW, i32Mul(fi, i32(H * 8))));
           const cv: Expr[] = [];
@@ -1259,9 +1268,9 @@ export function buildKernel(
             );
           }
           for (let v = 0; v < V; v++) g.emit(vt.store(colAddr, vt.c(0), lay.C + 16 * v));
-          g.emit(i32Store(i32Add(ws, i32Shl(fi, i32(2))), i32(0), lay.USEDFLAG));
+          if (trackUsed) g.emit(i32Store(i32Add(ws, i32Shl(fi, i32(2))), i32(0), lay.USEDFLAG));
         });
-        g.emit(i32Store(ws, i32(0), lay.USEDN));
+        if (trackUsed) g.emit(i32Store(ws, i32(0), lay.USEDN));
         for (let fi = 0; fi < F; fi++)
           g.emit(f64Store(outB, vt.sToF64(vt.sLoad(ws, lay.GB + fi * E)), 8 * fi));
       },
