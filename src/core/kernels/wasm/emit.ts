@@ -54,7 +54,7 @@ export class FnBuilder {
   }
 
   byte(...b: number[]): void {
-    for (const x of b) this.code.push(x);
+    this.code.push(...b);
   }
   u32(n: number): void {
     uleb(this.code, n);
@@ -76,23 +76,21 @@ export class FnBuilder {
     uleb(this.code, op);
   }
 
-  /** The function body, locals declared run-length encoded. */
-  body(): number[] {
-    const out: number[] = [];
+  /** The function body in parts (concatenated by the module): locals declared run-length encoded, code, end. */
+  body(): number[][] {
+    const locals: number[] = [];
     const groups: [number, Ty][] = [];
     for (const t of this.localTypes) {
       const last = groups[groups.length - 1];
       if (last && last[1] === t) last[0]++;
       else groups.push([1, t]);
     }
-    uleb(out, groups.length);
+    uleb(locals, groups.length);
     for (const [n, t] of groups) {
-      uleb(out, n);
-      out.push(t);
+      uleb(locals, n);
+      locals.push(t);
     }
-    for (const b of this.code) out.push(b);
-    out.push(0x0b); // end
-    return out;
+    return [locals, this.code, [0x0b]];
   }
 }
 
@@ -130,11 +128,13 @@ export class ModuleBuilder {
   }
 
   bytes(): Uint8Array {
-    const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-    const section = (id: number, content: number[]) => {
-      out.push(id);
-      uleb(out, content.length);
-      for (const b of content) out.push(b);
+    // parts copied once into the result at the end (byte-by-byte appends were most of a kernel's build time)
+    const parts: number[][] = [[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]];
+    const length = (content: number[][]) => content.reduce((n, p) => n + p.length, 0);
+    const section = (id: number, ...content: number[][]) => {
+      const head = [id];
+      uleb(head, length(content));
+      parts.push(head, ...content);
     };
     const str = (o: number[], s: string) => {
       const bytes = new TextEncoder().encode(s);
@@ -179,15 +179,22 @@ export class ModuleBuilder {
       uleb(exports, nImp + k);
     });
     section(7, exports);
-    const code: number[] = [];
-    uleb(code, this.fns.length);
+    const code: number[][] = [[]];
+    uleb(code[0], this.fns.length);
     for (const f of this.fns) {
       const body = f.body();
-      uleb(code, body.length);
-      for (const b of body) code.push(b);
+      const size: number[] = [];
+      uleb(size, length(body));
+      code.push(size, ...body);
     }
-    section(10, code);
-    return new Uint8Array(out);
+    section(10, ...code);
+    const out = new Uint8Array(length(parts));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
   }
 }
 
