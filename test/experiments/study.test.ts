@@ -160,7 +160,9 @@ describe("lockstep groups", () => {
     const [demo] = jobs.filter((j) => j.preset === "demo");
     const [intro] = jobs.filter((j) => j.preset === "intro");
     expect(estimatedWork(demo)).toBeGreaterThan(estimatedWork(intro));
-    expect(estimatedWork({ ...demo, options: { ...demo.options, dtype: "f64" } })).toBe(2 * estimatedWork(demo));
+    expect(estimatedWork({ ...demo, options: { ...demo.options, dtype: "f64" } })).toBe(
+      2 * estimatedWork(demo),
+    );
   });
 });
 

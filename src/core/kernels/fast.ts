@@ -193,7 +193,8 @@ class KernelState {
     const buf = this.buffers(spec, B);
     if (pathOverride) buf.gram.fill(pathOverride === "gram" ? 1 : 0);
     // the PreparedBatch for this spec's shapes, looked up (and its buffers reserved) once per spec
-    if (!buf.prep || pathOverride) buf.prep = preparedBatch(this.engine, batch, F, this.lay.dtype, I, buf.gram);
+    if (!buf.prep || pathOverride)
+      buf.prep = preparedBatch(this.engine, batch, F, this.lay.dtype, I, buf.gram);
     const prep = buf.prep;
     prep.sync(batch.version);
     const tabSize = impTableLayout(F, this.lay.dtype).size;

@@ -1294,7 +1294,11 @@ export function buildKernel(
       g.emit(f64Store(ws, f64Add(f64Load(ws, lay.OUT_LOSS), f64Mul(n0, rowLoss)), lay.OUT_LOSS));
       for (let q = 0; q < F; q++)
         g.emit(
-          f64Store(outB, f64Add(f64Load(outB, 8 * q), f64Mul(n0, vt.sToF64(vt.sLoad(ws, lay.TMP + q * E)))), 8 * q),
+          f64Store(
+            outB,
+            f64Add(f64Load(outB, 8 * q), f64Mul(n0, vt.sToF64(vt.sLoad(ws, lay.TMP + q * E)))),
+            8 * q,
+          ),
         );
     });
   });
