@@ -7,7 +7,7 @@
 //   loss_i = (Σ_nonzero imp·(y − x)² + n₀·Σ imp·act(b)²) / (B·F)
 //   ∇b_i   = Σ_nonzero dz + n₀·dz(b)            ∇W_i = Σ_nonzero (direct or Gram form)
 
-import type { Activation, Buffer } from "../activations.js";
+import type { Activation } from "../activations.js";
 import type { ModelSpec, Params } from "../model.js";
 import { denseRowsOf, type SparseBatch, sampledVersion } from "../sampling.js";
 import { cachedModule, Engine, engineOf, fmaEnabled, wasmEnabled } from "./engine.js";
