@@ -429,11 +429,19 @@ function pointersOf(
   };
 }
 
-/** Each activation's last kernel state: a trainer asks for the same one every step (no key to build). */
-const lastState = new WeakMap<Activation, KernelState>();
+/**
+ * Per engine, each activation's last kernel state: a trainer asks for the same one every step (no key to
+ * build). Keyed by engine first, so that a finished lockstep group's engine and states can be collected.
+ */
+const lastState = new WeakMap<Engine, Map<Activation, KernelState>>();
 
 function stateFor(engine: Engine, act: Activation, F: number, H: number, dtype: "f32" | "f64"): KernelState {
-  const last = lastState.get(act);
+  let byAct = lastState.get(engine);
+  if (!byAct) {
+    byAct = new Map();
+    lastState.set(engine, byAct);
+  }
+  const last = byAct.get(act);
   if (last?.matches(engine, F, H, dtype)) return last;
   const key = kernelKey(act, F, H, dtype);
   let s = engine.state.get(key) as KernelState | undefined;
@@ -441,7 +449,7 @@ function stateFor(engine: Engine, act: Activation, F: number, H: number, dtype: 
     s = new KernelState(engine, act, F, H, dtype);
     engine.state.set(key, s);
   }
-  lastState.set(act, s);
+  byAct.set(act, s);
   return s;
 }
 
