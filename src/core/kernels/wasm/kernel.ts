@@ -260,14 +260,21 @@ function flushRowLoss(c: Ctx, lossv: number): void {
   c.g.set(c.loss, f64x2Add(get(c.loss), c.vt.toF64x2Sum(get(lossv))));
 }
 
+/** Where a row's or block's x vectors are: vector p at base + off + 16·p. */
+interface XRef {
+  base: Expr;
+  off: number;
+}
+
 /**
- * The loss, dL/dz and activation of P vectors at tmpOff (z in, dz out), with x at xOff: a dense block (by
+ * The loss, dL/dz and activation of P vectors at tmpOff (z in, dz out), with x beside them: a dense block (by
  * default the one at TMP/XBLK) or a Gram row (TMP/XROW).
  */
 function emitMid(c: Ctx, layout: Layout, block: DenseBlock = firstBlock(c.lay)): void {
   const { g, vt, lay, ws, impk } = c;
   const P = layout === "dense" ? lay.F : lay.V;
-  const xOff = layout === "dense" ? block.x : lay.XROW;
+  const x: XRef =
+    layout === "dense" ? { base: block.xBase ?? ws, off: block.x } : { base: ws, off: lay.XROW };
   const tmpOff = layout === "dense" ? block.tmp : lay.TMP;
   const tab = impTableLayout(lay.F, lay.dtype);
   if (c.act.kind === "js") {
@@ -275,19 +282,19 @@ function emitMid(c: Ctx, layout: Layout, block: DenseBlock = firstBlock(c.lay)):
       c.loss,
       f64Add(
         get(c.loss),
-        call(0, i32Add(ws, i32(tmpOff)), i32Add(ws, i32(xOff)), impk, i32(layout === "dense" ? 0 : 1)),
+        call(0, i32Add(ws, i32(tmpOff)), i32Add(x.base, i32(x.off)), impk, i32(layout === "dense" ? 0 : 1)),
       ),
     );
     return;
   }
   const kAt = (p: number) => vt.load(impk, (layout === "dense" ? tab.KS : tab.KV) + 16 * p);
   const lossv = g.varV(vt.c(0));
-  const row = midRow(c, tmpOff, xOff, lossv);
+  const row = midRow(c, tmpOff, x, lossv);
   if (c.act.kind === "elementwise" && c.light) {
     for (let p = 0; p < P; p++)
       row.storeDz(p, emitElementwise(actCtx(c), c.act.gen, lossv, row.zAt(p), row.xAt(p), kAt(p)));
   } else if (c.act.kind === "elementwise") {
-    emitHeavyLoop(c, c.act.gen, lossv, P, tmpOff, xOff, layout === "dense" ? tab.KS : tab.KV);
+    emitHeavyLoop(c, c.act.gen, lossv, P, tmpOff, x, layout === "dense" ? tab.KS : tab.KV);
   } else if (layout === "dense" && P > LOOPED_SOFTMAX_MIN_F) {
     emitLoopedSoftmax(actCtx(c), c.act.id, lossv, block);
   } else {
@@ -315,19 +322,20 @@ function emitHeavyLoop(
   lossv: number,
   P: number,
   tmpOff: number,
-  xOff: number,
+  x: XRef,
   kOff: number,
 ): void {
   const { g, vt, ws, impk } = c;
   const immediate = actCtx(c);
   const one = (o: Expr, extra: number) => {
     const at = g.letI(i32Add(ws, o));
+    const xAt = x.base === ws ? at : g.letI(i32Add(x.base, o));
     const dz = emitElementwise(
       immediate,
       gen,
       lossv,
       vt.load(at, tmpOff + extra),
-      vt.load(at, xOff + extra),
+      vt.load(xAt, x.off + extra),
       vt.load(i32Add(impk, o), kOff + extra),
     );
     return () => g.emit(vt.store(at, dz, tmpOff + extra));
@@ -401,7 +409,7 @@ function emitLoopedSoftmax(c: Ctx, id: VectorId, lossv: number, block: DenseBloc
   if (id === "log_softmax") {
     const logSum = g.letV(vt.add(get(mx), vlog(g, vt, get(sum))));
     const dy = (a: Expr, o: Expr) => {
-      const e = g.letV(vt.sub(vt.sub(vt.load(a, block.tmp), logSum), vt.load(a, block.x)));
+      const e = g.letV(vt.sub(vt.sub(vt.load(a, block.tmp), logSum), blockX(vt, block, a, o)));
       return { e, ke: g.letV(vt.mul(kOf(o), e)) };
     };
     passes((o, first) => {
@@ -423,7 +431,7 @@ function emitLoopedSoftmax(c: Ctx, id: VectorId, lossv: number, block: DenseBloc
     const prob = g.letV(vt.mul(vt.load(a, lay.EXPB), invSum));
     const z = id === "solu" ? g.letV(vt.load(a, block.tmp)) : undefined;
     const y = z ? g.letV(vt.mul(prob, z)) : prob;
-    const e = g.letV(vt.sub(y, vt.load(a, block.x)));
+    const e = g.letV(vt.sub(y, blockX(vt, block, a, o)));
     return { prob, z, y, e, ke: g.letV(vt.mul(kOf(o), e)) };
   };
   passes((o, first) => {
@@ -454,12 +462,12 @@ interface MidRow {
   addLoss: (ke: Expr, e: Expr) => void;
 }
 
-/** A row whose z (in) and dz (out) are at tmpOff, x at xOff, its loss added to the vector lossv. */
-function midRow(c: Ctx, tmpOff: number, xOff: number, lossv: number): MidRow {
+/** A row whose z (in) and dz (out) are at tmpOff, x at `x`, its loss added to the vector lossv. */
+function midRow(c: Ctx, tmpOff: number, x: XRef, lossv: number): MidRow {
   const { g, vt, ws } = c;
   return {
     zAt: (p) => vt.load(ws, tmpOff + 16 * p),
-    xAt: (p) => vt.load(ws, xOff + 16 * p),
+    xAt: (p) => vt.load(x.base, x.off + 16 * p),
     storeDz: (p, v) => g.emit(vt.store(ws, v, tmpOff + 16 * p)),
     addLoss: (ke, e) => g.set(lossv, vt.add(get(lossv), vt.mul(ke, e))),
   };
@@ -562,11 +570,19 @@ function chunks(H: number, size: number): [number, number][] {
   return out;
 }
 
-/** Where a dense block's x (in) and z, then dz (TMP-like) vectors are: workspace offsets. */
+/**
+ * Where a dense block's x (in) and z, then dz (TMP-like) vectors are: workspace offsets, or for x, an
+ * offset from `xBase` (dense_blocks reads each block where it was built instead of copying it first).
+ */
 interface DenseBlock {
   x: number;
   tmp: number;
+  xBase?: Expr;
 }
+
+/** A dense block's x vector at byte offset o (a feature's 16·f) from the workspace address `at` = ws + o. */
+const blockX = (vt: Vt, b: DenseBlock, at: Expr, o: Expr): Expr =>
+  b.xBase ? vt.load(i32Add(b.xBase, o), b.x) : vt.load(at, b.x);
 const firstBlock = (lay: KernelLayout): DenseBlock => ({ x: lay.XBLK, tmp: lay.TMP });
 const blockPair = (lay: KernelLayout): DenseBlock[] => [firstBlock(lay), { x: lay.XPAIR, tmp: lay.TPAIR }];
 
@@ -629,7 +645,7 @@ function emitDenseBlock(c: Ctx, blocks: DenseBlock[] = [firstBlock(c.lay)]): voi
   const sumsOverF = (
     k0: number,
     k1: number,
-    vectorOf: (base: Expr, b: DenseBlock) => Expr,
+    vectorOf: (base: Expr, b: DenseBlock, o: Expr) => Expr,
     also?: (base: Expr, v: Expr[]) => void,
   ): number[][] => {
     const acc = eachBlock(() => {
@@ -637,8 +653,8 @@ function emitDenseBlock(c: Ctx, blocks: DenseBlock[] = [firstBlock(c.lay)]): voi
       for (let k = k0; k < k1; k++) a.push(g.varV(vt.c(0)));
       return a;
     });
-    overF((base, wrow) => {
-      const v = eachBlock((b) => g.letV(vectorOf(base, b)));
+    overF((base, wrow, o) => {
+      const v = eachBlock((b) => g.letV(vectorOf(base, b, o)));
       also?.(base, v);
       const w = wRow(wrow, k0, k1);
       for (let k = k0; k < k1; k++)
@@ -651,7 +667,7 @@ function emitDenseBlock(c: Ctx, blocks: DenseBlock[] = [firstBlock(c.lay)]): voi
   const hd: number[][] = eachBlock(() => []);
   const sums = paired ? PAIRED_MAX_H : 8;
   for (const [k0, k1] of chunks(H, sums)) {
-    const acc = sumsOverF(k0, k1, (base, b) => vt.load(base, b.x));
+    const acc = sumsOverF(k0, k1, (base, b, o) => blockX(vt, b, base, o));
     if (small) eachBlock((_, i) => hd[i].push(...acc[i]));
     else for (let k = k0; k < k1; k++) g.emit(vt.store(ws, get(acc[0][k - k0]), lay.HD + 16 * k));
   }
@@ -672,7 +688,7 @@ function emitDenseBlock(c: Ctx, blocks: DenseBlock[] = [firstBlock(c.lay)]): voi
           g.emit(
             vt.store(
               base,
-              emitElementwise(actCtx(c), fused, lossv[i], g.letV(z), vt.load(base, b.x), kf),
+              emitElementwise(actCtx(c), fused, lossv[i], g.letV(z), blockX(vt, b, base, o), kf),
               b.tmp,
             ),
           );
@@ -716,9 +732,9 @@ function emitDenseBlock(c: Ctx, blocks: DenseBlock[] = [firstBlock(c.lay)]): voi
         h[i].push(g.letV(hAt(i, k)));
         dh[i].push(g.letV(dhAt(i, k)));
       });
-    overF((base, wrow) => {
+    overF((base, wrow, o) => {
       const dz = eachBlock((b) => g.letV(vt.load(base, b.tmp)));
-      const xf = eachBlock((b) => g.letV(vt.load(base, b.x)));
+      const xf = eachBlock((b) => g.letV(blockX(vt, b, base, o)));
       for (let k = k0; k < k1; k++) {
         const at = lay.GW + 16 * k;
         let gw = vt.load(wrow, at);
@@ -1069,20 +1085,15 @@ export function buildKernel(
     const ws = get(0);
     const c = newCtx(g, ws, get(3));
     const blk = g.varI(get(1));
-    // a block into XBLK (or XPAIR), where emitDenseBlock reads X (fast.ts uses blocks only up to 32 features)
-    const copyBlock = (to: number, from: number) => {
-      for (let q = 0; q < F; q++) g.emit(vt.store(ws, vt.load(get(blk), from + 16 * q), to + 16 * q));
-    };
+    // the blocks are read where they were built (copying each into XBLK cost intro's relu kernel ≈ 10 %)
+    const inPlace = (k: number, tmp: number): DenseBlock => ({ x: 16 * F * k, tmp, xBase: get(blk) });
     const single = () => {
-      copyBlock(lay.XBLK, 0);
-      emitDenseBlock(c);
+      emitDenseBlock(c, [inPlace(0, lay.TMP)]);
       g.set(blk, i32Add(get(blk), i32(16 * F)));
     };
     if (pairedBlocks(F, H)) {
       g.forRange(i32(0), i32ShrU(get(2), i32(1)), 1, () => {
-        copyBlock(lay.XBLK, 0);
-        copyBlock(lay.XPAIR, 16 * F);
-        emitDenseBlock(c, blockPair(lay));
+        emitDenseBlock(c, [inPlace(0, lay.TMP), inPlace(1, lay.TPAIR)]);
         g.set(blk, i32Add(get(blk), i32(32 * F)));
       });
       g.if(i32And(get(2), i32(1)), single);
@@ -1174,7 +1185,7 @@ export function buildKernel(
         // hoisting them all and spilling
         storeZ(first, z);
         const lossv = g.varV(vt.c(0));
-        emitHeavyLoop(c, act.gen, lossv, V, lay.TMP, lay.XROW, tab.KV);
+        emitHeavyLoop(c, act.gen, lossv, V, lay.TMP, { base: ws, off: lay.XROW }, tab.KV);
         flushRowLoss(c, lossv);
         dz.push(...loadDz(first));
       } else {
@@ -1204,7 +1215,7 @@ export function buildKernel(
               V,
               (p) => vt.load(c.impk, tab.KV + 16 * p),
               (p) => vt.load(c.impk, tab.MASK + 16 * p),
-              group.map((row, r) => midRow(c, row.tmp, row.xrow, losses[r])),
+              group.map((row, r) => midRow(c, row.tmp, { base: ws, off: row.xrow }, losses[r])),
             );
             for (const loss of losses) flushRowLoss(c, loss);
             for (const row of group) rowUpdate(row, loadDz(row));
