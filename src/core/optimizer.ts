@@ -68,10 +68,11 @@ export function adamWScalars(
   hyper: AdamWHyper,
   groupEnd = group + 1,
 ): { stepSize: number; bias2Sqrt: number; decay: number } {
-  const t = ++state.step[group];
   for (let k = group + 1; k < groupEnd; k++)
-    if (++state.step[k] !== t)
+    if (state.step[k] !== state.step[group])
       throw new Error(`adamW: groups ${group}…${groupEnd - 1} are at different steps`);
+  const t = ++state.step[group];
+  for (let k = group + 1; k < groupEnd; k++) state.step[k] = t;
   const { beta1, beta2, weightDecay } = hyper;
   const bias1 = 1 - beta1 ** t;
   return { stepSize: lr / bias1, bias2Sqrt: Math.sqrt(1 - beta2 ** t), decay: 1 - lr * weightDecay };

@@ -1,7 +1,7 @@
 // The fast step kernel: generated WebAssembly (wasm/kernel.ts) driven per instance from here; the kernels
-// visit only non-empty samples, and `finish` adds the all-zero samples' closed-form contribution. Same StepKernel signature and the same
-// math as the reference kernel (docs/speed.md lists the differences in rounding); falls back to the
-// JavaScript sparse kernel where WebAssembly SIMD is unavailable.
+// visit only non-empty samples, and `finish` adds the all-zero samples' closed-form contribution. Same
+// StepKernel signature and the same math as the reference kernel (docs/speed.md lists the differences in
+// rounding); falls back to the JavaScript sparse kernel where WebAssembly SIMD is unavailable.
 //
 // Per instance i, with n₀ all-zero samples (z = b, y = act(b), x = 0):
 //   loss_i = (Σ_nonzero imp·(y − x)² + n₀·Σ imp·act(b)²) / (B·F)
@@ -66,7 +66,9 @@ interface SpecBuffers {
   params: number;
   grads: number;
   gram: Uint8Array;
+  /** The PreparedBatch these paths need, and the setPathOverride value they were chosen under. */
   prep?: PreparedBatch;
+  override: InstancePath | undefined | null;
 }
 
 const builds = new Map<string, ReturnType<typeof buildKernel>>();
@@ -176,11 +178,20 @@ class KernelState {
         for (let w = 0; w < words; w++) ints[(base + tab.MASK) / 4 + q * words + w] = q < F ? -1 : 0;
       }
     }
-    const gram = new Uint8Array(I);
-    for (let i = 0; i < I; i++)
-      gram[i] = choosePath(spec.featureProbability[i], F, H, dtype) === "gram" ? 1 : 0;
-    this.specBuffers = { spec, B, impk, params, grads, gram };
+    this.specBuffers = { spec, B, impk, params, grads, gram: new Uint8Array(I), override: null };
     return this.specBuffers;
+  }
+
+  /** Each instance's algorithm (choosePath, which honours setPathOverride) and the PreparedBatch for it. */
+  private paths(buf: SpecBuffers, batch: BatchPointers): PreparedBatch {
+    if (buf.prep && buf.override === pathOverride) return buf.prep;
+    const { F, H, dtype } = this.lay;
+    const I = buf.spec.nInstances;
+    for (let i = 0; i < I; i++)
+      buf.gram[i] = choosePath(buf.spec.featureProbability[i], F, H, dtype) === "gram" ? 1 : 0;
+    buf.override = pathOverride;
+    buf.prep = preparedBatch(this.engine, batch, F, dtype, I, buf.gram);
+    return buf.prep;
   }
   private specBuffers: SpecBuffers | undefined;
 
@@ -191,11 +202,7 @@ class KernelState {
     const ex = this.exports;
     const ws = this.ws;
     const buf = this.buffers(spec, B);
-    if (pathOverride) buf.gram.fill(pathOverride === "gram" ? 1 : 0);
-    // the PreparedBatch for this spec's shapes, looked up (and its buffers reserved) once per spec
-    if (!buf.prep || pathOverride)
-      buf.prep = preparedBatch(this.engine, batch, F, this.lay.dtype, I, buf.gram);
-    const prep = buf.prep;
+    const prep = this.paths(buf, batch);
     prep.sync(batch.version);
     const tabSize = impTableLayout(F, this.lay.dtype).size;
     const v = this.view;

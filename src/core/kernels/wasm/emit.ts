@@ -76,7 +76,7 @@ export class FnBuilder {
     uleb(this.code, op);
   }
 
-  /** The function body in parts (concatenated by the module): locals declared run-length encoded, code, end. */
+  /** The function body in parts, which the module concatenates: locals (run-length encoded), code, end. */
   body(): number[][] {
     const locals: number[] = [];
     const groups: [number, Ty][] = [];

@@ -267,8 +267,8 @@ interface XRef {
 }
 
 /**
- * The loss, dL/dz and activation of P vectors at tmpOff (z in, dz out), with x beside them: a dense block (by
- * default the one at TMP/XBLK) or a Gram row (TMP/XROW).
+ * The loss, dL/dz and activation of P vectors at tmpOff (z in, dz out) with their x: a dense block (by
+ * default the one at TMP/XBLK; x from the block's xBase when it has one) or a Gram row (TMP/XROW).
  */
 function emitMid(c: Ctx, layout: Layout, block: DenseBlock = firstBlock(c.lay)): void {
   const { g, vt, lay, ws, impk } = c;
