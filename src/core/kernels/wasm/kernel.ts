@@ -260,41 +260,39 @@ function flushRowLoss(c: Ctx, lossv: number): void {
   c.g.set(c.loss, f64x2Add(get(c.loss), c.vt.toF64x2Sum(get(lossv))));
 }
 
-/** Where a row's or block's x vectors are: vector p at base + off + 16·p. */
-interface XRef {
-  base: Expr;
-  off: number;
-}
-
 /**
- * The loss, dL/dz and activation of P vectors at tmpOff (z in, dz out) with their x: a dense block (by
+ * The loss, dL/dz and activation of P vectors at its tmp offset (z in, dz out) with their x: a dense block (by
  * default the one at TMP/XBLK; x from the block's xBase when it has one) or a Gram row (TMP/XROW).
  */
-function emitMid(c: Ctx, layout: Layout, block: DenseBlock = firstBlock(c.lay)): void {
+function emitMid(c: Ctx, layout: Layout, block: XZ = firstBlock(c.lay)): void {
   const { g, vt, lay, ws, impk } = c;
   const P = layout === "dense" ? lay.F : lay.V;
-  const x: XRef =
-    layout === "dense" ? { base: block.xBase ?? ws, off: block.x } : { base: ws, off: lay.XROW };
-  const tmpOff = layout === "dense" ? block.tmp : lay.TMP;
+  const site: XZ = layout === "dense" ? block : { x: lay.XROW, tmp: lay.TMP };
   const tab = impTableLayout(lay.F, lay.dtype);
   if (c.act.kind === "js") {
     g.set(
       c.loss,
       f64Add(
         get(c.loss),
-        call(0, i32Add(ws, i32(tmpOff)), i32Add(x.base, i32(x.off)), impk, i32(layout === "dense" ? 0 : 1)),
+        call(
+          0,
+          i32Add(ws, i32(site.tmp)),
+          i32Add(site.xBase ?? ws, i32(site.x)),
+          impk,
+          i32(layout === "dense" ? 0 : 1),
+        ),
       ),
     );
     return;
   }
   const kAt = (p: number) => vt.load(impk, (layout === "dense" ? tab.KS : tab.KV) + 16 * p);
   const lossv = g.varV(vt.c(0));
-  const row = midRow(c, tmpOff, x, lossv);
+  const row = midRow(c, site, lossv);
   if (c.act.kind === "elementwise" && c.light) {
     for (let p = 0; p < P; p++)
       row.storeDz(p, emitElementwise(actCtx(c), c.act.gen, lossv, row.zAt(p), row.xAt(p), kAt(p)));
   } else if (c.act.kind === "elementwise") {
-    emitHeavyLoop(c, c.act.gen, lossv, P, tmpOff, x, layout === "dense" ? tab.KS : tab.KV);
+    emitHeavyLoop(c, c.act.gen, lossv, P, site, layout === "dense" ? tab.KS : tab.KV);
   } else if (layout === "dense" && P > LOOPED_SOFTMAX_MIN_F) {
     emitLoopedSoftmax(actCtx(c), c.act.id, lossv, block);
   } else {
@@ -310,35 +308,27 @@ function emitMid(c: Ctx, layout: Layout, block: DenseBlock = firstBlock(c.lay)):
 const HEAVY_UNROLL = 3;
 
 /**
- * dz for P vectors at TMP of an activation with many constants, HEAVY_UNROLL vectors per loop iteration:
+ * dz for P vectors at site.tmp of an activation with many constants, HEAVY_UNROLL vectors per loop iteration:
  * independent chains of its long polynomial evaluations keep the vector units busy (two per iteration
  * measured ≈ 1.4× the throughput of one for GELU, softplus, tanhshrink; three better again). Its constants
  * are immediates, which TurboFan materialises once before the loop, instead of loads from the constant pool
  * in every iteration.
  */
-function emitHeavyLoop(
-  c: Ctx,
-  gen: ElementwiseGen,
-  lossv: number,
-  P: number,
-  tmpOff: number,
-  x: XRef,
-  kOff: number,
-): void {
+function emitHeavyLoop(c: Ctx, gen: ElementwiseGen, lossv: number, P: number, site: XZ, kOff: number): void {
   const { g, vt, ws, impk } = c;
   const immediate = actCtx(c);
   const one = (o: Expr, extra: number) => {
     const at = g.letI(i32Add(ws, o));
-    const xAt = x.base === ws ? at : g.letI(i32Add(x.base, o));
+    const xAt = site.xBase ? g.letI(i32Add(site.xBase, o)) : at;
     const dz = emitElementwise(
       immediate,
       gen,
       lossv,
-      vt.load(at, tmpOff + extra),
-      vt.load(xAt, x.off + extra),
+      vt.load(at, site.tmp + extra),
+      vt.load(xAt, site.x + extra),
       vt.load(i32Add(impk, o), kOff + extra),
     );
-    return () => g.emit(vt.store(at, dz, tmpOff + extra));
+    return () => g.emit(vt.store(at, dz, site.tmp + extra));
   };
   const U = HEAVY_UNROLL;
   const whole = P - (P % U);
@@ -378,7 +368,7 @@ const LOOPED_SOFTMAX_MIN_F = 8;
  * operations and the order of every sum are emitVectorMid's for one row (dense layout), so the numbers are
  * the same; values needed twice are recomputed by the same operations instead of being kept.
  */
-function emitLoopedSoftmax(c: Ctx, id: VectorId, lossv: number, block: DenseBlock): void {
+function emitLoopedSoftmax(c: Ctx, id: VectorId, lossv: number, block: XZ): void {
   const { g, vt, lay, ws, impk } = c;
   const F = lay.F;
   const tab = impTableLayout(F, lay.dtype);
@@ -462,13 +452,13 @@ interface MidRow {
   addLoss: (ke: Expr, e: Expr) => void;
 }
 
-/** A row whose z (in) and dz (out) are at tmpOff, x at `x`, its loss added to the vector lossv. */
-function midRow(c: Ctx, tmpOff: number, x: XRef, lossv: number): MidRow {
+/** A row or block at `site` (z in and dz out at site.tmp), its loss added to the vector lossv. */
+function midRow(c: Ctx, site: XZ, lossv: number): MidRow {
   const { g, vt, ws } = c;
   return {
-    zAt: (p) => vt.load(ws, tmpOff + 16 * p),
-    xAt: (p) => vt.load(x.base, x.off + 16 * p),
-    storeDz: (p, v) => g.emit(vt.store(ws, v, tmpOff + 16 * p)),
+    zAt: (p) => vt.load(ws, site.tmp + 16 * p),
+    xAt: (p) => vt.load(site.xBase ?? ws, site.x + 16 * p),
+    storeDz: (p, v) => g.emit(vt.store(ws, v, site.tmp + 16 * p)),
     addLoss: (ke, e) => g.set(lossv, vt.add(get(lossv), vt.mul(ke, e))),
   };
 }
@@ -571,20 +561,20 @@ function chunks(H: number, size: number): [number, number][] {
 }
 
 /**
- * Where a dense block's x (in) and z, then dz (TMP-like) vectors are: workspace offsets, or for x, an
- * offset from `xBase` (dense_blocks reads each block where it was built instead of copying it first).
+ * Where a dense block's or a Gram row's x (in) and z, then dz (TMP-like) vectors are: workspace offsets, or
+ * for x, an offset from `xBase` (dense_blocks reads each block where it was built instead of copying it).
  */
-interface DenseBlock {
+interface XZ {
   x: number;
   tmp: number;
   xBase?: Expr;
 }
 
 /** A dense block's x vector at byte offset o (a feature's 16·f) from the workspace address `at` = ws + o. */
-const blockX = (vt: Vt, b: DenseBlock, at: Expr, o: Expr): Expr =>
+const blockX = (vt: Vt, b: XZ, at: Expr, o: Expr): Expr =>
   b.xBase ? vt.load(i32Add(b.xBase, o), b.x) : vt.load(at, b.x);
-const firstBlock = (lay: KernelLayout): DenseBlock => ({ x: lay.XBLK, tmp: lay.TMP });
-const blockPair = (lay: KernelLayout): DenseBlock[] => [firstBlock(lay), { x: lay.XPAIR, tmp: lay.TPAIR }];
+const firstBlock = (lay: KernelLayout): XZ => ({ x: lay.XBLK, tmp: lay.TMP });
+const blockPair = (lay: KernelLayout): XZ[] => [firstBlock(lay), { x: lay.XPAIR, tmp: lay.TPAIR }];
 
 /**
  * Blocks are trained two at a time where both blocks' sums fit in registers: the two share W's loads and
@@ -611,7 +601,7 @@ const PAIRED_GW_CHUNK = 3;
  * The passes over features are wasm loops, not unrolled: unrolled, TurboFan merges the repeated loads of
  * W[f, k] across passes and then spills them, which costs more than reloading.
  */
-function emitDenseBlock(c: Ctx, blocks: DenseBlock[] = [firstBlock(c.lay)]): void {
+function emitDenseBlock(c: Ctx, blocks: XZ[] = [firstBlock(c.lay)]): void {
   const { g, vt, lay, ws } = c;
   const { F, H } = lay;
   // Small models (all of W's splats fit in registers) are unrolled; larger ones loop over features.
@@ -637,7 +627,7 @@ function emitDenseBlock(c: Ctx, blocks: DenseBlock[] = [firstBlock(c.lay)]): voi
     }
     return out;
   };
-  const eachBlock = <T>(f: (b: DenseBlock, i: number) => T): T[] => blocks.map(f);
+  const eachBlock = <T>(f: (b: XZ, i: number) => T): T[] => blocks.map(f);
   /**
    * One pass over the features: per block i, accumulators acc[i][k − k0] = Σ_f v_i(f)·W[f, k] for k in
    * [k0, k1), with v_i(f) = vectorOf(base, block i); `also` sees each feature's vectors first.
@@ -645,7 +635,7 @@ function emitDenseBlock(c: Ctx, blocks: DenseBlock[] = [firstBlock(c.lay)]): voi
   const sumsOverF = (
     k0: number,
     k1: number,
-    vectorOf: (base: Expr, b: DenseBlock, o: Expr) => Expr,
+    vectorOf: (base: Expr, b: XZ, o: Expr) => Expr,
     also?: (base: Expr, v: Expr[]) => void,
   ): number[][] => {
     const acc = eachBlock(() => {
@@ -1086,7 +1076,7 @@ export function buildKernel(
     const c = newCtx(g, ws, get(3));
     const blk = g.varI(get(1));
     // the blocks are read where they were built (copying each into XBLK cost intro's relu kernel ≈ 10 %)
-    const inPlace = (k: number, tmp: number): DenseBlock => ({ x: 16 * F * k, tmp, xBase: get(blk) });
+    const inPlace = (k: number, tmp: number): XZ => ({ x: 16 * F * k, tmp, xBase: get(blk) });
     const single = () => {
       emitDenseBlock(c, [inPlace(0, lay.TMP)]);
       g.set(blk, i32Add(get(blk), i32(16 * F)));
@@ -1111,7 +1101,7 @@ export function buildKernel(
     const [rowList, feat, val, n] = [get(1), get(2), get(3), get(4)];
     const c = newCtx(g, ws, get(5));
     const col = g.varI();
-    const nUsed = g.varI(i32Load(ws, lay.USEDN));
+    const nUsed = trackUsed ? g.varI(i32Load(ws, lay.USEDN)) : -1;
     const xs = g.local(Ty.v128);
     const tab = impTableLayout(F, dtype);
     /** A row's extent (start, end) and where its x and z/dz live. */
@@ -1185,7 +1175,7 @@ export function buildKernel(
         // hoisting them all and spilling
         storeZ(first, z);
         const lossv = g.varV(vt.c(0));
-        emitHeavyLoop(c, act.gen, lossv, V, lay.TMP, { base: ws, off: lay.XROW }, tab.KV);
+        emitHeavyLoop(c, act.gen, lossv, V, { x: lay.XROW, tmp: lay.TMP }, tab.KV);
         flushRowLoss(c, lossv);
         dz.push(...loadDz(first));
       } else {
@@ -1215,7 +1205,7 @@ export function buildKernel(
               V,
               (p) => vt.load(c.impk, tab.KV + 16 * p),
               (p) => vt.load(c.impk, tab.MASK + 16 * p),
-              group.map((row, r) => midRow(c, row.tmp, { base: ws, off: row.xrow }, losses[r])),
+              group.map((row, r) => midRow(c, { x: row.xrow, tmp: row.tmp }, losses[r])),
             );
             for (const loss of losses) flushRowLoss(c, loss);
             for (const row of group) rowUpdate(row, loadDz(row));
