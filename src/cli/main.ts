@@ -8,6 +8,7 @@ import { PRESET_IDS } from "../experiments/presets.js";
 import { RUN_DEFAULTS } from "../experiments/run.js";
 import { DEFAULT_LOCKSTEP } from "../experiments/sweep.js";
 import { activationsCommand } from "./commands/activations.js";
+import { exportCommand } from "./commands/export.js";
 import { addQueueCommands } from "./commands/queue.js";
 import { reportCommand } from "./commands/report.js";
 import { serveCommand } from "./commands/serve.js";
@@ -145,6 +146,15 @@ export function buildProgram(): Command {
     .option("--format <list>", "comma-separated: html,md,docx,csv,svg,png (default: all)")
     .option("--quiet", "no progress output")
     .action((dir, o) => guard(async () => void (await reportCommand(dir, o))));
+
+  program
+    .command("export <dir>")
+    .description("the store as one tidy table for pandas/R/DuckDB (columns: README, From Python)")
+    .option("--out <file>", "output file, - for standard output (default: <dir>/<level>s.<format>)")
+    .option("--format <f>", "csv|parquet|jsonl (default: from --out's extension, else csv)")
+    .option("--level <l>", "instance|feature: one row per instance, or per feature", "instance")
+    .option("--quiet", "no progress output")
+    .action((dir, o) => guard(() => void exportCommand(dir, o)));
 
   return program;
 }
