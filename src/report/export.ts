@@ -107,7 +107,7 @@ const RUN: ColumnDef[] = [
   col("n_hidden", "int", "count", "H, hidden dimensions", (s) => s.cell.nHidden),
   col("steps", "int", "steps", "training steps", (s) => s.cell.steps),
   col("batch_size", "int", "samples", "samples per step", (s) => s.cell.batchSize),
-  col("lr", "float", "1", "AdamW learning rate", (s) => s.cell.lr),
+  col("lr", "float", "", "AdamW learning rate", (s) => s.cell.lr),
   col("lr_schedule", "string", "", "learning-rate schedule", (s) => s.cell.lrSchedule),
   col(
     "train_seconds",
@@ -128,12 +128,8 @@ const INSTANCE: ColumnDef[] = [
     (s) => s.inst.featureProbability,
   ),
   col("sparsity", "float", "0…1", "S = 1 − p", (s) => s.inst.sparsity),
-  col(
-    "importance_max",
-    "float",
-    "loss weight",
-    "largest feature importance of the instance (feature 0)",
-    (s) => extreme(importanceOf(s), Math.max),
+  col("importance_max", "float", "loss weight", "largest feature importance of the instance", (s) =>
+    extreme(importanceOf(s), Math.max),
   ),
   col("importance_min", "float", "loss weight", "smallest feature importance of the instance", (s) =>
     extreme(importanceOf(s), Math.min),
@@ -212,14 +208,14 @@ const INSTANCE: ColumnDef[] = [
     "weights_moved",
     "float",
     "ratio",
-    "‖W − W₀‖_F / ‖W₀‖_F, how far training moved W from its initialisation (stores that record it)",
+    "result.json's weightsMoved: how far training moved W from its initialisation (empty where not recorded)",
     (s) => optional(s.inst).weightsMoved ?? null,
   ),
   col(
     "beats_zero_predictor",
     "bool",
     "",
-    "loss < trivial_loss, as recorded by the store (stores that record it)",
+    "result.json's beatsZeroPredictor: the loss beats the all-zero predictor's (empty where not recorded)",
     (s) => optional(s.inst).beatsZeroPredictor ?? null,
   ),
 ];

@@ -15,7 +15,7 @@ import {
 } from "../../src/report/export.js";
 import { exportCsv, exportJsonl, exportParquet } from "../../src/report/export-formats.js";
 import { importanceNormRho } from "../../src/report/tables.js";
-import { tempDir } from "./cli.js";
+import { ROOT, tempDir } from "./cli.js";
 import { inst, result } from "./synthetic.js";
 
 function store() {
@@ -172,5 +172,24 @@ describe("export formats", () => {
     expect(columns).toEqual(t.columns);
     con.closeSync();
     expect(readFileSync(path).subarray(0, 4).toString()).toBe("PAR1");
+  });
+});
+
+describe("the README's From Python section", () => {
+  it("documents every column with its type and unit, in table order", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const section = readme.slice(
+      readme.indexOf("## From Python"),
+      readme.indexOf("\n## ", readme.indexOf("## From Python") + 3),
+    );
+    const rows = [...section.matchAll(/^\| `(\w+)` \| (\w+) \| ([^|]+) \|/gm)].map((m) => [
+      m[1],
+      m[2],
+      m[3].trim(),
+    ]);
+    const instance = documentedColumns("instance");
+    const names = new Set(instance.map((c) => c.name));
+    const expected = [...instance, ...documentedColumns("feature").filter((c) => !names.has(c.name))];
+    expect(rows).toEqual(expected.map((c) => [c.name, c.type, c.unit || "—"]));
   });
 });

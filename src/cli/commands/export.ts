@@ -123,7 +123,8 @@ export function exportCommand(dir: string, flags: ExportFlags = {}): ExportOutco
   };
   if (!flags.quiet) {
     const skipped = data.missing.length + data.unreadable.length;
-    const where = toStdout ? "standard output" : relative(process.cwd(), out) || out;
+    const rel = relative(process.cwd(), out);
+    const where = toStdout ? "standard output" : rel && !rel.startsWith("..") ? rel : out;
     process.stderr.write(
       `export: ${outcome.rows} ${level} rows × ${outcome.columns} columns (${format}) → ${where} ` +
         `(${outcome.seconds.toFixed(1)} s)\n` +
