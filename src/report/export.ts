@@ -51,11 +51,16 @@ const col = (
 
 /** Fields that newer stores record per instance; older result.json files lack them (the column is empty). */
 interface OptionalInstanceFields {
-  weightsMoved?: number;
-  beatsZeroPredictor?: boolean;
+  /** ‖W − W₀‖_F / ‖W₀‖_F. */
+  weightChange?: number;
 }
 
 const optional = (inst: InstanceSummary): OptionalInstanceFields => inst as OptionalInstanceFields;
+
+/** What result.json records of a formula activation (a user's `name=formula`, or a parameter family member). */
+interface FormulaFields {
+  formula?: { id: string; name?: string; formula: string; params?: Record<string, number> };
+}
 
 const importanceOf = ({ cell, i }: RowSource): readonly number[] => cell.config?.importance?.[i] ?? [];
 
@@ -205,18 +210,21 @@ const INSTANCE: ColumnDef[] = [
   col("bias_min", "float", "output units", "smallest b_f", (s) => s.inst.biasMin),
   col("bias_max", "float", "output units", "largest b_f", (s) => s.inst.biasMax),
   col(
-    "weights_moved",
+    "weight_change",
     "float",
     "ratio",
-    "result.json's weightsMoved: how far training moved W from its initialisation (empty where not recorded)",
-    (s) => optional(s.inst).weightsMoved ?? null,
+    "‖W − W₀‖_F / ‖W₀‖_F: how far training moved W from its initialisation (empty where not recorded)",
+    (s) => optional(s.inst).weightChange ?? null,
   ),
   col(
     "beats_zero_predictor",
     "bool",
     "",
-    "result.json's beatsZeroPredictor: the loss beats the all-zero predictor's (empty where not recorded)",
-    (s) => optional(s.inst).beatsZeroPredictor ?? null,
+    "loss < trivial_loss: the model does better than predicting 0 (empty if either is missing)",
+    (s) => {
+      const trivial = trivialLoss(s.cell, s.i);
+      return Number.isFinite(s.inst.loss) && Number.isFinite(trivial) ? s.inst.loss < trivial : null;
+    },
   ),
 ];
 
@@ -252,18 +260,32 @@ const FEATURE: ColumnDef[] = [
 const FEATURE_CONTEXT = ["feature_probability", "sparsity", "loss", "diverged"];
 
 /**
- * The activation's own columns for one cell: its display name today. This is the one place where an
- * activation's properties (non-negative, monotonic, smooth, …) and a formula activation's formula and
- * parameter values become columns; every row of the cell gets them, at both levels.
+ * The activation's own columns for one cell, the same on every row of the cell at both levels: its name,
+ * then (formulaColumns) a formula activation's formula and parameter values. Further per-activation columns
+ * (e.g. its properties) belong here too.
  */
 export function activationColumns(cell: CellResult): ExportRow {
-  return { activation_name: activationName(cell.activation) };
+  const formula = (cell as FormulaFields).formula;
+  return { activation_name: formula?.name ?? activationName(cell.activation), ...formulaColumns(cell) };
+}
+
+/** `formula` and one `param_<name>` per parameter, for a cell whose result.json records a formula. */
+export function formulaColumns(cell: CellResult): ExportRow {
+  const formula = (cell as FormulaFields).formula;
+  if (!formula) return {};
+  const params = Object.entries(formula.params ?? {}).map(([k, v]) => [`param_${k}`, v]);
+  return { formula: formula.formula, ...Object.fromEntries(params) };
 }
 
 /** Documentation of the columns activationColumns may produce (the README's table repeats it). */
 export const ACTIVATION_COLUMNS: ExportColumn[] = [
   { name: "activation_name", type: "string", unit: "", doc: "the activation's display name, e.g. 'GELU'" },
 ];
+
+/** Columns that exist only when a store has formula activations (documented in the README's text). */
+const FORMULA_COLUMN_DOCS: Record<string, string> = {
+  formula: "the activation's formula in x and its parameters (formula activations; empty for built-ins)",
+};
 
 /** Every documented column of a level, in table order (without activation columns not documented yet). */
 export function documentedColumns(level: ExportLevel): ExportColumn[] {
@@ -293,7 +315,7 @@ export function buildExport(
     for (const cell of series.cells) {
       const own = activationColumns(cell);
       for (const [name, v] of Object.entries(own))
-        if (!extra.has(name)) extra.set(name, { name, type: typeOf(v), unit: "", doc: "" });
+        if (!extra.has(name)) extra.set(name, { name, type: typeOf(v), unit: "", doc: dynamicDoc(name) });
       cell.instances.forEach((inst, i) => {
         const features = level === "feature" ? inst.norms.length : 1;
         for (let f = 0; f < features; f++) rows.push(rowOf(fixed, { series, cell, i, inst, f }, own));
@@ -317,6 +339,11 @@ function normalise(v: ExportValue, type: ColumnType): ExportValue {
   if (typeof v !== "number") return v;
   if (!Number.isFinite(v)) return null;
   return type === "int" ? Math.round(v) : v;
+}
+
+function dynamicDoc(name: string): string {
+  if (name.startsWith("param_")) return `value of the formula's parameter ${name.slice(6)} (empty elsewhere)`;
+  return FORMULA_COLUMN_DOCS[name] ?? "";
 }
 
 function typeOf(v: ExportValue): ColumnType {

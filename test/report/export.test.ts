@@ -40,8 +40,8 @@ function store() {
     H: 2,
     instances: [inst({ p: 0.5, loss: 0.5, norms: [0.6, 0.6, 0.1], sup: 0.05 }, F)],
   });
-  // A newer store's optional fields, on one instance only.
-  Object.assign(b.instances[0], { weightsMoved: 1.75, beatsZeroPredictor: true });
+  // A newer store's optional field, on one instance only.
+  Object.assign(b.instances[0], { weightChange: 1.75 });
   return reportDataFrom([a, b]);
 }
 
@@ -79,9 +79,11 @@ describe("buildExport", () => {
     expect(t.rows[1].loss).toBeNull();
     expect(t.rows[1].loss_over_trivial).toBeNull();
     expect(t.rows[1].diverged_at_step).toBe(7);
-    // Optional fields: present where the store recorded them, null elsewhere.
-    expect(t.rows.map((r) => r.weights_moved)).toEqual([null, null, 1.75]);
-    expect(t.rows.map((r) => r.beats_zero_predictor)).toEqual([null, null, true]);
+    // An optional field: present where the store recorded it, null elsewhere.
+    expect(t.rows.map((r) => r.weight_change)).toEqual([null, null, 1.75]);
+    // loss vs the all-zero predictor: 0.25 < 0.301 (p = 1), NaN loss, 0.5 > 0.151 (p = 0.5).
+    expect(t.rows.map((r) => r.beats_zero_predictor)).toEqual([true, null, false]);
+    expect(t.rows[0].trivial_loss).toBeCloseTo((1 + 0.9 + 0.81) / 9, 15);
   });
 
   it("feature level: one row per feature with its norm, superposition and importance", () => {
@@ -96,6 +98,43 @@ describe("buildExport", () => {
     expect(rows.map((r) => r.importance)).toEqual(cell.config.importance[0]);
     expect(rows.map((r) => r.feature_superposition)).toEqual(cell.instances[0].superposition);
     expect(rows.map((r) => r.represented)).toEqual([true, false, true]);
+  });
+
+  it("a formula activation adds its formula and one column per parameter, empty on other rows", () => {
+    const data = store();
+    const member = result({
+      preset: "demo",
+      activation: "swish_beta~beta=4",
+      seed: 0,
+      F: 3,
+      H: 2,
+      instances: [inst({ p: 1, loss: 0.1 }, 3)],
+    });
+    Object.assign(member, {
+      formula: {
+        id: "swish_beta~beta=4",
+        name: "x·σ(βx)",
+        formula: "x * sigmoid(beta * x)",
+        params: { beta: 4 },
+      },
+    });
+    const t = buildExport(reportDataFrom([...data.results, member]), "instance");
+    const names = t.columns.map((c) => c.name);
+    expect(names.slice(names.indexOf("cell") + 1, names.indexOf("dtype"))).toEqual([
+      "activation_name",
+      "formula",
+      "param_beta",
+    ]);
+    expect(t.columns.find((c) => c.name === "param_beta")?.type).toBe("float");
+    const row = t.rows.find((r) => r.activation === "swish_beta~beta=4");
+    expect([row?.activation_name, row?.formula, row?.param_beta]).toEqual([
+      "x·σ(βx)",
+      "x * sigmoid(beta * x)",
+      4,
+    ]);
+    const relu = t.rows.find((r) => r.activation === "relu");
+    expect([relu?.formula, relu?.param_beta]).toEqual([null, null]);
+    expect(exportCsv(t).split("\n")[0]).toContain(",cell,activation_name,formula,param_beta,dtype,");
   });
 
   it("reports progress once per cell", () => {

@@ -97,10 +97,11 @@ describe.skipIf(!tools.run)("the explore-store notebook, headless", () => {
       expect(c.sparsity, `sparsity of ${what}`).toBe(x.sparsity);
       // From the safetensors, recomputed with numpy.
       expect(c.norms).toHaveLength(x.norms.length);
-      c.norms.forEach((n, f) => expect(close(n, x.norms[f], 1e-12), `‖W_${f}‖ of ${what}`).toBe(true));
-      c.superposition_per_feature.forEach((s, f) =>
-        expect(close(s, x.superposition[f], 1e-9), `superposition of feature ${f}, ${what}`).toBe(true),
-      );
+      for (let f = 0; f < c.norms.length; f++) {
+        expect(close(c.norms[f], x.norms[f], 1e-12), `‖W_${f}‖ of ${what}`).toBe(true);
+        const sup = c.superposition_per_feature[f];
+        expect(close(sup, x.superposition[f], 1e-9), `superposition of feature ${f}, ${what}`).toBe(true);
+      }
       expect(close(c.dims_per_feature ?? Number.NaN, x.dimsPerFeature, 1e-12), `D* of ${what}`).toBe(true);
       expect(close(c.superposition, superpositionScore(x), 1e-9), `superposition of ${what}`).toBe(true);
       expect(c.features_represented, what).toBe(x.featuresRepresented);
