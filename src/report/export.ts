@@ -2,6 +2,7 @@
 // seed × instance (or × feature), with the numbers the report uses, computed by the report's own measures.
 // Pure: report data in, columns and rows out (the file formats are in export-formats.ts).
 
+import { REPRESENTED_NORM, SUPERPOSED_THRESHOLD } from "../core/metrics.js";
 import type { InstanceSummary } from "../experiments/run.js";
 import type { CellResult } from "../experiments/store-format.js";
 import { activationName, type ReportData, type Series, superpositionScore, trivialLoss } from "./data.js";
@@ -192,10 +193,16 @@ const INSTANCE: ColumnDef[] = [
     "fraction_superposed",
     "float",
     "0…1",
-    "of the represented features, the fraction with superposition > 0.1",
+    `of the represented features, the fraction with superposition > ${SUPERPOSED_THRESHOLD}`,
     (s) => s.inst.fractionSuperposed,
   ),
-  col("features_represented", "int", "count", "features with ‖W_f‖ > 0.5", (s) => s.inst.featuresRepresented),
+  col(
+    "features_represented",
+    "int",
+    "count",
+    `features with ‖W_f‖ > ${REPRESENTED_NORM}`,
+    (s) => s.inst.featuresRepresented,
+  ),
   col("dims_per_feature", "float", "dimensions / feature", "D* = H / ‖W‖_F²", (s) => s.inst.dimsPerFeature),
   col("norm_mean", "float", "‖W_f‖", "mean over features of ‖W_f‖", (s) => meanOf(s.inst.norms)),
   col("norm_max", "float", "‖W_f‖", "largest ‖W_f‖", (s) => extreme(s.inst.norms, Math.max)),
@@ -253,7 +260,7 @@ const FEATURE: ColumnDef[] = [
     "D_f = ‖W_f‖² / Σ_g (Ŵ_f · W_g)²",
     (s) => s.inst.featureDimensionality[s.f],
   ),
-  col("represented", "bool", "", "‖W_f‖ > 0.5", (s) => s.inst.norms[s.f] > 0.5),
+  col("represented", "bool", "", `‖W_f‖ > ${REPRESENTED_NORM}`, (s) => s.inst.norms[s.f] > REPRESENTED_NORM),
 ];
 
 /** The instance columns a feature row repeats, so that one file answers most questions without a join. */
@@ -287,7 +294,7 @@ const FORMULA_COLUMN_DOCS: Record<string, string> = {
   formula: "the activation's formula in x and its parameters (formula activations; empty for built-ins)",
 };
 
-/** Every documented column of a level, in table order (without activation columns not documented yet). */
+/** The columns of a level for a store without formula activations, in table order (the README's table). */
 export function documentedColumns(level: ExportLevel): ExportColumn[] {
   return [...IDENTITY, ...ACTIVATION_COLUMNS, ...fixedColumns(level).slice(IDENTITY.length)].map(bare);
 }
