@@ -350,7 +350,8 @@ function normalise(v: ExportValue, type: ColumnType): ExportValue {
 
 function dynamicDoc(name: string): string {
   if (name.startsWith("param_")) return `value of the formula's parameter ${name.slice(6)} (empty elsewhere)`;
-  if (name.startsWith("prop_")) return `property of the activation function: ${name.slice(5).replace(/_/g, " ")}`;
+  if (name.startsWith("prop_"))
+    return `property of the activation function: ${name.slice(5).replace(/_/g, " ")}`;
   return FORMULA_COLUMN_DOCS[name] ?? "";
 }
 
