@@ -3,7 +3,7 @@
 
 import type { ReportData } from "./data.js";
 import type { FigureDef } from "./figures.js";
-import type { Finding } from "./findings.js";
+import type { Finding } from "./findings/index.js";
 import type { Png } from "./render.js";
 import type { ReportTable } from "./tables.js";
 

@@ -13,7 +13,7 @@ import { describeStore, type RenderedFigure, type ReportContent } from "./conten
 import { loadReportData } from "./data.js";
 import { renderDocx } from "./docx.js";
 import { planFigures } from "./figures.js";
-import { buildFindings, type Finding } from "./findings.js";
+import { buildFindings, type Finding } from "./findings/index.js";
 import { renderHtml } from "./html.js";
 import { renderMarkdown } from "./markdown.js";
 import { type Png, renderPng, renderSvg } from "./render.js";
