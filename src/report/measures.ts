@@ -127,7 +127,11 @@ export function trainingCheck(inst: InstanceSummary, cell: CellResult, i: number
     why.push("loss not below the all-zero predictor's");
   if (weightChange !== undefined && !(weightChange >= TRAINED_MIN_WEIGHT_CHANGE))
     why.push("weights still at their init");
-  const status: TrainingStatus = why.length ? "untrained" : weightChange === undefined ? "unknown" : "trained";
+  const status: TrainingStatus = why.length
+    ? "untrained"
+    : weightChange === undefined
+      ? "unknown"
+      : "trained";
   return { status, weightChange, lossOverTrivial, why: why.join(", ") };
 }
 

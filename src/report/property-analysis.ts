@@ -6,15 +6,26 @@
 
 import {
   type ActivationProperties,
-  activationProperties,
   BOOLEAN_PROPERTIES,
   type BooleanProperty,
+  activationProperties as computeProperties,
 } from "../core/activation-properties.js";
 import { ACTIVATIONS } from "../core/activations.js";
 import { isSparsityPreset, type ReportData, type Series, sparsities } from "./data.js";
 import { guarded, superpositionScore } from "./measures.js";
-import { holm, permutationTest, rankBiserial, ridgeLoo, ridge } from "./property-stats.js";
+import { holm, permutationTest, rankBiserial, ridge, ridgeLoo } from "./property-stats.js";
 import { finite, mean, meanCI, ranks } from "./stats.js";
+
+const propertyCache = new WeakMap<object, ActivationProperties>();
+/** activationProperties, computed once per table entry. */
+export function activationProperties(act: Parameters<typeof computeProperties>[0]): ActivationProperties {
+  let p = propertyCache.get(act);
+  if (!p) {
+    p = computeProperties(act);
+    propertyCache.set(act, p);
+  }
+  return p;
+}
 
 export type Outcome = "superposition" | "loss";
 export const OUTCOMES: Outcome[] = ["superposition", "loss"];
@@ -140,7 +151,9 @@ export function groupEffect(
 
 /** Base series of a preset whose activation is in the activation table (properties computable). */
 function baseWithProperties(data: ReportData, preset: string): Series[] {
-  return data.seriesOf(preset).filter((s) => s.variant === "" && s.cells.length && ACTIVATIONS.has(s.activation));
+  return data
+    .seriesOf(preset)
+    .filter((s) => s.variant === "" && s.cells.length && ACTIVATIONS.has(s.activation));
 }
 
 const cache = new WeakMap<ReportData, PropertyAnalysis>();
@@ -162,18 +175,21 @@ export function analyseProperties(data: ReportData): PropertyAnalysis {
     if (series.length < 4) continue;
     const props = series.map((s) => properties.get(s.activation)!);
     const S = sparsities(series);
-    const mats = { superposition: outcomeMatrix(series, "superposition"), loss: outcomeMatrix(series, "loss") };
-    series.forEach((s, k) =>
-      S.forEach((sp, i) =>
+    const mats = {
+      superposition: outcomeMatrix(series, "superposition"),
+      loss: outcomeMatrix(series, "loss"),
+    };
+    series.forEach((s, k) => {
+      S.forEach((sp, i) => {
         points.push({
           preset,
           activation: s.activation,
           sparsity: sp,
           superposition: mats.superposition[k][i],
           loss: 10 ** mats.loss[k][i],
-        }),
-      ),
-    );
+        });
+      });
+    });
     for (const outcome of OUTCOMES) {
       const levels: (number | "all")[] = ["all", ...S.map((_, i) => i)];
       for (const level of levels) {

@@ -142,9 +142,7 @@ export function ridge(X: readonly (readonly number[])[], y: readonly number[], l
   const n = y.length;
   const p = X[0]?.length ?? 0;
   const means = Array.from({ length: p }, (_, c) => mean(X.map((r) => r[c])));
-  const sds = Array.from({ length: p }, (_, c) =>
-    Math.sqrt(mean(X.map((r) => (r[c] - means[c]) ** 2))),
-  );
+  const sds = Array.from({ length: p }, (_, c) => Math.sqrt(mean(X.map((r) => (r[c] - means[c]) ** 2))));
   const Z = X.map((r) => r.map((v, c) => (sds[c] > 0 ? (v - means[c]) / sds[c] : 0)));
   const ym = mean(y);
   const A = Array.from({ length: p }, (_, a) =>

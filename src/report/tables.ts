@@ -15,7 +15,7 @@ import {
 } from "./data.js";
 import { escapeHtml, meanPm, num } from "./format.js";
 import { importanceNormRho } from "./measures.js";
-import { finite, geometricMean, mean, meanCI, ranks, spearman } from "./stats.js";
+import { finite, geometricMean, mean, meanCI, ranks } from "./stats.js";
 
 export interface TableCell {
   text: string;

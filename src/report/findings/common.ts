@@ -22,7 +22,12 @@ export const base = (data: ReportData, preset: string): Series[] =>
   data.seriesOf(preset).filter((s) => s.variant === "" && s.cells.length);
 export const sparsityPresets = (data: ReportData): string[] =>
   data.presets.filter((p) => isSparsityPreset(p, data.seriesOf(p)));
-export const find = (data: ReportData, preset: string, activation: string, variant = ""): Series | undefined =>
+export const find = (
+  data: ReportData,
+  preset: string,
+  activation: string,
+  variant = "",
+): Series | undefined =>
   data.seriesOf(preset).find((s) => s.activation === activation && s.variant === variant && s.cells.length);
 
 /** Which instances (sparsity levels) of a preset a part is judged on. */
@@ -123,18 +128,33 @@ export interface Part {
 }
 
 export const fmtEstimate = (e: Estimate): string =>
-  Number.isFinite(e.lo) ? `${num(e.estimate)} [${num(e.lo, 2)}, ${num(e.hi, 2)}]` : `${num(e.estimate)} (no interval)`;
+  Number.isFinite(e.lo)
+    ? `${num(e.estimate)} [${num(e.lo, 2)}, ${num(e.hi, 2)}]`
+    : `${num(e.estimate)} (no interval)`;
 
 const noInterval = (label: string, e: Estimate) =>
   e.n === 0
-    ? `${label}: no values (no instance that trained in both)`
+    ? `${label}: no values (every instance there failed the training guard: diverged, loss not below predicting 0, or weights still at init)`
     : `${label}: only ${e.n} seed(s), no interval; run tms sweep --seeds 0-2`;
 
 /** Claim "value > t" (dir 1) or "value < t" (dir −1): supported if the interval clears t, not if it lies on the other side. */
-export function directional(label: string, e: Estimate, threshold: number, dir: 1 | -1, preset?: string): Part {
+export function directional(
+  label: string,
+  e: Estimate,
+  threshold: number,
+  dir: 1 | -1,
+  preset?: string,
+): Part {
   const rule = `${dir > 0 ? ">" : "<"} ${num(threshold)}`;
   if (!Number.isFinite(e.lo) || !Number.isFinite(e.hi))
-    return { label, preset, verdict: "inconclusive", text: `${label}: ${fmtEstimate(e)}`, reason: noInterval(label, e), estimate: e };
+    return {
+      label,
+      preset,
+      verdict: "inconclusive",
+      text: `${label}: ${fmtEstimate(e)}`,
+      reason: noInterval(label, e),
+      estimate: e,
+    };
   const clears = dir > 0 ? e.lo > threshold : e.hi < threshold;
   const fails = dir > 0 ? e.hi <= threshold : e.lo >= threshold;
   const verdict: Verdict = clears ? "supported" : fails ? "not supported" : "inconclusive";
@@ -145,14 +165,23 @@ export function directional(label: string, e: Estimate, threshold: number, dir: 
     verdict,
     text,
     estimate: e,
-    ...(verdict === "inconclusive" ? { reason: `${label}: the interval ${fmtEstimate(e)} straddles ${num(threshold)}` } : {}),
+    ...(verdict === "inconclusive"
+      ? { reason: `${label}: the interval ${fmtEstimate(e)} straddles ${num(threshold)}` }
+      : {}),
   };
 }
 
 /** Claim "lo ≤ value ≤ hi" (equivalence): supported if the interval lies inside, not if it lies outside. */
 export function within(label: string, e: Estimate, lo: number, hi: number, preset?: string): Part {
   if (!Number.isFinite(e.lo) || !Number.isFinite(e.hi))
-    return { label, preset, verdict: "inconclusive", text: `${label}: ${fmtEstimate(e)}`, reason: noInterval(label, e), estimate: e };
+    return {
+      label,
+      preset,
+      verdict: "inconclusive",
+      text: `${label}: ${fmtEstimate(e)}`,
+      reason: noInterval(label, e),
+      estimate: e,
+    };
   const inside = e.lo >= lo && e.hi <= hi;
   const outside = e.hi < lo || e.lo > hi;
   const verdict: Verdict = inside ? "supported" : outside ? "not supported" : "inconclusive";
@@ -163,7 +192,9 @@ export function within(label: string, e: Estimate, lo: number, hi: number, prese
     text: `${label}: ${fmtEstimate(e)}, claim within [${num(lo)}, ${num(hi)}]`,
     estimate: e,
     ...(verdict === "inconclusive"
-      ? { reason: `${label}: the interval ${fmtEstimate(e)} overlaps a bound of [${num(lo, 2)}, ${num(hi, 2)}]` }
+      ? {
+          reason: `${label}: the interval ${fmtEstimate(e)} overlaps a bound of [${num(lo, 2)}, ${num(hi, 2)}]`,
+        }
       : {}),
   };
 }
@@ -181,7 +212,8 @@ export const missingPart = (label: string, what: string, command: string, preset
  * presets disagree); supported or not supported with inconclusive → the definite one.
  */
 export function acrossPresets(label: string, parts: readonly Part[]): Part {
-  if (!parts.length) return { label, verdict: "inconclusive", text: `${label}: no data`, reason: `${label}: no data` };
+  if (!parts.length)
+    return { label, verdict: "inconclusive", text: `${label}: no data`, reason: `${label}: no data` };
   const vs = new Set(parts.map((p) => p.verdict));
   const text = parts.map((p) => p.text).join("; ");
   const reasons = parts.map((p) => p.reason).filter(Boolean);
@@ -189,15 +221,26 @@ export function acrossPresets(label: string, parts: readonly Part[]): Part {
     const who = parts.map((p) => `${p.preset ?? "?"}: ${p.verdict}`).join(", ");
     return { label, verdict: "inconclusive", text, reason: `intro and demo disagree (${who})` };
   }
-  const verdict: Verdict = vs.has("supported") ? "supported" : vs.has("not supported") ? "not supported" : "inconclusive";
+  const verdict: Verdict = vs.has("supported")
+    ? "supported"
+    : vs.has("not supported")
+      ? "not supported"
+      : "inconclusive";
   return { label, verdict, text, ...(verdict === "inconclusive" ? { reason: reasons.join("; ") } : {}) };
 }
 
+/** True when one preset supports a part and another does not (said in the finding). */
+export const presetsConflict = (parts: readonly Part[]): boolean =>
+  parts.some((p) => p.verdict === "supported") && parts.some((p) => p.verdict === "not supported");
+
 /** True when the presets' verdicts of a part differ (said in the finding). */
-export const presetsDisagree = (parts: readonly Part[]): boolean => new Set(parts.map((p) => p.verdict)).size > 1;
+export const presetsDisagree = (parts: readonly Part[]): boolean =>
+  new Set(parts.map((p) => p.verdict)).size > 1;
 
 /** All parts must hold: any not supported → not supported; else any inconclusive → inconclusive. */
-export function allOf(parts: readonly Part[]): { verdict: Verdict; decisive: Part[]; reason?: string } {
+export function allOf<P extends Part>(
+  parts: readonly P[],
+): { verdict: Verdict; decisive: P[]; reason?: string } {
   const no = parts.filter((p) => p.verdict === "not supported");
   if (no.length) return { verdict: "not supported", decisive: no };
   const maybe = parts.filter((p) => p.verdict === "inconclusive");
@@ -209,6 +252,12 @@ export function allOf(parts: readonly Part[]): { verdict: Verdict; decisive: Par
     };
   return { verdict: "supported", decisive: [...parts] };
 }
+
+const VERDICT_WORD: Record<Verdict, string> = {
+  supported: "Supported",
+  "not supported": "Not supported",
+  inconclusive: "Inconclusive",
+};
 
 const CRITERION: Record<Verdict, string> = {
   supported: "holds",
@@ -230,7 +279,7 @@ export function assemble(o: {
 }): Finding {
   const combined = o.parts.map((p) => ({ ...acrossPresets(p.label, p.perPreset), perPreset: p.perPreset }));
   const { verdict, decisive, reason } = allOf(combined);
-  const disagree = combined.filter((p) => presetsDisagree(p.perPreset)).map((p) => p.label);
+  const disagree = combined.filter((p) => presetsConflict(p.perPreset)).map((p) => p.label);
   const intervals: Finding["intervals"] = {};
   const numbers: Finding["numbers"] = { ...(o.numbers ?? {}) };
   for (const p of combined)
@@ -239,22 +288,55 @@ export function assemble(o: {
         const key = `${q.preset ?? "all"}: ${q.label}`;
         intervals[key] = q.estimate;
       }
-  const decidedBy = decisive.map((p) => p.label).join("; ");
+  const decidedBy =
+    verdict === "supported" && combined.length > 1
+      ? `every part holding (${combined.length} parts)`
+      : decisive.map((p) => p.label).join("; ");
+  const perPresetText = (p: (typeof combined)[number]) =>
+    presetsDisagree(p.perPreset)
+      ? ` (${p.perPreset.map((q) => `${q.preset}: ${q.verdict}`).join(", ")})`
+      : "";
   const summary =
     `${verdict === "supported" ? "Supported" : verdict === "not supported" ? "Not supported" : "Inconclusive"}: ` +
     `decided by ${decidedBy || "missing data"}, which ${CRITERION[verdict]}` +
     (verdict === "inconclusive" && reason ? ` (${reason})` : "") +
-    `. ${combined.map((p) => `${p.label}: ${p.verdict}`).join("; ")}.` +
+    (combined.length > 1 || disagree.length
+      ? `. ${combined.map((p) => `${p.label}: ${p.verdict}${perPresetText(p)}`).join("; ")}`
+      : "") +
+    "." +
     (disagree.length ? ` Intro and demo disagree on ${disagree.join(", ")}.` : "") +
     (o.note ? ` ${o.note}` : "");
+  const lead = decisive[0];
+  const leadText = lead
+    ? (lead.perPreset.filter((q) => q.verdict === lead.verdict).length
+        ? lead.perPreset.filter((q) => q.verdict === lead.verdict)
+        : lead.perPreset
+      )
+        .map((q) => `${q.preset ?? ""} ${q.text.slice(q.label.length + 2)}`.trim())
+        .join("; ")
+    : "";
+  const headline =
+    `${VERDICT_WORD[verdict]}: ${lead ? lead.label : "no data"} ${CRITERION[verdict]}` +
+    (leadText ? ` (${leadText})` : "") +
+    (verdict === "inconclusive" && lead?.reason?.startsWith("intro and demo disagree")
+      ? `; ${lead.reason}`
+      : "") +
+    (decisive.length > 1
+      ? `; ${decisive.length - 1} more part(s) ${verdict === "supported" ? "hold" : "likewise"}`
+      : "") +
+    ".";
   return {
     id: o.id,
     claim: o.claim,
     verdict,
     summary,
+    headline,
     method: o.method,
     scope: o.scope,
-    evidence: [...combined.flatMap((p) => p.perPreset.map((q) => `${q.preset ? `${q.preset}, ` : ""}${q.text}.`)), ...(o.evidence ?? [])],
+    evidence: [
+      ...combined.flatMap((p) => p.perPreset.map((q) => `${q.preset ? `${q.preset}, ` : ""}${q.text}.`)),
+      ...(o.evidence ?? []),
+    ],
     ...(verdict === "inconclusive" ? { reason: reason ?? "no data" } : {}),
     numbers,
     intervals,
@@ -326,7 +408,12 @@ export function comparePart(
   const label = `${activationName(o.a)} ${o.kind === "diff" ? "−" : "/"} ${activationName(o.b)} ${o.what} (${levelsText(data, preset, o.levels)})`;
   if (!A || !B) {
     const miss = [!A ? o.a : "", !B ? o.b : ""].filter(Boolean).join(",");
-    return missingPart(label, `${miss} cells in ${preset}`, `tms sweep --presets ${preset} --activations ${o.a},${o.b}`, preset);
+    return missingPart(
+      label,
+      `${miss} cells in ${preset}`,
+      `tms sweep --presets ${preset} --activations ${o.a},${o.b}`,
+      preset,
+    );
   }
   const e = contrast(A, B, o.metric, levelIndices(data, preset, o.levels), o.kind, o.metricB);
   return "dir" in o.rule
@@ -342,8 +429,20 @@ export function valuePart(
 ): Part {
   const A = find(data, preset, o.a);
   const label = `${activationName(o.a)} ${o.what} (${levelsText(data, preset, o.levels)})`;
-  if (!A) return missingPart(label, `${o.a} cells in ${preset}`, `tms sweep --presets ${preset} --activations ${o.a}`, preset);
-  return directional(label, overSeeds(A, o.metric, levelIndices(data, preset, o.levels)), o.threshold, o.dir, preset);
+  if (!A)
+    return missingPart(
+      label,
+      `${o.a} cells in ${preset}`,
+      `tms sweep --presets ${preset} --activations ${o.a}`,
+      preset,
+    );
+  return directional(
+    label,
+    overSeeds(A, o.metric, levelIndices(data, preset, o.levels)),
+    o.threshold,
+    o.dir,
+    preset,
+  );
 }
 
 /** A part judged per preset: label and the per-preset parts. */

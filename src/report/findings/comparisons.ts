@@ -9,7 +9,7 @@ import {
   superpositionAmplitude,
   superpositionScore,
 } from "../measures.js";
-import { mean, ranks } from "../stats.js";
+import { ranks } from "../stats.js";
 import {
   assemble,
   base,
@@ -61,9 +61,7 @@ function vs(
     what?: string;
   },
 ) {
-  return part(data, label, (p) =>
-    comparePart(data, p, { metric: sup, what: "superposition", ...o }),
-  );
+  return part(data, label, (p) => comparePart(data, p, { metric: sup, what: "superposition", ...o }));
 }
 
 export function tanhSeluLimitedFinding(data: ReportData): Finding {
@@ -191,7 +189,8 @@ export function geluSiluLessFinding(data: ReportData): Finding {
   const acts = ["gelu", "silu"];
   return assemble({
     id: "gelu-silu-less-than-relu",
-    claim: "“GELU/SiLU reduce superposition and polysemanticity while smoothing out ReLU” (Lad & Kostolansky, confirmed by the write-up).",
+    claim:
+      "“GELU/SiLU reduce superposition and polysemanticity while smoothing out ReLU” (Lad & Kostolansky, confirmed by the write-up).",
     method: `For GELU and SiLU each: minus ReLU's superposition over all levels below 0. ${RULE}`,
     scope: scope(data, [...acts, "relu"], "every level"),
     parts: acts.map((a) =>
@@ -272,7 +271,8 @@ export function swishSimilarFinding(data: ReportData): Finding {
   const c = T.comparableRatio;
   return assemble({
     id: "swish-hardswish-similar",
-    claim: "“This would however entail a larger difference between swish and hardswish, which is not present.”",
+    claim:
+      "“This would however entail a larger difference between swish and hardswish, which is not present.”",
     method: `Hardswish's superposition over SiLU's (swish), all levels, within [1/${c}, ${c}]. ${RULE}`,
     scope: scope(data, ["silu", "hardswish"], "every level"),
     parts: [
@@ -317,7 +317,11 @@ export function negativeOutputsFinding(data: ReportData): Finding {
         rule: { dir, threshold: 0 },
       }),
     ),
-    links: [...links(data, ["gelu", "softplus", "celu", "elu", "selu"]), "activation-properties", "property-effects"],
+    links: [
+      ...links(data, ["gelu", "softplus", "celu", "elu", "selu"]),
+      "activation-properties",
+      "property-effects",
+    ],
   });
 }
 

@@ -19,7 +19,6 @@ import {
   find,
   inconclusive,
   type Metric,
-  names,
   overSeeds,
   part,
   sparsityPresets,
@@ -111,7 +110,11 @@ export function softminFinding(data: ReportData): Finding {
   const numbers: Record<string, number | null> = {};
   const intervals: Finding["intervals"] = {};
   for (const x of results)
-    if (x.r) intervals[`Softmin ρ(importance, ‖W_f‖), softmax over ${x.name} (over cells)`] = { ...x.r, n: x.r.cells };
+    if (x.r)
+      intervals[`Softmin ρ(importance, ‖W_f‖), softmax over ${x.name} (over cells)`] = {
+        ...x.r,
+        n: x.r.cells,
+      };
   for (const x of results) {
     numbers[`softminRho_${x.name}`] = x.r ? x.r.estimate : null;
     numbers[`softminRhoLo_${x.name}`] = x.r ? x.r.lo : null;
@@ -133,6 +136,9 @@ export function softminFinding(data: ReportData): Finding {
     id,
     claim,
     verdict,
+    headline:
+      `${verdict[0].toUpperCase() + verdict.slice(1)}: Softmin's ρ(importance, ‖W_f‖) ${describe.join("; ")}` +
+      ` (reversal: interval below 0)${relu ? `; ReLU ${num(relu.estimate, 2)}` : ""}.`,
     scope: scopeOf(data, ["softmin", "softmin~softmax-batch"], "every level"),
     intervals,
     links: ["softmax-dim", ...figs(data, ["softmin", "softmin-softmax-batch"])],
@@ -149,7 +155,6 @@ export function softminFinding(data: ReportData): Finding {
     numbers,
   };
 }
-
 
 // ---- (hard)sigmoid: superposition of unimportant features -------------------------------------------------
 
@@ -203,7 +208,8 @@ export function softsignLogsigmoidFinding(data: ReportData): Finding {
   const acts = ["softsign", "logsigmoid"];
   return assemble({
     id: "softsign-logsigmoid-worse",
-    claim: "“Softsign and logsigmoid are even worse in this regard” (than (hard)sigmoid: superposition on unimportant features).",
+    claim:
+      "“Softsign and logsigmoid are even worse in this regard” (than (hard)sigmoid: superposition on unimportant features).",
     method:
       "Each of Softsign and LogSigmoid against Sigmoid: the seed-paired difference of the unimportant-feature " +
       "excess (superposition of the less important half minus the more important half, ‖W_f‖-weighted), averaged " +
@@ -236,7 +242,10 @@ export function softplusEveryFeatureFinding(data: ReportData): Finding {
     const s = find(data, p, "softplus");
     const r = find(data, p, "relu");
     if (!s) continue;
-    const rho = (x: typeof s) => overSeeds(x, (inst, c, i) => importanceNormRho(inst, c, i), [...Array(x.cells[0].instances.length).keys()]);
+    const rho = (x: typeof s) =>
+      overSeeds(x, (inst, c, i) => importanceNormRho(inst, c, i), [
+        ...Array(x.cells[0].instances.length).keys(),
+      ]);
     evidence.push(
       `${p}: importance preference ρ(importance, ‖W_f‖) Softplus ${num(rho(s).estimate, 2)}` +
         (r ? `, ReLU ${num(rho(r).estimate, 2)}` : "") +
@@ -245,7 +254,8 @@ export function softplusEveryFeatureFinding(data: ReportData): Finding {
   }
   return assemble({
     id: "softplus-every-feature",
-    claim: "“Softplus’s prolific superposition managed to touch every single feature, regardless of importance.”",
+    claim:
+      "“Softplus’s prolific superposition managed to touch every single feature, regardless of importance.”",
     method:
       "Share of all features that are represented (‖W_f‖ > 0.5) and in superposition (per-feature superposition " +
       "> 0.1), averaged over the sparsest third of the levels per seed; supported if the 95 % t-interval over " +
@@ -310,4 +320,3 @@ export function swishEarlyFinding(data: ReportData): Finding {
     links: figs(data, acts),
   });
 }
-

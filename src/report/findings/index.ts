@@ -3,11 +3,12 @@
 // 95 % intervals over seeds and a verdict; inconclusive always with a reason.
 
 import type { ReportData } from "../data.js";
+import { inconclusive } from "./common.js";
 import {
-  mostSuperpositionFinding,
-  negativeOutputsFinding,
   geluDenseFinding,
   geluSiluLessFinding,
+  mostSuperpositionFinding,
+  negativeOutputsFinding,
   relu6Relu2Finding,
   shrinkFinding,
   sigmoidManyFinding,
@@ -16,7 +17,6 @@ import {
   tanhEliminatesFinding,
   tanhSeluLimitedFinding,
 } from "./comparisons.js";
-import { inconclusive } from "./common.js";
 import { expFailsFinding, logSoftmaxFailsFinding } from "./convergence.js";
 import {
   sigmoidUnimportantFinding,

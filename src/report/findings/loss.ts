@@ -1,12 +1,6 @@
 // Loss claims: the range and spread of losses, superposition against loss, CELU vs GELU.
 
-import {
-  perInstance,
-  type ReportData,
-  type Series,
-  sparsities,
-  sparsityLabel,
-} from "../data.js";
+import { perInstance, type ReportData, type Series, sparsities, sparsityLabel } from "../data.js";
 import { interval, num, pct, pValue } from "../format.js";
 import { guarded, superpositionScore } from "../measures.js";
 import {
@@ -28,16 +22,18 @@ import {
   assemble,
   base,
   contrast,
-  fmtEstimate,
   featuresText,
   find,
+  fmtEstimate,
   inconclusive,
   levelIndices,
-  sparsityPresets,
   type Part,
+  sparsityPresets,
   toEstimate,
 } from "./common.js";
 import { type Finding, THRESHOLDS, type Verdict } from "./types.js";
+
+const cap = (v: Verdict) => v[0].toUpperCase() + v.slice(1);
 
 /** Superposition of instances that trained (NaN otherwise, so left out). */
 export const trainedSuperposition = guarded((x) => superpositionScore(x));
@@ -163,6 +159,10 @@ export function lossRangeFinding(data: ReportData): Finding {
       `Decided by ${decided}. ${pct(inRange)} of activation × sparsity mean losses lie in 1e-4–1e-3 (range ` +
       `${num(lo)}–${num(hi)}), so the range part is ${rangeOk ? "supported" : "not supported"}; ${spreadText}.`,
     method,
+    headline:
+      `${cap(verdict)}: ${pct(inRange)} of mean losses lie in 1e-4–1e-3 (≥ ${pct(T.rangeShare)} needed) and ` +
+      `${tested ? `${material} of ${tested}` : "no"} levels differ materially between activations (≤ ` +
+      `${pct(T.spreadSupported)} for "barely differs").`,
     scope: allScope(data),
     evidence,
     ...(reason ? { reason } : {}),
@@ -190,7 +190,9 @@ function foldOverSeeds(data: ReportData) {
     const seeds = new Set(series.flatMap((s) => s.cells.map((c) => c.seed)));
     for (const seed of seeds) {
       for (let i = 0; i < S.length; i++) {
-        const v = finite(series.map((s) => s.cells.find((c) => c.seed === seed)?.instances[i]?.loss ?? Number.NaN));
+        const v = finite(
+          series.map((s) => s.cells.find((c) => c.seed === seed)?.instances[i]?.loss ?? Number.NaN),
+        );
         if (v.length < 3) continue;
         perSeed.set(seed, [...(perSeed.get(seed) ?? []), quantile(v, 0.9) / quantile(v, 0.1)]);
       }
@@ -285,7 +287,7 @@ export function superpositionLossFinding(data: ReportData): Finding {
     verdict !== "inconclusive"
       ? undefined
       : `only ${minAbove} activations lie above the threshold at some level (≥ ${T.minActivations} needed for the ` +
-      "above-threshold correlation to mean anything); run tms sweep --activations all";
+        "above-threshold correlation to mean anything); run tms sweep --activations all";
   const decided = !ratioOk
     ? `the magnitude criterion (loss ratio ≤ ${T.maxLossRatio}×)`
     : !directionOk
@@ -296,6 +298,10 @@ export function superpositionLossFinding(data: ReportData): Finding {
     id,
     claim,
     verdict,
+    headline:
+      `${cap(verdict)}: above the median superposition ρ(superposition, loss) is indistinguishable from 0 in ` +
+      `${aboveNull} of ${levels} levels (≥ 2/3 needed) and the less-superposed half has at most ${num(maxRatio)}× ` +
+      `the loss (≤ ${T.maxLossRatio}× claimed).`,
     scope: allScope(data),
     intervals: rho.n ? { "ρ(superposition, loss) per seed, mean over levels": rho } : {},
     links: presetLinks(data, ["{p}-superposition-vs-loss", "ranking-{p}"]),
@@ -436,11 +442,17 @@ export function celuGeluFinding(data: ReportData): Finding {
     claim,
     verdict,
     ...(reason ? { reason } : {}),
+    headline:
+      `${cap(verdict)}: GELU − CELU superposition ${num(supCI.estimate)} ${interval(supCI.lo, supCI.hi)} (median ` +
+      `|δ| ${num(medDeltaSup, 2)}), log10 loss ratio ${num(lossCI.estimate, 2)} ${interval(lossCI.lo, lossCI.hi)} ` +
+      `(claim: within ±${T.lossEquivalence}).`,
     scope: allScope(data, ["celu", "gelu"]),
     intervals: Object.fromEntries(
       seedSup.map((e, k) => [`${sparsityPresets(data)[k]}: GELU − CELU superposition, over seeds`, e]),
     ),
-    links: [...presetLinks(data, ["superposition-{p}", "loss-{p}", "{p}-features-celu", "{p}-features-gelu"])],
+    links: [
+      ...presetLinks(data, ["superposition-{p}", "loss-{p}", "{p}-features-celu", "{p}-features-gelu"]),
+    ],
     summary:
       `Decided by ${decided}. GELU − CELU superposition: ${num(supCI.estimate)} ${interval(supCI.lo, supCI.hi)} (${pct(relDiff)} of the ` +
       `mean level; median |Cliff's δ| ${num(medDeltaSup, 2)}, ${cliffsMagnitude(medDeltaSup)}); loss ratio GELU/CELU ` +
@@ -468,7 +480,6 @@ export function celuGeluFinding(data: ReportData): Finding {
   };
 }
 
-
 // ---- superposition lowers loss ----------------------------------------------------------------------------
 
 export function superpositionLowersLossFinding(data: ReportData): Finding {
@@ -492,7 +503,8 @@ export function superpositionLowersLossFinding(data: ReportData): Finding {
         estimate: e,
         reason: `${preset}: needs ≥ 2 seeds and ≥ 4 activations; run tms sweep --seeds 0-2 --activations all`,
       };
-    const verdict: Verdict = e.hi < 0 ? "supported" : e.lo > -T.negligibleRho ? "not supported" : "inconclusive";
+    const verdict: Verdict =
+      e.hi < 0 ? "supported" : e.lo > -T.negligibleRho ? "not supported" : "inconclusive";
     return {
       label,
       preset,
@@ -500,7 +512,9 @@ export function superpositionLowersLossFinding(data: ReportData): Finding {
       text,
       estimate: e,
       ...(verdict === "inconclusive"
-        ? { reason: `${preset}: the interval ${fmtEstimate(e)} includes 0 and values below −${T.negligibleRho}` }
+        ? {
+            reason: `${preset}: the interval ${fmtEstimate(e)} includes 0 and values below −${T.negligibleRho}`,
+          }
         : {}),
     };
   };

@@ -124,6 +124,9 @@ export function sigmoidPrecisionFinding(data: ReportData): Finding {
     method,
     evidence,
     ...(reason ? { reason } : {}),
+    headline:
+      `${verdict[0].toUpperCase() + verdict.slice(1)}: float64 reruns move log10 loss by ${num(rLoss, 2)}× and ` +
+      `superposition by ${num(rSup, 2)}× the seed-to-seed difference (> ${T.dtypeDifferent} would mean a float artefact).`,
     scope: {
       presets: sparsityPresets(data),
       sparsities: "every level",
@@ -143,4 +146,3 @@ export function sigmoidPrecisionFinding(data: ReportData): Finding {
     },
   };
 }
-

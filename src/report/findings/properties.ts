@@ -16,6 +16,7 @@ import {
   fmtEstimate,
   type Part,
   perPreset,
+  presetsConflict,
   sparsityPresets,
 } from "./common.js";
 import { type Finding, THRESHOLDS, type Verdict } from "./types.js";
@@ -96,13 +97,19 @@ export function hardnessFinding(data: ReportData): Finding {
           .join("; ")
       : undefined;
   const intervals: Finding["intervals"] = {};
-  for (const e of pl) if (e.perSeed) intervals[`${e.preset}: piecewise-linear rank-biserial on superposition, over seeds`] = e.perSeed;
+  for (const e of pl)
+    if (e.perSeed)
+      intervals[`${e.preset}: piecewise-linear rank-biserial on superposition, over seeds`] = e.perSeed;
   return {
     id: "hardness-reduces",
     claim:
       "“Hardness generally reduces (or slows the development of) superposition.” (pairs: sigmoid/hardsigmoid, " +
       "tanh/hardtanh, swish/hardswish, the shrinks)",
     verdict,
+    headline:
+      `${verdict[0].toUpperCase() + verdict.slice(1)}: ${yes} of ${PAIRS.length} hard functions have less ` +
+      `superposition than their soft twin, ${no} more (≥ ${T.pairShare * PAIRS.length} needed); piecewise linear ` +
+      `vs not, rank-biserial ${pl.map((e) => `${e.preset} ${num(e.effect, 2)} (Holm p ${pValue(e.pHolm)})`).join(", ")}.`,
     summary:
       `Decided by ${decided}. ` +
       pairs.map((p) => `${p.label}: ${p.verdict}`).join("; ") +
@@ -158,7 +165,7 @@ export function nonnegAsymmetricFinding(data: ReportData): Finding {
       .map((r): Part => {
         const dir = outcome === "superposition" ? 1 : -1;
         const label = `non-negative asymmetrical ${outcome === "superposition" ? "more superposition" : "lower loss"}`;
-        if (!r.g || !r.g.perSeed || r.g.nWith === 0 || r.g.nWithout === 0)
+        if (!r.g?.perSeed || r.g.nWith === 0 || r.g.nWithout === 0)
           return {
             label,
             preset: r.preset,
@@ -172,7 +179,11 @@ export function nonnegAsymmetricFinding(data: ReportData): Finding {
         const ciOpposite = dir > 0 ? e.hi <= 0 : e.lo >= 0;
         const ciRight = dir > 0 ? e.lo > 0 : e.hi < 0;
         const verdict: Verdict =
-          sig && right && ciRight ? "supported" : (sig && !right) || ciOpposite ? "not supported" : "inconclusive";
+          sig && right && ciRight
+            ? "supported"
+            : (sig && !right) || ciOpposite
+              ? "not supported"
+              : "inconclusive";
         const text =
           `${label}: rank-biserial ${num(r.g.effect, 2)} (${r.g.nWith} vs ${r.g.nWithout} activations), Holm p ` +
           `${pValue(r.pHolm)}, per seed ${fmtEstimate(e)}`;
@@ -183,7 +194,9 @@ export function nonnegAsymmetricFinding(data: ReportData): Finding {
           text,
           estimate: e,
           ...(verdict === "inconclusive"
-            ? { reason: `${r.preset}: ${label} — Holm p ${pValue(r.pHolm)} ≥ ${T.alpha} or the per-seed interval ${fmtEstimate(e)} includes 0` }
+            ? {
+                reason: `${r.preset}: ${label} — Holm p ${pValue(r.pHolm)} ≥ ${T.alpha} or the per-seed interval ${fmtEstimate(e)} includes 0`,
+              }
             : {}),
         };
       });
@@ -194,17 +207,30 @@ export function nonnegAsymmetricFinding(data: ReportData): Finding {
   const perPart = [judge("superposition"), judge("loss")];
   const { verdict, decisive, reason } = allOf(parts);
   const intervals: Finding["intervals"] = {};
-  for (const q of perPart.flat()) if (q.estimate) intervals[`${q.preset}: ${q.label}, rank-biserial over seeds`] = q.estimate;
+  for (const q of perPart.flat())
+    if (q.estimate) intervals[`${q.preset}: ${q.label}, rank-biserial over seeds`] = q.estimate;
   return {
     id: "nonneg-asymmetric-best",
-    claim:
-      "“Non-negative, asymmetrical activation functions gave the best superposition and lowest losses.”",
+    claim: "“Non-negative, asymmetrical activation functions gave the best superposition and lowest losses.”",
     verdict,
+    headline:
+      `${verdict[0].toUpperCase() + verdict.slice(1)}: ` +
+      perPart
+        .flat()
+        .map((q) => `${q.preset} ${q.text.replace("non-negative asymmetrical ", "")}`)
+        .join("; ") +
+      ".",
     summary:
       `Decided by ${decisive.map((p) => p.label).join(" and ") || "missing data"}. ` +
       parts.map((p) => `${p.label}: ${p.verdict}`).join("; ") +
       "." +
-      (perPart.some((ps) => new Set(ps.map((q) => q.verdict)).size > 1) ? " Intro and demo disagree." : ""),
+      perPart
+        .filter((ps) => presetsConflict(ps))
+        .map(
+          (ps) =>
+            ` Intro and demo disagree on ${ps[0].label} (${ps.map((q) => `${q.preset}: ${q.verdict}`).join(", ")}).`,
+        )
+        .join(""),
     method:
       "Group: activations whose computed properties are non-negative and not odd (asymmetrical), against the " +
       "rest. Outcome per activation: its mean within-level rank of superposition (trained instances) and of log " +
@@ -214,7 +240,11 @@ export function nonnegAsymmetricFinding(data: ReportData): Finding {
       "per-seed interval excludes 0 on that side; not supported if significant with the wrong sign or the interval " +
       "lies on the wrong side; otherwise inconclusive. Presets combined as elsewhere; both parts must hold.",
     scope: scope(data, ["all"]),
-    evidence: [...perPart.flat().map((q) => `${q.preset}, ${q.text}.`), ...ridgeEvidence(data, "superposition"), ...ridgeEvidence(data, "loss")],
+    evidence: [
+      ...perPart.flat().map((q) => `${q.preset}, ${q.text}.`),
+      ...ridgeEvidence(data, "superposition"),
+      ...ridgeEvidence(data, "loss"),
+    ],
     ...(verdict === "inconclusive" ? { reason: reason ?? "no data" } : {}),
     numbers: {},
     intervals,

@@ -18,6 +18,8 @@ export interface Finding {
   verdict: Verdict;
   /** One or two sentences: the answer, the criterion that decided it, and the key numbers. */
   summary: string;
+  /** One sentence for the "What we found" table: the verdict, the deciding criterion and its number. */
+  headline?: string;
   /** How it was computed, including the decision rule and its named thresholds. */
   method: string;
   /** What it is judged on. */
