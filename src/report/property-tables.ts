@@ -83,7 +83,7 @@ export function propertyEffectsTable(data: ReportData): ReportTable | undefined 
       "higher: more superposition, or higher loss); p: two-sided permutation test (4 000 relabellings, exact when " +
       "fewer); Holm: corrected across the properties of one preset and outcome; per seed: the effect computed per " +
       `seed, mean and 95 % t-interval. Ridge on all properties (λ = 1): ${ridge || "not fitted"}. Per-level effects ` +
-      "are in the CSV.",
+      "follow in the next table.",
     header: ["Property", "Preset", "Outcome", "With / without", "Rank-biserial", "p", "Holm p", "Per seed"],
     rows: rows.map((e) => {
       const mark = e.pHolm < 0.05 ? "best" : undefined;
@@ -106,24 +106,66 @@ export function propertyEffectsTable(data: ReportData): ReportTable | undefined 
       "property",
       "preset",
       "outcome",
-      "level",
       "n_with",
       "n_without",
       "rank_biserial",
       "p",
       "p_holm",
+      "per_seed_mean",
+      "per_seed_lo",
+      "per_seed_hi",
     ],
-    csvRows: a.effects.map((e) => [
-      e.property,
-      e.preset,
-      e.outcome,
-      e.level === "all" ? "all" : num(e.level),
-      String(e.nWith),
-      String(e.nWithout),
-      num(e.effect),
-      num(e.p),
-      num(e.pHolm),
+    csvRows: rows.map((e) => {
+      const ps = e.perSeed && Number.isFinite(e.perSeed.lo) ? e.perSeed : undefined;
+      return [
+        e.property,
+        e.preset,
+        e.outcome,
+        String(e.nWith),
+        String(e.nWithout),
+        num(e.effect, 2),
+        pValue(e.p),
+        pValue(e.pHolm),
+        ps ? num(ps.estimate, 2) : "",
+        ps ? num(ps.lo, 2) : "",
+        ps ? num(ps.hi, 2) : "",
+      ];
+    }),
+  };
+}
+
+/** The same effects at each sparsity level: property × preset × outcome rows, one column per level. */
+export function propertyEffectsByLevelTable(data: ReportData): ReportTable | undefined {
+  const effects = analyseProperties(data).effects.filter((e) => e.level !== "all");
+  if (!effects.length) return undefined;
+  const levels = [...new Set(effects.map((e) => e.level as number))].sort((x, y) => x - y);
+  const keys = [...new Set(effects.map((e) => `${e.property}|${e.preset}|${e.outcome}`))];
+  const text = (prop: string, preset: string, outcome: string, S: number) => {
+    const e = effects.find(
+      (x) => x.property === prop && x.preset === preset && x.outcome === outcome && x.level === S,
+    );
+    return e ? `${num(e.effect, 2)}${e.pHolm < 0.05 ? "*" : ""}` : "";
+  };
+  const grid = keys.map((k) => {
+    const [prop, preset, outcome] = k.split("|");
+    return { prop, preset, outcome, values: levels.map((S) => text(prop, preset, outcome, S)) };
+  });
+  return {
+    id: "property-effects-by-level",
+    title: "Property effects at each sparsity level",
+    caption:
+      "Rank-biserial correlation of having the property with the seed-mean outcome at each sparsity level (levels " +
+      "a preset does not have are empty); * Holm-corrected permutation p < 0.05 (across the properties of one " +
+      "preset, outcome and level).",
+    header: ["Property", "Preset", "Outcome", ...levels.map(sparsityLabel)],
+    rows: grid.map((g) => [
+      cell(PROPERTY_LABELS[g.prop as keyof typeof PROPERTY_LABELS] ?? g.prop),
+      cell(g.preset),
+      cell(g.outcome),
+      ...g.values.map((v) => cell(v || "—", v.endsWith("*") ? "best" : undefined)),
     ]),
+    csvHeader: ["property", "preset", "outcome", ...levels.map(sparsityLabel)],
+    csvRows: grid.map((g) => [g.prop, g.preset, g.outcome, ...g.values]),
   };
 }
 
@@ -145,7 +187,7 @@ export function trainingTable(data: ReportData, preset: string): ReportTable | u
         preset,
         s.activation,
         s.variant,
-        num(S[i]),
+        sparsityLabel(S[i]),
         String(checks.length),
         String(ok),
         String(unknown),
@@ -157,7 +199,7 @@ export function trainingTable(data: ReportData, preset: string): ReportTable | u
           .join("; "),
       ]);
       const untrained = checks.length - ok - unknown;
-      const text = `${ok + unknown}/${checks.length} · ${Number.isFinite(moved) ? num(moved, 2) : "?"}`;
+      const text = `${ok + unknown}/${checks.length} · ${Number.isFinite(moved) ? num(moved) : "?"} · ${num(ratio)}`;
       return cell(text, untrained > 0 ? "worst" : undefined);
     }),
   ]);
@@ -165,8 +207,9 @@ export function trainingTable(data: ReportData, preset: string): ReportTable | u
     id: `training-${preset}`,
     title: `Did each instance train? — ${preset}`,
     caption:
-      "Per activation and sparsity: seeds whose instance trained / seeds, and the median relative distance of W " +
-      `from its initialisation ‖W − W₀‖_F/‖W₀‖_F ("?" for stores written before it was recorded). An instance did ` +
+      "Per activation and sparsity: seeds whose instance trained / seeds · the median relative distance of W " +
+      `from its initialisation ‖W − W₀‖_F/‖W₀‖_F ("?" for stores written before it was recorded) · the median loss ` +
+      "over the all-zero predictor's (1 = learned nothing). An instance did " +
       `not train (cell marked ▽) if it diverged, if its loss is ≥ ${TRAINED_MAX_LOSS_SHARE} × the all-zero ` +
       `predictor's, or if its weights moved less than ${TRAINED_MIN_WEIGHT_CHANGE}; its superposition is left out ` +
       "of every finding (its W is not learned structure).",
@@ -195,5 +238,6 @@ export function propertyTables(data: ReportData): ReportTable[] {
     ...presets.map((p) => trainingTable(data, p)),
     activationPropertiesTable(data),
     propertyEffectsTable(data),
+    propertyEffectsByLevelTable(data),
   ].filter((t): t is ReportTable => Boolean(t));
 }
