@@ -4,7 +4,7 @@ import { perInstance, type ReportData, type Series } from "../data.js";
 import { num } from "../format.js";
 import { superpositionByImportance } from "../measures.js";
 import { finite, mean } from "../stats.js";
-import { featuresText, find, inconclusive, sparsityPresets } from "./common.js";
+import { contrast, featuresText, find, inconclusive, sparsityPresets } from "./common.js";
 import { trainedSuperposition } from "./loss.js";
 import { type Finding, THRESHOLDS, type Verdict } from "./types.js";
 
@@ -133,7 +133,22 @@ export function sigmoidPrecisionFinding(data: ReportData): Finding {
       features: featuresText(data),
       activations: ["sigmoid", "hardsigmoid", "sigmoid~f64", "hardsigmoid~f64"],
     },
-    intervals: {},
+    intervals: Object.fromEntries(
+      sparsityPresets(data).flatMap((p) =>
+        ["sigmoid", "hardsigmoid"].flatMap((act) => {
+          const a = find(data, p, act, "");
+          const b = find(data, p, act, "f64");
+          if (!a || !b) return [];
+          const levels = a.cells[0].instances.map((_, i) => i);
+          return [
+            [
+              `${p}: ${act} f32 − f64 superposition, over seeds`,
+              contrast(a, b, trainedSuperposition, levels, "diff"),
+            ],
+          ];
+        }),
+      ),
+    ),
     links: ["dtype", ...sparsityPresets(data).map((p) => `${p}-features-sigmoid-f64`)],
     numbers: {
       pairs,

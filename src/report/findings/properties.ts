@@ -52,24 +52,28 @@ const PAIRS: [string, string][] = [
 ];
 
 export function hardnessFinding(data: ReportData): Finding {
-  const pairs = PAIRS.map(([soft, hard]) =>
-    acrossPresets(
-      `${activationName(hard)} below ${activationName(soft)}`,
-      perPreset(data, (p) =>
-        comparePart(data, p, {
-          a: hard,
-          b: soft,
-          metric: sup,
-          what: "superposition",
-          levels: "all",
-          kind: "diff",
-          rule: { dir: -1, threshold: 0 },
-        }),
-      ),
-    ),
-  );
+  const pairs = PAIRS.map(([soft, hard]) => {
+    const perPresetParts = perPreset(data, (p) =>
+      comparePart(data, p, {
+        a: hard,
+        b: soft,
+        metric: sup,
+        what: "superposition",
+        levels: "all",
+        kind: "diff",
+        rule: { dir: -1, threshold: 0 },
+      }),
+    );
+    return {
+      ...acrossPresets(`${activationName(hard)} below ${activationName(soft)}`, perPresetParts),
+      perPreset: perPresetParts,
+    };
+  });
   const yes = pairs.filter((p) => p.verdict === "supported").length;
   const no = pairs.filter((p) => p.verdict === "not supported").length;
+  const pairIntervals: Finding["intervals"] = {};
+  for (const p of pairs)
+    for (const q of p.perPreset) if (q.estimate) pairIntervals[`${q.preset}: ${q.label}`] = q.estimate;
   const pl = analyseProperties(data).effects.filter(
     (e) => e.property === "piecewiseLinear" && e.outcome === "superposition" && e.level === "all",
   );
@@ -96,7 +100,7 @@ export function hardnessFinding(data: ReportData): Finding {
           .map((p) => p.reason)
           .join("; ")
       : undefined;
-  const intervals: Finding["intervals"] = {};
+  const intervals: Finding["intervals"] = { ...pairIntervals };
   for (const e of pl)
     if (e.perSeed)
       intervals[`${e.preset}: piecewise-linear rank-biserial on superposition, over seeds`] = e.perSeed;
