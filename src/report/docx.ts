@@ -38,7 +38,7 @@ const PAGE_PX = { width: 860, height: 560 };
 const para = (text: string, o: { italics?: boolean; size?: number; bold?: boolean } = {}) =>
   new Paragraph({ children: [new TextRun({ text, ...o })], spacing: { after: 100 } });
 
-function docxTable(t: ReportTable): Table {
+function docxTable(t: ReportTable, textColumns = false): Table {
   const cols = t.header.length;
   const size = cols > 9 ? 14 : cols > 6 ? 16 : 18; // half-points
   const border = { style: BorderStyle.SINGLE, size: 2, color: "BFBFBF" };
@@ -69,7 +69,7 @@ function docxTable(t: ReportTable): Table {
               ...(c.mark ? { shading: { fill: FILL[c.mark], type: ShadingType.CLEAR, color: "auto" } } : {}),
               children: [
                 new Paragraph({
-                  alignment: k === 0 ? AlignmentType.LEFT : AlignmentType.RIGHT,
+                  alignment: k === 0 || textColumns ? AlignmentType.LEFT : AlignmentType.RIGHT,
                   children: [
                     new TextRun({
                       text: c.text + (c.mark ? MARK_SYMBOL[c.mark] : ""),
@@ -102,19 +102,22 @@ export async function renderDocx(c: ReportContent): Promise<Uint8Array> {
 
   children.push(new Paragraph({ text: "What we found", heading: HeadingLevel.HEADING_1 }));
   children.push(
-    docxTable({
-      id: "what-we-found",
-      title: "What we found",
-      caption: "",
-      header: ["Claim", "Verdict", "In one sentence"],
-      rows: c.findings.map((f) => [
-        { text: f.id },
-        { text: VERDICT_LABEL[f.verdict] },
-        { text: oneSentence(f) },
-      ]),
-      csvHeader: [],
-      csvRows: [],
-    }),
+    docxTable(
+      {
+        id: "what-we-found",
+        title: "What we found",
+        caption: "",
+        header: ["Claim", "Verdict", "In one sentence"],
+        rows: c.findings.map((f) => [
+          { text: f.id },
+          { text: VERDICT_LABEL[f.verdict] },
+          { text: oneSentence(f) },
+        ]),
+        csvHeader: [],
+        csvRows: [],
+      },
+      true,
+    ),
   );
   children.push(new Paragraph({ text: "", pageBreakBefore: true }));
   const m = methodSection();

@@ -11,14 +11,15 @@
 import { REPRESENTED_NORM, SUPERPOSED_THRESHOLD } from "../core/metrics.js";
 import type { InstanceSummary } from "../experiments/run.js";
 import type { CellResult } from "../experiments/store-format.js";
+import { THRESHOLDS } from "./findings/types.js";
 import { spearman } from "./stats.js";
 
 export { REPRESENTED_NORM, SUPERPOSED_THRESHOLD };
 
 /** An instance counts as trained if it did not diverge, its loss is below this share of the trivial loss … */
-export const TRAINED_MAX_LOSS_SHARE = 0.95;
+export const TRAINED_MAX_LOSS_SHARE = THRESHOLDS.trainedMaxLossShare;
 /** … and its weights moved at least this far from the init (relative Frobenius distance), when recorded. */
-export const TRAINED_MIN_WEIGHT_CHANGE = 0.25;
+export const TRAINED_MIN_WEIGHT_CHANGE = THRESHOLDS.trainedMinWeightChange;
 
 /** The ‖W_f‖-weighted mean of the notebook's per-feature superposition (the report's headline number). */
 export function superpositionScore(inst: InstanceSummary): number {

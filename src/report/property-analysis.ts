@@ -12,6 +12,7 @@ import {
 } from "../core/activation-properties.js";
 import { ACTIVATIONS } from "../core/activations.js";
 import { isSparsityPreset, type ReportData, type Series, sparsities } from "./data.js";
+import { THRESHOLDS } from "./findings/types.js";
 import { guarded, superpositionScore } from "./measures.js";
 import { holm, permutationTest, rankBiserial, ridge, ridgeLoo } from "./property-stats.js";
 import { finite, mean, meanCI, ranks } from "./stats.js";
@@ -29,9 +30,8 @@ export function activationProperties(act: Parameters<typeof computeProperties>[0
 
 export type Outcome = "superposition" | "loss";
 export const OUTCOMES: Outcome[] = ["superposition", "loss"];
-/** Ridge penalty on standardised properties. */
-export const RIDGE_LAMBDA = 1;
-export const PERMUTATION_REPS = 4000;
+export const RIDGE_LAMBDA = THRESHOLDS.ridgeLambda;
+export const PERMUTATION_REPS = THRESHOLDS.permutationReps;
 
 export interface PropertyEffect {
   property: string;

@@ -78,6 +78,12 @@ export const THRESHOLDS = {
   negligibleRho: 0.1,
   /** hardness-reduces: share of soft/hard pairs in which the hard one has less superposition. */
   pairShare: 0.75,
+  /** Training guard: an instance trained if its loss < this × the all-zero predictor's … */
+  trainedMaxLossShare: 0.95,
+  /** … and ‖W − W₀‖_F/‖W₀‖_F ≥ this (when recorded). */
+  trainedMinWeightChange: 0.25,
+  /** Property analysis: ridge penalty on standardised properties. */
+  ridgeLambda: 1,
   bootstrapReps: 2000,
   permutationReps: 4000,
 } as const;
