@@ -38,6 +38,7 @@ export function buildProgram(): Command {
     .option("--json", "machine-readable output")
     .option("--eval <xs>", "comma-separated inputs; for the softmax family one vector", numberList("--eval"))
     .option("--activation <ids>", "only these activations (comma-separated)")
+    .option("--properties", "properties computed from each definition (bounded, odd, smooth, …)")
     .action((o) => guard(() => activationsCommand(o)));
 
   program

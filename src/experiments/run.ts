@@ -5,7 +5,7 @@ import { evaluateLoss } from "../core/evaluate.js";
 import type { SoftmaxDim } from "../core/kernels/types.js";
 import { trainLockstep } from "../core/lockstep.js";
 import { type InstanceMetrics, instanceMetrics } from "../core/metrics.js";
-import type { DType, ModelSpec, Params } from "../core/model.js";
+import { type DType, initParams, type ModelSpec, type Params } from "../core/model.js";
 import type { LrSchedule } from "../core/optimizer.js";
 import {
   TRAIN_DEFAULTS,
@@ -27,6 +27,8 @@ export interface InstanceSummary extends InstanceMetrics {
   trainLoss: number;
   diverged: boolean;
   divergedAtStep: number | null;
+  /** ‖W − W₀‖_F / ‖W₀‖_F of this instance: how far training moved it from its init (absent in old stores). */
+  weightChange?: number;
 }
 
 export interface RunSummary {
@@ -100,6 +102,8 @@ function summarize(
   const evalSeconds = (performance.now() - t0) / 1000;
   const { nInstances: I, nFeatures: F, nHidden: H } = spec;
   const instances: InstanceSummary[] = [];
+  // Trainer always starts from initParams(spec, dtype, seed), so W₀ is recomputed rather than carried along.
+  const W0 = initParams(spec, options.dtype, options.seed).W;
   for (let i = 0; i < I; i++) {
     const p = spec.featureProbability[i];
     const at = outcome.divergedAtStep[i];
@@ -110,6 +114,7 @@ function summarize(
       trainLoss: outcome.trainLoss[i],
       diverged: at >= 0,
       divergedAtStep: at >= 0 ? at : null,
+      weightChange: relativeChange(outcome.params.W, W0, i * F * H, (i + 1) * F * H),
       ...instanceMetrics(outcome.params.W, outcome.params.b, i, F, H),
     });
   }
@@ -135,4 +140,15 @@ function summarize(
       lossCurve: outcome.curve,
     },
   };
+}
+
+/** ‖W − W₀‖ / ‖W₀‖ over W[from, to) (NaN when W₀ is zero there). */
+function relativeChange(W: ArrayLike<number>, W0: ArrayLike<number>, from: number, to: number): number {
+  let d = 0;
+  let n = 0;
+  for (let j = from; j < to; j++) {
+    d += (W[j] - W0[j]) ** 2;
+    n += W0[j] ** 2;
+  }
+  return n > 0 ? Math.sqrt(d / n) : Number.NaN;
 }

@@ -3,7 +3,8 @@
 
 import type { ReportData } from "./data.js";
 import type { FigureDef } from "./figures.js";
-import type { Finding } from "./findings.js";
+import { type Finding, THRESHOLDS } from "./findings/index.js";
+import { MEASURE_DEFINITIONS } from "./measures.js";
 import type { Png } from "./render.js";
 import type { ReportTable } from "./tables.js";
 
@@ -92,4 +93,40 @@ export function describeStore(data: ReportData): { overview: string[]; gaps: str
       );
   }
   return { overview, gaps };
+}
+
+/** The first sentence of a finding's summary (the "What we found" table), at most `max` characters. */
+export function oneSentence(f: Finding, max = 240): string {
+  const m = /^(.*?[.!?])(\s|$)/.exec(f.summary);
+  const s = f.headline ?? (m ? m[1] : f.summary);
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
+
+export interface ResolvedLink {
+  id: string;
+  kind: "figure" | "table";
+  title: string;
+}
+
+/** A finding's links that exist in this report (figures and tables), in the finding's order. */
+export function resolveLinks(c: Pick<ReportContent, "figures" | "tables">, f: Finding): ResolvedLink[] {
+  const out: ResolvedLink[] = [];
+  for (const id of f.links ?? []) {
+    const fig = c.figures.find((x) => x.def.id === id);
+    if (fig) out.push({ id, kind: "figure", title: fig.def.title });
+    const t = c.tables.find((x) => x.id === id);
+    if (t) out.push({ id, kind: "table", title: t.title });
+  }
+  return out;
+}
+
+/** The method section: the measures (measures.ts) and every threshold a verdict depends on. */
+export function methodSection(): {
+  measures: { name: string; definition: string }[];
+  thresholds: [string, string][];
+} {
+  return {
+    measures: MEASURE_DEFINITIONS,
+    thresholds: Object.entries(THRESHOLDS).map(([k, v]) => [k, String(v)]),
+  };
 }

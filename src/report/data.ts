@@ -235,34 +235,8 @@ export function sparsities(series: readonly Series[]): number[] {
 
 export const sparsityLabel = (s: number): string => `S=${s.toFixed(3)}`;
 
-/**
- * The report's scalar superposition of an instance: the notebook's per-feature polysemanticity averaged with
- * weights ‖W_f‖, so features the model ignores (tiny W_f, whose direction is noise) do not count.
- */
-export function superpositionScore(inst: InstanceSummary): number {
-  let num = 0;
-  let den = 0;
-  for (let f = 0; f < inst.norms.length; f++) {
-    const n = inst.norms[f];
-    if (!Number.isFinite(n) || !Number.isFinite(inst.superposition[f])) continue;
-    num += n * inst.superposition[f];
-    den += n;
-  }
-  return den > 0 ? num / den : 0;
-}
-
-/**
- * Loss of the trivial predictor out = 0 for instance i: mean over features of importance·E[x²], with
- * x = 0 w.p. 1 − p and U[0, 1] w.p. p, so E[x²] = p/3.
- */
-export function trivialLoss(cell: CellResult, i: number): number {
-  const p = cell.config?.featureProbability?.[i] ?? cell.instances[i].featureProbability;
-  const imp = cell.config?.importance?.[i];
-  if (!imp?.length) return Number.NaN;
-  let s = 0;
-  for (const v of imp) s += (v * p) / 3;
-  return s / imp.length;
-}
+// The measures live in measures.ts; re-exported here for the modules that read them with the data.
+export { superpositionScore, trivialLoss } from "./measures.js";
 
 /** Presets whose instances are sparsity levels (everything but the phase grid). */
 export const isSparsityPreset = (preset: string, series: readonly Series[]): boolean => {

@@ -17,7 +17,14 @@ import {
   TextRun,
   WidthType,
 } from "docx";
-import { FIGURE_GROUPS, type ReportContent, VERDICT_LABEL } from "./content.js";
+import {
+  FIGURE_GROUPS,
+  methodSection,
+  oneSentence,
+  type ReportContent,
+  resolveLinks,
+  VERDICT_LABEL,
+} from "./content.js";
 import { shortClaim } from "./html.js";
 import type { ReportTable } from "./tables.js";
 
@@ -31,7 +38,7 @@ const PAGE_PX = { width: 860, height: 560 };
 const para = (text: string, o: { italics?: boolean; size?: number; bold?: boolean } = {}) =>
   new Paragraph({ children: [new TextRun({ text, ...o })], spacing: { after: 100 } });
 
-function docxTable(t: ReportTable): Table {
+function docxTable(t: ReportTable, textColumns = false): Table {
   const cols = t.header.length;
   const size = cols > 9 ? 14 : cols > 6 ? 16 : 18; // half-points
   const border = { style: BorderStyle.SINGLE, size: 2, color: "BFBFBF" };
@@ -62,7 +69,7 @@ function docxTable(t: ReportTable): Table {
               ...(c.mark ? { shading: { fill: FILL[c.mark], type: ShadingType.CLEAR, color: "auto" } } : {}),
               children: [
                 new Paragraph({
-                  alignment: k === 0 ? AlignmentType.LEFT : AlignmentType.RIGHT,
+                  alignment: k === 0 || textColumns ? AlignmentType.LEFT : AlignmentType.RIGHT,
                   children: [
                     new TextRun({
                       text: c.text + (c.mark ? MARK_SYMBOL[c.mark] : ""),
@@ -93,10 +100,44 @@ export async function renderDocx(c: ReportContent): Promise<Uint8Array> {
   children.push(new Paragraph({ text: c.title, heading: HeadingLevel.TITLE }));
   children.push(para(`Generated ${c.generatedAt} from ${c.dir} by tms report.`, { italics: true, size: 18 }));
 
+  children.push(new Paragraph({ text: "What we found", heading: HeadingLevel.HEADING_1 }));
+  children.push(
+    docxTable(
+      {
+        id: "what-we-found",
+        title: "What we found",
+        caption: "",
+        header: ["Claim", "Verdict", "In one sentence"],
+        rows: c.findings.map((f) => [
+          { text: f.id },
+          { text: VERDICT_LABEL[f.verdict] },
+          { text: oneSentence(f) },
+        ]),
+        csvHeader: [],
+        csvRows: [],
+      },
+      true,
+    ),
+  );
+  children.push(new Paragraph({ text: "", pageBreakBefore: true }));
+  const m = methodSection();
+  children.push(new Paragraph({ text: "Method: measures and thresholds", heading: HeadingLevel.HEADING_1 }));
+  for (const x of m.measures)
+    children.push(
+      new Paragraph({
+        bullet: { level: 0 },
+        children: [
+          new TextRun({ text: `${x.name}: `, bold: true, size: 18 }),
+          new TextRun({ text: x.definition, size: 18 }),
+        ],
+      }),
+    );
+  children.push(para(`Thresholds: ${m.thresholds.map(([k, v]) => `${k} = ${v}`).join(" · ")}`, { size: 16 }));
+
   children.push(new Paragraph({ text: "Findings", heading: HeadingLevel.HEADING_1 }));
   c.findings.forEach((f, k) => {
     children.push(
-      new Paragraph({ text: `${k + 1}. ${shortClaim(f.claim)}`, heading: HeadingLevel.HEADING_2 }),
+      new Paragraph({ text: `${k + 1}. ${f.id}: ${shortClaim(f.claim)}`, heading: HeadingLevel.HEADING_2 }),
     );
     children.push(
       new Paragraph({
@@ -112,7 +153,12 @@ export async function renderDocx(c: ReportContent): Promise<Uint8Array> {
       }),
     );
     children.push(para(`Claim: ${f.claim}`, { italics: true, size: 18 }));
-    if (f.reason) children.push(para(`Missing data: ${f.reason}`, { size: 18 }));
+    if (f.reason) children.push(para(`Why inconclusive: ${f.reason}`, { size: 18 }));
+    const links = resolveLinks(c, f);
+    if (links.length)
+      children.push(
+        para(`Shown in: ${links.map((l) => `${l.kind} “${l.title}”`).join(" · ")}`, { size: 16 }),
+      );
     children.push(para(`Method: ${f.method}`, { size: 16 }));
     for (const x of f.evidence)
       children.push(new Paragraph({ bullet: { level: 0 }, children: [new TextRun({ text: x, size: 16 })] }));

@@ -1,6 +1,13 @@
 // report.html: one self-contained page (inline CSS and SVG, no scripts, nothing fetched), findings first.
 
-import { FIGURE_GROUPS, type ReportContent, VERDICT_LABEL } from "./content.js";
+import {
+  FIGURE_GROUPS,
+  methodSection,
+  oneSentence,
+  type ReportContent,
+  resolveLinks,
+  VERDICT_LABEL,
+} from "./content.js";
 import { escapeHtml as e } from "./format.js";
 import { toHtmlTable } from "./tables.js";
 
@@ -42,6 +49,10 @@ figure { margin: 1.2rem 0 2rem; }
 figure .svg { overflow-x: auto; }
 figure svg { max-width: 100%; height: auto; display: block; }
 .gaps li { color: #8a3b00; }
+section#found { page-break-after: always; }
+table.found td, table.found th { white-space: normal; text-align: left; vertical-align: top; }
+table.found td.sentence { min-width: 24rem; }
+.links { font-size: 0.88rem; }
 @media print { nav.toc { display: none; } figure, table { page-break-inside: avoid; } }
 `;
 
@@ -59,6 +70,8 @@ export function renderHtml(c: ReportContent): string {
       )
       .join("")}</ol></li>`,
   );
+  toc.unshift('<li><a href="#method">Method: measures and thresholds</a></li>');
+  body.push(methodHtml());
   body.push('<section id="findings"><h2>Findings</h2>');
   body.push(
     '<p class="caption">Each claim of the seed write-up, tested on this store. Verdicts follow the stated rules; ' +
@@ -69,7 +82,8 @@ export function renderHtml(c: ReportContent): string {
       `<div class="finding ${verdictClass(f.verdict)}" id="finding-${f.id}">` +
         `<h3>${k + 1}. <span class="verdict ${verdictClass(f.verdict)}">${e(VERDICT_LABEL[f.verdict])}</span></h3>` +
         `<p class="claim">${e(f.claim)}</p><p>${e(f.summary)}</p>` +
-        (f.reason ? `<p><strong>Missing data:</strong> ${e(f.reason)}</p>` : "") +
+        (f.reason ? `<p><strong>Why inconclusive:</strong> ${e(f.reason)}</p>` : "") +
+        linksHtml(c, f) +
         `<details><summary>Method and numbers</summary><p>${e(f.method)}</p><ul>${f.evidence
           .map((x) => `<li>${e(x)}</li>`)
           .join("")}</ul></details></div>`,
@@ -127,10 +141,48 @@ export function renderHtml(c: ReportContent): string {
 <body><main>
 <h1>${e(c.title)}</h1>
 <p class="meta">Generated ${e(c.generatedAt)} from ${e(c.dir)} by tms report.</p>
+${foundHtml(c)}
 <nav class="toc" aria-label="Contents"><strong>Contents</strong><ol>${toc.join("")}</ol></nav>
 ${body.join("\n")}
 </main></body></html>
 `;
+}
+
+/** The one-page "What we found": every claim id, its verdict and one sentence. */
+function foundHtml(c: ReportContent): string {
+  const rows = c.findings
+    .map(
+      (f) =>
+        `<tr><th scope="row"><a href="#finding-${f.id}">${e(f.id)}</a></th>` +
+        `<td><span class="verdict ${verdictClass(f.verdict)}">${e(VERDICT_LABEL[f.verdict])}</span></td>` +
+        `<td class="sentence">${e(oneSentence(f))}</td></tr>`,
+    )
+    .join("\n");
+  return (
+    '<section id="found"><h2>What we found</h2><p class="caption">Every claim of the seed write-up, its verdict ' +
+    "on this store and the criterion that decided it. Details, numbers with 95 % intervals and the rules follow " +
+    `below.</p><div class="table-wrap"><table class="found"><thead><tr><th>Claim</th><th>Verdict</th><th>In one sentence</th></tr></thead><tbody>${rows}</tbody></table></div></section>`
+  );
+}
+
+function linksHtml(c: ReportContent, f: ReportContent["findings"][number]): string {
+  const links = resolveLinks(c, f);
+  if (!links.length) return "";
+  return `<p class="links">Shown in: ${links
+    .map((l) => `<a href="#${l.kind === "figure" ? "fig" : "table"}-${l.id}">${e(l.title)}</a>`)
+    .join(" · ")}</p>`;
+}
+
+function methodHtml(): string {
+  const m = methodSection();
+  return (
+    '<section id="method"><h2>Method: measures and thresholds</h2><p class="caption">Defined once ' +
+    "(src/report/measures.ts) and used by every finding, table and figure.</p><dl>" +
+    m.measures.map((x) => `<dt><strong>${e(x.name)}</strong></dt><dd>${e(x.definition)}</dd>`).join("") +
+    '</dl><p class="caption">Every threshold a verdict depends on (src/report/findings/types.ts):</p><p>' +
+    m.thresholds.map(([k, v]) => `<code>${e(k)}</code> = ${e(v)}`).join(" · ") +
+    "</p></section>"
+  );
 }
 
 /** The first sentence of a claim, for the table of contents. */

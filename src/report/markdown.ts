@@ -1,20 +1,55 @@
 // report.md: the same content as the HTML page, with the figures linked from figures/.
 
-import { FIGURE_GROUPS, type ReportContent, VERDICT_LABEL } from "./content.js";
+import {
+  FIGURE_GROUPS,
+  methodSection,
+  oneSentence,
+  type ReportContent,
+  resolveLinks,
+  VERDICT_LABEL,
+} from "./content.js";
 import { shortClaim } from "./html.js";
 import { toMarkdown } from "./tables.js";
 
 export function renderMarkdown(c: ReportContent): string {
   const out: string[] = [];
   out.push(`# ${c.title}`, "", `Generated ${c.generatedAt} from \`${c.dir}\` by \`tms report\`.`, "");
-  out.push("## Contents", "", "1. [Findings](#findings)", "2. [Store](#store)", "3. [Tables](#tables)");
-  out.push("4. [Figures](#figures)", "");
+  out.push("## What we found", "");
+  out.push(
+    "Every claim of the seed write-up, its verdict on this store and the criterion that decided it.",
+    "",
+    "| Claim | Verdict | In one sentence |",
+    "| --- | --- | --- |",
+  );
+  for (const f of c.findings)
+    out.push(`| \`${f.id}\` | **${VERDICT_LABEL[f.verdict]}** | ${oneSentence(f).replace(/\|/g, "\\|")} |`);
+  out.push("", "## Contents", "", "1. [Method](#method-measures-and-thresholds)", "2. [Findings](#findings)");
+  out.push("3. [Store](#store)", "4. [Tables](#tables)", "5. [Figures](#figures)", "");
+
+  const m = methodSection();
+  out.push("## Method: measures and thresholds", "");
+  for (const x of m.measures) out.push(`- **${x.name}**: ${x.definition}`);
+  out.push("", `Thresholds: ${m.thresholds.map(([k, v]) => `\`${k}\` = ${v}`).join(" · ")}`, "");
 
   out.push("## Findings", "");
   c.findings.forEach((f, k) => {
     out.push(`### ${k + 1}. ${shortClaim(f.claim)} — **${VERDICT_LABEL[f.verdict]}**`, "");
     out.push(`> ${f.claim}`, "", f.summary, "");
-    if (f.reason) out.push(`*Missing data:* ${f.reason}`, "");
+    if (f.reason) out.push(`*Why inconclusive:* ${f.reason}`, "");
+    const links = resolveLinks(c, f);
+    if (links.length)
+      out.push(
+        `Shown in: ${links
+          .map((l) =>
+            l.kind === "table"
+              ? `[${l.title}](tables/${l.id}.csv)`
+              : c.figureFiles
+                ? `[${l.title}](figures/${l.id}.${c.figureFiles})`
+                : l.title,
+          )
+          .join(" · ")}`,
+        "",
+      );
     out.push(`*Method.* ${f.method}`, "");
     for (const x of f.evidence) out.push(`- ${x}`);
     out.push("");

@@ -13,9 +13,11 @@ import { describeStore, type RenderedFigure, type ReportContent } from "./conten
 import { loadReportData } from "./data.js";
 import { renderDocx } from "./docx.js";
 import { planFigures } from "./figures.js";
-import { buildFindings, type Finding } from "./findings.js";
+import { buildFindings, type Finding } from "./findings/index.js";
 import { renderHtml } from "./html.js";
 import { renderMarkdown } from "./markdown.js";
+import { propertyFigurePlans } from "./property-figures.js";
+import { propertyTables } from "./property-tables.js";
 import { type Png, renderPng, renderSvg } from "./render.js";
 import { buildTables, type ReportTable, toCsv } from "./tables.js";
 
@@ -78,7 +80,7 @@ export async function generateReport(dir: string, options: ReportOptions = {}): 
   };
 
   const findings = buildFindings(data);
-  const tables = buildTables(data);
+  const tables = [...buildTables(data), ...propertyTables(data)];
   log(`report: ${data.results.length} cells read; ${findings.length} findings, ${tables.length} tables`);
 
   if (formats.has("csv")) {
@@ -101,7 +103,7 @@ export async function generateReport(dir: string, options: ReportOptions = {}): 
   }
   const pool = new Pool(2);
   if (needFigures && data.results.length) {
-    for (const plan of planFigures(data)) {
+    for (const plan of [...planFigures(data), ...propertyFigurePlans(data)]) {
       try {
         const def = plan.build();
         if (!def) {

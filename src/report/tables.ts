@@ -14,7 +14,8 @@ import {
   trivialLoss,
 } from "./data.js";
 import { escapeHtml, meanPm, num } from "./format.js";
-import { finite, geometricMean, mean, meanCI, ranks, spearman } from "./stats.js";
+import { importanceNormRho } from "./measures.js";
+import { finite, geometricMean, mean, meanCI, ranks } from "./stats.js";
 
 export interface TableCell {
   text: string;
@@ -40,12 +41,7 @@ export const METRICS: Record<string, { label: string; metric: Metric }> = {
   represented: { label: "features represented", metric: (x) => x.featuresRepresented },
 };
 
-/** Importance–norm rank correlation of one instance: > 0 when important features get the larger W_f. */
-export function importanceNormRho(inst: InstanceSummary, cell: Series["cells"][number], i: number): number {
-  const imp = cell.config?.importance?.[i];
-  if (!imp || imp.length !== inst.norms.length) return Number.NaN;
-  return spearman(imp, inst.norms);
-}
+export { importanceNormRho };
 
 const cell = (text: string, mark?: TableCell["mark"]): TableCell => (mark ? { text, mark } : { text });
 

@@ -19,6 +19,20 @@ describe("tms activations", () => {
         expect(typeof a[k], `${a.id}.${k}`).toBe("string");
   });
 
+  it("--properties --json: the computed property table, ±∞ written as a string", async () => {
+    const r = await runCli(["activations", "--properties", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout) as Record<string, unknown>[];
+    expect(rows.map((p) => p.id)).toEqual([...ACTIVATION_IDS]);
+    const by = (id: string) => rows.find((p) => p.id === id)!;
+    expect(by("relu")).toMatchObject({ nonNegative: true, piecewiseLinear: true, minNegative: 0 });
+    expect(by("tanh")).toMatchObject({ odd: true, boundedAbove: true, boundedBelow: true });
+    expect(by("leaky_relu").minNegative).toBe("-Infinity");
+    const table = await runCli(["activations", "--properties", "--activation", "softplus"]);
+    expect(table.stdout).toContain("softplus");
+    expect(table.stdout).toContain("piecewise linear");
+  });
+
   it("without --json prints a table naming every activation", async () => {
     const r = await runCli(["activations"]);
     expect(r.code, r.stderr).toBe(0);

@@ -6,12 +6,13 @@ import { reportDataFrom, superpositionScore, trivialLoss } from "../../src/repor
 import {
   buildFindings,
   celuGeluFinding,
-  convergenceFinding,
+  expFailsFinding,
+  logSoftmaxFailsFinding,
   lossRangeFinding,
   sigmoidPrecisionFinding,
   softminFinding,
   superpositionLossFinding,
-} from "../../src/report/findings.js";
+} from "../../src/report/findings/index.js";
 import { num } from "../../src/report/format.js";
 import { buildTables, toCsv } from "../../src/report/tables.js";
 import { inst, lcg, result } from "./synthetic.js";
@@ -191,6 +192,16 @@ describe("claim 5: softmin importance reversal", () => {
     expect(f.summary).toContain("reversed with the softmax over batch");
   });
 
+  it("not supported when neither softmax dimension reverses importance", () => {
+    const data = reportDataFrom([
+      ...series("softmin", { loss: () => 1e-3, norms: normal }),
+      ...series("softmin", { loss: () => 1e-3, norms: normal, variant: "softmax-batch" }),
+    ]);
+    const f = softminFinding(data);
+    expect(f.verdict).toBe("not supported");
+    expect(f.headline).toContain("Not supported");
+  });
+
   it("inconclusive when only one softmax dimension is stored and it shows no reversal", () => {
     const f = softminFinding(reportDataFrom(series("softmin", { loss: () => 1e-3, norms: normal })));
     expect(f.verdict).toBe("inconclusive");
@@ -205,25 +216,24 @@ describe("claim 6: LogSoftmax and Exp convergence", () => {
     expect(trivialLoss(c, 1)).toBeCloseTo((imp.reduce((a, b) => a + b) / 4) * (0.3 / 3), 12);
   });
 
-  it("supported when both diverge or stay at the trivial loss; relu converges", () => {
+  it("LogSoftmax and Exp are judged separately: one fails, the other converges", () => {
     const trivial = (i: number) => (((1 + 0.9 + 0.81 + 0.729) / 4) * PROBS[i]) / 3;
     const data = reportDataFrom([
       ...series("relu", { loss: (i) => 0.1 * trivial(i) }),
       ...series("log_softmax", { loss: () => 5, diverged: (i) => i === 0 }),
       ...series("exp", { loss: (i) => trivial(i) }),
+      ...series("exp_linear", { loss: (i) => 0.1 * trivial(i) }),
     ]);
-    const f = convergenceFinding(data);
-    expect(f.verdict).toBe("supported");
-    expect(f.numbers.logSoftmaxDiverged).toBe(3);
-    expect(f.numbers.expFailed).toBe(15);
-  });
-
-  it("not supported when both learn", () => {
-    const data = reportDataFrom([
-      ...series("log_softmax", { loss: () => 1e-6 }),
-      ...series("exp", { loss: () => 1e-6 }),
-    ]);
-    expect(convergenceFinding(data).verdict).toBe("not supported");
+    const ls = logSoftmaxFailsFinding(data);
+    expect(ls.verdict).toBe("supported");
+    expect(
+      ls.intervals["intro: LogSoftmax share of instances failed (S=0.000…0.990 (5 levels))"].estimate,
+    ).toBe(1);
+    const ex = expFailsFinding(data);
+    // Exp fails (loss = trivial) but Exp linear learns: the claim, made of both, does not hold.
+    expect(ex.verdict).toBe("not supported");
+    expect(ex.summary).toContain("Exp failed at low sparsity: supported");
+    expect(ex.summary).toContain("Exp linear failed at low sparsity: not supported");
   });
 });
 
@@ -253,7 +263,7 @@ describe("tables", () => {
 
   it("every finding is built for an empty store without throwing", () => {
     const fs = buildFindings(reportDataFrom([]));
-    expect(fs).toHaveLength(6);
-    expect(fs.every((f) => f.verdict === "inconclusive")).toBe(true);
+    expect(fs).toHaveLength(25);
+    expect(fs.every((f) => f.verdict === "inconclusive" && f.reason)).toBe(true);
   });
 });

@@ -8,6 +8,7 @@ import JSZip from "jszip";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadReportData } from "../../src/report/data.js";
 import { planFigures } from "../../src/report/figures.js";
+import { propertyFigurePlans } from "../../src/report/property-figures.js";
 import { generateReport } from "../../src/report/report.js";
 import { ROOT, tempDir, tms, tmsAsync } from "./cli.js";
 
@@ -95,7 +96,8 @@ describe("tms report on a small trained store", () => {
       "softmax-dim",
     ])
       expect(tables).toContain(`${t}.csv`);
-    const planned = planFigures(loadReportData(store)).map((p) => p.id);
+    const loaded = loadReportData(store);
+    const planned = [...planFigures(loaded), ...propertyFigurePlans(loaded)].map((p) => p.id);
     expect(planned).toContain("intro-features-overview");
     expect(planned).toContain("demo-features-softmin-softmax-batch");
     const figures = readdirSync(join(out, "figures"));
@@ -105,7 +107,8 @@ describe("tms report on a small trained store", () => {
     }
     expect(figures).toHaveLength(2 * planned.length);
     const findings = JSON.parse(readFileSync(join(out, "findings.json"), "utf8"));
-    expect(findings).toHaveLength(6);
+    expect(findings).toHaveLength(25);
+    for (const f of findings) if (f.verdict === "inconclusive") expect(f.reason, f.id).toBeTruthy();
     for (const f of findings) expect(["supported", "not supported", "inconclusive"]).toContain(f.verdict);
     // This store has no CELU/GELU and no f64 cells: those findings say so.
     expect(findings.find((f: { id: string }) => f.id === "sigmoid-precision").verdict).toBe("inconclusive");
@@ -159,7 +162,8 @@ describe("tms report on a small trained store", () => {
 
   it("the HTML page holds every figure inline and fetches nothing", () => {
     const html = readFileSync(join(out, "report.html"), "utf8");
-    const planned = planFigures(loadReportData(store)).map((p) => p.id);
+    const loaded = loadReportData(store);
+    const planned = [...planFigures(loaded), ...propertyFigurePlans(loaded)].map((p) => p.id);
     for (const id of planned)
       expect(html, id).toMatch(new RegExp(`<figure id="fig-${id}"[^>]*><div class="svg"><svg`));
     expect(html.indexOf('id="findings"')).toBeLessThan(html.indexOf('id="tables"'));

@@ -15,12 +15,18 @@ export interface InstanceSpec {
   /** Per-feature superposition (default 0) and norms (default 1). */
   sup?: number;
   norms?: number[];
+  /** Per-feature superposition (overrides `sup`). */
+  superposition?: number[];
+  /** ‖W − W₀‖/‖W₀‖ (absent, like stores written before it was recorded, unless given). */
+  weightChange?: number;
   diverged?: boolean;
 }
 
 /** An instance summary with the given loss and a uniform superposition. */
 export function inst(s: InstanceSpec, F: number): InstanceSummary {
   const norms = s.norms ?? Array.from({ length: F }, () => 1);
+  const superposition = s.superposition ?? norms.map(() => s.sup ?? 0);
+  const represented = norms.map((n, f) => [n, f] as const).filter(([n]) => n > 0.5);
   return {
     featureProbability: s.p,
     sparsity: 1 - s.p,
@@ -29,11 +35,14 @@ export function inst(s: InstanceSpec, F: number): InstanceSummary {
     diverged: Boolean(s.diverged),
     divergedAtStep: s.diverged ? 7 : null,
     norms,
-    superposition: norms.map(() => s.sup ?? 0),
+    superposition,
     dimsPerFeature: 1,
     featureDimensionality: norms.map(() => 1),
     featuresRepresented: norms.filter((n) => n > 0.5).length,
-    fractionSuperposed: (s.sup ?? 0) > 0.1 ? 1 : 0,
+    fractionSuperposed: represented.length
+      ? represented.filter(([, f]) => superposition[f] > 0.1).length / represented.length
+      : 0,
+    ...(s.weightChange === undefined ? {} : { weightChange: s.weightChange }),
     biasMean: 0,
     biasMin: 0,
     biasMax: 0,

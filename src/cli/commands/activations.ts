@@ -1,12 +1,19 @@
 // `tms activations`: the table of activation functions, or their values and derivatives at given points.
 
 import Table from "cli-table3";
+import {
+  type ActivationProperties,
+  activationProperties,
+  BOOLEAN_PROPERTIES,
+  PROPERTY_LABELS,
+} from "../../core/activation-properties.js";
 import { ACTIVATION_IDS, type Activation, getActivation } from "../../core/activations.js";
 
 export interface ActivationsOptions {
   json?: boolean;
   eval?: number[];
   activation?: string;
+  properties?: boolean;
 }
 
 /** y and dy at xs in float64: f′(x) element-wise; for the softmax family xs is one vector and dy its Jacobian. */
@@ -35,6 +42,13 @@ export function evaluateActivation(act: Activation, xs: number[]) {
 export function activationsCommand(options: ActivationsOptions): void {
   const ids = options.activation ? options.activation.split(",").map((s) => s.trim()) : [...ACTIVATION_IDS];
   const acts = ids.map(getActivation);
+  if (options.properties) {
+    printProperties(
+      acts.map((a) => activationProperties(a)),
+      Boolean(options.json),
+    );
+    return;
+  }
   if (options.eval) {
     const xs = options.eval;
     const out: Record<string, unknown> = {};
@@ -76,3 +90,41 @@ export function activationsCommand(options: ActivationsOptions): void {
 }
 
 const fmt = (v: number) => (Number.isFinite(v) ? v.toPrecision(6) : String(v));
+
+/** ±∞ as a string in JSON (which has no infinities), so the value is not silently null. */
+const jsonNumber = (v: number) => (Number.isFinite(v) ? v : String(v));
+
+function printProperties(rows: ActivationProperties[], json: boolean): void {
+  if (json) {
+    const out = rows.map((p) => ({ ...p, minNegative: jsonNumber(p.minNegative) }));
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return;
+  }
+  const yes = (b: boolean) => (b ? "yes" : "·");
+  const table = new Table({
+    head: [
+      "id",
+      ...BOOLEAN_PROPERTIES.map((k) => PROPERTY_LABELS[k]),
+      "f(0)",
+      "f′(0)",
+      "min f(x<0)",
+      "saturates",
+    ],
+    style: { head: [], compact: true },
+  });
+  for (const p of rows)
+    table.push([
+      p.id,
+      ...BOOLEAN_PROPERTIES.map((k) => yes(p[k])),
+      short(p.f0),
+      short(p.fPrime0),
+      short(p.minNegative),
+      p.saturation,
+    ]);
+  process.stdout.write(
+    `${table.toString()}\nComputed from each definition on a grid over [−8, 8] (step 1/512) plus far points; ` +
+      "vector activations (softmax family) along one coordinate of a 5-vector.\n",
+  );
+}
+
+const short = (v: number) => (Number.isFinite(v) ? String(Number(v.toPrecision(4))) : v > 0 ? "∞" : "-∞");

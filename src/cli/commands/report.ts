@@ -2,6 +2,9 @@
 
 import { existsSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
+import Table from "cli-table3";
+import { oneSentence } from "../../report/content.js";
+import type { Finding } from "../../report/findings/index.js";
 import {
   generateReport,
   REPORT_FORMATS,
@@ -37,9 +40,11 @@ export async function reportCommand(dir: string, flags: ReportFlags = {}): Promi
   const log = flags.quiet ? undefined : (line: string) => process.stderr.write(`${line}\n`);
   const outcome = await generateReport(root, { out: flags.out, formats, log });
   if (!flags.quiet) {
-    const verdicts = outcome.findings.map((f, k) => `${k + 1} ${f.verdict}`).join(", ");
+    process.stdout.write(`${whatWeFound(outcome.findings)}\n`);
+    const count = (v: Finding["verdict"]) => outcome.findings.filter((f) => f.verdict === v).length;
+    const verdicts = `${count("supported")} supported, ${count("not supported")} not supported, ${count("inconclusive")} inconclusive`;
     process.stderr.write(
-      `report: ${outcome.figures.length} figures, ${outcome.tables.length} tables, findings: ${verdicts}\n` +
+      `report: ${outcome.figures.length} figures, ${outcome.tables.length} tables, ${outcome.findings.length} findings: ${verdicts}\n` +
         `report: ${outcome.files.length} files → ${relative(process.cwd(), outcome.out) || "."} (${outcome.seconds.toFixed(1)} s)\n`,
     );
     if (outcome.gaps.length)
@@ -48,4 +53,17 @@ export async function reportCommand(dir: string, flags: ReportFlags = {}): Promi
       );
   }
   return outcome;
+}
+
+/** The "What we found" table for the terminal: claim id, verdict, one sentence. */
+export function whatWeFound(findings: readonly Finding[]): string {
+  const width = Math.max(60, Math.min(110, (process.stdout.columns ?? 140) - 50));
+  const table = new Table({
+    head: ["claim", "verdict", "in one sentence"],
+    colWidths: [28, 15, width],
+    wordWrap: true,
+    style: { head: [], compact: true },
+  });
+  for (const f of findings) table.push([f.id, f.verdict, oneSentence(f, 200)]);
+  return `What we found\n${table.toString()}`;
 }
