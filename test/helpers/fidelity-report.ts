@@ -9,7 +9,8 @@ import { REPO_ROOT } from "./fixtures.js";
 
 const DRY_RUN = process.env.TMS_FIXTURES_DIR !== undefined || process.env.TMS_FIDELITY_STEPS !== undefined;
 export const REPORT_PATH = DRY_RUN ? `${REPO_ROOT}test-results/fidelity.md` : `${REPO_ROOT}docs/fidelity.md`;
-const SECTIONS = ["demo", "intro"] as const;
+/** The suites' sections, then "notes": written by hand (what a failing cell means), kept by every rewrite. */
+const SECTIONS = ["demo", "intro", "notes"] as const;
 
 const HEADER = `# Fidelity: tms-lab against PyTorch
 
@@ -27,7 +28,7 @@ const begin = (id: string) => `<!-- fidelity:${id}:begin -->`;
 const end = (id: string) => `<!-- fidelity:${id}:end -->`;
 
 /** Replaces (or adds) one suite's section of the report. */
-export function writeFidelitySection(id: (typeof SECTIONS)[number], markdown: string): string {
+export function writeFidelitySection(id: "demo" | "intro", markdown: string): string {
   const old = existsSync(REPORT_PATH) ? readFileSync(REPORT_PATH, "utf8") : HEADER;
   const sections = new Map<string, string>();
   for (const s of SECTIONS) {
