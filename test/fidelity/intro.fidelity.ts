@@ -13,7 +13,8 @@
 //  - activations with ≥ MIN_SEEDS_PER_CELL PyTorch seeds: the cell's own s (ν = n_t − 1 degrees of freedom).
 //    These are the activations whose loss is bimodal over seeds (runs settle into different local optima:
 //    softshrink's two first seeds differ by up to 2.9× on one instance, tanhshrink's and hardshrink's by
-//    1.6–1.7×), for which scripts/fixtures/make_intro_extra_seeds.sh ran 8 more seeds;
+//    1.6–1.7×), for which scripts/fixtures/make_intro_extra_seeds.sh ran 8 more seeds, and relu (6 more:
+//    bimodal at p = 0.37–0.07, where our first seeds sat in the lower mode more often than PyTorch's two);
 //  - the others have 2 seeds, and a cell's own s would have ν = 1 (K ≈ 4000: no test at all), so s is pooled
 //    over the activation's 10 instances (ν = 10). This assumes a similar log-spread across instances; the
 //    dense instances (p ≈ 1) in fact vary less (their tolerance is conservative) and the sparsest more (there a
