@@ -11,7 +11,7 @@
 // distribution, Δ/SE is t-distributed with ν = 4 (normal losses assumed), so K is the t₄ quantile with
 // P(|t₄| > K) = 5 % / 42 over the 6 × 7 = 42 cells (Bonferroni): K ≈ 8.2, and the chance of any false alarm
 // in the suite is ≤ 5 %. SE ≈ 0.73·s_t, so a cell fails when our mean is ~6 of PyTorch's seed-to-seed
-// standard deviations away, e.g. ~3 % of the loss for the p = 1 instances (spread ≈ 0.5 %).
+// standard deviations away, e.g. ~2–3 % of the loss for the p = 1 instances (spread ≈ 0.4–0.5 %).
 // FLOOR_REL = 1e-6 only matters if PyTorch's 5 seeds agreed to ~6 digits: it is the float32 resolution of a
 // mean over 8192 × 20 values, not a tolerance on the physics.
 //
