@@ -6,5 +6,7 @@ export default defineConfig({
     setupFiles: ["test/helpers/setup.ts"],
     testTimeout: 1_800_000,
     pool: "forks",
+    // one suite at a time: each already trains on every core, and each rewrites its section of docs/fidelity.md
+    fileParallelism: false,
   },
 });

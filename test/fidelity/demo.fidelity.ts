@@ -3,44 +3,49 @@
 // fixtures/fidelity/demo-seed<k>.jsonl, 5 seeds), for relu, gelu, sigmoid, tanh, softplus and softmin.
 //
 // The two engines draw different random numbers, so we compare distributions over seeds. For each
-// activation × instance: |mean_ours − mean_torch| ≤ K·SE + FLOOR_REL·mean_torch, with SE the pooled
-// two-sample standard error (test/helpers/fidelity.ts: s_p·√(1/n_t + 1/n_o), n_t + n_o − 2 degrees of freedom).
+// activation × instance, with Δ = mean_ours − mean_torch of the eval loss:
+//   |Δ| ≤ K·SE + FLOOR_REL·mean_torch,   SE = s_t·√(1/n_t + 1/n_o),
+// where s_t is PyTorch's seed-to-seed standard deviation of that cell (n_t = 5 seeds, ν = 4 degrees of
+// freedom) and n_o = 3 is our number of seeds. Only the reference's spread enters: a bug that made our runs
+// noisier cannot widen its own tolerance (it used to, through a pooled variance). If the engines sample the same
+// distribution, Δ/SE is t-distributed with ν = 4 (normal losses assumed), so K is the t₄ quantile with
+// P(|t₄| > K) = 5 % / 42 over the 6 × 7 = 42 cells (Bonferroni): K ≈ 8.2, and the chance of any false alarm
+// in the suite is ≤ 5 %. SE ≈ 0.73·s_t, so a cell fails when our mean is ~6 of PyTorch's seed-to-seed
+// standard deviations away, e.g. ~2–3 % of the loss for the p = 1 instances (spread ≈ 0.4–0.5 %).
+// FLOOR_REL = 1e-6 only matters if PyTorch's 5 seeds agreed to ~6 digits: it is the float32 resolution of a
+// mean over 8192 × 20 values, not a tolerance on the physics.
 //
-// Why K = 6: there are 6 × 7 = 42 comparisons. With n_t = 5 PyTorch seeds and n_o = 3 of ours, the statistic is
-// t-distributed with 6 degrees of freedom if the engines agree; P(|t₆| > 6) ≈ 1e-3, so the chance of any false
-// alarm among the 42 is ≈ 4% (Bonferroni). K = 4–5 would give 20–60% here: t₆ has heavy tails. What it detects:
-// SE ≈ 0.73·s, so a systematic shift of ~4.4 seed-to-seed standard deviations — e.g. ~2% of the loss for the
-// p = 1 instances (spread ≈ 0.5%), ~1.5× for the sparsest ones whose eval loss rests on ~160 non-zero values.
-// FLOOR_REL = 1% of the loss guards against near-identical runs (spread ≈ 0) where float32 rounding alone
-// could exceed K·SE; 1% is far below any difference that would change a conclusion about superposition.
-//
-// Our runs go through the built CLI (`tms train --json`), as many at once as there are cores. The comparison
-// table is written to test-results/fidelity-demo.md.
+// Our runs go through the built CLI (`tms train --json`), as many at once as there are cores. The table is
+// written to docs/fidelity.md (test/helpers/fidelity-report.ts).
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPreset } from "../../src/experiments/presets.js";
 import {
   type Comparison,
-  compareMeans,
+  compareToReference,
   FIDELITY_STEPS,
   NOT_TRAINED,
   torchLosses,
   trainingNote,
   trainWithCli,
-  writeReport,
 } from "../helpers/fidelity.js";
+import { comparisonTable, passCount, writeFidelitySection } from "../helpers/fidelity-report.js";
 import { fidelityRuns } from "../helpers/fixtures.js";
-import { mean } from "../helpers/numeric.js";
+import { mean, std } from "../helpers/numeric.js";
+import { tCritical } from "../helpers/student.js";
 
 const ACTIVATIONS = ["relu", "gelu", "sigmoid", "tanh", "softplus", "softmin"];
 const OUR_SEEDS = [0, 1, 2];
-const K = 6;
-const FLOOR_REL = 0.01;
+const FLOOR_REL = 1e-6;
 const MIN_TORCH_SEEDS = 3;
+const FAMILY_ALPHA = 0.05;
 
 const torchBySeed = fidelityRuns("demo");
-const torch = torchLosses(torchBySeed);
+const torch = torchLosses([...torchBySeed.values()].flat());
 const spec = getPreset("demo").spec();
+const nTorch = torchBySeed.size;
+const N_CELLS = ACTIVATIONS.length * spec.nInstances;
+const K = nTorch >= 2 ? tCritical(FAMILY_ALPHA / N_CELLS, nTorch - 1) : Number.NaN;
 
 describe.skipIf(torchBySeed.size < MIN_TORCH_SEEDS)("fidelity: demo preset vs PyTorch", () => {
   let trained = NOT_TRAINED;
@@ -52,15 +57,19 @@ describe.skipIf(torchBySeed.size < MIN_TORCH_SEEDS)("fidelity: demo preset vs Py
 
   afterAll(() => {
     if (rows.length === 0) return;
-    const path = writeReport(
-      "fidelity-demo",
-      "Fidelity: demo preset, eval loss, tms-lab vs PyTorch",
+    const path = writeFidelitySection(
+      "demo",
       [
-        `10 000 steps, float32, batch 1024, lr 1e-3. PyTorch seeds: ${[...torchBySeed.keys()].join(", ")}; ours: ${OUR_SEEDS.join(", ")}.`,
-        `Pass: |mean_ours − mean_torch| ≤ ${K}·SE_pooled + ${FLOOR_REL}·mean_torch. z = Δ/SE.`,
-        trainingNote(trained),
-      ],
-      rows,
+        "## Demo preset (20 features → 5 dims, 7 instances), 6 activations",
+        "",
+        `Run ${new Date().toISOString().slice(0, 10)}. PyTorch seeds ${[...torchBySeed.keys()].join(", ")}; ours ${OUR_SEEDS.join(", ")}. ${trainingNote(trained)}`,
+        `Compared: the mean eval loss over seeds. Pass: |Δ| ≤ K·SE + ${FLOOR_REL}·mean_torch with SE = s_t·√(1/${nTorch} + 1/${OUR_SEEDS.length}),`,
+        `s_t = PyTorch's seed-to-seed sd of the cell (ν = ${nTorch - 1}), K = ${K.toFixed(2)}: P(|t_${nTorch - 1}| > K) = 5 % / ${N_CELLS} cells.`,
+        "",
+        `**${passCount(rows)}**`,
+        "",
+        ...comparisonTable(rows),
+      ].join("\n"),
     );
     console.log(`fidelity table: ${path}`);
   });
@@ -95,16 +104,21 @@ describe.skipIf(torchBySeed.size < MIN_TORCH_SEEDS)("fidelity: demo preset vs Py
       const ts = t.map((run) => run[i]);
       const os = ours.map((run) => run.evalLoss[i]);
       const torchMean = mean(ts);
-      const c = compareMeans(ts, os, K, FLOOR_REL * torchMean);
+      const delta = mean(os) - torchMean;
+      const c = compareToReference(delta, std(ts), ts.length, os.length, K, FLOOR_REL * torchMean);
       const row: Comparison = {
         activation: act,
         instance: i,
         p: spec.featureProbability[i],
         torch: ts,
         ours: os,
-        torchMean,
-        oursMean: mean(os),
+        scale: "linear",
+        spread: std(ts),
+        dof: ts.length - 1,
+        pooled: false,
         se: c.se,
+        k: K,
+        delta,
         tolerance: c.tolerance,
         z: c.z,
         pass: c.pass,
@@ -112,8 +126,8 @@ describe.skipIf(torchBySeed.size < MIN_TORCH_SEEDS)("fidelity: demo preset vs Py
       rows.push(row);
       if (!c.pass)
         failures.push(
-          `${act} instance ${i} (p = ${row.p}): ours ${row.oursMean.toExponential(4)} vs torch ${torchMean.toExponential(4)}, ` +
-            `z = ${c.z.toFixed(2)}, |Δ| ${Math.abs(c.delta).toExponential(2)} > ${c.tolerance.toExponential(2)}`,
+          `${act} instance ${i} (p = ${row.p}): ours ${mean(os).toExponential(4)} vs torch ${torchMean.toExponential(4)}, ` +
+            `z = ${c.z.toFixed(2)}, |Δ| ${Math.abs(delta).toExponential(2)} > ${c.tolerance.toExponential(2)}`,
         );
     }
     expect(failures).toEqual([]);

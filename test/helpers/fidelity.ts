@@ -2,11 +2,9 @@
 // per-instance eval losses between the two engines as distributions over seeds (the two engines' random
 // numbers differ, so single runs cannot be compared; only their seed-to-seed distributions can).
 
-import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { ensureBuilt, pool, runCli } from "./cli.js";
-import { REPO_ROOT, type TorchRun } from "./fixtures.js";
-import { mean, variance } from "./numeric.js";
+import type { TorchRun } from "./fixtures.js";
 
 /** Training steps of the fidelity runs: the fixtures' 10 000. TMS_FIDELITY_STEPS overrides it only to dry-run
  *  the suites on stand-in fixtures of the same step count (the suites check the fixtures' step count). */
@@ -72,79 +70,64 @@ export async function trainWithCli(
   return { runs, wallSeconds, cpuSeconds: runs.reduce((s, r) => s + r.seconds, 0) };
 }
 
+/** One cell (activation × instance) of a fidelity comparison, as the report shows it. */
 export interface Comparison {
   activation: string;
   instance: number;
   p: number;
+  /** Finite eval losses, PyTorch's and ours. */
   torch: number[];
   ours: number[];
-  torchMean: number;
-  oursMean: number;
-  /** Standard error of the difference of means. */
+  /** "linear": means of the losses are compared; "log": means of their logarithms (geometric means). */
+  scale: "linear" | "log";
+  /** PyTorch's seed-to-seed standard deviation on that scale, its degrees of freedom, and whether it is the
+   *  cell's own or pooled over the activation's instances. */
+  spread: number;
+  dof: number;
+  pooled: boolean;
+  /** Standard error of the difference of means, from PyTorch's spread alone. */
   se: number;
+  /** Critical value: |Δ| ≤ k·SE (+ floor) passes. */
+  k: number;
+  /** mean_ours − mean_torch on the compared scale. */
+  delta: number;
   tolerance: number;
-  /** (mean_ours − mean_torch) / se. */
+  /** Δ / SE. */
   z: number;
   pass: boolean;
 }
 
 /**
- * Two-sample comparison of means with the pooled variance: under the hypothesis that both engines sample
- * the same distribution, s_p² = ((n_t − 1)s_t² + (n_o − 1)s_o²)/(n_t + n_o − 2) estimates the common variance
- * with n_t + n_o − 2 degrees of freedom (more stable than Welch's s_t²/n_t + s_o²/n_o with 2–4 runs a side),
- * and SE = s_p·√(1/n_t + 1/n_o). Passes when |Δ| ≤ k·SE + floor.
+ * Difference of means with the standard error taken from the REFERENCE's spread only: under the hypothesis that
+ * both engines sample the same distribution with standard deviation σ, Δ = mean_ours − mean_torch has standard
+ * deviation σ·√(1/n_t + 1/n_o), and σ is estimated by `spread` from PyTorch's runs (ν degrees of freedom), so
+ * Δ/SE is t-distributed with ν degrees of freedom. Our own scatter never enters the tolerance: a bug that adds
+ * seed-to-seed noise cannot widen its own test. Passes when |Δ| ≤ k·SE + floor.
  */
-export function compareMeans(torch: number[], ours: number[], k: number, floor: number) {
-  const nt = torch.length;
-  const no = ours.length;
-  const pooled = ((nt - 1) * variance(torch) + (no - 1) * variance(ours)) / (nt + no - 2);
-  const se = Math.sqrt(pooled * (1 / nt + 1 / no));
-  const delta = mean(ours) - mean(torch);
+export function compareToReference(
+  delta: number,
+  spread: number,
+  nTorch: number,
+  nOurs: number,
+  k: number,
+  floor: number,
+): { se: number; tolerance: number; z: number; pass: boolean } {
+  const se = spread * Math.sqrt(1 / nTorch + 1 / nOurs);
   const tolerance = k * se + floor;
   return {
     se,
-    delta,
     tolerance,
-    z: se > 0 ? delta / se : Number.POSITIVE_INFINITY,
+    z: se > 0 ? delta / se : delta === 0 ? 0 : Math.sign(delta) * Number.POSITIVE_INFINITY,
     pass: Math.abs(delta) <= tolerance,
   };
 }
 
-/** torch runs of one preset as activation → per-seed eval losses (seed order). */
-export function torchLosses(bySeed: Map<number, TorchRun[]>): Map<string, number[][]> {
+/** PyTorch runs as activation → per-seed eval losses ([seed][instance], seeds ascending). */
+export function torchLosses(runs: readonly TorchRun[]): Map<string, number[][]> {
   const out = new Map<string, number[][]>();
-  for (const seed of [...bySeed.keys()].sort((a, b) => a - b)) {
-    for (const run of bySeed.get(seed)!) {
-      if (!out.has(run.activation)) out.set(run.activation, []);
-      out.get(run.activation)!.push(run.eval_loss);
-    }
+  for (const run of [...runs].sort((a, b) => a.seed - b.seed)) {
+    if (!out.has(run.activation)) out.set(run.activation, []);
+    out.get(run.activation)!.push(run.eval_loss);
   }
   return out;
-}
-
-const fmt = (v: number) => v.toExponential(3);
-const fmtSd = (xs: number[]) => (xs.length > 1 ? Math.sqrt(variance(xs)).toExponential(1) : "–");
-
-/** Writes the comparison table (Markdown) to test-results/<name>.md and returns its path. */
-export function writeReport(name: string, title: string, notes: string[], rows: Comparison[]): string {
-  const lines = [
-    `# ${title}`,
-    "",
-    ...notes,
-    "",
-    "| activation | inst | p | torch mean ± sd (n) | ours mean ± sd (n) | ours/torch | z | |Δ| ≤ tol | pass |",
-    "|---|---:|---:|---|---|---:|---:|---|:-:|",
-    ...rows.map(
-      (r) =>
-        `| ${r.activation} | ${r.instance} | ${r.p.toPrecision(3)} | ${fmt(r.torchMean)} ± ${fmtSd(r.torch)} (${r.torch.length}) | ` +
-        `${fmt(r.oursMean)} ± ${fmtSd(r.ours)} (${r.ours.length}) | ${(r.oursMean / r.torchMean).toFixed(3)} | ` +
-        `${Number.isFinite(r.z) ? r.z.toFixed(2) : "∞"} | ${fmt(Math.abs(r.oursMean - r.torchMean))} ≤ ${fmt(r.tolerance)} | ${r.pass ? "✓" : "✗"} |`,
-    ),
-    "",
-  ];
-  const dir = `${REPO_ROOT}test-results`;
-  mkdirSync(dir, { recursive: true });
-  const path = `${dir}/${name}.md`;
-  writeFileSync(path, lines.join("\n"));
-  return path;
 }

@@ -105,6 +105,24 @@ function parseNonStrict(line: string): unknown {
   return JSON.parse(text, (_k, v) => (v === "inf" || v === "-inf" || v === "nan" ? num(v) : v));
 }
 
+/** The extra single-activation PyTorch runs of a preset (`<preset>-<activation>-seed<k>.jsonl`, written by
+ *  scripts/fixtures/make_intro_extra_seeds.sh for activations that need more seeds), with their file names. */
+export function extraFidelityRuns(preset: string): { file: string; runs: TorchRun[] }[] {
+  const dir = `${FIXTURES_DIR}/fidelity`;
+  if (!existsSync(dir)) return [];
+  const pattern = new RegExp(`^${preset}-([a-z0-9_]+)-seed(\\d+)\\.jsonl$`);
+  return readdirSync(dir)
+    .sort()
+    .filter((file) => pattern.test(file))
+    .map((file) => ({
+      file,
+      runs: readFileSync(`${dir}/${file}`, "utf8")
+        .split("\n")
+        .filter((l) => l.trim() !== "")
+        .map((l) => parseNonStrict(l) as TorchRun),
+    }));
+}
+
 /** Whether all the given fidelity fixture files exist (finished, not `.tmp`). */
 export function hasFidelityFixtures(preset: string, seeds: readonly number[]): boolean {
   return seeds.every((s) => existsSync(`${FIXTURES_DIR}/fidelity/${preset}-seed${s}.jsonl`));
