@@ -10,6 +10,7 @@ export type Precision = "f64" | "f32";
 
 const MATH: Record<string, string> = {
   exp: "Math.exp",
+  expm1: "Math.expm1",
   log: "Math.log",
   log1p: "Math.log1p",
   sqrt: "Math.sqrt",

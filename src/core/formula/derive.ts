@@ -1,8 +1,8 @@
 // Symbolic derivative d/dx of a formula tree, simplified as it is built (build.ts), with PyTorch's
 // convention at kinks: the derivative of the branch taken.
 //   c ? a : b      → c ? a′ : b′ (the test as written decides at its boundary: x > 0 ? x : 0 has 0 at 0)
-//   max(a, b)      → a′ where a > b, b′ where a < b, and at a tie the smaller of a′ and b′
-//   min(a, b)      → a′ where a < b, b′ where a > b, and at a tie the smaller of a′ and b′
+//   max(a, b)      → a′ where a > b, b′ where a < b (or either is NaN), and at a tie the smaller of a′, b′
+//   min(a, b)      → a′ where a < b, b′ where a > b (or either is NaN), and at a tie the smaller of a′, b′
 //   abs(u)         → sign(u)·u′ (0 at 0)
 // The tie rule gives max(x, 0) and max(0, x) relu's 0 at 0, max(x, 0.01x) leaky_relu's 0.01, and
 // min(max(x, 0), 6) relu6's 0 at both 0 and 6 (PyTorch's relu, leaky_relu, relu6 and hardtanh backward).
@@ -79,9 +79,9 @@ function callRule(name: string, args: Node[], d: (m: Node) => Node): Node {
     const [a, b] = args;
     const da = d(a);
     const db = d(b);
-    const first = name === "max" ? ">" : "<";
-    const second = name === "max" ? "<" : ">";
-    return cond(compare(first, a, b), da, cond(compare(second, a, b), db, fn("min", [da, db])));
+    // the forward pass is a > b ? a : b (max), a < b ? a : b (min): an unordered pair (NaN) takes b
+    const taken = compare(name === "max" ? ">" : "<", a, b);
+    return cond(taken, da, cond(compare("==", a, b), fn("min", [da, db]), db));
   }
   const f = FUNCTIONS.get(name);
   if (!f?.derivative) throw new Error(`no derivative rule for ${name}`);

@@ -38,6 +38,7 @@ const fn1 = (name: string, u: Node) => call(name, [u], FUNCTIONS.get(name)?.f64)
 
 const ELEMENTARY: FormulaFunction[] = [
   unary("exp", Math.exp, (u) => fn1("exp", u), "eᵘ"),
+  unary("expm1", Math.expm1, (u) => fn1("exp", u), "eᵘ − 1, accurate near 0"),
   unary("log", Math.log, (u) => div(num(1), u), "natural logarithm"),
   unary("log1p", Math.log1p, (u) => div(num(1), add(num(1), u)), "log(1 + u), accurate near 0"),
   unary("sqrt", Math.sqrt, (u) => div(num(0.5), fn1("sqrt", u)), "square root (derivative +∞ at 0)"),
