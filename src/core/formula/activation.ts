@@ -50,14 +50,20 @@ export function checkFormulaName(name: string): void {
 
 const built = new Map<string, FormulaActivation>();
 
-/** Builds (once per id, formula and parameter values) and registers the activation of a definition. */
-export function defineFormulaActivation(def: FormulaDefinition): FormulaActivation {
+/** Builds (once per id, formula and parameter values) the activation of a definition; throws FormulaError. */
+export function compileFormulaActivation(def: FormulaDefinition): FormulaActivation {
   const key = `${def.id}=${def.formula}${def.params ? `|${JSON.stringify(def.params)}` : ""}`;
   let act = built.get(key);
   if (!act) {
     act = buildFormulaActivation(def, key);
     built.set(key, act);
   }
+  return act;
+}
+
+/** Builds and registers it: getActivation(def.id) returns it from now on (until redefined). */
+export function defineFormulaActivation(def: FormulaDefinition): FormulaActivation {
+  const act = compileFormulaActivation(def);
   defineActivation(act);
   return act;
 }
