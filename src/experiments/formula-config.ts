@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { ACTIVATIONS, UnknownIdError } from "../core/activations.js";
 import {
+  checkFormulaName,
   compileFormulaActivation,
   defineFormulaActivation,
   expandFamily,
@@ -25,7 +26,7 @@ export const activationSpecSchema = z.string().superRefine((spec, ctx) => {
   }
 });
 
-const finite = z.number().finite("a parameter value must be a finite number");
+const finite = z.number({ error: "a parameter value must be a finite number" });
 
 /** `[[formulas]]`: a formula with parameters, one activation per value (or combination of values). */
 export const formulaFamilySchema = z
@@ -37,16 +38,20 @@ export const formulaFamilySchema = z
   })
   .strict()
   .superRefine((family, ctx) => {
-    try {
-      for (const def of expandFamily(family)) compileFormulaActivation(def);
-    } catch (e) {
-      if (!(e instanceof FormulaError)) throw e;
-      const path = e.message.includes("parameter ")
-        ? ["params"]
-        : e.message.startsWith("name")
-          ? ["id"]
-          : ["formula"];
-      ctx.addIssue({ code: "custom", message: e.message, path });
+    // each check names the key it is about: the id, the parameter lists, then the formula itself
+    const checks: [string, () => unknown][] = [
+      ["id", () => checkFormulaName(family.id)],
+      ["params", () => expandFamily(family)],
+      ["formula", () => expandFamily(family).forEach(compileFormulaActivation)],
+    ];
+    for (const [key, check] of checks) {
+      try {
+        check();
+      } catch (e) {
+        if (!(e instanceof FormulaError)) throw e;
+        ctx.addIssue({ code: "custom", message: e.message, path: [key] });
+        return;
+      }
     }
   });
 
