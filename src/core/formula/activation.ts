@@ -61,6 +61,9 @@ export function compileFormulaActivation(def: FormulaDefinition): FormulaActivat
   return act;
 }
 
+/** The formula activation built under this kernel key (FormulaActivation.key), if any. */
+export const formulaActivationByKey = (key: string): FormulaActivation | undefined => built.get(key);
+
 /** Builds and registers it: getActivation(def.id) returns it from now on (until redefined). */
 export function defineFormulaActivation(def: FormulaDefinition): FormulaActivation {
   const act = compileFormulaActivation(def);
