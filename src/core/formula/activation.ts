@@ -3,7 +3,7 @@
 // id syntax `name=formula` (CLI lists and study configs) and the expansion of a parameter family into one
 // activation per value (`swish_beta~beta=4`).
 
-import { ACTIVATIONS, defineActivation, type ElementwiseActivation } from "../activations.js";
+import { ACTIVATIONS, defineActivation, type ElementwiseActivation, getActivation } from "../activations.js";
 import { keyOf, type Node, print } from "./ast.js";
 import { compileTree } from "./compile.js";
 import { bindParams, derivative, nonFiniteConstant } from "./derive.js";
@@ -49,6 +49,14 @@ export function checkFormulaName(name: string): void {
 }
 
 const built = new Map<string, FormulaActivation>();
+const MAX_BUILT = 2000;
+const isRegistered = (a: FormulaActivation) => {
+  try {
+    return getActivation(a.id) === a;
+  } catch {
+    return false;
+  }
+};
 
 /** Builds (once per id, formula and parameter values) the activation of a definition; throws FormulaError. */
 export function compileFormulaActivation(def: FormulaDefinition): FormulaActivation {
@@ -57,6 +65,13 @@ export function compileFormulaActivation(def: FormulaDefinition): FormulaActivat
   if (!act) {
     act = buildFormulaActivation(def, key);
     built.set(key, act);
+    // the explorer compiles a formula per keystroke: forget the oldest not in use (registered)
+    if (built.size > MAX_BUILT)
+      for (const [k, a] of built)
+        if (!isRegistered(a)) {
+          built.delete(k);
+          break;
+        }
   }
   return act;
 }
