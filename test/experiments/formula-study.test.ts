@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { getActivation } from "../../src/core/activations.js";
+import { executeCell, executeCells } from "../../src/experiments/cell.js";
 import { ConfigError, parseWith, studySchema } from "../../src/experiments/config.js";
 import { groupForLockstep, planStudy } from "../../src/experiments/study.js";
 import { tempDir, tms } from "./cli-helpers.js";
@@ -98,6 +99,29 @@ describe("study configs with formulas", () => {
   it("refuses two different definitions of one id", () => {
     const study = parseWith(studySchema, { activations: ["m=x", "m=2*x"] }, "flags");
     expect(() => planStudy(study)).toThrow(/'m' is defined twice/);
+  });
+});
+
+describe("formula cells in lockstep", () => {
+  it("train side by side with built-ins exactly as alone (weights bit for bit)", () => {
+    const study = parseWith(
+      studySchema,
+      {
+        presets: ["intro"],
+        activations: ["relu", "m=max(x, 0.1*x)"],
+        formulas: [family],
+        train: { steps: 40 },
+      },
+      "t",
+    );
+    const jobs = planStudy(study);
+    const env = { tmsLab: "test", gitCommit: null };
+    const together = executeCells(jobs, env);
+    for (const [k, job] of jobs.entries()) {
+      const alone = executeCell(job, env);
+      expect(Buffer.from(together[k].weights).equals(Buffer.from(alone.weights)), job.key).toBe(true);
+      expect(together[k].result.formula).toEqual(job.formula);
+    }
   });
 });
 
