@@ -70,3 +70,15 @@ describe("families of a store", () => {
     ]);
   });
 });
+
+describe("a series' activation", () => {
+  it("is the built-in, or the formula rebuilt from result.json", async () => {
+    const { seriesActivation } = await import("../../src/report/series-activation.js");
+    const [relu, sw] = groupSeries([cell("relu", undefined, 0, 0.1), cell("sw~beta=4", 4, 0, 0.2)]);
+    expect(seriesActivation(relu)?.id).toBe("relu");
+    const act = seriesActivation(sw);
+    if (act?.kind !== "elementwise") throw new Error("elementwise");
+    expect(act.forward(1)).toBeCloseTo(1 / (1 + Math.exp(-4)), 15);
+    expect(seriesActivation({ activation: "gone", cells: [] })).toBeUndefined();
+  });
+});
