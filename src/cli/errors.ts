@@ -1,6 +1,7 @@
 // Errors a user can fix. The CLI prints their message on one line and exits 2, with no stack trace.
 
 import { UnknownIdError } from "../core/activations.js";
+import { FormulaError } from "../core/formula/errors.js";
 import { ConfigError } from "../experiments/config.js";
 
 export class UsageError extends Error {
@@ -15,6 +16,7 @@ export function isUserError(e: unknown): e is Error {
     e instanceof UsageError ||
     e instanceof ConfigError ||
     e instanceof UnknownIdError ||
+    e instanceof FormulaError ||
     (e instanceof Error && e.name === "StoreError")
   );
 }

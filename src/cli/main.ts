@@ -37,7 +37,7 @@ export function buildProgram(): Command {
     .description("list the activation functions, or evaluate them (float64) at given points")
     .option("--json", "machine-readable output")
     .option("--eval <xs>", "comma-separated inputs; for the softmax family one vector", numberList("--eval"))
-    .option("--activation <ids>", "only these activations (comma-separated)")
+    .option("--activation <ids>", "only these activations (comma-separated; name=formula for a formula)")
     .option("--properties", "properties computed from each definition (bounded, odd, smooth, …)")
     .action((o) => guard(() => activationsCommand(o)));
 
@@ -45,7 +45,11 @@ export function buildProgram(): Command {
     .command("train")
     .description("train one preset with one activation and print per-instance results")
     .addOption(new Option("--preset <id>", `one of ${PRESET_IDS.join(", ")}`).default("demo"))
-    .option("--activation <id>", "activation id (see `tms activations`)", "relu")
+    .option(
+      "--activation <id>",
+      "activation id (see `tms activations`), or name=formula, e.g. 'q=x*sigmoid(1.702*x)'",
+      "relu",
+    )
     .option("--steps <n>", "training steps", intFlag("--steps", 1), RUN_DEFAULTS.steps)
     .option("--batch-size <n>", "samples per step", intFlag("--batch-size", 1), RUN_DEFAULTS.batchSize)
     .option("--lr <x>", "learning rate", positiveFlag("--lr"), RUN_DEFAULTS.lr)
@@ -97,7 +101,7 @@ export function buildProgram(): Command {
         "--presets <ids>",
         `comma-separated: ${PRESET_IDS.join(", ")}, seed-study or a config experiment`,
       )
-      .option("--activations <ids>", "all, or comma-separated ids")
+      .option("--activations <ids>", "all, or comma-separated ids and name=formula entries")
       .option("--queue <url>", "run the cells on `tms worker`s through Redis: redis://HOST:PORT")
       .option(
         "--attempts <n>",

@@ -381,8 +381,15 @@ export class UnknownIdError extends Error {
   }
 }
 
+/** Activations made at run time (user formulas, src/core/formula/), by id; a later definition replaces. */
+const DEFINED = new Map<string, Activation>();
+export function defineActivation(a: Activation): void {
+  if (ACTIVATIONS.has(a.id)) throw new Error(`'${a.id}' is a built-in activation`);
+  DEFINED.set(a.id, a);
+}
+
 export function getActivation(id: string): Activation {
-  const a = ACTIVATIONS.get(id);
+  const a = ACTIVATIONS.get(id) ?? DEFINED.get(id);
   if (!a) throw new UnknownIdError("activation", id, ACTIVATION_IDS);
   return a;
 }

@@ -2,6 +2,7 @@
 // threads, queue workers and the browser all call it.
 
 import type { ModelSpec, Params } from "../core/model.js";
+import { registerJobFormulas } from "./formula-config.js";
 import { type RunOutput, runTraining, runTrainingLockstep } from "./run.js";
 import { encodeSafetensors, type Tensor } from "./safetensors.js";
 import { type CellFiles, RESULT_SCHEMA } from "./store-format.js";
@@ -23,6 +24,7 @@ export function executeCell(
   env: RunEnvironment,
   onProgress?: (step: number) => void,
 ): CellFiles {
+  registerJobFormulas([job]);
   const spec = specOf(job);
   const startedAt = new Date().toISOString();
   const out = runTraining(job.preset, spec, job.activation, job.options, {
@@ -43,6 +45,7 @@ export function executeCells(
   onProgress?: (step: number) => void,
 ): CellFiles[] {
   if (jobs.length === 1) return [executeCell(jobs[0], env, onProgress)];
+  registerJobFormulas(jobs);
   const spec = specOf(jobs[0]);
   const startedAt = new Date().toISOString();
   const outs = runTrainingLockstep(
@@ -100,6 +103,7 @@ function packCell(
       key: job.key,
       variant: job.variant,
       ...out.summary,
+      ...(job.formula ? { formula: job.formula } : {}),
       config: {
         featureProbability: Array.from(spec.featureProbability),
         importance,

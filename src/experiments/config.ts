@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { ACTIVATION_IDS } from "../core/activations.js";
 import { LR_SCHEDULES } from "../core/optimizer.js";
+import { activationSpecSchema, formulaFamilySchema } from "./formula-config.js";
 import { PRESET_IDS } from "./presets.js";
 
 export class ConfigError extends Error {
@@ -57,9 +58,9 @@ const seedsSchema = z.union([z.array(z.number().int().nonnegative()).min(1), z.s
 export const studySchema = z
   .object({
     presets: z.array(z.string()).min(1).default(["seed-study"]),
-    activations: z
-      .union([z.literal("all"), z.array(z.enum(ACTIVATION_IDS as [string, ...string[]])).min(1)])
-      .default("all"),
+    activations: z.union([z.literal("all"), z.array(activationSpecSchema).min(1)]).default("all"),
+    /** Formula activations with parameters: one cell per value (src/core/formula/). */
+    formulas: z.array(formulaFamilySchema).default([]),
     seeds: seedsSchema.default([0]),
     softmaxDims: z
       .array(z.enum(["features", "batch"]))

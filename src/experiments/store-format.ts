@@ -1,5 +1,6 @@
 // The shapes of a results store's files (see store.ts for the layout). Pure types, no Node APIs.
 
+import type { FormulaDefinition } from "../core/formula/activation.js";
 import type { RunSummary } from "./run.js";
 
 export const RESULT_SCHEMA = "tms-lab/result@1";
@@ -9,6 +10,8 @@ export interface CellResult extends RunSummary {
   schema: typeof RESULT_SCHEMA;
   key: string;
   variant: string;
+  /** A formula activation's definition (formula and parameter values). */
+  formula?: FormulaDefinition;
   config: {
     featureProbability: number[];
     /** [instance][feature] */
@@ -35,6 +38,8 @@ export interface Manifest {
   createdAt: string;
   study: unknown;
   cells: string[];
+  /** The formula activations of the cells, by id (a store never holds two definitions of one id). */
+  formulas?: Record<string, FormulaDefinition>;
 }
 
 export interface CellFiles {

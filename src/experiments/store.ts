@@ -9,6 +9,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { mergeStoreFormulas } from "./formula-store.js";
 import { type CellFiles, type CellResult, type Manifest, STORE_SCHEMA } from "./store-format.js";
 import type { CellJob } from "./study.js";
 
@@ -125,7 +126,9 @@ export function openStore(
         "steps, batch size, learning rate or a preset differ. Use another --out, or --force to recompute.",
     );
   }
-  const cells = new Set(existing && existing.configHash === hash ? existing.cells : []);
+  const same = existing && existing.configHash === hash;
+  const cells = new Set(same ? existing.cells : []);
+  const formulas = mergeStoreFormulas(root, same ? existing.formulas : undefined, jobs, force);
   for (const j of jobs) cells.add(j.key);
   const manifest: Manifest = {
     schema: STORE_SCHEMA,
@@ -134,6 +137,7 @@ export function openStore(
     createdAt: existing?.configHash === hash ? existing.createdAt : new Date().toISOString(),
     study,
     cells: [...cells].sort(),
+    ...(formulas ? { formulas } : {}),
   };
   mkdirSync(root, { recursive: true });
   cleanTemporaries(root);

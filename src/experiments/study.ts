@@ -2,9 +2,11 @@
 // Planning is pure; running cells lives in sweep.ts, storing them in store.ts.
 
 import { ACTIVATION_IDS, getActivation } from "../core/activations.js";
+import { defineFormulaActivation, type FormulaDefinition } from "../core/formula/activation.js";
 import type { SoftmaxDim } from "../core/kernels/types.js";
 import { type DType, type ModelSpec, makeSpec } from "../core/model.js";
 import { ConfigError, type ExperimentConfig, parseSeeds, type StudyConfig } from "./config.js";
+import { studyFormulas } from "./formula-config.js";
 import { PRESET_IDS, PRESETS } from "./presets.js";
 import { RUN_DEFAULTS, type RunOptions } from "./run.js";
 
@@ -18,6 +20,8 @@ export interface CellJob {
   /** Present for user-defined experiments, so a remote worker can build the model without the config file. */
   experiment?: ExperimentConfig;
   activation: string;
+  /** Present for formula activations: what a worker needs to rebuild it (src/core/formula/). */
+  formula?: FormulaDefinition;
   variant: string;
   options: RunOptions;
   snapshots: number;
@@ -73,7 +77,10 @@ export function specOf(job: Pick<CellJob, "preset" | "experiment">): ModelSpec {
 /** The cells of a study, in a stable order (preset, activation, variant, seed). */
 export function planStudy(study: StudyConfig): CellJob[] {
   const presets = expandPresets(study.presets, study.experiments);
-  const activations = study.activations === "all" ? [...ACTIVATION_IDS] : study.activations;
+  const listed = study.activations === "all" ? [...ACTIVATION_IDS] : study.activations;
+  const formulas = new Map(studyFormulas(listed, study.formulas).map((d) => [d.id, d]));
+  for (const def of formulas.values()) defineFormulaActivation(def);
+  const activations = [...new Set([...listed.filter((a) => !a.includes("=")), ...formulas.keys()])];
   activations.forEach(getActivation);
   const seeds = parseSeeds(study.seeds);
   const base: RunOptions = { ...RUN_DEFAULTS, ...study.train } as RunOptions;
@@ -109,11 +116,13 @@ export function planStudy(study: StudyConfig): CellJob[] {
     for (const seed of seeds) {
       const key = cellKey(preset, activation, variant, seed);
       if (jobs.some((j) => j.key === key)) continue;
+      const formula = formulas.get(activation);
       jobs.push({
         key,
         preset,
         ...(experiment ? { experiment } : {}),
         activation,
+        ...(formula ? { formula } : {}),
         variant,
         options: { ...base, dtype, softmaxDim, seed },
         snapshots: study.snapshots,

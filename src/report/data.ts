@@ -108,7 +108,8 @@ export function groupSeries(results: readonly CellResult[]): Series[] {
         preset: r.preset,
         activation: r.activation,
         variant,
-        label: seriesLabel(r.activation, variant),
+        // a formula's own name ("x·σ(βx) (beta=4)"), else the table's
+        label: r.formula?.name ? seriesLabel(r.formula.name, variant) : seriesLabel(r.activation, variant),
         cells: [],
       };
       map.set(key, s);

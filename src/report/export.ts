@@ -2,10 +2,13 @@
 // seed × instance (or × feature), with the numbers the report uses, computed by the report's own measures.
 // Pure: report data in, columns and rows out (the file formats are in export-formats.ts).
 
+import { BOOLEAN_PROPERTIES, PROPERTY_LABELS } from "../core/activation-properties.js";
 import { REPRESENTED_NORM, SUPERPOSED_THRESHOLD } from "../core/metrics.js";
 import type { InstanceSummary } from "../experiments/run.js";
 import type { CellResult } from "../experiments/store-format.js";
 import { activationName, type ReportData, type Series, superpositionScore, trivialLoss } from "./data.js";
+import { activationProperties } from "./property-analysis.js";
+import { seriesActivation } from "./series-activation.js";
 import { importanceNormRho } from "./tables.js";
 
 export const EXPORT_LEVELS = ["instance", "feature"] as const;
@@ -59,6 +62,8 @@ interface OptionalInstanceFields {
 const optional = (inst: InstanceSummary): OptionalInstanceFields => inst as OptionalInstanceFields;
 
 /** What result.json records of a formula activation (a user's `name=formula`, or a parameter family member). */
+const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
 interface FormulaFields {
   formula?: { id: string; name?: string; formula: string; params?: Record<string, number> };
 }
@@ -273,7 +278,34 @@ const FEATURE_CONTEXT = ["feature_probability", "sparsity", "loss", "diverged"];
  */
 export function activationColumns(cell: CellResult): ExportRow {
   const formula = (cell as FormulaFields).formula;
-  return { activation_name: formula?.name ?? activationName(cell.activation), ...formulaColumns(cell) };
+  return {
+    activation_name: formula?.name ?? activationName(cell.activation),
+    ...formulaColumns(cell),
+    ...propertyColumns(cell),
+  };
+}
+
+const propertyColumnCache = new Map<string, ExportRow>();
+/**
+ * One `prop_<name>` per property of src/core/activation-properties.ts, computed from the activation's
+ * definition (a formula's is rebuilt from result.json), the same numbers as the report's property table.
+ */
+export function propertyColumns(cell: CellResult): ExportRow {
+  const key = `${cell.activation}\u0000${(cell as FormulaFields).formula?.formula ?? ""}`;
+  const cached = propertyColumnCache.get(key);
+  if (cached) return cached;
+  const act = seriesActivation({ activation: cell.activation, cells: [cell] });
+  const row: ExportRow = Object.fromEntries(ACTIVATION_COLUMNS.slice(1).map((c) => [c.name, null]));
+  if (act) {
+    const p = activationProperties(act);
+    for (const k of BOOLEAN_PROPERTIES) row[`prop_${snake(k)}`] = p[k];
+    row.prop_f0 = p.f0;
+    row.prop_f_prime0 = p.fPrime0;
+    row.prop_min_negative = p.minNegative;
+    row.prop_saturation = p.saturation;
+  }
+  propertyColumnCache.set(key, row);
+  return row;
 }
 
 /** `formula` and one `param_<name>` per parameter, for a cell whose result.json records a formula. */
@@ -287,6 +319,18 @@ export function formulaColumns(cell: CellResult): ExportRow {
 /** Documentation of the columns activationColumns may produce (the README's table repeats it). */
 export const ACTIVATION_COLUMNS: ExportColumn[] = [
   { name: "activation_name", type: "string", unit: "", doc: "the activation's display name, e.g. 'GELU'" },
+  ...BOOLEAN_PROPERTIES.map(
+    (k): ExportColumn => ({
+      name: `prop_${snake(k)}`,
+      type: "bool",
+      unit: "",
+      doc: `property computed from the definition: ${PROPERTY_LABELS[k]} (tms activations --properties)`,
+    }),
+  ),
+  { name: "prop_f0", type: "float", unit: "", doc: "f(0)" },
+  { name: "prop_f_prime0", type: "float", unit: "", doc: "f′(0)" },
+  { name: "prop_min_negative", type: "float", unit: "", doc: "inf of f on x < 0 (empty when −∞)" },
+  { name: "prop_saturation", type: "string", unit: "", doc: "sides where |f′| → 0: none, left, right, both" },
 ];
 
 /** Columns that exist only when a store has formula activations (documented in the README's text). */

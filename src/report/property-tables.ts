@@ -2,11 +2,12 @@
 // the definitions), the property × outcome effects, the ridge model, and per instance whether it trained.
 
 import { BOOLEAN_PROPERTIES, PROPERTY_LABELS } from "../core/activation-properties.js";
-import { ACTIVATION_IDS, ACTIVATIONS } from "../core/activations.js";
+import { ACTIVATION_IDS, ACTIVATIONS, type Activation } from "../core/activations.js";
 import { activationName, isSparsityPreset, type ReportData, sparsities, sparsityLabel } from "./data.js";
 import { num, pValue } from "./format.js";
 import { TRAINED_MAX_LOSS_SHARE, TRAINED_MIN_WEIGHT_CHANGE, trainingCheck } from "./measures.js";
 import { activationProperties, analyseProperties } from "./property-analysis.js";
+import { seriesActivation } from "./series-activation.js";
 import { finite, median } from "./stats.js";
 import type { ReportTable, TableCell } from "./tables.js";
 
@@ -15,10 +16,13 @@ const short = (v: number) => (Number.isFinite(v) ? num(v) : v > 0 ? "inf" : "-in
 
 /** The 27 activations (and any other in the store that the table knows) with their computed properties. */
 export function activationPropertiesTable(data: ReportData): ReportTable {
-  const ids = [...new Set([...ACTIVATION_IDS, ...data.series.map((s) => s.activation)])].filter((id) =>
-    ACTIVATIONS.has(id),
-  );
-  const props = ids.map((id) => activationProperties(ACTIVATIONS.get(id)!));
+  // Built-ins by the table, formula activations rebuilt from the definition their result.json records.
+  const acts = new Map<string, Activation>(ACTIVATION_IDS.map((id) => [id, ACTIVATIONS.get(id)!]));
+  for (const s of data.series) {
+    const act = acts.has(s.activation) ? undefined : seriesActivation(s);
+    if (act) acts.set(s.activation, act);
+  }
+  const props = [...acts.values()].map((act) => activationProperties(act));
   const extra = ["f(0)", "f′(0)", "min f(x<0)", "saturates"];
   const header = ["Activation", ...BOOLEAN_PROPERTIES.map((k) => PROPERTY_LABELS[k]), ...extra];
   return {

@@ -12,6 +12,7 @@ import { join, resolve } from "node:path";
 import { describeStore, type RenderedFigure, type ReportContent } from "./content.js";
 import { loadReportData } from "./data.js";
 import { renderDocx } from "./docx.js";
+import { familyFigurePlans } from "./family-figures.js";
 import { planFigures } from "./figures.js";
 import { buildFindings, type Finding } from "./findings/index.js";
 import { renderHtml } from "./html.js";
@@ -103,7 +104,7 @@ export async function generateReport(dir: string, options: ReportOptions = {}): 
   }
   const pool = new Pool(2);
   if (needFigures && data.results.length) {
-    for (const plan of [...planFigures(data), ...propertyFigurePlans(data)]) {
+    for (const plan of [...planFigures(data), ...propertyFigurePlans(data), ...familyFigurePlans(data)]) {
       try {
         const def = plan.build();
         if (!def) {

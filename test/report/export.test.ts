@@ -8,6 +8,7 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { describe, expect, it } from "vitest";
 import { reportDataFrom, superpositionScore, trivialLoss } from "../../src/report/data.js";
 import {
+  ACTIVATION_COLUMNS,
   activationColumns,
   buildExport,
   documentedColumns,
@@ -74,6 +75,17 @@ describe("buildExport", () => {
           expect(row.activation_name).toBe(activationColumns(cell).activation_name);
         });
     expect(t.rows[0].activation_name).toBe("ReLU");
+    // Properties from the definitions: ReLU non-negative, piecewise linear, not bounded above; sigmoid bounded.
+    expect([
+      t.rows[0].prop_non_negative,
+      t.rows[0].prop_piecewise_linear,
+      t.rows[0].prop_bounded_above,
+    ]).toEqual([true, true, false]);
+    expect([t.rows[2].prop_bounded_above, t.rows[2].prop_smooth, t.rows[2].prop_f0]).toEqual([
+      true,
+      true,
+      0.5,
+    ]);
     expect(t.rows[2].label).toBe("Sigmoid (f64)");
     // NaN loss (diverged) is a missing value, and so is the ratio built on it.
     expect(t.rows[1].loss).toBeNull();
@@ -121,7 +133,7 @@ describe("buildExport", () => {
     const t = buildExport(reportDataFrom([...data.results, member]), "instance");
     const names = t.columns.map((c) => c.name);
     expect(names.slice(names.indexOf("cell") + 1, names.indexOf("dtype"))).toEqual([
-      "activation_name",
+      ...ACTIVATION_COLUMNS.map((c) => c.name),
       "formula",
       "param_beta",
     ]);
@@ -134,7 +146,7 @@ describe("buildExport", () => {
     ]);
     const relu = t.rows.find((r) => r.activation === "relu");
     expect([relu?.formula, relu?.param_beta]).toEqual([null, null]);
-    expect(exportCsv(t).split("\n")[0]).toContain(",cell,activation_name,formula,param_beta,dtype,");
+    expect(exportCsv(t).split("\n")[0]).toContain(",prop_saturation,formula,param_beta,dtype,");
   });
 
   it("reports progress once per cell", () => {

@@ -1,5 +1,6 @@
 // Messages between the page and a training worker (one worker per activation trained side by side).
 
+import type { FormulaDefinition } from "../../src/core/formula/activation.js";
 import type { SpecData } from "./state.js";
 import type { CurvePoints } from "./state-curve.js";
 
@@ -8,6 +9,8 @@ export interface StartMessage {
   runId: number;
   spec: SpecData;
   activation: string;
+  /** A typed formula (the activation is then its id): the worker defines it before training. */
+  formula?: FormulaDefinition;
   steps: number;
   lr: number;
   seed: number;

@@ -1,9 +1,11 @@
 // The Train tab: the form, one training worker per activation (side by side), live figures.
 
-import { ACTIVATION_IDS, ACTIVATIONS } from "../../src/core/activations.js";
+import { ACTIVATION_IDS, ACTIVATIONS, getActivation } from "../../src/core/activations.js";
+import { defineFormulaActivation, type FormulaDefinition } from "../../src/core/formula/activation.js";
 import { getPreset } from "../../src/experiments/presets.js";
 import { encodeSafetensors } from "../../src/experiments/safetensors.js";
 import { byId, download, h } from "./dom.js";
+import { FORMULA_ID, FormulaBox } from "./formula-box.js";
 import { PHASE_NOTE, type RunData } from "./panels.js";
 import type { FromWorker, ProgressMessage, ToWorker } from "./protocol.js";
 import { RunPanel } from "./run-panel.js";
@@ -72,6 +74,8 @@ export class TrainView {
   private lastRender = 0;
   private renderEvery = RENDER_MS;
   private announced: RunStatus = "idle";
+  private readonly formulaBox = new FormulaBox();
+  private formula: FormulaDefinition | undefined;
 
   constructor() {
     this.fillSelects();
@@ -179,7 +183,16 @@ export class TrainView {
 
   /** Starts a fresh run of every selected activation (any earlier run is replaced). */
   train(): void {
-    const parsed = parseTrainForm(this.readForm(), ACTIVATION_IDS, (id) => getPreset(id).spec());
+    if (this.formulaBox.invalid()) {
+      this.statusEl.textContent = "Fix the formula, or clear it to train the selected activation.";
+      return;
+    }
+    // a typed formula takes the first activation's place
+    this.formula = this.formulaBox.definition();
+    if (this.formula) defineFormulaActivation(this.formula);
+    const form = this.formula ? { ...this.readForm(), activationA: FORMULA_ID } : this.readForm();
+    const ids = this.formula ? [...ACTIVATION_IDS, FORMULA_ID] : ACTIVATION_IDS;
+    const parsed = parseTrainForm(form, ids, (id) => getPreset(id).spec());
     if (!parsed.ok) {
       this.showErrors(parsed.errors);
       this.statusEl.textContent = "Check the highlighted fields.";
@@ -202,6 +215,7 @@ export class TrainView {
         runId: r.runId,
         spec: plan.spec,
         activation: r.activation,
+        ...(r.activation === FORMULA_ID && this.formula ? { formula: this.formula } : {}),
         steps: plan.steps,
         lr: plan.lr,
         seed: plan.seed,
@@ -213,7 +227,8 @@ export class TrainView {
   }
 
   private createRun(activation: string, k: number): Run {
-    const act = ACTIVATIONS.get(activation);
+    const act =
+      ACTIVATIONS.get(activation) ?? (activation === FORMULA_ID ? getActivation(activation) : undefined);
     const stat = (label: string, testid: string) => {
       const dd = h("dd", { "data-testid": testid, text: "—" });
       return [h("div", {}, h("dt", { text: label }), dd), dd] as const;

@@ -2,6 +2,7 @@
 // of ~25 ms so that Stop arrives between slices, with progress posted ~20 times a second.
 
 import { evaluateLoss } from "../../src/core/evaluate.js";
+import { defineFormulaActivation } from "../../src/core/formula/activation.js";
 import { makeSpec } from "../../src/core/model.js";
 import { TRAIN_DEFAULTS, Trainer } from "../../src/core/train.js";
 import type { FromWorker, StartMessage, ToWorker } from "./protocol.js";
@@ -45,6 +46,7 @@ function start(m: StartMessage): void {
   const importance: number[][] = [];
   for (let i = 0; i < I; i++) importance.push(m.spec.importance.slice(i * F, (i + 1) * F));
   const spec = makeSpec(F, m.spec.nHidden, m.spec.featureProbability, importance);
+  if (m.formula) defineFormulaActivation(m.formula);
   const trainer = new Trainer({
     ...TRAIN_DEFAULTS,
     spec,

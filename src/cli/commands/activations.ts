@@ -8,6 +8,8 @@ import {
   PROPERTY_LABELS,
 } from "../../core/activation-properties.js";
 import { ACTIVATION_IDS, type Activation, getActivation } from "../../core/activations.js";
+import { splitActivationList } from "../../core/formula/activation.js";
+import { activationFromArgument } from "../../experiments/formula-config.js";
 
 export interface ActivationsOptions {
   json?: boolean;
@@ -40,7 +42,10 @@ export function evaluateActivation(act: Activation, xs: number[]) {
 }
 
 export function activationsCommand(options: ActivationsOptions): void {
-  const ids = options.activation ? options.activation.split(",").map((s) => s.trim()) : [...ACTIVATION_IDS];
+  // built-in ids, or `name=formula` (src/core/formula/)
+  const ids = options.activation
+    ? splitActivationList(options.activation).map((spec) => activationFromArgument(spec).id)
+    : [...ACTIVATION_IDS];
   const acts = ids.map(getActivation);
   if (options.properties) {
     printProperties(

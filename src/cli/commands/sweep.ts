@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { extname, resolve } from "node:path";
 import { parse as parseToml } from "smol-toml";
+import { splitActivationList } from "../../core/formula/activation.js";
 import {
   ConfigError,
   parseWith,
@@ -64,7 +65,8 @@ export function studyFromFlags(flags: SweepFlags): StudyConfig {
   const fromFile = (flags.config ? readConfigFile(flags.config) : {}) as Record<string, unknown>;
   const merged: Record<string, unknown> = { ...fromFile };
   if (flags.presets) merged.presets = list(flags.presets);
-  if (flags.activations) merged.activations = flags.activations === "all" ? "all" : list(flags.activations);
+  if (flags.activations)
+    merged.activations = flags.activations === "all" ? "all" : splitActivationList(flags.activations);
   if (flags.seeds) merged.seeds = flags.seeds;
   if (flags.snapshots !== undefined) merged.snapshots = flags.snapshots;
   if (flags.dtype) merged.dtypes = list(flags.dtype);

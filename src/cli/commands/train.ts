@@ -2,6 +2,7 @@
 
 import Table from "cli-table3";
 import { getActivation } from "../../core/activations.js";
+import { activationFromArgument } from "../../experiments/formula-config.js";
 import { getPreset } from "../../experiments/presets.js";
 import { type RunOptions, runTraining } from "../../experiments/run.js";
 
@@ -13,18 +14,20 @@ export interface TrainCommandOptions extends RunOptions {
 
 export function trainCommand(o: TrainCommandOptions): void {
   const preset = getPreset(o.preset);
-  getActivation(o.activation);
+  // `name=formula` defines a formula activation (src/core/formula/) and trains it under its name
+  const { id: activation, formula } = activationFromArgument(o.activation);
+  getActivation(activation);
   const spec = preset.spec();
   const showProgress = !o.json && process.stderr.isTTY;
-  const { summary } = runTraining(preset.id, spec, o.activation, o, {
+  const { summary } = runTraining(preset.id, spec, activation, { ...o, activation } as RunOptions, {
     onProgress: (step) => {
-      if (showProgress) process.stderr.write(`\r${preset.id}/${o.activation}: step ${step}/${o.steps}`);
+      if (showProgress) process.stderr.write(`\r${preset.id}/${activation}: step ${step}/${o.steps}`);
     },
   });
   if (showProgress) process.stderr.write("\n");
   if (o.json) {
     const { lossCurve: _curve, evalSeconds: _eval, ...rest } = summary;
-    process.stdout.write(`${JSON.stringify(rest)}\n`);
+    process.stdout.write(`${JSON.stringify(formula ? { ...rest, formula } : rest)}\n`);
     return;
   }
   const table = new Table({
@@ -54,6 +57,6 @@ export function trainCommand(o: TrainCommandOptions): void {
     ]);
   }
   process.stdout.write(
-    `${preset.title} — ${o.activation}, ${o.steps} steps, ${o.dtype}, seed ${o.seed} (${summary.seconds.toFixed(2)} s)\n${table.toString()}\n`,
+    `${preset.title} — ${formula ? `${activation} = ${formula.formula}` : activation}, ${o.steps} steps, ${o.dtype}, seed ${o.seed} (${summary.seconds.toFixed(2)} s)\n${table.toString()}\n`,
   );
 }

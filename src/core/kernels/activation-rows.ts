@@ -47,10 +47,12 @@ function compile(act: Activation): RowOps {
 }
 
 export function rowOps(act: Activation): RowOps {
-  let ops = cache.get(act.id);
+  // a user formula's id may be redefined: its key names its code
+  const key = "key" in act ? String(act.key) : act.id;
+  let ops = cache.get(key);
   if (!ops) {
     ops = compile(act);
-    cache.set(act.id, ops);
+    cache.set(key, ops);
   }
   return ops;
 }

@@ -75,7 +75,10 @@ const builds = new Map<string, ReturnType<typeof buildKernel>>();
 
 /** Names a compiled kernel (the module cache) and its state in an engine: shape, precision, activation, FMA. */
 const kernelKey = (act: Activation, F: number, H: number, dtype: "f32" | "f64") =>
-  `kernel:${F}:${H}:${dtype}:${act.id}:${fmaEnabled() ? "fma" : "nofma"}`;
+  `kernel:${F}:${H}:${dtype}:${codeKey(act)}:${fmaEnabled() ? "fma" : "nofma"}`;
+
+/** What selects an activation's code: its id, or for a user formula its key (an id may be redefined). */
+export const codeKey = (act: Activation): string => ("key" in act ? String(act.key) : act.id);
 
 /** Compilation was refused (see cachedModule); the caller falls back to JavaScript. */
 class WasmUnavailable extends Error {}
@@ -103,7 +106,7 @@ class KernelState {
     const key = kernelKey(act, F, H, dtype);
     let built = builds.get(key);
     if (!built) {
-      built = buildKernel(F, H, dtype, act.id, fma);
+      built = buildKernel(F, H, dtype, codeKey(act), fma);
       builds.set(key, built);
     }
     const b = built;

@@ -59,6 +59,7 @@ import {
   v128Load,
   v128Store,
 } from "./emit.js";
+import { formulaGen } from "./formula-vact.js";
 import { ConstPool, type Dtype, Gen, Vt } from "./gen.js";
 import { DENSE_MAX_F } from "./sampler.js";
 import { type ElementwiseGen, elementwiseGen, isVectorId, type VectorId } from "./vact.js";
@@ -816,7 +817,8 @@ export function buildKernel(
   const pool = new ConstPool(lay.CONST, get(0), CONST_SLOTS);
   const vt = new Vt(dtype, pool, fma);
   const { L, E, V, Fp } = lay;
-  const gen = elementwiseGen(actId, dtype);
+  // a user formula's actId is its key (FormulaActivation.key)
+  const gen = elementwiseGen(actId, dtype) ?? formulaGen(actId, dtype);
   const act: ActCode = gen
     ? { kind: "elementwise", gen }
     : isVectorId(actId)
