@@ -3,6 +3,7 @@
 
 import { decodeSafetensors } from "../../src/experiments/safetensors.js";
 import { type CellResult, type Manifest, reviveResult } from "../../src/experiments/store-format.js";
+import { slug } from "../../src/report/format.js";
 import { arrowKeys, byId, h } from "./dom.js";
 import { viridis } from "./figures.js";
 import { PHASE_NOTE, type RunData } from "./panels.js";
@@ -18,7 +19,6 @@ import {
   type PresetIndex,
   parseCellKey,
   type Route,
-  slug,
 } from "./state.js";
 
 export interface ExplorerInfo {

@@ -420,11 +420,3 @@ export function finiteMean(values: ArrayLike<number>): number | undefined {
   }
   return n > 0 ? sum / n : undefined;
 }
-
-/** A file-name friendly slug. */
-export function slug(...parts: (string | number)[]): string {
-  return parts
-    .map((p) => String(p).replace(/[^A-Za-z0-9_.-]+/g, "-"))
-    .join("-")
-    .replace(/-+/g, "-");
-}

@@ -3,6 +3,7 @@
 import { ACTIVATION_IDS, ACTIVATIONS } from "../../src/core/activations.js";
 import { getPreset } from "../../src/experiments/presets.js";
 import { encodeSafetensors } from "../../src/experiments/safetensors.js";
+import { slug } from "../../src/report/format.js";
 import { byId, download, h } from "./dom.js";
 import { PHASE_NOTE, type RunData } from "./panels.js";
 import type { FromWorker, ProgressMessage, ToWorker } from "./protocol.js";
@@ -19,7 +20,6 @@ import {
   parseTrainForm,
   type RunPlan,
   type RunStatus,
-  slug,
   type TrainForm,
 } from "./state.js";
 import { appendCurve, type CurvePoints } from "./state-curve.js";
