@@ -15,7 +15,7 @@ import {
 } from "../../src/report/figures.js";
 import { parseTrueType, widthFunction } from "../../src/report/font-metrics.js";
 import { compactSvg, renderSvg, uniqueIds } from "../../src/report/render.js";
-import { tempDir } from "./cli.js";
+import { tempDir } from "../helpers/cli.js";
 import { syntheticStore } from "./synthetic.js";
 
 describe("phase classification", () => {
