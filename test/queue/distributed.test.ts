@@ -197,7 +197,7 @@ describe.skipIf(!CAN_RUN)("distributed sweeps (BullMQ on a real redis-server)", 
     // "already set" for the coordinator's own claim. Held for the claim's 120 s lifetime, it stalled the
     // Redis-restart test below into its 120 s timeout.
     const url = db(5);
-    const proxy = await replyLosingProxy(redis.port, /\r\nset\r\n[^]*tms-collect:/i);
+    const proxy = await replyLosingProxy(redis.port, /\r\nset\r\n[\s\S]*tms-collect:/i);
     try {
       const out = join(tempDir("queue-lost-reply"), "store");
       const worker = tms(["worker", "--queue", url]);
