@@ -1,7 +1,6 @@
 // Figures from a synthetic store with known geometry: each spec renders to valid SVG, and the phase
 // classification and helpers do what they say.
 
-import { existsSync, readFileSync } from "node:fs";
 import { XMLValidator } from "fast-xml-parser";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadReportData, type ReportData } from "../../src/report/data.js";
