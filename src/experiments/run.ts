@@ -29,19 +29,13 @@ export interface InstanceSummary extends InstanceMetrics {
   divergedAtStep: number | null;
 }
 
-export interface RunSummary {
+/** A run as stored: its options (but the kernel, which does not change the numbers), the model and results. */
+export interface RunSummary extends Required<Omit<RunOptions, "kernel">> {
   preset: string;
   activation: string;
   nFeatures: number;
   nHidden: number;
   nInstances: number;
-  steps: number;
-  batchSize: number;
-  lr: number;
-  lrSchedule: LrSchedule;
-  seed: number;
-  dtype: DType;
-  softmaxDim: SoftmaxDim;
   seconds: number;
   evalSeconds: number;
   instances: InstanceSummary[];
