@@ -2,11 +2,9 @@
 // CLI prints and the browser shows. No Node APIs (runs in a Web Worker).
 
 import { evaluateLoss } from "../core/evaluate.js";
-import type { SoftmaxDim } from "../core/kernels/types.js";
 import { trainLockstep } from "../core/lockstep.js";
 import { type InstanceMetrics, instanceMetrics } from "../core/metrics.js";
-import type { DType, ModelSpec, Params } from "../core/model.js";
-import type { LrSchedule } from "../core/optimizer.js";
+import type { ModelSpec, Params } from "../core/model.js";
 import {
   TRAIN_DEFAULTS,
   type TrainConfig,
