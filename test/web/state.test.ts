@@ -1,4 +1,4 @@
-// The explorer's UI state logic (web/src/state*.ts): form parsing, run lifecycle, routes, store index, curve.
+// The explorer's UI state logic (web/src/train-form, run-status, route, store-index, format, state-curve).
 
 import { describe, expect, it } from "vitest";
 import { ACTIVATION_IDS } from "../../src/core/activations.js";
