@@ -268,6 +268,15 @@ export function trivialLoss(cell: CellResult, i: number): number {
   return s / imp.length;
 }
 
+/** A sparsity preset's series that hold cells, and its sparsity levels; undefined for other presets. */
+export function sparsitySeries(
+  data: ReportData,
+  preset: string,
+): { series: Series[]; S: number[] } | undefined {
+  const series = data.seriesOf(preset).filter((s) => s.cells.length);
+  return isSparsityPreset(preset, series) ? { series, S: sparsities(series) } : undefined;
+}
+
 /**
  * What a preset's instances vary, which decides its figures and tables: a built-in preset's declared kind, a
  * user experiment's (as stored with its cells), or for one that names none, the kind its shape suggests.

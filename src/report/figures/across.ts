@@ -8,6 +8,7 @@ import {
   type Series,
   sparsities,
   sparsityLabel,
+  sparsitySeries,
   superpositionScore,
 } from "../data.js";
 import { num, slug } from "../format.js";
@@ -129,9 +130,9 @@ export function lossVsSparsityFigure(data: ReportData, preset: string): FigureDe
 }
 
 export function lossHeatmapFigure(data: ReportData, preset: string): FigureDef | undefined {
-  const series = data.seriesOf(preset).filter((s) => s.cells.length);
-  if (!isSparsityPreset(preset, series)) return undefined;
-  const S = sparsities(series);
+  const found = sparsitySeries(data, preset);
+  if (!found) return undefined;
+  const { series, S } = found;
   const rows: VlSpec[] = [];
   series.forEach((s, k) => {
     perInstance(s, (x) => x.loss).forEach((v, i) => {

@@ -1,14 +1,14 @@
 // Training curves: the sampled batch loss against the step, one line per sparsity level.
 
-import { isSparsityPreset, type ReportData, sparsities } from "../data.js";
+import { type ReportData, sparsitySeries } from "../data.js";
 import { slug } from "../format.js";
 import { finite, mean } from "../stats.js";
 import { columnsFor, type FigureDef, logScale, spec, VIRIDIS, type VlSpec } from "./style.js";
 
 export function trainingCurvesFigure(data: ReportData, preset: string): FigureDef | undefined {
-  const series = data.seriesOf(preset).filter((s) => s.cells.length);
-  if (!isSparsityPreset(preset, series)) return undefined;
-  const S = sparsities(series);
+  const found = sparsitySeries(data, preset);
+  if (!found) return undefined;
+  const { series, S } = found;
   const rows: VlSpec[] = [];
   series.forEach((s, k) => {
     const curvesOk = s.cells.filter((c) => c.lossCurve?.step?.length);
