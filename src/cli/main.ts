@@ -57,15 +57,15 @@ export function buildProgram(): Command {
       "--lr-schedule <s>",
       LR_SCHEDULES.join("|"),
       choiceFlag<LrSchedule>("--lr-schedule", LR_SCHEDULES),
-      "constant",
+      RUN_DEFAULTS.lrSchedule,
     )
-    .option("--seed <n>", "random seed", intFlag("--seed"), 0)
-    .option("--dtype <d>", "f32|f64", choiceFlag("--dtype", ["f32", "f64"] as const), "f32")
+    .option("--seed <n>", "random seed", intFlag("--seed"), RUN_DEFAULTS.seed)
+    .option("--dtype <d>", "f32|f64", choiceFlag("--dtype", ["f32", "f64"] as const), RUN_DEFAULTS.dtype)
     .option(
       "--softmax-dim <d>",
       "features|batch",
       choiceFlag("--softmax-dim", ["features", "batch"] as const),
-      "features",
+      RUN_DEFAULTS.softmaxDim,
     )
     .option(
       "--kernel <k>",

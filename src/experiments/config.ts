@@ -5,7 +5,7 @@ import { z } from "zod";
 import { ACTIVATION_IDS } from "../core/activations.js";
 import { LR_SCHEDULES } from "../core/optimizer.js";
 import { activationSpecSchema, formulaFamilySchema } from "./formula-config.js";
-import { PRESET_IDS } from "./presets.js";
+import { TRAIN_DEFAULTS } from "../core/train.js";
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -19,12 +19,12 @@ const probability = z.number().gt(0, "a probability must be > 0").lte(1, "a prob
 
 export const runOptionsSchema = z
   .object({
-    steps: positiveInt.default(10_000),
-    batchSize: positiveInt.default(1024),
-    lr: z.number().positive().finite().default(1e-3),
-    lrSchedule: z.enum(LR_SCHEDULES as [string, ...string[]]).default("constant"),
-    dtype: z.enum(["f32", "f64"]).default("f32"),
-    softmaxDim: z.enum(["features", "batch"]).default("features"),
+    steps: positiveInt.default(TRAIN_DEFAULTS.steps),
+    batchSize: positiveInt.default(TRAIN_DEFAULTS.batchSize),
+    lr: z.number().positive().finite().default(TRAIN_DEFAULTS.lr),
+    lrSchedule: z.enum(LR_SCHEDULES as [string, ...string[]]).default(TRAIN_DEFAULTS.lrSchedule),
+    dtype: z.enum(["f32", "f64"]).default(TRAIN_DEFAULTS.dtype),
+    softmaxDim: z.enum(["features", "batch"]).default(TRAIN_DEFAULTS.softmaxDim),
   })
   .strict();
 
@@ -35,21 +35,64 @@ const importanceSchema = z.union([
   z.object({ power: z.number().positive() }).strict(),
 ]);
 
+/** Feature probability per instance: a list, or base^(−i/(count−1)) for `count` instances (20^(−i/9)). */
+const probabilitiesSchema = z.union([
+  z.array(probability).min(1),
+  z
+    .object({ power: z.number().gte(1, "power must be ≥ 1 (probabilities ≤ 1)"), count: positiveInt })
+    .strict(),
+]);
+
+/** `n` values log-spaced from `from` to `to`. */
+const logRangeSchema = z
+  .object({ from: z.number().positive().finite(), to: z.number().positive().finite(), n: positiveInt })
+  .strict();
+export type LogRange = z.infer<typeof logRangeSchema>;
+
+/**
+ * What an experiment's instances vary, and so the report's figures: sparsity levels (with the notebook's 2-D
+ * feature diagrams, its Gram matrices, none, or the feature-dimensionality plot of the geometry study), or a
+ * phase grid. Optional: without it the shape decides (experiment.ts, inferKind).
+ */
+export const EXPERIMENT_KINDS = ["sparsity-2d", "sparsity-gram", "sparsity", "geometry", "phase"] as const;
+export type ExperimentKind = (typeof EXPERIMENT_KINDS)[number];
+
+/** One schema for the built-in presets (presets.json) and a user's `[[experiments]]`. */
 export const experimentSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "lower-case letters, digits, - and _"),
     title: z.string().optional(),
+    description: z.string().optional(),
+    kind: z.enum(EXPERIMENT_KINDS).optional(),
     nFeatures: positiveInt,
     nHidden: positiveInt,
-    featureProbability: z.array(probability).min(1),
+    featureProbability: probabilitiesSchema.optional(),
     importance: importanceSchema.default({ geometric: 1 }),
+    /** Instead of featureProbability and importance: a grid of p (rows) × importance [1, r] (columns). */
+    phaseGrid: z
+      .object({ relativeImportance: logRangeSchema, featureProbability: logRangeSchema })
+      .strict()
+      .optional(),
   })
   .strict()
+  .refine((e) => (e.featureProbability === undefined) !== (e.phaseGrid === undefined), {
+    message: "give featureProbability or phaseGrid (one of them)",
+    path: ["featureProbability"],
+  })
+  .refine((e) => !e.phaseGrid || e.nFeatures === 2, {
+    message: "a phase grid is a 2-feature model (nFeatures = 2)",
+    path: ["nFeatures"],
+  })
+  .refine(
+    (e) =>
+      !e.phaseGrid ||
+      [e.phaseGrid.featureProbability.from, e.phaseGrid.featureProbability.to].every((p) => p <= 1),
+    { message: "a probability must be ≤ 1", path: ["phaseGrid", "featureProbability"] },
+  )
   .refine((e) => !Array.isArray(e.importance) || e.importance.length === e.nFeatures, {
     message: "importance must list one value per feature (nFeatures)",
     path: ["importance"],
-  })
-  .refine((e) => !PRESET_IDS.includes(e.id), { message: "id clashes with a built-in preset", path: ["id"] });
+  });
 
 export type ExperimentConfig = z.infer<typeof experimentSchema>;
 

@@ -2,11 +2,9 @@
 // CLI prints and the browser shows. No Node APIs (runs in a Web Worker).
 
 import { evaluateLoss } from "../core/evaluate.js";
-import type { SoftmaxDim } from "../core/kernels/types.js";
 import { trainLockstep } from "../core/lockstep.js";
 import { type InstanceMetrics, instanceMetrics } from "../core/metrics.js";
-import { type DType, initParams, type ModelSpec, type Params } from "../core/model.js";
-import type { LrSchedule } from "../core/optimizer.js";
+import { initParams, type ModelSpec, type Params } from "../core/model.js";
 import {
   TRAIN_DEFAULTS,
   type TrainConfig,
@@ -31,19 +29,13 @@ export interface InstanceSummary extends InstanceMetrics {
   weightChange?: number;
 }
 
-export interface RunSummary {
+/** A run as stored: its options (but the kernel, which does not change the numbers), the model and results. */
+export interface RunSummary extends Required<Omit<RunOptions, "kernel">> {
   preset: string;
   activation: string;
   nFeatures: number;
   nHidden: number;
   nInstances: number;
-  steps: number;
-  batchSize: number;
-  lr: number;
-  lrSchedule: LrSchedule;
-  seed: number;
-  dtype: DType;
-  softmaxDim: SoftmaxDim;
   seconds: number;
   evalSeconds: number;
   instances: InstanceSummary[];

@@ -4,9 +4,11 @@
 import { ACTIVATION_IDS, getActivation } from "../core/activations.js";
 import { defineFormulaActivation, type FormulaDefinition } from "../core/formula/activation.js";
 import type { SoftmaxDim } from "../core/kernels/types.js";
-import { type DType, type ModelSpec, makeSpec } from "../core/model.js";
+import type { DType, ModelSpec } from "../core/model.js";
+import { cellKey, variantOf } from "./cell-key.js";
 import { ConfigError, type ExperimentConfig, parseSeeds, type StudyConfig } from "./config.js";
 import { studyFormulas } from "./formula-config.js";
+import { experimentSpec } from "./experiment.js";
 import { PRESET_IDS, PRESETS } from "./presets.js";
 import { RUN_DEFAULTS, type RunOptions } from "./run.js";
 
@@ -27,19 +29,10 @@ export interface CellJob {
   snapshots: number;
 }
 
-/** Tags that distinguish cells beyond preset/activation/seed: "f64", "softmax-batch". */
-export function variantOf(dtype: DType, softmaxDim: SoftmaxDim): string {
-  const tags: string[] = [];
-  if (dtype === "f64") tags.push("f64");
-  if (softmaxDim === "batch") tags.push("softmax-batch");
-  return tags.join("+");
-}
-
-export function cellKey(preset: string, activation: string, variant: string, seed: number): string {
-  return `${preset}/${activation}${variant ? `~${variant}` : ""}/seed-${seed}`;
-}
-
 export function expandPresets(ids: readonly string[], experiments: readonly ExperimentConfig[]): string[] {
+  for (const e of experiments) {
+    if (PRESETS.has(e.id)) throw new ConfigError(`experiments: id '${e.id}' clashes with a built-in preset`);
+  }
   const known = new Set([...PRESET_IDS, ...experiments.map((e) => e.id)]);
   const out: string[] = [];
   for (const id of ids) {
@@ -56,22 +49,10 @@ export function expandPresets(ids: readonly string[], experiments: readonly Expe
   return out;
 }
 
-export function experimentSpec(e: ExperimentConfig): ModelSpec {
-  const F = e.nFeatures;
-  const imp = e.importance;
-  const importance = Array.isArray(imp)
-    ? imp
-    : "geometric" in imp
-      ? Array.from({ length: F }, (_, f) => imp.geometric ** f)
-      : Array.from({ length: F }, (_, f) => imp.power ** -(f / Math.max(1, F - 1)));
-  return makeSpec(F, e.nHidden, e.featureProbability, importance);
-}
-
 export function specOf(job: Pick<CellJob, "preset" | "experiment">): ModelSpec {
-  if (job.experiment) return experimentSpec(job.experiment);
-  const preset = PRESETS.get(job.preset);
-  if (!preset) throw new ConfigError(`unknown preset '${job.preset}'`);
-  return preset.spec();
+  const experiment = job.experiment ?? PRESETS.get(job.preset)?.config;
+  if (!experiment) throw new ConfigError(`unknown preset '${job.preset}'`);
+  return experimentSpec(experiment);
 }
 
 /** The cells of a study, in a stable order (preset, activation, variant, seed). */

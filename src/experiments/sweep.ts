@@ -36,8 +36,7 @@ export const DEFAULT_LOCKSTEP = 8;
  * The groups a sweep dispatches: lockstep groups of at most `maxSize` cells, smaller when there are few
  * cells per worker, so that every worker has about two groups to do and none waits on a long tail. Largest
  * estimated work first (longest-processing-time order), so the groups left for the end are the short
- * ones: scheduled with its cells' measured times, the seed study on 2 workers ends 2.6 s sooner with
- * intro's groups last than first (docs/speed.md, session 6).
+ * ones and no worker idles while another finishes a long group.
  */
 export function planGroups(todo: readonly CellJob[], workers: number, maxSize: number): CellJob[][] {
   const size = Math.max(1, Math.min(maxSize, Math.ceil(todo.length / (2 * Math.max(1, workers)))));

@@ -5,6 +5,9 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ACTIVATION_IDS, ACTIVATIONS } from "../core/activations.js";
+import type { ExperimentConfig, ExperimentKind } from "../experiments/config.js";
+import { inferKind } from "../experiments/experiment.js";
+import { PRESET_IDS, PRESETS } from "../experiments/presets.js";
 import type { InstanceSummary } from "../experiments/run.js";
 import { decodeSafetensors } from "../experiments/safetensors.js";
 import { cellDir, readManifest, StoreError } from "../experiments/store.js";
@@ -50,7 +53,8 @@ export interface ReportData {
   problems: string[];
 }
 
-const PRESET_ORDER = ["intro", "demo", "sparsity", "geometry", "phase"];
+/** Built-in presets first, in their table's order. */
+const PRESET_ORDER = PRESET_IDS;
 
 const VARIANT_LABELS: Record<string, string> = {
   f64: "f64",
@@ -239,9 +243,31 @@ export const sparsityLabel = (s: number): string => `S=${s.toFixed(3)}`;
 // The measures live in measures.ts; re-exported here for the modules that read them with the data.
 export { superpositionScore, trivialLoss } from "./measures.js";
 
-/** Presets whose instances are sparsity levels (everything but the phase grid). */
+/** A sparsity preset's series that hold cells, and its sparsity levels; undefined for other presets. */
+export function sparsitySeries(
+  data: ReportData,
+  preset: string,
+): { series: Series[]; S: number[] } | undefined {
+  const series = data.seriesOf(preset).filter((s) => s.cells.length);
+  return isSparsityPreset(preset, series) ? { series, S: sparsities(series) } : undefined;
+}
+
+/**
+ * What a preset's instances vary, which decides its figures and tables: a built-in preset's declared kind, a
+ * user experiment's (as stored with its cells), or for one that names none, the kind its shape suggests.
+ */
+export function presetKind(preset: string, series: readonly Series[]): ExperimentKind {
+  const builtIn = PRESETS.get(preset);
+  if (builtIn) return builtIn.kind;
+  const cell = series.find((s) => s.cells.length)?.cells[0];
+  const declared = (cell?.config?.experiment as ExperimentConfig | undefined)?.kind;
+  if (declared) return declared;
+  return cell ? inferKind(cell) : "sparsity";
+}
+
+/** Presets whose instances are sparsity levels (every kind but the phase grid), at most 40 of them. */
 export const isSparsityPreset = (preset: string, series: readonly Series[]): boolean => {
-  if (preset === "phase") return false;
+  if (presetKind(preset, series) === "phase") return false;
   const s = sparsities(series);
   return s.length > 0 && s.length <= 40;
 };

@@ -37,9 +37,13 @@ export function escapeHtml(s: string): string {
   );
 }
 
-/** A file-name-safe slug: activation~variant → activation-variant. */
-export const slug = (s: string): string =>
-  s
+/**
+ * A file-name-safe slug of one or more parts, joined by '-': lower case, runs of anything but a–z, 0–9 and _
+ * become one '-' (activation~variant → activation-variant). Figure ids and the explorer's export names.
+ */
+export const slug = (...parts: (string | number)[]): string =>
+  parts
+    .join("-")
     .toLowerCase()
     .replace(/[^a-z0-9_]+/g, "-")
     .replace(/^-+|-+$/g, "");

@@ -1,26 +1,16 @@
-// Vega-Lite spec → SVG (vega's headless renderer, no browser) → PNG (resvg, with DejaVu Sans loaded
-// explicitly so text renders the same on every machine).
+// Vega-Lite spec → SVG (vega's headless renderer, no browser) → PNG (resvg, with DejaVu Sans from the
+// dejavu-fonts-ttf package loaded explicitly, so text renders the same on every machine).
 
-import { existsSync } from "node:fs";
 import { renderAsync } from "@resvg/resvg-js";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import type { VlSpec } from "./figures.js";
-import { installFontMetrics } from "./font-metrics.js";
-
-export const FONT_FILES = [
-  "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-  "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-];
+import { FONT_FILES, installFontMetrics } from "./font-metrics.js";
 
 /** Renders a Vega-Lite spec to a standalone SVG string; ids are prefixed so many SVGs can share a page. */
 export async function renderSvg(spec: VlSpec, idPrefix: string): Promise<string> {
   // vega re-exports vega-scenegraph's textMetrics (untyped in vega's .d.ts).
-  installFontMetrics(
-    (vega as unknown as { textMetrics: { width: unknown } }).textMetrics,
-    FONT_FILES[0],
-    FONT_FILES[1],
-  );
+  installFontMetrics((vega as unknown as { textMetrics: { width: unknown } }).textMetrics);
   const vg = compile(spec as TopLevelSpec).spec;
   const view = new vega.View(vega.parse(vg), { renderer: "none" });
   try {
@@ -67,7 +57,6 @@ export async function renderPng(
   svg: string,
   options: { scale?: number; maxWidth?: number } = {},
 ): Promise<Png> {
-  const fontFiles = FONT_FILES.filter((f) => existsSync(f));
   const widthMatch = /<svg[^>]*\swidth="([\d.]+)"/.exec(svg);
   const width = widthMatch ? Number(widthMatch[1]) : 800;
   const scale = Math.min(options.scale ?? 2, (options.maxWidth ?? 2400) / width);
@@ -75,8 +64,8 @@ export async function renderPng(
     fitTo: { mode: "zoom", value: scale },
     background: "white",
     font: {
-      fontFiles,
-      loadSystemFonts: fontFiles.length === 0,
+      fontFiles: [FONT_FILES.regular, FONT_FILES.bold],
+      loadSystemFonts: false,
       defaultFontFamily: "DejaVu Sans",
       sansSerifFamily: "DejaVu Sans",
     },

@@ -1,6 +1,17 @@
-// Small statistics helpers for the report's findings: descriptive statistics, t-based confidence intervals,
-// rank correlation, a seeded bootstrap, Kruskal–Wallis and one-way ANOVA tests, and effect sizes.
-// Pure functions on plain arrays; non-finite values are the caller's business (see `finite`).
+// Statistics for the report's findings: descriptive statistics, t-based confidence intervals, rank
+// correlation, a seeded bootstrap, Kruskal–Wallis and one-way ANOVA tests, and effect sizes. Special
+// functions, distributions and the two tests come from @stdlib; written here is only what it lacks in this
+// form: a bootstrap with a seeded generator (reproducible reports), Spearman on tie-averaged ranks, effect
+// sizes, and NaN for tests that have nothing to test. Pure functions on plain arrays; non-finite values are
+// the caller's business (see `finite`).
+
+import betainc from "@stdlib/math-base-special-betainc";
+import gammainc from "@stdlib/math-base-special-gammainc";
+import gammaln from "@stdlib/math-base-special-gammaln";
+import anova1 from "@stdlib/stats-anova1";
+import tcdf from "@stdlib/stats-base-dists-t-cdf";
+import tquantile from "@stdlib/stats-base-dists-t-quantile";
+import kruskalTest from "@stdlib/stats-kruskal-test";
 
 /** The finite values of xs. */
 export const finite = (xs: readonly number[]): number[] => xs.filter((x) => Number.isFinite(x));
@@ -43,125 +54,31 @@ export function geometricMean(xs: readonly number[]): number {
   return pos.length ? Math.exp(mean(pos.map(Math.log))) : Number.NaN;
 }
 
-// ---- special functions -------------------------------------------------------------------------------
+// ---- special functions and distributions (@stdlib) ---------------------------------------------------
 
-const LANCZOS = [
-  676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
-  -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
-];
-
-/** ln Γ(x) for x > 0 (Lanczos, g = 7). */
-export function lnGamma(x: number): number {
-  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - lnGamma(1 - x);
-  x -= 1;
-  let a = 0.99999999999980993;
-  const t = x + 7.5;
-  for (let k = 0; k < LANCZOS.length; k++) a += LANCZOS[k] / (x + k + 1);
-  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
-}
+/** ln Γ(x). */
+export const lnGamma = (x: number): number => gammaln(x);
 
 /** Regularised lower incomplete gamma P(a, x). */
-export function gammaP(a: number, x: number): number {
-  if (x <= 0) return 0;
-  if (x < a + 1) {
-    let term = 1 / a;
-    let s = term;
-    for (let n = 1; n < 500; n++) {
-      term *= x / (a + n);
-      s += term;
-      if (Math.abs(term) < Math.abs(s) * 1e-15) break;
-    }
-    return s * Math.exp(-x + a * Math.log(x) - lnGamma(a));
-  }
-  return 1 - gammaQ(a, x);
-}
+export const gammaP = (a: number, x: number): number => (x <= 0 ? 0 : gammainc(x, a, true, false));
 
-/** Regularised upper incomplete gamma Q(a, x) = 1 − P(a, x). */
-export function gammaQ(a: number, x: number): number {
-  if (x <= 0) return 1;
-  if (x < a + 1) return 1 - gammaP(a, x);
-  // Continued fraction (modified Lentz).
-  const tiny = 1e-300;
-  let b = x + 1 - a;
-  let c = 1 / tiny;
-  let d = 1 / b;
-  let h = d;
-  for (let i = 1; i < 500; i++) {
-    const an = -i * (i - a);
-    b += 2;
-    d = an * d + b;
-    if (Math.abs(d) < tiny) d = tiny;
-    c = b + an / c;
-    if (Math.abs(c) < tiny) c = tiny;
-    d = 1 / d;
-    const delta = d * c;
-    h *= delta;
-    if (Math.abs(delta - 1) < 1e-15) break;
-  }
-  return Math.exp(-x + a * Math.log(x) - lnGamma(a)) * h;
-}
-
-function betaContinuedFraction(a: number, b: number, x: number): number {
-  const tiny = 1e-300;
-  const qab = a + b;
-  const qap = a + 1;
-  const qam = a - 1;
-  let c = 1;
-  let d = 1 - (qab * x) / qap;
-  if (Math.abs(d) < tiny) d = tiny;
-  d = 1 / d;
-  let h = d;
-  for (let m = 1; m < 1000; m++) {
-    const m2 = 2 * m;
-    let aa = (m * (b - m) * x) / ((qam + m2) * (a + m2));
-    d = 1 + aa * d;
-    if (Math.abs(d) < tiny) d = tiny;
-    c = 1 + aa / c;
-    if (Math.abs(c) < tiny) c = tiny;
-    d = 1 / d;
-    h *= d * c;
-    aa = (-(a + m) * (qab + m) * x) / ((a + m2) * (qap + m2));
-    d = 1 + aa * d;
-    if (Math.abs(d) < tiny) d = tiny;
-    c = 1 + aa / c;
-    if (Math.abs(c) < tiny) c = tiny;
-    d = 1 / d;
-    const delta = d * c;
-    h *= delta;
-    if (Math.abs(delta - 1) < 1e-15) break;
-  }
-  return h;
-}
+/** Regularised upper incomplete gamma Q(a, x) = 1 − P(a, x), computed directly (no cancellation). */
+export const gammaQ = (a: number, x: number): number => (x <= 0 ? 1 : gammainc(x, a, true, true));
 
 /** Regularised incomplete beta I_x(a, b). */
 export function betaInc(x: number, a: number, b: number): number {
   if (x <= 0) return 0;
   if (x >= 1) return 1;
-  const front = Math.exp(lnGamma(a + b) - lnGamma(a) - lnGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
-  return x < (a + 1) / (a + b + 2)
-    ? (front * betaContinuedFraction(a, b, x)) / a
-    : 1 - (front * betaContinuedFraction(b, a, 1 - x)) / b;
+  return betainc(x, a, b, true, false);
 }
 
 /** P(T ≤ t) for Student's t with df degrees of freedom. */
-export function tCdf(t: number, df: number): number {
-  const tail = 0.5 * betaInc(df / (df + t * t), df / 2, 0.5);
-  return t >= 0 ? 1 - tail : tail;
-}
+export const tCdf = (t: number, df: number): number => tcdf(t, df);
 
-/** The p-quantile of Student's t with df degrees of freedom (bisection on the CDF). */
+/** The p-quantile of Student's t with df degrees of freedom. */
 export function tQuantile(p: number, df: number): number {
   if (p <= 0 || p >= 1) return p <= 0 ? -Infinity : Infinity;
-  if (p < 0.5) return -tQuantile(1 - p, df);
-  let lo = 0;
-  let hi = 1;
-  while (tCdf(hi, df) < p) hi *= 2;
-  for (let k = 0; k < 200 && hi - lo > 1e-12 * hi; k++) {
-    const mid = (lo + hi) / 2;
-    if (tCdf(mid, df) < p) lo = mid;
-    else hi = mid;
-  }
-  return (lo + hi) / 2;
+  return tquantile(p, df);
 }
 
 /** P(X > x) for a chi-square variable with df degrees of freedom. */
@@ -309,53 +226,41 @@ export interface TestResult {
   p: number;
 }
 
-/** Kruskal–Wallis H test (tie-corrected) with the chi-square approximation for p. */
+/** Kruskal–Wallis H test (tie-corrected) with the chi-square approximation for p (@stdlib). */
 export function kruskalWallis(groups: readonly (readonly number[])[]): TestResult & { df: number } {
   const gs = groups.map(finite).filter((g) => g.length > 0);
-  const all = gs.flat();
-  const N = all.length;
+  const N = gs.reduce((n, g) => n + g.length, 0);
   const k = gs.length;
-  if (k < 2 || N <= k) return { statistic: Number.NaN, df: k - 1, p: Number.NaN };
-  const r = ranks(all);
-  let h = 0;
-  let pos = 0;
-  for (const g of gs) {
-    let rs = 0;
-    for (let j = 0; j < g.length; j++) rs += r[pos + j];
-    pos += g.length;
-    h += (rs * rs) / g.length;
-  }
-  h = (12 / (N * (N + 1))) * h - 3 * (N + 1);
-  // Tie correction: 1 − Σ(t³ − t)/(N³ − N).
-  const counts = new Map<number, number>();
-  for (const x of all) counts.set(x, (counts.get(x) ?? 0) + 1);
-  let ties = 0;
-  for (const t of counts.values()) ties += t ** 3 - t;
-  const c = 1 - ties / (N ** 3 - N);
-  if (c <= 0) return { statistic: Number.NaN, df: k - 1, p: Number.NaN };
-  h /= c;
-  return { statistic: h, df: k - 1, p: chiSquareSf(h, k - 1) };
+  // Fewer than two groups, one value per group, or all values tied: no test.
+  if (k < 2 || N <= k || new Set(gs.flat()).size < 2)
+    return { statistic: Number.NaN, df: k - 1, p: Number.NaN };
+  const [first, ...rest] = gs;
+  const r = kruskalTest(first, ...rest);
+  return { statistic: r.statistic, df: r.df, p: r.pValue };
 }
 
-/** One-way ANOVA: F = between-group mean square / within-group mean square, with its p-value. */
+/** One-way ANOVA: F = between-group mean square / within-group mean square, with its p-value (@stdlib). */
 export function oneWayAnova(groups: readonly (readonly number[])[]): TestResult & { dfWithin: number } {
   const gs = groups.map(finite).filter((g) => g.length > 0);
-  const all = gs.flat();
-  const N = all.length;
-  const k = gs.length;
-  const grand = mean(all);
-  let ssb = 0;
-  let ssw = 0;
-  for (const g of gs) {
-    const m = mean(g);
-    ssb += g.length * (m - grand) ** 2;
-    for (const x of g) ssw += (x - m) ** 2;
-  }
-  const d1 = k - 1;
-  const d2 = N - k;
+  const N = gs.reduce((n, g) => n + g.length, 0);
+  const d1 = gs.length - 1;
+  const d2 = N - gs.length;
   if (d1 < 1 || d2 < 1) return { statistic: Number.NaN, df: d1, dfWithin: d2, p: Number.NaN };
-  const f = ssw > 0 ? ssb / d1 / (ssw / d2) : Infinity;
-  return { statistic: f, df: d1, dfWithin: d2, p: Number.isFinite(f) ? fSf(f, d1, d2) : 0 };
+  // No spread within groups: F is infinite (or undefined when the means agree too); anova1 would divide by 0.
+  if (gs.every((g) => g.every((x) => x === g[0]))) {
+    const sameMeans = gs.every((g) => g[0] === gs[0][0]);
+    return {
+      statistic: sameMeans ? Number.NaN : Infinity,
+      df: d1,
+      dfWithin: d2,
+      p: sameMeans ? Number.NaN : 0,
+    };
+  }
+  const r = anova1(
+    gs.flat(),
+    gs.flatMap((g, k) => g.map(() => k)),
+  );
+  return { statistic: r.statistic, df: d1, dfWithin: d2, p: r.pValue };
 }
 
 // ---- effect sizes ------------------------------------------------------------------------------------

@@ -9,9 +9,8 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CellResult } from "../../src/experiments/store-format.js";
 import { documentedColumns } from "../../src/report/export.js";
-import { type CliResult, ensureBuilt, runCli } from "../helpers/cli.js";
+import { type CliResult, ensureBuilt, runCli, tempDir } from "../helpers/cli.js";
 import { python, pythonAvailable } from "../helpers/python.js";
-import { tempDir } from "../report/cli.js";
 
 const dir = tempDir("tms-export-cli-");
 const store = join(dir, "store");

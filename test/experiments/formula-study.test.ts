@@ -9,7 +9,7 @@ import { getActivation } from "../../src/core/activations.js";
 import { executeCell, executeCells } from "../../src/experiments/cell.js";
 import { ConfigError, parseWith, studySchema } from "../../src/experiments/config.js";
 import { groupForLockstep, planStudy } from "../../src/experiments/study.js";
-import { tempDir, tms } from "./cli-helpers.js";
+import { tempDir, tms } from "../helpers/cli.js";
 
 const family = {
   id: "swish_beta",

@@ -5,8 +5,17 @@ import { describe, expect, it } from "vitest";
 import { classifyPhase } from "../../src/core/metrics.js";
 import { makeSpec } from "../../src/core/model.js";
 import { train } from "../../src/core/train.js";
-import { ConfigError, parseSeeds, parseWith, studySchema } from "../../src/experiments/config.js";
-import { getPreset, PHASE_GRID, phaseAxes } from "../../src/experiments/presets.js";
+import { cellKey, parseCellKey } from "../../src/experiments/cell-key.js";
+import {
+  ConfigError,
+  experimentSchema,
+  parseSeeds,
+  parseWith,
+  studySchema,
+} from "../../src/experiments/config.js";
+import { experimentSpec, inferKind } from "../../src/experiments/experiment.js";
+import { getPreset, PHASE_GRID, PRESET_IDS, phaseAxes } from "../../src/experiments/presets.js";
+import PRESET_DATA from "../../src/experiments/presets.json" with { type: "json" };
 import { groupForLockstep, planStudy } from "../../src/experiments/study.js";
 import { estimatedWork, planGroups } from "../../src/experiments/sweep.js";
 
@@ -56,6 +65,108 @@ describe("study planning", () => {
     // instance = row · 20 + column: importance of feature 2 follows the column, p the row
     expect(phase.importance[2 * (3 * PHASE_GRID + 5) + 1]).toBeCloseTo(relativeImportance[5], 12);
     expect(phase.featureProbability[3 * PHASE_GRID + 5]).toBeCloseTo(featureProbability[3], 12);
+  });
+});
+
+describe("presets are data in the user experiments' schema", () => {
+  it("validates every built-in preset with the schema a config file's [[experiments]] goes through", () => {
+    for (const raw of PRESET_DATA) {
+      const parsed = parseWith(experimentSchema, raw, `presets.json: ${raw.id}`);
+      expect(parsed.kind, raw.id).toBeDefined();
+      expect(experimentSpec(parsed), raw.id).toEqual(getPreset(raw.id).spec());
+    }
+    expect(PRESET_IDS).toEqual(["intro", "demo", "sparsity", "geometry", "phase"]);
+  });
+
+  it("builds the notebook's numbers bit for bit (the closed forms the presets were written as)", () => {
+    const range = (n: number) => Array.from({ length: n }, (_, k) => k);
+    const exact = (id: string, probs: number[], importance: (i: number, f: number) => number) => {
+      const s = getPreset(id).spec();
+      expect(Array.from(s.featureProbability), id).toEqual(probs);
+      for (let i = 0; i < s.nInstances; i++)
+        for (let f = 0; f < s.nFeatures; f++)
+          expect(s.importance[i * s.nFeatures + f], `${id} ${i} ${f}`).toBe(importance(i, f));
+    };
+    exact(
+      "intro",
+      range(10).map((i) => 20 ** -(i / 9)),
+      (_, f) => 0.9 ** f,
+    );
+    exact("demo", [1, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001], (_, f) => 0.7 ** f);
+    exact(
+      "sparsity",
+      range(20).map((i) => 20 ** -(i / 19)),
+      (_, f) => 100 ** -(f / 99),
+    );
+    exact(
+      "geometry",
+      range(20).map((i) => 20 ** -(i / 19)),
+      () => 1,
+    );
+    const log = (a: number, b: number) => range(20).map((k) => a * (b / a) ** (k / 19));
+    exact(
+      "phase",
+      log(1, 0.01).flatMap((p) => range(20).map(() => p)),
+      (i, f) => (f === 0 ? 1 : log(0.1, 10)[i % 20]),
+    );
+  });
+
+  it("rejects an experiment with both or neither of featureProbability and phaseGrid, or a 3-feature grid", () => {
+    const grid = {
+      relativeImportance: { from: 0.1, to: 10, n: 3 },
+      featureProbability: { from: 1, to: 0.1, n: 2 },
+    };
+    const base = { id: "x", nFeatures: 2, nHidden: 1 };
+    expect(() => parseWith(experimentSchema, base, "t")).toThrow(/featureProbability or phaseGrid/);
+    expect(() =>
+      parseWith(experimentSchema, { ...base, featureProbability: [1], phaseGrid: grid }, "t"),
+    ).toThrow(/one of them/);
+    expect(() => parseWith(experimentSchema, { ...base, nFeatures: 3, phaseGrid: grid }, "t")).toThrow(
+      /nFeatures = 2/,
+    );
+    expect(() =>
+      parseWith(experimentSchema, { ...base, featureProbability: { power: 0.5, count: 3 } }, "t"),
+    ).toThrow(/power must be ≥ 1/);
+    const spec = experimentSpec(parseWith(experimentSchema, { ...base, phaseGrid: grid }, "t"));
+    expect(spec.nInstances).toBe(6);
+  });
+
+  it("refuses a user experiment named like a built-in preset", () => {
+    const study = parseWith(
+      studySchema,
+      {
+        presets: ["intro"],
+        experiments: [{ id: "intro", nFeatures: 3, nHidden: 2, featureProbability: [1] }],
+      },
+      "t",
+    );
+    expect(() => planStudy(study)).toThrow(/'intro' clashes with a built-in preset/);
+  });
+
+  it("gives an experiment without a kind the one its shape suggests", () => {
+    expect(inferKind({ nFeatures: 2, nHidden: 1, nInstances: 400 })).toBe("phase");
+    expect(inferKind({ nFeatures: 5, nHidden: 2, nInstances: 10 })).toBe("sparsity-2d");
+    expect(inferKind({ nFeatures: 40, nHidden: 10, nInstances: 5 })).toBe("sparsity-gram");
+    expect(inferKind({ nFeatures: 100, nHidden: 20, nInstances: 20 })).toBe("sparsity");
+  });
+
+  it("parses back every cell key it builds, and nothing else", () => {
+    for (const [p, a, v, s] of [
+      ["intro", "relu", "", 0],
+      ["demo", "softmax", "f64+softmax-batch", 12],
+      ["my_exp-2", "gelu", "f64", 3],
+    ] as const) {
+      expect(parseCellKey(cellKey(p, a, v, s))).toEqual({
+        key: cellKey(p, a, v, s),
+        preset: p,
+        row: v ? `${a}~${v}` : a,
+        activation: a,
+        variant: v,
+        seed: s,
+      });
+    }
+    for (const bad of ["intro/relu", "intro/relu/seed-x", "a/b/c/seed-1", "intro/relu~/seed-1"])
+      expect(parseCellKey(bad), bad).toBeUndefined();
   });
 });
 

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodeSafetensors } from "../../src/experiments/safetensors.js";
-import { tempDir, tms, tmsAsync } from "./cli-helpers.js";
+import { tempDir, tms, spawnTms as tmsAsync } from "../helpers/cli.js";
 
 const STUDY = [
   "--presets",

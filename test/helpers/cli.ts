@@ -1,12 +1,44 @@
-// Running the built command line (`node bin/tms.js …`) from tests. `npm test` builds first; when dist/ is
-// missing (a bare `npx vitest run`), ensureBuilt() builds once, with a lock so parallel test files don't race.
+// Running the built command line (`node bin/tms.js …`) from tests: to the end without blocking (runCli), to
+// the end blocking (tms), or as a child to signal (spawnTms). `npm test` builds first; when dist/ is missing
+// (a bare `npx vitest run`), ensureBuilt() builds once, with a lock so parallel test files don't race.
+// (test/queue/harness.ts has its own, for workers and coordinators that run side by side.)
 
-import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, rmdirSync } from "node:fs";
+import {
+  type ChildProcessWithoutNullStreams,
+  execFileSync,
+  type SpawnSyncReturns,
+  spawn,
+  spawnSync,
+} from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { REPO_ROOT } from "./fixtures.js";
 
+export const ROOT = REPO_ROOT;
 const MAIN = `${REPO_ROOT}dist/src/cli/main.js`;
-const BIN = `${REPO_ROOT}bin/tms.js`;
+export const BIN = `${REPO_ROOT}bin/tms.js`;
+const ENV = { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" };
+
+/** A fresh directory under the system's temp dir. */
+export function tempDir(prefix = "tms-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Runs `tms …` to completion, blocking (quick commands; long ones would starve vitest's RPC: use runCli). */
+export function tms(args: string[], o: { cwd?: string; timeout?: number } = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [BIN, ...args], {
+    cwd: o.cwd ?? ROOT,
+    encoding: "utf8",
+    timeout: o.timeout ?? 240_000,
+    env: ENV,
+  });
+}
+
+/** `tms …` as a child process, for tests that signal it. */
+export function spawnTms(args: string[]): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: ENV });
+}
 
 function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -41,8 +73,8 @@ export interface CliResult {
 export function runCli(args: string[], timeoutMs = 600_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
+      cwd: ROOT,
+      env: ENV,
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";

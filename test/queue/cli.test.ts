@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { studySchema } from "../../src/experiments/config.js";
-import { decodeCellFiles, encodeCellFiles, jobIdOf, keyOfJobId } from "../../src/experiments/queue-wire.js";
+import { decodeCellFiles, encodeCellFiles, jobIdOf, keyOfJobId } from "../../src/experiments/queue/wire.js";
 import type { CellFiles, CellResult } from "../../src/experiments/store-format.js";
 import { planStudy } from "../../src/experiments/study.js";
 import {

@@ -12,6 +12,7 @@ import {
   killStarted,
   type RedisServer,
   removeTempDirs,
+  replyLosingProxy,
   sleep,
   startRedis,
   tempDir,
@@ -189,6 +190,30 @@ describe.skipIf(!CAN_RUN)("distributed sweeps (BullMQ on a real redis-server)", 
     ]);
     expect((await tmsRun(["queue", "clean", "--queue", url])).output).toMatch(/removed 2 failed/);
     await stopWorker(worker);
+  });
+
+  it("a lost reply to the collect claim (SET NX sent again on reconnect) does not hold up collecting", async () => {
+    // The claim's SET NX reaches Redis but its reply is lost; ioredis sends it again on reconnect and gets
+    // "already set" for the coordinator's own claim. Held for the claim's 120 s lifetime, it stalled the
+    // Redis-restart test below into its 120 s timeout.
+    const url = db(5);
+    const proxy = await replyLosingProxy(redis.port, /\r\nset\r\n[\s\S]*tms-collect:/i);
+    try {
+      const out = join(tempDir("queue-lost-reply"), "store");
+      const worker = tms(["worker", "--queue", url]);
+      const started = Date.now();
+      const coord = tms(["sweep", ...INTRO, "--queue", `${proxy.url(5)}`, "--out", out]);
+      const code = await Promise.race([coord.exited, sleep(45_000).then(() => "still running after 45 s")]);
+      expect(code, coord.output()).toBe(0);
+      expect(proxy.cuts()).toBe(1);
+      expect(coord.output()).toMatch(/6 cells trained, 0 already present, 0 failed/);
+      expect(Date.now() - started).toBeLessThan(45_000);
+      for (const key of INTRO_KEYS) expect(existsSync(join(out, key, "result.json")), key).toBe(true);
+      await stopWorker(worker);
+    } finally {
+      await killStarted();
+      await proxy.close();
+    }
   });
 
   it("Redis restarts with appendonly yes lose nothing: queued cells survive, coordinator and worker reconnect", async () => {

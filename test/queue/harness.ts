@@ -3,14 +3,14 @@
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const TMS = join(REPO_ROOT, "bin", "tms.js");
-export const BUILT = existsSync(join(REPO_ROOT, "dist", "src", "experiments", "queue-processor.js"));
+export const BUILT = existsSync(join(REPO_ROOT, "dist", "src", "experiments", "queue", "processor.js"));
 
 function hasRedisServer(): boolean {
   try {
@@ -193,4 +193,51 @@ export function coordinatorDoneCounts(log: string): Map<string, number> {
   for (const m of log.matchAll(/^\[\d+\/\d+\] (\S+) done in /gm))
     counts.set(m[1], (counts.get(m[1]) ?? 0) + 1);
   return counts;
+}
+
+/**
+ * A TCP proxy in front of Redis that, once, loses a reply: when a client sends a command matching `match`,
+ * the command reaches Redis but the connection is cut before the reply comes back, as when Redis shuts down
+ * between executing a command and writing its answer. ioredis then reconnects and sends the command again.
+ */
+export async function replyLosingProxy(redisPort: number, match: RegExp) {
+  const port = await freePort();
+  const sockets = new Set<Socket>();
+  let cuts = 0;
+  const server = createServer((client) => {
+    const upstream = connect(redisPort, "127.0.0.1");
+    sockets.add(client).add(upstream);
+    let cutting = false;
+    const cut = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("data", (d) => {
+      upstream.write(d);
+      if (cuts === 0 && match.test(d.toString("latin1"))) {
+        cuts++;
+        cutting = true;
+        setTimeout(cut, 200); // Redis executes the command meanwhile; its reply is dropped
+      }
+    });
+    upstream.on("data", (d) => {
+      if (!cutting) client.write(d);
+    });
+    for (const s of [client, upstream]) {
+      s.on("error", cut);
+      s.on("close", () => {
+        sockets.delete(s);
+        cut();
+      });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return {
+    url: (db = 0) => `redis://127.0.0.1:${port}${db ? `/${db}` : ""}`,
+    cuts: () => cuts,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

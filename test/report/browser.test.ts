@@ -8,7 +8,7 @@ import { chromium } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateReport } from "../../src/report/report.js";
 import { CHROMIUM, CHROMIUM_ARGS } from "../helpers/chromium.js";
-import { tempDir } from "./cli.js";
+import { tempDir } from "../helpers/cli.js";
 import { syntheticStore } from "./synthetic.js";
 
 const hasChromium = existsSync(CHROMIUM);

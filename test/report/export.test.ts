@@ -16,7 +16,7 @@ import {
 } from "../../src/report/export.js";
 import { exportCsv, exportJsonl, exportParquet } from "../../src/report/export-formats.js";
 import { importanceNormRho } from "../../src/report/tables.js";
-import { ROOT, tempDir } from "./cli.js";
+import { ROOT, tempDir } from "../helpers/cli.js";
 import { inst, result } from "./synthetic.js";
 
 function store() {

@@ -1,7 +1,6 @@
 // Figures from a synthetic store with known geometry: each spec renders to valid SVG, and the phase
 // classification and helpers do what they say.
 
-import { existsSync, readFileSync } from "node:fs";
 import { XMLValidator } from "fast-xml-parser";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadReportData, type ReportData } from "../../src/report/data.js";
@@ -13,9 +12,9 @@ import {
   planFigures,
   thinLogSteps,
 } from "../../src/report/figures.js";
-import { parseTrueType, widthFunction } from "../../src/report/font-metrics.js";
+import { FONT_FILES, loadFontMetrics, widthFunction } from "../../src/report/font-metrics.js";
 import { compactSvg, renderSvg, uniqueIds } from "../../src/report/render.js";
-import { tempDir } from "./cli.js";
+import { tempDir } from "../helpers/cli.js";
 import { syntheticStore } from "./synthetic.js";
 
 describe("phase classification", () => {
@@ -119,12 +118,13 @@ describe("figures of a synthetic store", () => {
 });
 
 describe("font metrics", () => {
-  const regular = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-  const bold = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
-  it.skipIf(!existsSync(regular))("measures text with DejaVu Sans' own advance widths", () => {
-    const r = parseTrueType(new Uint8Array(readFileSync(regular)));
-    const b = parseTrueType(new Uint8Array(readFileSync(bold)));
+  it("measures text with DejaVu Sans' own advance widths (the font from its npm package)", () => {
+    const r = loadFontMetrics(FONT_FILES.regular);
+    const b = loadFontMetrics(FONT_FILES.bold);
     expect(r.unitsPerEm).toBe(2048);
+    // DejaVu Sans 2.37's advances, in font units: W, i, the digits, the ellipsis; bold R is wider.
+    expect(["W", "i", "0", "…"].map((c) => r.advance(c.codePointAt(0)!))).toEqual([2025, 569, 1303, 2048]);
+    expect(b.advance("R".codePointAt(0)!)).toBeGreaterThan(r.advance("R".codePointAt(0)!));
     // Digits share one advance (tabular figures); 'i' is narrower than 'W'.
     expect(new Set([..."0123456789"].map((c) => r.advance(c.codePointAt(0)!))).size).toBe(1);
     expect(r.advance("i".codePointAt(0)!)).toBeLessThan(r.advance("W".codePointAt(0)!));

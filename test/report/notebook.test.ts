@@ -8,9 +8,8 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CellResult } from "../../src/experiments/store-format.js";
 import { superpositionScore } from "../../src/report/data.js";
-import { ensureBuilt, runCli } from "../helpers/cli.js";
+import { ensureBuilt, ROOT, runCli, tempDir } from "../helpers/cli.js";
 import { NBCONVERT, pythonAvailable } from "../helpers/python.js";
-import { ROOT, tempDir } from "./cli.js";
 
 const NOTEBOOK = join(ROOT, "examples", "notebooks", "explore-store.ipynb");
 

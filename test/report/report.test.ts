@@ -10,7 +10,7 @@ import { loadReportData } from "../../src/report/data.js";
 import { planFigures } from "../../src/report/figures.js";
 import { propertyFigurePlans } from "../../src/report/property-figures.js";
 import { generateReport } from "../../src/report/report.js";
-import { ROOT, tempDir, tms, tmsAsync } from "./cli.js";
+import { ROOT, runCli, tempDir, tms } from "../helpers/cli.js";
 
 /** Decodes a PNG far enough to prove it is whole: signature, IHDR, and IDAT inflating to the image size. */
 function decodePng(bytes: Buffer): { width: number; height: number } {
@@ -54,7 +54,7 @@ describe("tms report on a small trained store", () => {
   let reportSeconds = 0;
 
   beforeAll(async () => {
-    const sweep = await tmsAsync([
+    const sweep = await runCli([
       "sweep",
       "--presets",
       "intro,demo",
@@ -71,11 +71,11 @@ describe("tms report on a small trained store", () => {
       "--out",
       store,
     ]);
-    expect(sweep.status, sweep.stderr).toBe(0);
+    expect(sweep.code, sweep.stderr).toBe(0);
     const t0 = performance.now();
-    const report = await tmsAsync(["report", store]);
+    const report = await runCli(["report", store]);
     reportSeconds = (performance.now() - t0) / 1000;
-    expect(report.status, report.stderr).toBe(0);
+    expect(report.code, report.stderr).toBe(0);
     expect(report.stderr).toContain("findings:");
   }, 240_000);
 
@@ -233,7 +233,9 @@ describe("tms report on a small trained store", () => {
 
   it("nothing in the report's compiled code imports the trainer", () => {
     const dist = join(ROOT, "dist", "src", "report");
-    for (const f of readdirSync(dist).filter((x) => x.endsWith(".js"))) {
+    const files = readdirSync(dist, { recursive: true, encoding: "utf8" }).filter((x) => x.endsWith(".js"));
+    expect(files).toContain(join("figures", "phase.js"));
+    for (const f of files) {
       const js = readFileSync(join(dist, f), "utf8");
       const imports = [...js.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]);
       for (const m of imports)

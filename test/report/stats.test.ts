@@ -7,6 +7,8 @@ import {
   cliffsMagnitude,
   cohensD,
   fSf,
+  gammaP,
+  gammaQ,
   geometricMean,
   kruskalWallis,
   lnGamma,
@@ -23,6 +25,8 @@ import {
   tQuantile,
   variance,
 } from "../../src/report/stats.js";
+
+const ERFC_SQRT_50 = 1.5239706048321994e-23;
 
 describe("descriptive statistics", () => {
   it("mean, variance, sd, quantile (type 7), geometric mean", () => {
@@ -45,6 +49,13 @@ describe("distributions", () => {
     expect(lnGamma(5)).toBeCloseTo(Math.log(24), 10);
     expect(lnGamma(0.5)).toBeCloseTo(Math.log(Math.sqrt(Math.PI)), 10);
     expect(betaInc(0.5, 2, 3)).toBeCloseTo(11 / 16, 10);
+  });
+
+  it("incomplete gamma both ways, and upper tails far below 1e-16 (no 1 − P cancellation)", () => {
+    expect(gammaP(1, 1)).toBeCloseTo(1 - Math.exp(-1), 12);
+    expect(gammaQ(3, 10)).toBeCloseTo(61 * Math.exp(-10), 12); // e^-10 (1 + 10 + 10²/2)
+    // chi-square(1) tail at 100 = erfc(√50)
+    expect(chiSquareSf(100, 1) / ERFC_SQRT_50).toBeCloseTo(1, 8);
   });
 
   it("Student t quantiles match tables", () => {

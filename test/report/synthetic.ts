@@ -3,11 +3,11 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { instanceMetrics } from "../../src/core/metrics.js";
+import { cellKey } from "../../src/experiments/cell-key.js";
 import type { InstanceSummary } from "../../src/experiments/run.js";
 import { encodeSafetensors } from "../../src/experiments/safetensors.js";
 import { writeCell } from "../../src/experiments/store.js";
 import { type CellResult, RESULT_SCHEMA, STORE_SCHEMA } from "../../src/experiments/store-format.js";
-import { cellKey } from "../../src/experiments/study.js";
 
 export interface InstanceSpec {
   p: number;

@@ -4,7 +4,6 @@ import { XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { initParams } from "../../src/core/model.js";
 import { getPreset } from "../../src/experiments/presets.js";
-import { phaseClass as reportPhaseClass } from "../../src/report/figures.js";
 import {
   diverging,
   featureArrows,
@@ -12,7 +11,6 @@ import {
   gramWithBars,
   instanceClass,
   lossCurve,
-  phaseClass,
   toSvg,
   viridis,
 } from "../../web/src/figures.js";
@@ -109,25 +107,18 @@ describe("figures", () => {
     expect(count(phase, /class="instance-cell"/g)).toBe(400);
   });
 
-  it("classifies 2-feature instances exactly as the report does", () => {
-    const cases: [number[], number[]][] = [
-      [[1], [0.1]],
-      [[0.1], [1]],
-      [[1], [-1]],
-      [[1], [1]],
-      [
-        [0.8, 0.1],
-        [-0.7, -0.2],
-      ],
-      [
-        [0.8, 0],
-        [0, 0.9],
-      ],
+  it("classifies 2-feature instances by the phase rule, in the report's colours", () => {
+    const cases: [number[], number[], string, string][] = [
+      [[1], [0.1], "feature 2 not represented", "#BDBDBD"],
+      [[0.1], [1], "feature 2 alone (dedicated dimension)", "#56B4E9"],
+      [[1], [-1], "both, antipodal (superposition)", "#D55E00"],
+      [[1], [1], "both, same direction", "#F0E442"],
+      [[0.2], [0.3], "neither feature represented", "#F2F2F2"],
+      [[0.8, 0.1], [-0.7, -0.2], "both, antipodal (superposition)", "#D55E00"],
+      [[0.8, 0], [0, 0.9], "both, same direction", "#F0E442"],
     ];
-    for (const [w1, w2] of cases) {
-      expect(phaseClass(w1, w2)).toBe(reportPhaseClass(w1, w2));
-      const W = [...w1, ...w2];
-      expect(instanceClass(W, 0, 2, w1.length).label).toBe(reportPhaseClass(w1, w2));
+    for (const [w1, w2, label, colour] of cases) {
+      expect(instanceClass([...w1, ...w2], 0, 2, w1.length)).toEqual({ label, colour });
     }
   });
 

@@ -1,27 +1,21 @@
-// The explorer's UI state logic (web/src/state*.ts): form parsing, run lifecycle, routes, store index, curve.
+// The explorer's UI state logic (web/src/train-form, run-status, route, store-index, format, state-curve).
 
 import { describe, expect, it } from "vitest";
 import { ACTIVATION_IDS } from "../../src/core/activations.js";
+import { parseCellKey } from "../../src/experiments/cell-key.js";
 import { getPreset } from "../../src/experiments/presets.js";
+import { formatSparsity, lossPosition } from "../../web/src/format.js";
+import { formatRoute, parseRoute } from "../../web/src/route.js";
+import { combinedStatus, controlsFor, nextStatus, type RunStatus } from "../../web/src/run-status.js";
+import { appendCurve, CurveRecorder } from "../../web/src/state-curve.js";
+import { gridModel, indexCells } from "../../web/src/store-index.js";
 import {
-  combinedStatus,
-  controlsFor,
   FORM_DEFAULTS,
-  formatRoute,
-  formatSparsity,
-  gridModel,
-  indexCells,
-  lossPosition,
-  nextStatus,
-  parseCellKey,
   parseImportance,
   parseProbabilities,
-  parseRoute,
   parseTrainForm,
-  type RunStatus,
   type TrainForm,
-} from "../../web/src/state.js";
-import { appendCurve, CurveRecorder } from "../../web/src/state-curve.js";
+} from "../../web/src/train-form.js";
 
 const specOf = (id: string) => getPreset(id).spec();
 const parse = (over: Partial<TrainForm>) =>

@@ -1,25 +1,17 @@
 // The Browse tab: a results store served by `tms serve DIR` (read-only, under store/): the activation ×
 // sparsity grid of one preset and seed, a cell's figures, loss curve and metrics, and the report.
 
+import { parseCellKey } from "../../src/experiments/cell-key.js";
 import { decodeSafetensors } from "../../src/experiments/safetensors.js";
 import { type CellResult, type Manifest, reviveResult } from "../../src/experiments/store-format.js";
+import { slug } from "../../src/report/format.js";
 import { arrowKeys, byId, h } from "./dom.js";
 import { viridis } from "./figures.js";
+import { formatLoss, formatSparsity, lossPosition } from "./format.js";
 import { PHASE_NOTE, type RunData } from "./panels.js";
+import { formatRoute, type Route } from "./route.js";
 import { RunPanel } from "./run-panel.js";
-import {
-  formatLoss,
-  formatRoute,
-  formatSparsity,
-  type GridModel,
-  gridModel,
-  indexCells,
-  lossPosition,
-  type PresetIndex,
-  parseCellKey,
-  type Route,
-  slug,
-} from "./state.js";
+import { type GridModel, gridModel, indexCells, type PresetIndex } from "./store-index.js";
 
 export interface ExplorerInfo {
   /** Base URL of the results store (relative to the page), or null when there is none. */

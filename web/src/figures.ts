@@ -1,9 +1,9 @@
 // The explorer's figures as SVG text (pure: no DOM), so the same code draws the live view, the exported
-// SVG/PNG and the unit tests. Styles follow the notebook and the report (src/report/figures.ts): 2-D feature
+// SVG/PNG and the unit tests. Styles follow the notebook and the report (src/report/figures/): 2-D feature
 // arrows coloured by importance (viridis), W Wᵀ heat maps on a diverging scale centred at 0 (blue −1 …
 // orange +1), norm bars coloured by superposition (viridis, 0 … 1), log-log loss curves, Okabe–Ito phases.
 
-import { classifyPhaseRows, PHASE_LABELS, type PhaseSolution } from "../../src/core/metrics.js";
+import { PHASE_COLOURS, phaseClass } from "../../src/report/figures/phase-classes.js";
 
 export interface Figure {
   width: number;
@@ -386,23 +386,6 @@ export function lossCurve(curve: CurveData, o: CurveOptions = {}): Figure {
   }
   parts.push(`<g class="curves">${lines.join("")}</g>`);
   return { width, height, body: parts.join("") };
-}
-
-/** Colours of the phase solutions (core's classifyPhase), as in the report's phase diagrams. */
-const PHASE_COLOUR_OF: Record<PhaseSolution, string> = {
-  none: "#F2F2F2",
-  "feature2-absent": "#BDBDBD",
-  "feature2-alone": "#56B4E9",
-  superposition: "#D55E00",
-  "both-aligned": "#F0E442",
-};
-export const PHASE_COLOURS: Record<string, string> = Object.fromEntries(
-  Object.entries(PHASE_LABELS).map(([k, label]) => [label, PHASE_COLOUR_OF[k as PhaseSolution]]),
-);
-
-/** The report's phase rule: core's classifyPhaseRows, named as in the report. */
-export function phaseClass(w1: readonly number[], w2: readonly number[]): string {
-  return PHASE_LABELS[classifyPhaseRows(w1, w2)];
 }
 
 /**

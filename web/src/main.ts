@@ -2,7 +2,7 @@
 
 import { BrowseView, type ExplorerInfo } from "./browse-view.js";
 import { byId } from "./dom.js";
-import { formatRoute, parseRoute, type Tab } from "./state.js";
+import { formatRoute, parseRoute, type Tab } from "./route.js";
 import { TrainView } from "./train-view.js";
 import "./styles.css";
 

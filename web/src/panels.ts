@@ -14,7 +14,7 @@ import {
   overviewGrid,
   stack,
 } from "./figures.js";
-import { formatSparsity } from "./state.js";
+import { formatSparsity } from "./format.js";
 
 /** Runs with more instances than this show an overview grid instead of one small diagram each. */
 export const MAX_MINIS = 24;

@@ -1,8 +1,8 @@
 // Messages between the page and a training worker (one worker per activation trained side by side).
 
 import type { FormulaDefinition } from "../../src/core/formula/activation.js";
-import type { SpecData } from "./state.js";
 import type { CurvePoints } from "./state-curve.js";
+import type { SpecData } from "./train-form.js";
 
 export interface StartMessage {
   type: "start";

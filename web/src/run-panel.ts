@@ -4,6 +4,7 @@
 
 import { arrowKeys, download, h, rasterizeHeat, svgToPng } from "./dom.js";
 import { instanceDiagram, lossCurve, toSvg } from "./figures.js";
+import { formatSparsity } from "./format.js";
 import {
   exportFigure,
   instanceCount,
@@ -17,7 +18,6 @@ import {
   sparsityCaption,
   viewOf,
 } from "./panels.js";
-import { formatSparsity } from "./state.js";
 
 export interface PanelOptions {
   /** Suffix of data-testid attributes (diagram-<id>, curve-<id>, …). */

@@ -4,27 +4,22 @@ import { ACTIVATION_IDS, ACTIVATIONS, getActivation } from "../../src/core/activ
 import { defineFormulaActivation, type FormulaDefinition } from "../../src/core/formula/activation.js";
 import { getPreset } from "../../src/experiments/presets.js";
 import { encodeSafetensors } from "../../src/experiments/safetensors.js";
+import { slug } from "../../src/report/format.js";
 import { byId, download, h } from "./dom.js";
 import { FORMULA_ID, FormulaBox } from "./formula-box.js";
+import { finiteMean, formatLoss, formatSparsity } from "./format.js";
 import { PHASE_NOTE, type RunData } from "./panels.js";
 import type { FromWorker, ProgressMessage, ToWorker } from "./protocol.js";
 import { RunPanel } from "./run-panel.js";
+import { combinedStatus, controlsFor, nextStatus, type RunStatus } from "./run-status.js";
+import { appendCurve, type CurvePoints } from "./state-curve.js";
 import {
-  combinedStatus,
-  controlsFor,
   FORM_DEFAULTS,
   type FormErrors,
-  finiteMean,
-  formatLoss,
-  formatSparsity,
-  nextStatus,
   parseTrainForm,
   type RunPlan,
-  type RunStatus,
-  slug,
   type TrainForm,
-} from "./state.js";
-import { appendCurve, type CurvePoints } from "./state-curve.js";
+} from "./train-form.js";
 
 /** Least time between two renders; a render that takes long pushes the next one out (≤ 20 % of the main
  *  thread goes to drawing, so clicks stay snappy however slow the machine). */

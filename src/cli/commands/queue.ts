@@ -2,8 +2,8 @@
 // `tms worker --queue URL` and `tms queue status|clean --queue URL`. See docs/distributed.md.
 
 import type { Command } from "commander";
-import type { CleanWhat, QueueTarget } from "../../experiments/queue.js";
-import { DEFAULT_ATTEMPTS, QUEUE_NAME, WORKER_DEFAULTS } from "../../experiments/queue-wire.js";
+import type { CleanWhat, QueueTarget } from "../../experiments/queue/index.js";
+import { DEFAULT_ATTEMPTS, QUEUE_NAME, WORKER_DEFAULTS } from "../../experiments/queue/wire.js";
 import type { CellJob } from "../../experiments/study.js";
 import type { SweepListener, SweepOutcome } from "../../experiments/sweep.js";
 import { runEnvironment, VERSION } from "../environment.js";
@@ -11,7 +11,7 @@ import { guard, UsageError } from "../errors.js";
 import { intFlag } from "../parse.js";
 
 /** BullMQ and ioredis load only when a queue command runs (they cost every other command ~0.5 s). */
-const queueModule = () => import("../../experiments/queue.js");
+const queueModule = () => import("../../experiments/queue/index.js");
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -60,7 +60,7 @@ interface WorkerFlags {
 async function workerCommand(flags: WorkerFlags): Promise<void> {
   const t = await target(flags.queue);
   const { checkRedis } = await queueModule();
-  const { runQueueWorker } = await import("../../experiments/queue-worker.js");
+  const { runQueueWorker } = await import("../../experiments/queue/worker.js");
   const controller = new AbortController();
   let stops = 0;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -4,9 +4,9 @@
 
 import { threadId } from "node:worker_threads";
 import type { SandboxedJob } from "bullmq";
-import { executeCell } from "./cell.js";
-import { encodeCellFiles, type WireCellFiles, workerEnvFromProcess } from "./queue-wire.js";
-import type { CellJob } from "./study.js";
+import { executeCell } from "../cell.js";
+import type { CellJob } from "../study.js";
+import { encodeCellFiles, type WireCellFiles, workerEnvFromProcess } from "./wire.js";
 
 /** At most one progress update (a Redis write and an event) per job this often. */
 const PROGRESS_EVERY_MS = 1000;

@@ -1,5 +1,5 @@
 // The worker side of a distributed sweep (`tms worker --queue URL`): a BullMQ Worker whose processor runs in
-// worker threads (queue-processor.ts), `concurrency` cells in parallel. The main thread only talks to Redis:
+// worker threads (processor.ts), `concurrency` cells in parallel. The main thread only talks to Redis:
 // it takes jobs, renews their locks every lockDuration/2 and returns results, so a long CPU-bound cell never
 // looks stalled. A worker that dies (SIGKILL, power loss) stops renewing; after at most lockDuration +
 // stalledInterval another worker's stalled check puts the job back in the queue (at most maxStalledCount
@@ -7,10 +7,10 @@
 
 import { hostname } from "node:os";
 import { type Job, Worker } from "bullmq";
-import type { RunEnvironment } from "./cell.js";
-import { connectionOptions, type QueueTarget } from "./queue.js";
-import { keyOfJobId, QUEUE_NAME, type WireCellFiles, WORKER_ENV_VAR } from "./queue-wire.js";
-import type { CellJob } from "./study.js";
+import type { RunEnvironment } from "../cell.js";
+import type { CellJob } from "../study.js";
+import { connectionOptions, type QueueTarget } from "./connection.js";
+import { keyOfJobId, QUEUE_NAME, type WireCellFiles, WORKER_ENV_VAR } from "./wire.js";
 
 export interface QueueWorkerOptions {
   /** Cells trained in parallel (worker threads). */
@@ -27,7 +27,7 @@ export interface QueueWorkerOptions {
   signal: AbortSignal;
 }
 
-export { WORKER_DEFAULTS } from "./queue-wire.js";
+export { WORKER_DEFAULTS } from "./wire.js";
 
 export interface WorkerSummary {
   completed: number;
@@ -42,21 +42,17 @@ export async function runQueueWorker(
   const name = `${hostname()}/pid-${process.pid}`;
   // The processor threads inherit process.env: the facts they record in each result.
   process.env[WORKER_ENV_VAR] = JSON.stringify({ ...options.env, worker: name });
-  const worker = new Worker<CellJob, WireCellFiles>(
-    QUEUE_NAME,
-    new URL("./queue-processor.js", import.meta.url),
-    {
-      connection: connectionOptions(target),
-      concurrency: options.concurrency,
-      useWorkerThreads: true,
-      lockDuration: options.lockDurationMs,
-      stalledInterval: options.stalledIntervalMs,
-      maxStalledCount: options.maxStalledCount,
-      // Shown by `tms queue status` (CLIENT LIST): host, pid and concurrency.
-      name: `${name}/c${options.concurrency}`,
-      autorun: false,
-    },
-  );
+  const worker = new Worker<CellJob, WireCellFiles>(QUEUE_NAME, new URL("./processor.js", import.meta.url), {
+    connection: connectionOptions(target),
+    concurrency: options.concurrency,
+    useWorkerThreads: true,
+    lockDuration: options.lockDurationMs,
+    stalledInterval: options.stalledIntervalMs,
+    maxStalledCount: options.maxStalledCount,
+    // Shown by `tms queue status` (CLIENT LIST): host, pid and concurrency.
+    name: `${name}/c${options.concurrency}`,
+    autorun: false,
+  });
   const summary: WorkerSummary = { completed: 0, failed: 0 };
   const key = (job: Job<CellJob> | undefined) => job?.data?.key ?? keyOfJobId(job?.id ?? "?");
   worker.on("active", (job) => options.log(`start ${key(job)} (attempt ${job.attemptsMade + 1})`));

@@ -6,9 +6,9 @@
 //   return value { result: CellResult, weights: base64 safetensors, snapshots?: base64 safetensors }
 
 import { createHash } from "node:crypto";
-import type { RunEnvironment } from "./cell.js";
-import type { CellFiles, CellResult } from "./store-format.js";
-import type { CellJob } from "./study.js";
+import type { RunEnvironment } from "../cell.js";
+import type { CellFiles, CellResult } from "../store-format.js";
+import type { CellJob } from "../study.js";
 
 /** The BullMQ queue every coordinator and worker uses; separate labs on one Redis use separate DBs. */
 export const QUEUE_NAME = "tms-cells";

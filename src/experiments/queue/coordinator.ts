@@ -1,5 +1,5 @@
-// Distributed sweeps over BullMQ on Redis: the coordinator side (`tms sweep --queue URL`) and the operator's
-// view (`tms queue status|clean`). The worker side is queue-worker.ts; what travels is queue-wire.ts.
+// The coordinator of a distributed sweep (`tms sweep --queue URL`) over BullMQ on Redis. The worker side is
+// worker.ts; what travels is wire.ts; the operator's view (`tms queue status|clean`) is status.ts.
 //
 // The coordinator enqueues every missing cell of a study as a job (deterministic id, so enqueuing twice never
 // duplicates work), follows the queue's events, and for each completed job writes the returned files into the
@@ -9,160 +9,19 @@
 
 import { hostname } from "node:os";
 import { Job, Queue, QueueEvents } from "bullmq";
-import { Redis, type RedisOptions } from "ioredis";
-import { decodeCellFiles, jobIdOf, keyOfJobId, QUEUE_NAME } from "./queue-wire.js";
-import { isCellComplete, writeCell } from "./store.js";
-import type { CellJob } from "./study.js";
-import { pendingCells, type SweepListener, type SweepOutcome } from "./sweep.js";
-
-export { DEFAULT_ATTEMPTS, jobIdOf, QUEUE_NAME } from "./queue-wire.js";
-
-/** A problem the user can fix: an unreachable or misconfigured Redis, a malformed URL. */
-export class QueueError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "QueueError";
-  }
-}
+import { Redis } from "ioredis";
+import { isCellComplete, writeCell } from "../store.js";
+import type { CellJob } from "../study.js";
+import { pendingCells, type SweepListener, type SweepOutcome } from "../sweep.js";
+import { checkRedis, connectionOptions, connectionReporter, type QueueTarget } from "./connection.js";
+import { listWorkers } from "./status.js";
+import { decodeCellFiles, jobIdOf, keyOfJobId, QUEUE_NAME } from "./wire.js";
 
 /** Redis keeps about this many queue events (each completed event repeats the result, so keep it modest). */
 const EVENTS_MAX_LEN = 1000;
 
-export interface QueueTarget {
-  /** The URL with any password masked, for messages. */
-  display: string;
-  options: RedisOptions;
-}
-
-/** Parses redis://[[user]:password@]host[:port][/db] (rediss:// for TLS). */
-export function parseQueueUrl(url: string): QueueTarget {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new QueueError(`--queue: '${url}' is not a URL; expected redis://HOST:PORT (rediss:// for TLS)`);
-  }
-  if (u.protocol !== "redis:" && u.protocol !== "rediss:") {
-    throw new QueueError(`--queue: '${url}' is not a redis:// or rediss:// URL; expected redis://HOST:PORT`);
-  }
-  if (!u.hostname) throw new QueueError(`--queue: '${url}' names no host; expected redis://HOST:PORT`);
-  const dbText = u.pathname.replace(/^\//, "");
-  if (dbText && !/^\d+$/.test(dbText)) {
-    throw new QueueError(`--queue: '${url}': the path must be a database number, as in redis://HOST:PORT/2`);
-  }
-  const db = dbText ? Number(dbText) : 0;
-  const auth = u.username || u.password ? `${u.username}${u.password ? ":***" : ""}@` : "";
-  return {
-    display: `${u.protocol}//${auth}${u.host}${db ? `/${db}` : ""}`,
-    options: {
-      host: u.hostname.replace(/^\[(.*)\]$/, "$1"),
-      port: u.port ? Number(u.port) : 6379,
-      db,
-      ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-      ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-      ...(u.protocol === "rediss:" ? { tls: {} } : {}),
-    },
-  };
-}
-
-/** Options for BullMQ's long-lived connections: commands wait out a Redis restart instead of failing. */
-export function connectionOptions(target: QueueTarget): RedisOptions {
-  return { ...target.options, maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(250 * n, 2000) };
-}
-
-export interface RedisFacts {
-  version: string;
-  /** AOF on: what was acknowledged survives a Redis restart. */
-  appendonly: boolean;
-  /** undefined when CONFIG GET is not allowed (managed Redis). */
-  maxmemoryPolicy?: string;
-}
-
-function explainConnectionError(target: QueueTarget, e: unknown): string {
-  const err = e as { code?: string; message?: string };
-  const msg = String(err.message ?? e);
-  const where = `cannot use Redis at ${target.display}`;
-  const { host, port } = target.options;
-  if (err.code === "ECONNREFUSED" || /ECONNREFUSED/.test(msg))
-    return `${where}: connection refused. Is redis-server running and listening on ${host}:${port}? (it binds 127.0.0.1 only by default; see docs/distributed.md)`;
-  if (err.code === "ENOTFOUND" || err.code === "EAI_AGAIN" || /ENOTFOUND|EAI_AGAIN/.test(msg))
-    return `${where}: unknown host '${host}'. Check the host name in --queue.`;
-  if (/NOAUTH|WRONGPASS|invalid password|invalid username/i.test(msg))
-    return `${where}: authentication failed. Put the password in the URL: redis://:PASSWORD@${host}:${port}`;
-  if (/timed out|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH/i.test(msg))
-    return `${where}: no answer (${msg}). Check host, port and any firewall between here and ${host}:${port}.`;
-  if (/DB index is out of range/i.test(msg))
-    return `${where}: no such database number (see 'databases' in redis.conf)`;
-  return `${where}: ${msg}. Check that ${host}:${port} is a Redis server (redis-cli -h ${host} -p ${port} ping).`;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
-/**
- * Connects once, with no retries, and asks Redis for its version and persistence settings: a bounded check
- * before BullMQ's connections (which retry forever) are opened. Throws QueueError with what to check.
- */
-export async function checkRedis(target: QueueTarget, timeoutMs = 5000): Promise<RedisFacts> {
-  const client = new Redis({
-    ...target.options,
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    retryStrategy: () => null,
-  });
-  // ioredis rejects connect() with "Connection is closed"; the cause comes in an error event.
-  let cause: unknown;
-  client.on("error", (e) => {
-    cause ??= e;
-  });
-  try {
-    await withTimeout(client.connect(), timeoutMs, "connecting");
-    const info = await withTimeout(client.info(), timeoutMs, "INFO");
-    const field = (name: string) => new RegExp(`^${name}:(.*)$`, "m").exec(info)?.[1]?.trim();
-    const version = field("redis_version") ?? "unknown";
-    const major = Number(version.split(".")[0]);
-    if (Number.isFinite(major) && major < 5) {
-      throw new QueueError(
-        `Redis at ${target.display} is version ${version}; BullMQ needs 5.0 or later (6.2+ advised)`,
-      );
-    }
-    let maxmemoryPolicy: string | undefined;
-    try {
-      const res = (await withTimeout(
-        client.config("GET", "maxmemory-policy"),
-        timeoutMs,
-        "CONFIG GET",
-      )) as string[];
-      maxmemoryPolicy = res[1];
-    } catch {
-      maxmemoryPolicy = undefined;
-    }
-    return { version, appendonly: field("aof_enabled") === "1", maxmemoryPolicy };
-  } catch (e) {
-    if (e instanceof QueueError) throw e;
-    throw new QueueError(explainConnectionError(target, cause ?? e));
-  } finally {
-    client.disconnect();
-  }
-}
-
-/** Prints connection trouble once per outage rather than once per retry. */
-function connectionReporter(target: QueueTarget, log: (line: string) => void) {
-  let last = 0;
-  return (e: Error) => {
-    const now = Date.now();
-    if (now - last < 10_000) return;
-    last = now;
-    log(`Redis at ${target.display}: ${e.message}; retrying (queued jobs and results are kept in Redis)`);
-  };
-}
+/** How long a coordinator's claim on collecting one job lives (it is deleted when the collect ends). */
+const CLAIM_MS = 120_000;
 
 export interface QueueSweepOptions {
   force: boolean;
@@ -466,7 +325,12 @@ class Follower {
       // Two coordinators following the same study: one writes, the other waits for the job to disappear.
       const client = this.redis;
       const claim = this.queue.toKey(`tms-collect:${id}`);
-      if ((await client.set(claim, this.owner, "PX", 120_000, "NX")) !== "OK") {
+      // A claim this coordinator already holds is its own SET NX, sent again by ioredis after a reconnect
+      // cut off the first reply (a Redis restart between executing a command and answering it).
+      const claimed =
+        (await client.set(claim, this.owner, "PX", CLAIM_MS, "NX")) === "OK" ||
+        (await client.get(claim)) === this.owner;
+      if (!claimed) {
         this.recheck = true;
         return;
       }
@@ -487,7 +351,10 @@ class Follower {
         }
         writeCell(this.root, files);
         this.checkVersion(cell, files.result.versions.tmsLab);
-        await job.remove();
+        // Likewise a remove sent again after a lost reply finds the job gone, which is what was asked.
+        await job.remove().catch(async (e) => {
+          if (await Job.fromId(this.queue, id)) throw e;
+        });
         const seconds = job.finishedOn && job.processedOn ? (job.finishedOn - job.processedOn) / 1000 : 0;
         const slot = this.settle(id);
         this.outcome.completed.push(cell.key);
@@ -560,105 +427,4 @@ class Follower {
       }
     }
   }
-}
-
-type WorkerInfo = { name: string; address: string; concurrency?: number };
-
-/** The connected `tms worker`s (CLIENT LIST; undefined where that is not allowed). */
-async function listWorkers(queue: Queue): Promise<WorkerInfo[] | undefined> {
-  try {
-    const seen = new Set<string>();
-    const workers: WorkerInfo[] = [];
-    for (const w of await queue.getWorkers()) {
-      const raw = String(w.rawname ?? "");
-      const name = raw.includes(":w:") ? raw.slice(raw.indexOf(":w:") + 3) : "(unnamed)";
-      if (seen.has(name)) continue;
-      seen.add(name);
-      const c = /\/c(\d+)$/.exec(name);
-      workers.push({
-        name: name.replace(/\/c\d+$/, ""),
-        address: String(w.addr ?? ""),
-        ...(c ? { concurrency: Number(c[1]) } : {}),
-      });
-    }
-    return workers;
-  } catch {
-    return undefined;
-  }
-}
-
-export interface QueueStatus {
-  url: string;
-  redis: RedisFacts;
-  counts: Record<string, number>;
-  workers?: WorkerInfo[];
-  active: { key: string; progress: unknown; attempt: number }[];
-  failed: { key: string; reason: string; attempts: number }[];
-}
-
-async function withQueue<T>(target: QueueTarget, body: (q: Queue) => Promise<T>): Promise<T> {
-  const queue = new Queue(QUEUE_NAME, {
-    connection: { ...target.options, maxRetriesPerRequest: 1, retryStrategy: () => null },
-  });
-  queue.on("error", () => {});
-  try {
-    await queue.waitUntilReady();
-    return await body(queue);
-  } finally {
-    await queue.close().catch(() => {});
-  }
-}
-
-/** What the queue holds: counts per state, connected workers, running and failed cells. */
-export async function queueStatus(target: QueueTarget, list = 20): Promise<QueueStatus> {
-  const redis = await checkRedis(target);
-  return withQueue(target, async (queue) => {
-    const counts = await queue.getJobCounts(
-      "waiting",
-      "prioritized",
-      "delayed",
-      "active",
-      "completed",
-      "failed",
-    );
-    const workers = await listWorkers(queue);
-    const active = (await queue.getActive(0, list - 1)).map((j) => ({
-      key: keyOfJobId(j.id ?? ""),
-      progress: j.progress,
-      attempt: j.attemptsMade + 1,
-    }));
-    const failed = (await queue.getFailed(0, list - 1)).map((j) => ({
-      key: keyOfJobId(j.id ?? ""),
-      reason: j.failedReason,
-      attempts: j.attemptsMade,
-    }));
-    return { url: target.display, redis, counts, workers, active, failed };
-  });
-}
-
-export type CleanWhat = "failed" | "completed" | "waiting" | "all";
-
-/** Removes jobs: failed ones, uncollected results, not-yet-started cells, or everything (obliterate). */
-export async function queueClean(
-  target: QueueTarget,
-  what: readonly CleanWhat[],
-): Promise<Record<string, number>> {
-  await checkRedis(target);
-  return withQueue(target, async (queue) => {
-    const removed: Record<string, number> = {};
-    if (what.includes("all")) {
-      const counts = await queue.getJobCounts();
-      await queue.obliterate({ force: true });
-      removed.all = Object.values(counts).reduce((a, b) => a + b, 0);
-      return removed;
-    }
-    if (what.includes("failed")) removed.failed = (await queue.clean(0, 0, "failed")).length;
-    if (what.includes("completed")) removed.completed = (await queue.clean(0, 0, "completed")).length;
-    if (what.includes("waiting")) {
-      const before = await queue.getJobCounts("waiting", "prioritized", "delayed", "paused");
-      await queue.drain(true);
-      removed.waiting = Object.values(before).reduce((a, b) => a + b, 0);
-    }
-    return removed;
-  });
 }
