@@ -1,7 +1,6 @@
 // Errors a user can fix. The CLI prints their message on one line and exits 2, with no stack trace.
 
 import { UnknownIdError } from "../core/activations.js";
-import { ConfigError } from "../experiments/config.js";
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -13,9 +12,9 @@ export class UsageError extends Error {
 export function isUserError(e: unknown): e is Error {
   return (
     e instanceof UsageError ||
-    e instanceof ConfigError ||
     e instanceof UnknownIdError ||
-    (e instanceof Error && e.name === "StoreError")
+    // by name: importing experiments/config.js for its class would load zod into every command
+    (e instanceof Error && (e.name === "ConfigError" || e.name === "StoreError"))
   );
 }
 
