@@ -4,14 +4,10 @@
 import { z } from "zod";
 import { ACTIVATION_IDS } from "../core/activations.js";
 import { LR_SCHEDULES } from "../core/optimizer.js";
+import { ConfigError } from "./config-error.js";
 import { PRESET_IDS } from "./presets.js";
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
+export { ConfigError };
 
 const positiveInt = z.number().int().positive();
 const probability = z.number().gt(0, "a probability must be > 0").lte(1, "a probability must be ≤ 1");

@@ -3,10 +3,12 @@
 
 import { ACTIVATION_IDS, getActivation } from "../core/activations.js";
 import type { SoftmaxDim } from "../core/kernels/types.js";
-import { type DType, type ModelSpec, makeSpec } from "../core/model.js";
+import type { DType } from "../core/model.js";
 import { ConfigError, type ExperimentConfig, parseSeeds, type StudyConfig } from "./config.js";
-import { PRESET_IDS, PRESETS } from "./presets.js";
+import { PRESET_IDS } from "./presets.js";
 import { RUN_DEFAULTS, type RunOptions } from "./run.js";
+
+export { experimentSpec, specOf } from "./cell-spec.js";
 
 /** Study aliases: names that stand for several presets. */
 export const PRESET_GROUPS: Record<string, string[]> = { "seed-study": ["intro", "demo"] };
@@ -50,24 +52,6 @@ export function expandPresets(ids: readonly string[], experiments: readonly Expe
     }
   }
   return out;
-}
-
-export function experimentSpec(e: ExperimentConfig): ModelSpec {
-  const F = e.nFeatures;
-  const imp = e.importance;
-  const importance = Array.isArray(imp)
-    ? imp
-    : "geometric" in imp
-      ? Array.from({ length: F }, (_, f) => imp.geometric ** f)
-      : Array.from({ length: F }, (_, f) => imp.power ** -(f / Math.max(1, F - 1)));
-  return makeSpec(F, e.nHidden, e.featureProbability, importance);
-}
-
-export function specOf(job: Pick<CellJob, "preset" | "experiment">): ModelSpec {
-  if (job.experiment) return experimentSpec(job.experiment);
-  const preset = PRESETS.get(job.preset);
-  if (!preset) throw new ConfigError(`unknown preset '${job.preset}'`);
-  return preset.spec();
 }
 
 /** The cells of a study, in a stable order (preset, activation, variant, seed). */
