@@ -1,138 +1,84 @@
-// `npm run bench`: tms-lab against the PyTorch reference recipe (reference/tms_torch.py), one core each.
+// `npm run bench`: tms-lab against its peers, one core each: the PyTorch reference recipe
+// (reference/tms_torch.py, the notebook's eager PyTorch) and a jit-compiled JAX/XLA implementation
+// (reference/tms_jax.py, one jitted lax.scan; skipped with a note where jax is not installed).
 // A benchmark, not a test: it prints a table and writes bench/results.json.
 //
-//   node dist/bench/bench.js [--steps N] [--big-steps N] [--full] [--no-torch] [--rows demo-relu,intro-mish]
+//   node dist/bench/bench.js [--steps N] [--big-steps N] [--rows demo-relu,intro-mish] [--no-torch] [--no-jax]
+//                            [--seed-study] [--study-steps N] [--study-runs 1|2] [--scaling] [--full]
 //
-// Both sides train the same preset and activation for the same number of steps (default 2000 for demo and
-// intro, 100 for sparsity and geometry: both reduced from the notebook's 10 000, and the same for both) and
-// report the training loop's time (PyTorch's own `seconds`, one run; ours from train(), the median of three
-// runs, whose spread is printed). Ratios are PyTorch / ours.
-// GFLOP/s counts the multiply-adds our algorithms execute (expected values for the preset; ×2 flops) and the
-// bound is measured here: a WebAssembly f32x4 loop of 12 independent mul+add chains (the CPU's two vector
-// multiply and two vector add pipes) on one core. The kernels fuse multiply-adds where relaxed SIMD exists;
-// on this CPU (two FMA pipes) that saves instructions but has the same peak flops.
+// Per row, every side trains the same preset and activation for the same number of steps (default 2000 for
+// demo and intro, 100 for sparsity and geometry; the notebook's 10 000 with --steps 10000) and reports its
+// training loop's time: PyTorch's and JAX's own `seconds` (JAX's excludes its compilation), one run each;
+// tms-lab's as a user meets it, one cold `tms train … --json` process ("cold"), and the median of three
+// in-process runs after a warm-up ("warm", the kernels compiled and the JIT settled). Ratios are peer /
+// tms-lab (> 1: tms-lab faster). Sides alternate their order row by row, so none always runs after another.
+// --seed-study: the seed study (intro + demo × 27 activations, 1 seed, --study-steps, default 10 000) as
+// whole commands on 2 workers each, `tms sweep` against tms_jax.py --workers 2, wall times (--study-runs 2:
+// each side twice, in the order tms-lab, JAX, JAX, tms-lab).
+// --scaling: time against steps, batch size and features for tms-lab and JAX (bench/scaling.ts).
+// --full: all of the above.
+// GFLOP/s (bench/flops.ts): the multiply-adds our algorithms execute over the whole step, and for sparsity
+// and geometry the kernel alone on the preset's dense instances, each beside the machine's measured
+// WebAssembly f32 bound.
 
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { enableRelaxedSimd } from "../src/cli/node-flags.js";
-import { choosePath } from "../src/core/kernels/fast.js";
-import { get, ModuleBuilder, Ty } from "../src/core/kernels/wasm/emit.js";
-import { Gen, Vt } from "../src/core/kernels/wasm/gen.js";
-import type { ModelSpec } from "../src/core/model.js";
 import { TRAIN_DEFAULTS, train } from "../src/core/train.js";
 import { getPreset } from "../src/experiments/presets.js";
-
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, "..", "..");
-const PYTHON = "/usr/bin/python3";
+import { denseKernelGflops, kernelMacs, measureBound } from "./flops.js";
+import {
+  findJax,
+  type PeerRun,
+  ROOT,
+  runJax,
+  runTmsTrain,
+  runTorch,
+  seedStudyJax,
+  seedStudyTms,
+  torchAvailable,
+} from "./peers.js";
+import { type ScalingRow, scalingReport } from "./scaling.js";
 
 interface Args {
   steps: number;
   bigSteps: number;
-  full: boolean;
+  studySteps: number;
+  studyRuns: number;
+  seedStudy: boolean;
+  scaling: boolean;
   torch: boolean;
+  jax: boolean;
   rows?: string[];
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { steps: 2000, bigSteps: 100, full: false, torch: true };
+  const a: Args = {
+    steps: 2000,
+    bigSteps: 100,
+    studySteps: 10_000,
+    studyRuns: 1,
+    seedStudy: false,
+    scaling: false,
+    torch: true,
+    jax: true,
+  };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === "--steps") a.steps = Number(argv[++i]);
     else if (k === "--big-steps") a.bigSteps = Number(argv[++i]);
-    else if (k === "--full") a.full = true;
+    else if (k === "--study-steps") a.studySteps = Number(argv[++i]);
+    else if (k === "--study-runs") a.studyRuns = Math.min(2, Math.max(1, Number(argv[++i])));
+    else if (k === "--seed-study") a.seedStudy = true;
+    else if (k === "--scaling") a.scaling = true;
+    else if (k === "--full") a.seedStudy = a.scaling = true;
     else if (k === "--no-torch") a.torch = false;
+    else if (k === "--no-jax") a.jax = false;
     else if (k === "--rows") a.rows = argv[++i].split(",");
     else throw new Error(`unknown argument ${k}`);
   }
   return a;
-}
-
-/** Measured f32x4 multiply+add throughput of one core, in GFLOP/s (a mul and an add = 2 flops per lane). */
-function measureBound(): number {
-  const mb = new ModuleBuilder({ module: "env", name: "memory", minPages: 1 });
-  const NACC = 12;
-  mb.fn("fma", [Ty.i32], [Ty.f32], (f) => {
-    const g = new Gen(f);
-    const vt = new Vt("f32");
-    const accs = Array.from({ length: NACC }, (_, k) => g.varV(vt.c(k)));
-    const a = g.letV(vt.c(0.999));
-    const b = g.letV(vt.c(0.001));
-    g.forRange(
-      (ff) => ff.byte(0x41, 0),
-      get(0),
-      1,
-      () => {
-        for (const acc of accs) g.set(acc, vt.add(vt.mul(get(acc), a), b));
-      },
-    );
-    let sum = get(accs[0]);
-    for (const acc of accs.slice(1)) sum = vt.add(sum, get(acc));
-    g.emit(vt.extract(sum, 0));
-  });
-  const memory = new WebAssembly.Memory({ initial: 1 });
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(mb.bytes() as BufferSource), {
-    env: { memory },
-  });
-  const fma = inst.exports.fma as (n: number) => number;
-  fma(1e6);
-  let best = 0;
-  for (let r = 0; r < 5; r++) {
-    const n = 2e7;
-    const t0 = process.cpuUsage();
-    fma(n);
-    const dt = (process.cpuUsage(t0).user + process.cpuUsage(t0).system) / 1e6;
-    best = Math.max(best, (n * NACC * 4 * 2) / dt / 1e9);
-  }
-  return best;
-}
-
-/** Expected multiply-adds per step executed by the fast kernel (not counting activations). */
-function kernelMacs(spec: ModelSpec, B: number): { ours: number; dense: number } {
-  const { nFeatures: F, nHidden: H } = spec;
-  let ours = 0;
-  let dense = 0;
-  for (const p of spec.featureProbability) {
-    const pi = 1 - (1 - p) ** F;
-    const rows = B * pi;
-    const n = pi > 0 ? (p * F) / pi : 0;
-    dense += 5 * B * F * H;
-    if (choosePath(p, F, H, "f32") === "dense") ours += 5 * F * H * Math.ceil(rows / 4) * 4;
-    else ours += 2 * F * n * rows + 3 * F * F * H;
-  }
-  return { ours, dense };
-}
-
-interface TorchResult {
-  seconds: number;
-  cpuSeconds: number;
-}
-
-function torchAvailable(): boolean {
-  if (!existsSync(PYTHON)) return false;
-  return spawnSync(PYTHON, ["-c", "import torch"], { stdio: "ignore" }).status === 0;
-}
-
-function runTorch(preset: string, act: string, steps: number): TorchResult | undefined {
-  const script = join(root, "bench", "torch_presets.py");
-  const r = spawnSync(
-    PYTHON,
-    [script, "--preset", preset, "--act", act, "--steps", String(steps), "--threads", "1"],
-    {
-      encoding: "utf8",
-      maxBuffer: 1 << 24,
-    },
-  );
-  if (r.status !== 0) {
-    process.stderr.write(`PyTorch failed for ${preset}/${act}: ${r.stderr}\n`);
-    return undefined;
-  }
-  const line = r.stdout.trim().split("\n").pop() ?? "{}";
-  const j = JSON.parse(line) as { seconds: number; cpu_seconds: number };
-  return { seconds: j.seconds, cpuSeconds: j.cpu_seconds };
 }
 
 interface Row {
@@ -140,50 +86,147 @@ interface Row {
   preset: string;
   activation: string;
   steps: number;
-  torchSeconds?: number;
-  torchCpuSeconds?: number;
-  /** Ours: the median of OUR_RUNS timed runs (allSeconds: each, sorted). */
-  seconds: number;
+  torch?: PeerRun;
+  jax?: PeerRun;
+  /** One cold `tms train --json` process: its reported seconds and the command's wall time. */
+  cold?: PeerRun;
+  /** In-process after a warm-up: the median of OUR_RUNS (allSeconds: each, sorted). */
+  warmSeconds: number;
   allSeconds: number[];
-  cpuSeconds: number;
-  ratio?: number;
-  /** PyTorch CPU seconds (its training plus final evaluation) over ours (training only). */
-  cpuRatio?: number;
+  vsJax?: { cold?: number; warm: number };
+  vsTorch?: { cold?: number; warm: number };
   gflops: number;
-  denseEquivalentGflops: number;
   boundFraction: number;
+  /** sparsity and geometry: the kernel alone on the dense instances. */
+  denseKernel?: { gflops: number; boundGflops: number; boundFraction: number; instances: number };
 }
 
-/** Timed runs of ours per row: the median is reported (a 1-second run is more exposed to bursts of load
- * from other tenants than PyTorch's 10–40 s one; the median of three is robust to one burst). */
+/** Warm in-process runs per row, after a warm-up: the median is reported. */
 const OUR_RUNS = 3;
 
-function runOurs(preset: string, activation: string, steps: number) {
+function runWarm(preset: string, activation: string, steps: number) {
   const spec = getPreset(preset).spec();
-  // warm-up: compile the kernels and let the JIT settle
   train({ spec, activation, ...TRAIN_DEFAULTS, steps: Math.min(50, steps) });
-  const runs: { seconds: number; cpuSeconds: number }[] = [];
-  for (let r = 0; r < OUR_RUNS; r++) {
-    const c0 = process.cpuUsage();
-    const out = train({ spec, activation, ...TRAIN_DEFAULTS, steps });
-    const cpu = process.cpuUsage(c0);
-    runs.push({ seconds: out.seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
-  }
-  runs.sort((a, b) => a.seconds - b.seconds);
-  const median = runs[Math.floor(OUR_RUNS / 2)];
-  return { ...median, allSeconds: runs.map((r) => r.seconds), spec };
+  const seconds: number[] = [];
+  for (let r = 0; r < OUR_RUNS; r++)
+    seconds.push(train({ spec, activation, ...TRAIN_DEFAULTS, steps }).seconds);
+  seconds.sort((a, b) => a - b);
+  return { median: seconds[OUR_RUNS >> 1], all: seconds, spec };
 }
 
-function fmt(x: number | undefined, digits = 2): string {
-  return x === undefined ? "—" : x.toFixed(digits);
+const fmt = (x: number | undefined, digits = 2) => (x === undefined ? "—" : x.toFixed(digits));
+const times = (x: number | undefined) => (x === undefined ? "—" : `${x.toFixed(2)}×`);
+
+function measureRow(
+  preset: string,
+  act: string,
+  steps: number,
+  k: number,
+  peers: { torch: boolean; jax?: string },
+  bound: number,
+): Row {
+  let torch: PeerRun | undefined;
+  let jax: PeerRun | undefined;
+  let cold: PeerRun | undefined;
+  let warm: ReturnType<typeof runWarm> | undefined;
+  const sides = [
+    () => {
+      if (peers.torch) torch = runTorch(preset, act, steps);
+    },
+    () => {
+      if (peers.jax) jax = runJax(peers.jax, preset, act, steps);
+    },
+    () => {
+      cold = runTmsTrain(preset, act, steps);
+    },
+    () => {
+      warm = runWarm(preset, act, steps);
+    },
+  ];
+  for (const side of k % 2 ? [...sides].reverse() : sides) side();
+  if (!warm) throw new Error("unreachable");
+  const w = warm as ReturnType<typeof runWarm>;
+  const c = cold as PeerRun | undefined;
+  const B = TRAIN_DEFAULTS.batchSize;
+  const executed = (2 * kernelMacs(w.spec, B).ours * steps) / w.median / 1e9;
+  const ratios = (peer: PeerRun | undefined) =>
+    peer ? { cold: c ? peer.seconds / c.seconds : undefined, warm: peer.seconds / w.median } : undefined;
+  // the bound again, right before: under other tenants' load both drift, so they are compared in the same minute
+  const big = preset === "sparsity" || preset === "geometry";
+  const localBound = big ? measureBound() : bound;
+  const dense = big ? denseKernelGflops(w.spec, act, B) : undefined;
+  return {
+    work: `${preset} ${act} × ${steps} steps`,
+    preset,
+    activation: act,
+    steps,
+    torch,
+    jax,
+    cold: c,
+    warmSeconds: w.median,
+    allSeconds: w.all,
+    vsJax: ratios(jax),
+    vsTorch: ratios(torch),
+    gflops: executed,
+    boundFraction: executed / bound,
+    ...(dense
+      ? { denseKernel: { ...dense, boundGflops: localBound, boundFraction: dense.gflops / localBound } }
+      : {}),
+  };
+}
+
+function printRow(r: Row): void {
+  const flops = r.denseKernel
+    ? `  ${fmt(r.gflops, 1)} GFLOP/s step (${(100 * r.boundFraction).toFixed(0)}% of bound), ` +
+      `dense instances (${r.denseKernel.instances}) kernel ${fmt(r.denseKernel.gflops, 1)} GFLOP/s ` +
+      `(${(100 * r.denseKernel.boundFraction).toFixed(0)}% of ${fmt(r.denseKernel.boundGflops, 1)} measured beside it)`
+    : "";
+  process.stdout.write(
+    `${r.work.padEnd(28)} PyTorch ${fmt(r.torch?.seconds).padStart(7)}  JAX ${fmt(r.jax?.seconds, 3).padStart(7)}  ` +
+      `tms-lab cold ${fmt(r.cold?.seconds, 3).padStart(7)} warm ${fmt(r.warmSeconds, 3).padStart(7)} ` +
+      `[${fmt(r.allSeconds[0], 3)}–${fmt(r.allSeconds[r.allSeconds.length - 1], 3)}]  ` +
+      `vs JAX ${times(r.vsJax?.cold).padStart(7)} cold ${times(r.vsJax?.warm).padStart(7)} warm  ` +
+      `vs PyTorch ${times(r.vsTorch?.cold).padStart(7)} cold ${times(r.vsTorch?.warm).padStart(7)} warm${flops}\n`,
+  );
+}
+
+function seedStudy(jax: string | undefined, steps: number, runs: number) {
+  process.stdout.write(
+    `\nSeed study (intro + demo × 27 activations, 1 seed, ${steps} steps, 2 workers each, whole commands)\n`,
+  );
+  // runs = 2: ours, JAX, JAX, ours, so each side runs once first
+  const ours: { wall: number; maxRssMB?: number }[] = [];
+  const theirs: number[] = [];
+  const runOurs = () => {
+    const r = seedStudyTms(steps);
+    if (r) ours.push(r);
+  };
+  const runPeer = () => {
+    const r = jax ? seedStudyJax(jax, steps) : undefined;
+    if (r !== undefined) theirs.push(r);
+  };
+  const order = [runOurs, runPeer, runPeer, runOurs];
+  for (const f of order.slice(0, 2 * runs)) f();
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
+  const oursMean = mean(ours.map((r) => r.wall));
+  const vsJax = theirs.length ? mean(theirs) / oursMean : undefined;
+  const rss = Math.max(...ours.map((r) => r.maxRssMB ?? 0));
+  process.stdout.write(
+    `tms sweep ${ours.map((r) => `${r.wall.toFixed(1)} s`).join(", ")} wall (largest process ${rss.toFixed(0)} MB RSS); ` +
+      `JAX ${theirs.length ? theirs.map((s) => `${s.toFixed(1)} s`).join(", ") : "—"} wall; ` +
+      `JAX/tms-lab ${times(vsJax)} (mean of each)\n`,
+  );
+  return { steps, tmsWall: ours.map((r) => r.wall), maxRssMB: rss, jaxWall: theirs, vsJax };
 }
 
 async function main(): Promise<void> {
   enableRelaxedSimd(); // as the `tms` command does
   const args = parseArgs(process.argv.slice(2));
+  const load0 = loadavg();
   const bound = measureBound();
   const torch = args.torch && torchAvailable();
-  const B = TRAIN_DEFAULTS.batchSize;
+  const jaxFound = args.jax ? findJax() : { note: "JAX: skipped (--no-jax)" };
+  const jax = jaxFound.python;
   const plan: [string, string, number][] = [
     ["demo", "relu", args.steps],
     ["demo", "gelu", args.steps],
@@ -194,94 +237,40 @@ async function main(): Promise<void> {
     ["sparsity", "relu", args.bigSteps],
     ["geometry", "relu", args.bigSteps],
   ];
-  const rows: Row[] = [];
   process.stdout.write(
-    `load average ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(" ")} on ${cpus().length} cores (wall times stretch under load; the cpu columns do less)\n` +
+    `load average ${load0.map((l) => l.toFixed(1)).join(" ")} on ${cpus().length} cores (times stretch under load; ratios come from the same minutes)\n` +
       `bound: ${bound.toFixed(1)} GFLOP/s f32 (measured f32x4 mul+add, one core)\n` +
-      (torch
-        ? "PyTorch: found, running the same steps with --threads 1\n"
-        : "PyTorch: not available (or --no-torch), tms-lab only\n"),
+      `${torch ? "PyTorch: found, --threads 1" : "PyTorch: not available (or --no-torch)"}\n${jaxFound.note}${jax ? ", --threads 1" : ""}\n` +
+      "ratios: peer seconds / tms-lab seconds (> 1: tms-lab faster); cold = one `tms train --json` process, warm = in-process median of 3\n",
   );
+  const rows: Row[] = [];
   for (const [preset, act, steps] of plan) {
-    const key = `${preset}-${act}`;
-    if (args.rows && !args.rows.includes(key)) continue;
-    const t = torch ? runTorch(preset, act, steps) : undefined;
-    const ours = runOurs(preset, act, steps);
-    const macs = kernelMacs(ours.spec, B);
-    const row: Row = {
-      work: `${preset} ${act} × ${steps} steps`,
-      preset,
-      activation: act,
-      steps,
-      torchSeconds: t?.seconds,
-      torchCpuSeconds: t?.cpuSeconds,
-      seconds: ours.seconds,
-      allSeconds: ours.allSeconds,
-      cpuSeconds: ours.cpuSeconds,
-      ratio: t ? t.seconds / ours.seconds : undefined,
-      cpuRatio: t ? t.cpuSeconds / ours.cpuSeconds : undefined,
-      gflops: (2 * macs.ours * steps) / ours.seconds / 1e9,
-      denseEquivalentGflops: (2 * macs.dense * steps) / ours.seconds / 1e9,
-      boundFraction: (2 * macs.ours * steps) / ours.seconds / 1e9 / bound,
-    };
+    if (args.rows && !args.rows.includes(`${preset}-${act}`)) continue;
+    const row = measureRow(preset, act, steps, rows.length, { torch, jax }, bound);
     rows.push(row);
-    process.stdout.write(
-      `${row.work.padEnd(30)} PyTorch ${fmt(row.torchSeconds).padStart(7)} s  tms-lab ${fmt(row.seconds, 3).padStart(7)} s ` +
-        `[${fmt(row.allSeconds[0], 3)}–${fmt(row.allSeconds[row.allSeconds.length - 1], 3)}] ` +
-        `(cpu ${fmt(row.cpuSeconds)} s)  ratio ${fmt(row.ratio, 1).padStart(5)}× (cpu ${fmt(row.cpuRatio, 1)}×)  ` +
-        `${fmt(row.gflops, 1)} GFLOP/s executed (${(100 * row.boundFraction).toFixed(0)}% of bound), ` +
-        `${fmt(row.denseEquivalentGflops, 1)} dense-equivalent\n`,
-    );
+    printRow(row);
   }
-  let study: { seconds: number; cells: number; maxRssMB?: number } | undefined;
-  if (args.full) {
-    const out = mkdtempSync(join(tmpdir(), "tms-bench-"));
-    const cmd = [
-      join(root, "bin", "tms.js"),
-      "sweep",
-      "--presets",
-      "seed-study",
-      "--activations",
-      "all",
-      "--seeds",
-      "0",
-      "--out",
-      out,
-      "--workers",
-      "2",
-    ];
-    const timeBin = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
-    const t0 = performance.now();
-    const r = timeBin
-      ? spawnSync(timeBin, ["-f", "%M", process.execPath, ...cmd], { encoding: "utf8", maxBuffer: 1 << 26 })
-      : spawnSync(process.execPath, cmd, { encoding: "utf8", maxBuffer: 1 << 26 });
-    const seconds = (performance.now() - t0) / 1000;
-    const rssKb = timeBin ? Number(r.stderr.trim().split("\n").pop()) : Number.NaN;
-    rmSync(out, { recursive: true, force: true });
-    study = { seconds, cells: 54, ...(Number.isFinite(rssKb) ? { maxRssMB: rssKb / 1024 } : {}) };
-    process.stdout.write(
-      `seed study (27 activations × intro+demo, 1 seed, 10 000 steps, 2 workers): ${seconds.toFixed(1)} s wall` +
-        (study.maxRssMB ? `, largest process ${study.maxRssMB.toFixed(0)} MB RSS` : "") +
-        (r.status === 0 ? "" : ` (exit ${r.status})`) +
-        "\n",
-    );
-  }
+  const study = args.seedStudy ? seedStudy(jax, args.studySteps, args.studyRuns) : undefined;
+  const scaling: ScalingRow[] | undefined = args.scaling ? scalingReport(jax) : undefined;
   const results = {
     date: new Date().toISOString(),
     node: process.version,
     cpu: cpus()[0]?.model,
-    loadAverage: loadavg(),
+    loadAverage: { start: load0, end: loadavg() },
     boundGflops: bound,
     torch,
+    jax: jaxFound.note,
     steps: args.steps,
     bigSteps: args.bigSteps,
     rows,
     ...(study ? { seedStudy: study } : {}),
+    ...(scaling ? { scaling } : {}),
   };
-  writeFileSync(join(root, "bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write("wrote bench/results.json\n");
+  // a run of some rows only does not replace the complete run's results
+  const out = args.rows ? join(tmpdir(), "tms-bench-results.json") : join(ROOT, "bench", "results.json");
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  const loadEnd = loadavg().map((l) => l.toFixed(1));
+  process.stdout.write(`load average at the end ${loadEnd.join(" ")}\nwrote ${out}\n`);
 }
 
 await main();

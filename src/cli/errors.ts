@@ -2,7 +2,6 @@
 
 import { UnknownIdError } from "../core/activations.js";
 import { FormulaError } from "../core/formula/errors.js";
-import { ConfigError } from "../experiments/config.js";
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -14,10 +13,10 @@ export class UsageError extends Error {
 export function isUserError(e: unknown): e is Error {
   return (
     e instanceof UsageError ||
-    e instanceof ConfigError ||
     e instanceof UnknownIdError ||
     e instanceof FormulaError ||
-    (e instanceof Error && e.name === "StoreError")
+    // by name: importing experiments/config.js for its class would load zod into every command
+    (e instanceof Error && (e.name === "ConfigError" || e.name === "StoreError"))
   );
 }
 

@@ -3,23 +3,28 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
+import { DEFAULT_LOCKSTEP } from "../core/lockstep.js";
 import { LR_SCHEDULES, type LrSchedule } from "../core/optimizer.js";
 import { PRESET_IDS } from "../experiments/presets.js";
 import { RUN_DEFAULTS } from "../experiments/run.js";
-import { DEFAULT_LOCKSTEP } from "../experiments/sweep.js";
-import { activationsCommand } from "./commands/activations.js";
-import { exportCommand } from "./commands/export.js";
 import { addQueueCommands } from "./commands/queue.js";
-import { reportCommand } from "./commands/report.js";
-import { serveCommand } from "./commands/serve.js";
-import { showCommand } from "./commands/show.js";
-import { sweepCommand } from "./commands/sweep.js";
-import { trainCommand } from "./commands/train.js";
 import { guard } from "./errors.js";
 import { choiceFlag, intFlag, numberList, positiveFlag } from "./parse.js";
 
 /** `tms run` is `tms sweep --config examples/seed-study.toml`: the study lives in one documented file. */
 const SEED_STUDY_CONFIG = fileURLToPath(new URL("../../../examples/seed-study.toml", import.meta.url));
+
+// Each command's module loads when that command runs: the report's renderers (vega, vega-lite, docx,
+// resvg), the server and the sweep machinery would otherwise cost every command their start-up.
+const commands = {
+  activations: () => import("./commands/activations.js"),
+  export: () => import("./commands/export.js"),
+  report: () => import("./commands/report.js"),
+  serve: () => import("./commands/serve.js"),
+  show: () => import("./commands/show.js"),
+  sweep: () => import("./commands/sweep.js"),
+  train: () => import("./commands/train.js"),
+};
 
 const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -39,7 +44,7 @@ export function buildProgram(): Command {
     .option("--eval <xs>", "comma-separated inputs; for the softmax family one vector", numberList("--eval"))
     .option("--activation <ids>", "only these activations (comma-separated; name=formula for a formula)")
     .option("--properties", "properties computed from each definition (bounded, odd, smooth, …)")
-    .action((o) => guard(() => activationsCommand(o)));
+    .action((o) => guard(async () => (await commands.activations()).activationsCommand(o)));
 
   program
     .command("train")
@@ -74,7 +79,7 @@ export function buildProgram(): Command {
       "auto",
     )
     .option("--json", "print one JSON object")
-    .action((o) => guard(() => trainCommand(o)));
+    .action((o) => guard(async () => (await commands.train()).trainCommand(o)));
 
   const sweepOptions = (cmd: Command, out: string) =>
     cmd
@@ -109,7 +114,7 @@ export function buildProgram(): Command {
         intFlag("--attempts", 1),
       ),
     "results",
-  ).action((o) => guard(async () => void (await sweepCommand(o))));
+  ).action((o) => guard(async () => void (await (await commands.sweep()).sweepCommand(o))));
 
   sweepOptions(
     program
@@ -122,9 +127,10 @@ export function buildProgram(): Command {
   ).action((o) =>
     guard(async () => {
       const steps = o.steps ?? (o.quick ? 1000 : undefined);
-      await sweepCommand({ ...o, config: SEED_STUDY_CONFIG, steps });
+      await (await commands.sweep()).sweepCommand({ ...o, config: SEED_STUDY_CONFIG, steps });
       // The report of whatever the store holds (also after failed cells), unless the run was interrupted.
-      if (process.exitCode !== 130 && process.exitCode !== 143) await reportCommand(o.out);
+      if (process.exitCode !== 130 && process.exitCode !== 143)
+        await (await commands.report()).reportCommand(o.out);
     }),
   );
 
@@ -133,14 +139,14 @@ export function buildProgram(): Command {
     .description("what a results store holds and what is missing")
     .option("--preset <id>", "only this preset")
     .option("--activation <id>", "only this activation")
-    .action((dir, o) => guard(() => showCommand(dir, o)));
+    .action((dir, o) => guard(async () => (await commands.show()).showCommand(dir, o)));
 
   program
     .command("serve [dir]")
     .description("the explorer in the browser: train live, and browse the results store DIR (read-only)")
     .option("--port <n>", "port (0: any free one)", intFlag("--port"), 8080)
     .option("--host <host>", "address to listen on (0.0.0.0: the whole network)", "127.0.0.1")
-    .action((dir, o) => guard(() => serveCommand(dir, o)));
+    .action((dir, o) => guard(async () => (await commands.serve()).serveCommand(dir, o)));
 
   addQueueCommands(program);
 
@@ -150,7 +156,7 @@ export function buildProgram(): Command {
     .option("--out <dir>", "output directory (default: <dir>/report)")
     .option("--format <list>", "comma-separated: html,md,docx,csv,svg,png (default: all)")
     .option("--quiet", "no progress output")
-    .action((dir, o) => guard(async () => void (await reportCommand(dir, o))));
+    .action((dir, o) => guard(async () => void (await (await commands.report()).reportCommand(dir, o))));
 
   program
     .command("export <dir>")
@@ -159,7 +165,7 @@ export function buildProgram(): Command {
     .option("--format <f>", "csv|parquet|jsonl (default: from --out's extension, else csv)")
     .option("--level <l>", "instance|feature: one row per instance, or per feature", "instance")
     .option("--quiet", "no progress output")
-    .action((dir, o) => guard(() => void exportCommand(dir, o)));
+    .action((dir, o) => guard(async () => void (await commands.export()).exportCommand(dir, o)));
 
   return program;
 }

@@ -4,16 +4,30 @@ import { getActivation } from "./activations.js";
 import type { SoftmaxDim } from "./kernels/types.js";
 import type { ModelSpec, Params } from "./model.js";
 import { Rng } from "./rng.js";
-import { createBatch, sampleBatch } from "./sampling.js";
+import { createBatch, type SparseBatch, sampleBatch } from "./sampling.js";
 import { chooseKernel } from "./train.js";
 
 export const EVAL_SAMPLES = 8192;
+
+/** The evaluation samples of a seed: the first `samples` of its "eval" stream, as one batch. */
+export function evaluationBatch(
+  spec: ModelSpec,
+  seed: number,
+  dtype: Params["dtype"],
+  samples = EVAL_SAMPLES,
+): SparseBatch {
+  const batch = createBatch(spec, samples, dtype);
+  sampleBatch(spec, new Rng(seed, "eval"), batch);
+  return batch;
+}
 
 /**
  * Per-instance mean of importance·(x − out)² over `samples` fresh samples: the training kernel's loss on
  * one batch of them (so the softmax family over the batch dimension sees all of them at once, as in the
  * PyTorch reference). The kernel's gradients are computed and dropped: the WebAssembly kernel costs less
- * with them than the reference forward pass did without (≈ 0.1 s per seed-study cell).
+ * with them than the reference forward pass did without (≈ 0.1 s per seed-study cell). Runs that share a
+ * spec, seed and dtype (a lockstep group) can share one `batch` from evaluationBatch: the kernels only
+ * read it, and sampling 8192 samples costs about as much as evaluating them.
  */
 export function evaluateLoss(
   spec: ModelSpec,
@@ -22,11 +36,12 @@ export function evaluateLoss(
   seed: number,
   softmaxDim: SoftmaxDim,
   samples = EVAL_SAMPLES,
+  batch: SparseBatch = evaluationBatch(spec, seed, params.dtype, samples),
 ): Float64Array {
   const act = getActivation(activationId);
   const { nInstances: I, nFeatures: F, nHidden: H } = spec;
-  const batch = createBatch(spec, samples, params.dtype);
-  sampleBatch(spec, new Rng(seed, "eval"), batch);
+  if (batch.batchSize !== samples || batch.nFeatures !== F || batch.nInstances !== I)
+    throw new Error("evaluateLoss: the batch does not fit this spec and sample count");
   const grads = { W: new Float64Array(I * F * H), b: new Float64Array(I * F) };
   const losses = new Float64Array(I);
   chooseKernel(act, softmaxDim)(spec, act, params, batch, grads, losses);

@@ -8,6 +8,9 @@ import { Rng } from "./rng.js";
 import { createBatch, sampleBatch } from "./sampling.js";
 import { logSpacedSteps, type TrainConfig, Trainer, type TrainHooks, type TrainOutcome } from "./train.js";
 
+/** Default largest lockstep group (runs sharing one batch per step; 1 turns lockstep off). */
+export const DEFAULT_LOCKSTEP = 8;
+
 /** Whether two configs sample identical batches (same spec values, batch size, dtype, seed and steps). */
 export function sharesData(a: TrainConfig, b: TrainConfig): boolean {
   const same = (x: ArrayLike<number>, y: ArrayLike<number>) =>

@@ -2,11 +2,12 @@
 // threads, queue workers and the browser all call it.
 
 import type { ModelSpec, Params } from "../core/model.js";
+import { specOf } from "./cell-spec.js";
 import { registerJobFormulas } from "./formula-config.js";
 import { type RunOutput, runTraining, runTrainingLockstep } from "./run.js";
 import { encodeSafetensors, type Tensor } from "./safetensors.js";
 import { type CellFiles, RESULT_SCHEMA } from "./store-format.js";
-import { type CellJob, specOf } from "./study.js";
+import type { CellJob } from "./study.js";
 
 export interface RunEnvironment {
   tmsLab: string;

@@ -4,15 +4,11 @@
 import { z } from "zod";
 import { ACTIVATION_IDS } from "../core/activations.js";
 import { LR_SCHEDULES } from "../core/optimizer.js";
-import { activationSpecSchema, formulaFamilySchema } from "./formula-config.js";
 import { TRAIN_DEFAULTS } from "../core/train.js";
+import { ConfigError } from "./config-error.js";
+import { activationSpecSchema, formulaFamilySchema } from "./formula-config.js";
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
+export { ConfigError };
 
 const positiveInt = z.number().int().positive();
 const probability = z.number().gt(0, "a probability must be > 0").lte(1, "a probability must be ≤ 1");

@@ -1,10 +1,11 @@
 // One training run of one preset and activation, summarised as plain JSON: the unit a sweep stores, the
 // CLI prints and the browser shows. No Node APIs (runs in a Web Worker).
 
-import { evaluateLoss } from "../core/evaluate.js";
+import { EVAL_SAMPLES, evaluateLoss, evaluationBatch } from "../core/evaluate.js";
 import { trainLockstep } from "../core/lockstep.js";
 import { type InstanceMetrics, instanceMetrics } from "../core/metrics.js";
 import { initParams, type ModelSpec, type Params } from "../core/model.js";
+import type { SparseBatch } from "../core/sampling.js";
 import {
   TRAIN_DEFAULTS,
   type TrainConfig,
@@ -79,7 +80,10 @@ export function runTrainingLockstep(
     configs,
     runs.map((r) => r.hooks ?? {}),
   );
-  return runs.map((r, k) => summarize(presetId, spec, r.activation, r.options, outcomes[k]));
+  // the runs share seed and dtype, so their evaluation samples too: sampled once for the group
+  const first = runs[0]?.options;
+  const evalBatch = first && evaluationBatch(spec, first.seed, first.dtype);
+  return runs.map((r, k) => summarize(presetId, spec, r.activation, r.options, outcomes[k], evalBatch));
 }
 
 function summarize(
@@ -88,9 +92,18 @@ function summarize(
   activation: string,
   options: RunOptions,
   outcome: TrainOutcome,
+  evalBatch?: SparseBatch,
 ): RunOutput {
   const t0 = performance.now();
-  const evalLoss = evaluateLoss(spec, activation, outcome.params, options.seed, options.softmaxDim);
+  const evalLoss = evaluateLoss(
+    spec,
+    activation,
+    outcome.params,
+    options.seed,
+    options.softmaxDim,
+    EVAL_SAMPLES,
+    evalBatch,
+  );
   const evalSeconds = (performance.now() - t0) / 1000;
   const { nInstances: I, nFeatures: F, nHidden: H } = spec;
   const instances: InstanceSummary[] = [];

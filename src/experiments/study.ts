@@ -4,13 +4,14 @@
 import { ACTIVATION_IDS, getActivation } from "../core/activations.js";
 import { defineFormulaActivation, type FormulaDefinition } from "../core/formula/activation.js";
 import type { SoftmaxDim } from "../core/kernels/types.js";
-import type { DType, ModelSpec } from "../core/model.js";
+import type { DType } from "../core/model.js";
 import { cellKey, variantOf } from "./cell-key.js";
 import { ConfigError, type ExperimentConfig, parseSeeds, type StudyConfig } from "./config.js";
 import { studyFormulas } from "./formula-config.js";
-import { experimentSpec } from "./experiment.js";
 import { PRESET_IDS, PRESETS } from "./presets.js";
 import { RUN_DEFAULTS, type RunOptions } from "./run.js";
+
+export { specOf } from "./cell-spec.js";
 
 /** Study aliases: names that stand for several presets. */
 export const PRESET_GROUPS: Record<string, string[]> = { "seed-study": ["intro", "demo"] };
@@ -47,12 +48,6 @@ export function expandPresets(ids: readonly string[], experiments: readonly Expe
     }
   }
   return out;
-}
-
-export function specOf(job: Pick<CellJob, "preset" | "experiment">): ModelSpec {
-  const experiment = job.experiment ?? PRESETS.get(job.preset)?.config;
-  if (!experiment) throw new ConfigError(`unknown preset '${job.preset}'`);
-  return experimentSpec(experiment);
 }
 
 /** The cells of a study, in a stable order (preset, activation, variant, seed). */

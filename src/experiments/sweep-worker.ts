@@ -12,14 +12,22 @@ export type FromWorker =
   | { type: "done"; files: CellFiles[] }
   | { type: "error"; message: string };
 
+/** Progress is for a display: at most one message per this many milliseconds (short runs would send one
+ * per step, and each message costs more than a step of a small model). */
+const PROGRESS_EVERY_MS = 100;
+
 const port = parentPort;
 if (port) {
   port.on("message", (msg: ToWorker) => {
     const { jobs, env } = msg;
     try {
-      const files = executeCells(jobs, { ...env, worker: `thread-${threadId}` }, (step) =>
-        port.postMessage({ type: "progress", step } satisfies FromWorker),
-      );
+      let lastPost = performance.now();
+      const files = executeCells(jobs, { ...env, worker: `thread-${threadId}` }, (step) => {
+        const now = performance.now();
+        if (now - lastPost < PROGRESS_EVERY_MS) return;
+        lastPost = now;
+        port.postMessage({ type: "progress", step } satisfies FromWorker);
+      });
       const transfer = files.flatMap((f) => [f.weights.buffer, ...(f.snapshots ? [f.snapshots.buffer] : [])]);
       port.postMessage({ type: "done", files } satisfies FromWorker, transfer as ArrayBuffer[]);
     } catch (e) {

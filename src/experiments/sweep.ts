@@ -4,6 +4,7 @@
 
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
+import { DEFAULT_LOCKSTEP } from "../core/lockstep.js";
 import type { RunEnvironment } from "./cell.js";
 import { isCellComplete, writeCell } from "./store.js";
 import { type CellJob, groupForLockstep, specOf } from "./study.js";
@@ -29,8 +30,7 @@ export interface SweepOutcome {
 
 export const defaultWorkers = (): number => availableParallelism();
 
-/** Default largest lockstep group (cells sharing one batch per step; 1 turns lockstep off). */
-export const DEFAULT_LOCKSTEP = 8;
+export { DEFAULT_LOCKSTEP };
 
 /**
  * The groups a sweep dispatches: lockstep groups of at most `maxSize` cells, smaller when there are few

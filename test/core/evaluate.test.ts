@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { getActivation } from "../../src/core/activations.js";
-import { EVAL_SAMPLES, evaluateLoss } from "../../src/core/evaluate.js";
+import { EVAL_SAMPLES, evaluateLoss, evaluationBatch } from "../../src/core/evaluate.js";
 import { forwardInstance } from "../../src/core/kernels/reference.js";
 import type { SoftmaxDim } from "../../src/core/kernels/types.js";
 import {
@@ -65,4 +65,26 @@ describe("evaluation loss", () => {
       }
     },
   );
+
+  it.each(["f32", "f64"] as DType[])(
+    "gives each run the same losses from one shared batch as from its own (%s): the kernels only read it",
+    (dt) => {
+      const shared = evaluationBatch(spec, 5, dt);
+      for (const id of ["relu", "gelu", "softmax", "mish", "relu"]) {
+        const params = initParams(spec, dt, 11);
+        for (let j = 0; j < params.b.length; j++) params.b[j] = 0.2 * Math.sin(j);
+        const alone = evaluateLoss(spec, id, params, 5, "features");
+        const fromShared = evaluateLoss(spec, id, params, 5, "features", EVAL_SAMPLES, shared);
+        expect(Array.from(fromShared), id).toEqual(Array.from(alone));
+      }
+    },
+  );
+
+  it("rejects a shared batch of another shape", () => {
+    const other = evaluationBatch(makeSpec(5, 2, [1], [1, 1, 1, 1, 1]), 5, "f32");
+    const params = initParams(spec, "f32", 1);
+    expect(() => evaluateLoss(spec, "relu", params, 5, "features", EVAL_SAMPLES, other)).toThrow(
+      /does not fit/,
+    );
+  });
 });

@@ -1,0 +1,112 @@
+// Start-up overhead of a short study: `tms sweep` of the seed study (27 activations × intro + demo, seed 0)
+// for 20 steps on 2 workers, whole-command wall and CPU time (user + system, all threads). At 20 steps the
+// training proper is a few hundredths of a second, so nearly all of it is overhead: module loading, worker
+// start-up, kernel generation and compilation (inside each cell's first step, so the results'
+// trainSeconds include it), evaluation and the store's writes.
+//
+//   node dist/bench/startup.js [--runs N] [--steps N] [--base DIR]
+//
+// --base DIR: a second build of tms-lab (a checkout with dist/ built) run alternately with this one, so
+// both see the same load; medians are printed for each.
+
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..", "..");
+
+interface Sample {
+  wall: number;
+  cpu: number;
+  work: number;
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Runs the short seed study with the build in `checkout`; wall and CPU seconds and the cells' own time. */
+export function shortStudy(checkout: string, steps: number, workers = 2): Sample {
+  const out = mkdtempSync(join(tmpdir(), "tms-startup-"));
+  const args = [
+    join(checkout, "bin", "tms.js"),
+    "sweep",
+    "--presets",
+    "seed-study",
+    "--activations",
+    "all",
+    "--seeds",
+    "0",
+    "--steps",
+    String(steps),
+    "--workers",
+    String(workers),
+    "--out",
+    out,
+  ];
+  const hasTime = existsSync("/usr/bin/time");
+  const t0 = performance.now();
+  const r = hasTime
+    ? spawnSync("/usr/bin/time", ["-f", "TIME %U %S", process.execPath, ...args], { encoding: "utf8" })
+    : spawnSync(process.execPath, args, { encoding: "utf8" });
+  const wall = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`short study failed (exit ${r.status}): ${r.stderr}`);
+  const m = /TIME ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  let work = 0;
+  for (const file of readdirSync(out, { recursive: true, encoding: "utf8" })) {
+    if (!file.endsWith("result.json")) continue;
+    const t = (JSON.parse(readFileSync(join(out, file), "utf8")) as { timings: Record<string, number> })
+      .timings;
+    work += t.trainSeconds + t.evalSeconds;
+  }
+  rmSync(out, { recursive: true, force: true });
+  return { wall, cpu: m ? Number(m[1]) + Number(m[2]) : Number.NaN, work: work / workers };
+}
+
+function main(): void {
+  const argv = process.argv.slice(2);
+  let runs = 5;
+  let steps = 20;
+  let base: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--runs") runs = Number(argv[++i]);
+    else if (argv[i] === "--steps") steps = Number(argv[++i]);
+    else if (argv[i] === "--base") base = argv[++i];
+    else throw new Error(`unknown argument ${argv[i]}`);
+  }
+  const builds: [string, string][] = [
+    ["this build", root],
+    ...(base ? [["base", base] as [string, string]] : []),
+  ];
+  const samples = new Map<string, Sample[]>(builds.map(([name]) => [name, []]));
+  process.stdout.write(`load average before: ${loadavg()[0].toFixed(1)}\n`);
+  for (let r = 0; r < runs; r++) {
+    // alternate the order so neither build always runs first after a pause
+    const order = r % 2 === 0 ? builds : [...builds].reverse();
+    for (const [name, dir] of order) {
+      const s = shortStudy(dir, steps);
+      samples.get(name)?.push(s);
+      process.stdout.write(
+        `${name.padEnd(10)} wall ${s.wall.toFixed(2)} s  cpu ${s.cpu.toFixed(2)} s  ` +
+          `cells' trainSeconds + evalSeconds per worker ${s.work.toFixed(2)} s\n`,
+      );
+    }
+  }
+  for (const [name, list] of samples) {
+    const wall = median(list.map((s) => s.wall));
+    const cpu = median(list.map((s) => s.cpu));
+    const work = median(list.map((s) => s.work));
+    process.stdout.write(
+      `${name}: median of ${list.length}: wall ${wall.toFixed(2)} s, cpu ${cpu.toFixed(2)} s, ` +
+        `cells' own seconds per worker ${work.toFixed(2)} s\n`,
+    );
+  }
+  process.stdout.write(`load average after: ${loadavg()[0].toFixed(1)}\n`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();
