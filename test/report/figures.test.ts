@@ -1,7 +1,7 @@
 // Figures from a synthetic store with known geometry: each spec renders to valid SVG, and the phase
 // classification and helpers do what they say.
 
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { XMLValidator } from "fast-xml-parser";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadReportData, type ReportData } from "../../src/report/data.js";
@@ -14,7 +14,8 @@ import {
   thinLogSteps,
 } from "../../src/report/figures.js";
 import { parseTrueType, widthFunction } from "../../src/report/font-metrics.js";
-import { compactSvg, renderSvg, uniqueIds } from "../../src/report/render.js";
+import { compactSvg, FONT_FILES, renderSvg, uniqueIds } from "../../src/report/render.js";
+import { FONTS_INSTALL, filesRequirement, requireOrSkip } from "../helpers/requirements.js";
 import { tempDir } from "./cli.js";
 import { syntheticStore } from "./synthetic.js";
 
@@ -119,9 +120,9 @@ describe("figures of a synthetic store", () => {
 });
 
 describe("font metrics", () => {
-  const regular = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-  const bold = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
-  it.skipIf(!existsSync(regular))("measures text with DejaVu Sans' own advance widths", () => {
+  const [regular, bold] = FONT_FILES;
+  const hasFonts = requireOrSkip("the font metrics test", [filesRequirement(FONT_FILES, FONTS_INSTALL)]);
+  it.skipIf(!hasFonts)("measures text with DejaVu Sans' own advance widths", () => {
     const r = parseTrueType(new Uint8Array(readFileSync(regular)));
     const b = parseTrueType(new Uint8Array(readFileSync(bold)));
     expect(r.unitsPerEm).toBe(2048);
