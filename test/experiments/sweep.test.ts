@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodeSafetensors } from "../../src/experiments/safetensors.js";
+import { expectUnchanged, snapshotStore } from "../helpers/store-snapshot.js";
 import { tempDir, tms, tmsAsync } from "./cli-helpers.js";
 
 const STUDY = [
@@ -130,12 +131,12 @@ describe("tms sweep", () => {
   });
 
   it("refuses a store written by a different configuration, touching nothing", () => {
-    const manifestBefore = readFileSync(join(serial, "manifest.json"), "utf8");
+    const before = snapshotStore(serial);
     const r = tms(["sweep", ...STUDY, "--steps", "77", "--out", serial]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/different configuration/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(readFileSync(join(serial, "manifest.json"), "utf8")).toBe(manifestBefore);
+    expectUnchanged(before);
   });
 
   it("uses common random numbers: every activation starts from the same W", () => {
@@ -205,14 +206,19 @@ describe("config validation", () => {
   ];
   const dir = tempDir();
   const out = join(dir, "store");
+  beforeAll(() => {
+    const r = tms(["sweep", ...STUDY, "--activations", "relu", "--seeds", "0", "--steps", "5", "--out", out]);
+    expect(r.status, r.stderr).toBe(0);
+  });
 
-  it.each(cases)("%s → exit 2 naming the problem, store untouched", (name, text, message) => {
+  it.each(cases)("%s → exit 2 naming the problem, a real store untouched", (name, text, message) => {
     writeFileSync(join(dir, name), text);
+    const before = snapshotStore(out);
     const r = tms(["sweep", "--config", join(dir, name), "--out", out]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(existsSync(out)).toBe(false);
+    expectUnchanged(before);
   });
 
   it("accepts the examples/ configs", () => {

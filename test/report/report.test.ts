@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { loadReportData } from "../../src/report/data.js";
 import { planFigures } from "../../src/report/figures.js";
 import { generateReport } from "../../src/report/report.js";
+import { expectUnchanged, snapshotStore } from "../helpers/store-snapshot.js";
 import { ROOT, tempDir, tms, tmsAsync } from "./cli.js";
 
 /** Decodes a PNG far enough to prove it is whole: signature, IHDR, and IDAT inflating to the image size. */
@@ -212,7 +213,8 @@ describe("tms report on a small trained store", () => {
     expect(md).toContain("0 of 12 cells complete, 12 missing");
   });
 
-  it("bad input: one clear line and exit 2", () => {
+  it("bad input: one clear line and exit 2, the store untouched", () => {
+    const before = snapshotStore(store);
     const notStore = tms(["report", join(dir, "nowhere")]);
     expect(notStore.status).toBe(2);
     expect(notStore.stderr.trim().split("\n")).toHaveLength(1);
@@ -225,6 +227,7 @@ describe("tms report on a small trained store", () => {
     expect(badFormat.stderr.trim()).toBe(
       "error: --format: unknown format 'pdf'; choose from: html, md, docx, csv, svg, png",
     );
+    expectUnchanged(before);
   });
 
   it("nothing in the report's compiled code imports the trainer", () => {
