@@ -14,7 +14,7 @@ import { serveCommand } from "./commands/serve.js";
 import { showCommand } from "./commands/show.js";
 import { sweepCommand } from "./commands/sweep.js";
 import { trainCommand } from "./commands/train.js";
-import { guard } from "./errors.js";
+import { guard, oneLine } from "./errors.js";
 import { choiceFlag, intFlag, numberList, positiveFlag } from "./parse.js";
 
 /** `tms run` is `tms sweep --config examples/seed-study.toml`: the study lives in one documented file. */
@@ -29,6 +29,7 @@ export function buildProgram(): Command {
     .description("tms-lab: Toy Models of Superposition for 27 activation functions — train, sweep, report.")
     .version(pkg.version)
     .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`${oneLine(text.trimEnd())}\n`) })
     .showHelpAfterError("(run with --help for usage)");
 
   program
@@ -149,10 +150,11 @@ export function buildProgram(): Command {
   return program;
 }
 
-async function main(): Promise<void> {
+/** Runs the command line `argv` (node's: [node, script, ...args]); the outcome is in process.exitCode. */
+export async function main(argv: readonly string[] = process.argv): Promise<void> {
   const program = buildProgram();
   try {
-    await program.parseAsync(process.argv);
+    await program.parseAsync([...argv]);
   } catch (e) {
     if (e instanceof CommanderError) {
       // commander has already printed its message; usage errors exit 2, help and version 0.
@@ -164,5 +166,3 @@ async function main(): Promise<void> {
     });
   }
 }
-
-await main();
