@@ -24,7 +24,7 @@ export function isUserError(e: unknown): e is Error {
  * key, escape sequences) are written as escapes.
  */
 export function oneLine(message: string): string {
-  return message.replace(/[\u0000-\u001f\u007f]/g, (c) =>
+  return message.replace(/\p{Cc}/gu, (c) =>
     c === "\n" ? "\\n" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
 }
