@@ -94,11 +94,13 @@ export class Tally {
   ran = 0;
   skipped = 0;
   storeChecks = 0;
+  private readonly started = performance.now();
   constructor(readonly name: string) {}
   report(): string {
+    const seconds = (performance.now() - this.started) / 1000;
     const line =
       `[fuzz] ${this.name}: ${this.ran} generated inputs run, ${this.skipped} skipped as valid, ` +
-      `${this.storeChecks} store comparisons, 0 stores changed`;
+      `${this.storeChecks} store comparisons, 0 stores changed (${seconds.toFixed(1)} s)`;
     console.log(line);
     return line;
   }
