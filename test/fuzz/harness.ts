@@ -16,8 +16,10 @@ import { loadBuilt } from "./built.js";
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 export const RUNS = {
   inProcess: Math.round(200 * SCALE),
+  /** Damaged stores: each is a copy of the store, then `tms show` and `tms report --format csv` on it. */
+  stores: Math.round(100 * SCALE),
   /** In-process runs that render a whole report (figures included): about a second each. */
-  slowInProcess: Math.round(6 * SCALE),
+  slowInProcess: Math.round(3 * SCALE),
   spawned: Math.round(4 * SCALE),
   /** Pure functions (decoders, URL checks): microseconds each. */
   pure: Math.round(2000 * SCALE),

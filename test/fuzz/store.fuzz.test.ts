@@ -158,7 +158,7 @@ describe("fuzz: damaged results stores", () => {
     }
   }
 
-  it(`tms show and tms report --format csv on a damaged store: ${RUNS.inProcess} stores in process`, async () => {
+  it(`tms show and tms report --format csv on a damaged store: ${RUNS.stores} stores in process`, async () => {
     const tally = new Tally("damaged stores: show + report csv (in process)");
     await fc.assert(
       fc.asyncProperty(case_, (c) =>
@@ -172,7 +172,7 @@ describe("fuzz: damaged results stores", () => {
           tally,
         ),
       ),
-      { numRuns: RUNS.inProcess, seed: FUZZ_SEED },
+      { numRuns: RUNS.stores, seed: FUZZ_SEED },
     );
     tally.report();
   }, 120_000);
