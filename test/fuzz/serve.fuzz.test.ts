@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer } from "../../src/cli/commands/serve.js";
 import { REPO_ROOT } from "../helpers/fixtures.js";
 import { expectUnchanged, type StoreSnapshot, snapshotStore } from "../helpers/store-snapshot.js";
-import { copyStore, FUZZ_SEED, RUNS, Tally, tempDir } from "./harness.js";
+import { copyStore, FUZZ_SEED, RUNS, Tally } from "./harness.js";
 import { makeFixtureStore } from "./store-fixture.js";
 
 const SECRET = "TMS-FUZZ-SECRET-4b1d";

@@ -105,9 +105,10 @@ function damaged(original: Buffer, name: string, d: Damage): Buffer {
       const paths = jsonPaths(doc);
       const path = paths[d.path % paths.length];
       if (path.length === 0) return Buffer.from(JSON.stringify(d.value) ?? "");
-      const parent = path.slice(0, -1).reduce((o: any, k) => o[k], doc);
+      type Node = Record<string | number, unknown>;
+      const parent = path.slice(0, -1).reduce<Node>((o, k) => o[k] as Node, doc);
       const last = path[path.length - 1];
-      if (d.action === "delete" && Array.isArray(parent)) parent.splice(Number(last), 1);
+      if (d.action === "delete" && Array.isArray(parent)) (parent as unknown[]).splice(Number(last), 1);
       else if (d.action === "delete") delete parent[last];
       else parent[last] = d.value;
       return Buffer.from(JSON.stringify(doc));
