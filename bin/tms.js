@@ -2,4 +2,5 @@
 import { enableRelaxedSimd } from "../dist/src/cli/node-flags.js";
 
 enableRelaxedSimd();
-await import("../dist/src/cli/main.js");
+const { main } = await import("../dist/src/cli/main.js");
+await main();

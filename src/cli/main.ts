@@ -8,7 +8,7 @@ import { LR_SCHEDULES, type LrSchedule } from "../core/optimizer.js";
 import { PRESET_IDS } from "../experiments/presets.js";
 import { RUN_DEFAULTS } from "../experiments/run.js";
 import { addQueueCommands } from "./commands/queue.js";
-import { guard } from "./errors.js";
+import { guard, oneLine } from "./errors.js";
 import { choiceFlag, intFlag, numberList, positiveFlag } from "./parse.js";
 
 /** `tms run` is `tms sweep --config examples/seed-study.toml`: the study lives in one documented file. */
@@ -35,6 +35,7 @@ export function buildProgram(): Command {
     .description("tms-lab: Toy Models of Superposition for 27 activation functions — train, sweep, report.")
     .version(pkg.version)
     .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`${oneLine(text.trimEnd())}\n`) })
     .showHelpAfterError("(run with --help for usage)");
 
   program
@@ -170,10 +171,11 @@ export function buildProgram(): Command {
   return program;
 }
 
-async function main(): Promise<void> {
+/** Runs the command line `argv` (node's: [node, script, ...args]); the outcome is in process.exitCode. */
+export async function main(argv: readonly string[] = process.argv): Promise<void> {
   const program = buildProgram();
   try {
-    await program.parseAsync(process.argv);
+    await program.parseAsync([...argv]);
   } catch (e) {
     if (e instanceof CommanderError) {
       // commander has already printed its message; usage errors exit 2, help and version 0.
@@ -185,5 +187,3 @@ async function main(): Promise<void> {
     });
   }
 }
-
-await main();

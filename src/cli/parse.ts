@@ -2,11 +2,14 @@
 
 import { UsageError } from "./errors.js";
 
+/** A number written in decimal (1, -2.5, .5, 1e-3): not hex, binary, Infinity or empty, which Number() takes. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 export function intFlag(flag: string, min = 0) {
   return (raw: string): number => {
-    if (!/^\d+$/.test(raw.trim())) throw new UsageError(`${flag} expects an integer ≥ ${min}, got '${raw}'`);
     const v = Number(raw);
-    if (v < min) throw new UsageError(`${flag} expects an integer ≥ ${min}, got '${raw}'`);
+    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(v) || v < min)
+      throw new UsageError(`${flag} expects an integer ≥ ${min}, got '${raw}'`);
     return v;
   };
 }
@@ -14,7 +17,7 @@ export function intFlag(flag: string, min = 0) {
 export function positiveFlag(flag: string) {
   return (raw: string): number => {
     const v = Number(raw);
-    if (raw.trim() === "" || !Number.isFinite(v) || v <= 0)
+    if (!DECIMAL.test(raw.trim()) || !Number.isFinite(v) || v <= 0)
       throw new UsageError(`${flag} expects a positive number, got '${raw}'`);
     return v;
   };
@@ -33,7 +36,7 @@ export function numberList(flag: string) {
     const values = raw.split(",").map((s) => s.trim());
     return values.map((s) => {
       const v = Number(s);
-      if (s === "" || !Number.isFinite(v))
+      if (!DECIMAL.test(s) || !Number.isFinite(v))
         throw new UsageError(`${flag} expects comma-separated numbers, got '${s}'`);
       return v;
     });

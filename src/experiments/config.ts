@@ -92,7 +92,11 @@ export const experimentSchema = z
 
 export type ExperimentConfig = z.infer<typeof experimentSchema>;
 
-const seedsSchema = z.union([z.array(z.number().int().nonnegative()).min(1), z.string()]);
+const seedSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const seedsSchema = z.union([z.array(seedSchema).min(1), z.string()]);
+
+/** More seeds than any study needs: a typo like 0-1000000000 is refused instead of planned. */
+export const MAX_SEEDS = 10_000;
 
 export const studySchema = z
   .object({
@@ -141,7 +145,7 @@ function explain(issue: Issue): Issue[] {
   return best.flatMap((i) => explain({ ...i, path: [...issue.path, ...i.path] } as Issue));
 }
 
-/** Formats a zod error as one line per problem: `where: key.path: message`. */
+/** Formats a zod error as one line, problems separated by "; ": `where: key.path: message`. */
 export function formatZodError(error: z.ZodError, where: string): string {
   return error.issues
     .flatMap(explain)
@@ -149,7 +153,7 @@ export function formatZodError(error: z.ZodError, where: string): string {
       const path = issue.path.length ? issue.path.join(".") : "(top level)";
       return `${where}: ${path}: ${issue.message}`;
     })
-    .join("\n");
+    .join("; ");
 }
 
 export function parseWith<T extends z.ZodTypeAny>(schema: T, value: unknown, where: string): z.infer<T> {
@@ -167,7 +171,11 @@ export function parseSeeds(spec: string | number[]): number[] {
     if (!m) throw new ConfigError(`seeds: '${part}' is not a seed or a range like 0-4`);
     const from = Number(m[1]);
     const to = m[2] === undefined ? from : Number(m[2]);
+    if (!Number.isSafeInteger(to))
+      throw new ConfigError(`seeds: '${part}' is larger than ${Number.MAX_SAFE_INTEGER}`);
     if (to < from) throw new ConfigError(`seeds: range '${part}' is empty`);
+    if (to - from + out.length >= MAX_SEEDS)
+      throw new ConfigError(`seeds: '${spec}' lists more than ${MAX_SEEDS} seeds`);
     for (let s = from; s <= to; s++) out.push(s);
   }
   return [...new Set(out)];

@@ -66,6 +66,15 @@ export function encodeSafetensors(
   return out;
 }
 
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+/** A list of at most `maxLength` non-negative safe integers. */
+function isCountList(x: unknown, maxLength: number): x is number[] {
+  return Array.isArray(x) && x.length <= maxLength && x.every((v) => Number.isSafeInteger(v) && v >= 0);
+}
+
 export function decodeSafetensors(bytes: Uint8Array): {
   tensors: Record<string, Tensor>;
   metadata: Record<string, string>;
@@ -80,21 +89,27 @@ export function decodeSafetensors(bytes: Uint8Array): {
   } catch {
     throw new SafetensorsError("header is not valid JSON");
   }
+  if (!isObject(header)) throw new SafetensorsError("header is not a JSON object");
   const dataStart = 8 + n;
   const tensors: Record<string, Tensor> = {};
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header)) {
     if (name === "__metadata__") {
+      if (!isObject(entry) || !Object.values(entry).every((v) => typeof v === "string"))
+        throw new SafetensorsError("__metadata__ is not an object of strings");
       metadata = entry as Record<string, string>;
       continue;
     }
-    const { dtype, shape, data_offsets } = entry as {
-      dtype: string;
-      shape: number[];
-      data_offsets: [number, number];
-    };
+    if (!isObject(entry)) throw new SafetensorsError(`tensor ${name}: entry is not an object`);
+    const { dtype, shape, data_offsets } = entry;
     if (dtype !== "F32" && dtype !== "F64")
-      throw new SafetensorsError(`tensor ${name}: unsupported dtype ${dtype}`);
+      throw new SafetensorsError(`tensor ${name}: unsupported dtype ${String(dtype)}`);
+    if (
+      !isCountList(shape, Number.POSITIVE_INFINITY) ||
+      !isCountList(data_offsets, 2) ||
+      data_offsets.length !== 2
+    )
+      throw new SafetensorsError(`tensor ${name}: shape and data_offsets must be lists of integers ≥ 0`);
     const [begin, end] = data_offsets;
     const count = shape.reduce((a, b) => a * b, 1);
     if (end - begin !== count * BYTES[dtype] || dataStart + end > bytes.length) {

@@ -9,8 +9,16 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { z } from "zod";
+import { formatZodError } from "./config.js";
 import { mergeStoreFormulas } from "./formula-store.js";
-import { type CellFiles, type CellResult, type Manifest, STORE_SCHEMA } from "./store-format.js";
+import {
+  type CellFiles,
+  type CellResult,
+  type Manifest,
+  RESULT_SCHEMA,
+  STORE_SCHEMA,
+} from "./store-format.js";
 import type { CellJob } from "./study.js";
 
 export class StoreError extends Error {
@@ -99,13 +107,33 @@ export function readManifest(root: string): Manifest | undefined {
   } catch {
     throw new StoreError(`${path} is not valid JSON; is ${root} a tms-lab results store?`);
   }
+  if (typeof m !== "object" || m === null) throw new StoreError(`${path} is not a tms-lab store manifest`);
   if (m.schema !== STORE_SCHEMA) {
     throw new StoreError(
       `${path} has schema '${m.schema}', this tms-lab reads '${STORE_SCHEMA}'; use another --out`,
     );
   }
+  const badKey = Array.isArray(m.cells) ? m.cells.find((k) => !isCellKey(k)) : "(no list)";
+  if (typeof m.configHash !== "string" || badKey !== undefined)
+    throw new StoreError(
+      `${path} is damaged: cells must list keys like intro/relu/seed-0 (found ${String(badKey)})`,
+    );
   return m;
 }
+
+/** preset/activation[~variant]/seed-k, with no segment that could leave the store. */
+function isCellKey(key: unknown): boolean {
+  return typeof key === "string" && /^[\w-]+\/[\w+~.-]+\/seed-\d+$/.test(key) && !key.includes("..");
+}
+
+/** What `tms show` reads of a result; anything else is passed through unchecked. */
+const storedResultSchema = z.looseObject({
+  schema: z.literal(RESULT_SCHEMA),
+  key: z.string(),
+  seed: z.number(),
+  instances: z.array(z.looseObject({ loss: z.number().nullable(), diverged: z.boolean() })),
+  timings: z.looseObject({ trainSeconds: z.number() }),
+});
 
 /**
  * Opens (or creates) a store for the given cells. A store written by a different config is refused, so
@@ -145,10 +173,22 @@ export function openStore(
   return manifest;
 }
 
+/** A cell's result; StoreError, naming the file, if it is damaged (move the cell away to recompute it). */
 export function readCellResult(root: string, key: string): CellResult | undefined {
   const path = join(cellDir(root, key), "result.json");
   if (!existsSync(path)) return undefined;
-  return JSON.parse(readFileSync(path, "utf8")) as CellResult;
+  const damaged = (why: string) =>
+    new StoreError(`${path} is damaged (${why}); move that cell's directory away and run the sweep again`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw damaged(`not valid JSON: ${(e as Error).message.split("\n")[0]}`);
+  }
+  const parsed = storedResultSchema.safeParse(json);
+  if (!parsed.success) throw damaged(formatZodError(parsed.error, "result"));
+  if (parsed.data.key !== key) throw damaged(`it is the result of ${parsed.data.key}`);
+  return json as CellResult;
 }
 
 /** Every complete cell's result in the store, and the keys the manifest lists but the store lacks. */

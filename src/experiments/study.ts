@@ -63,6 +63,7 @@ export function planStudy(study: StudyConfig): CellJob[] {
   const dtypes: DType[] = study.dtypes ?? [base.dtype];
   const dims: SoftmaxDim[] = study.softmaxDims ?? [base.softmaxDim];
   const jobs: CellJob[] = [];
+  const planned = new Set<string>();
   for (const preset of presets) {
     const experiment = study.experiments.find((e) => e.id === preset);
     for (const activation of activations) {
@@ -91,7 +92,8 @@ export function planStudy(study: StudyConfig): CellJob[] {
     const variant = variantOf(dtype, softmaxDim);
     for (const seed of seeds) {
       const key = cellKey(preset, activation, variant, seed);
-      if (jobs.some((j) => j.key === key)) continue;
+      if (planned.has(key)) continue;
+      planned.add(key);
       const formula = formulas.get(activation);
       jobs.push({
         key,

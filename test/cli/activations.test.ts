@@ -61,6 +61,7 @@ describe("tms activations", () => {
     const sum = e.reduce((a, b) => a + b, 0);
     const y = e.map((v) => v / sum);
     expect(out.softmax.x).toEqual(xs);
+    expect(out.softmax.y).toHaveLength(3);
     out.softmax.y.forEach((v, i) => {
       expect(v).toBeCloseTo(y[i], 14);
     });

@@ -97,6 +97,8 @@ describe("tms train --json", () => {
       softmaxDim: "features",
     }).summary;
     const rows = cli.instances as { loss: number; trainLoss: number; norms: number[] }[];
+    expect(lib.instances).toHaveLength(10);
+    expect(rows).toHaveLength(lib.instances.length);
     rows.forEach((row, i) => {
       expect(row.loss).toBe(lib.instances[i].loss);
       expect(row.trainLoss).toBe(lib.instances[i].trainLoss);

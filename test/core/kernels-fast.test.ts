@@ -37,15 +37,26 @@ import { createBatch, lnOneMinus, sampleBatch } from "../../src/core/sampling.js
 
 const reference = makeReferenceKernel("features");
 const DTYPES: DType[] = ["f64", "f32"];
-/** Largest |a − b| over the largest |a|: the comparison is up to float reassociation. */
-function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let j = 0; j < a.length; j++) {
-    num = Math.max(num, Math.abs(a[j] - b[j]));
-    den = Math.max(den, Math.abs(a[j]));
+/**
+ * Largest |a − b| over the largest |a|, per instance (a and b hold `instances` equal blocks), worst over the
+ * instances: the comparison is up to float reassociation. Per instance, so a sparse instance's small
+ * gradient is not measured against a dense instance's large one.
+ */
+function relDiff(a: ArrayLike<number>, b: ArrayLike<number>, instances: number): number {
+  if (a.length !== b.length || a.length === 0 || a.length % instances !== 0) return Number.POSITIVE_INFINITY;
+  const block = a.length / instances;
+  let worst = 0;
+  for (let i = 0; i < instances; i++) {
+    let num = 0;
+    let den = 0;
+    for (let j = i * block; j < (i + 1) * block; j++) {
+      num = Math.max(num, Math.abs(a[j] - b[j]));
+      den = Math.max(den, Math.abs(a[j]));
+    }
+    if (Number.isNaN(num)) return Number.POSITIVE_INFINITY;
+    worst = Math.max(worst, num / (den || 1));
   }
-  return Number.isNaN(num) ? Number.POSITIVE_INFINITY : num / (den || 1);
+  return worst;
 }
 // f32: every stored z, y, dz and accumulator rounds to float32 (the reference accumulates in float64).
 const TOL: Record<DType, number> = { f64: 1e-11, f32: 2e-5 };
@@ -79,6 +90,14 @@ function run(
 }
 
 describe("fast kernel = reference kernel on the same batch (p = 1, 0.3, 0.001)", () => {
+  it("the comparison catches a wrong sparse instance beside a dense one (errors are per instance)", () => {
+    // instance 0: large gradients, exact; instance 1: small gradients, 100 % wrong
+    const want = [300, -200, 4e-4, 1e-4];
+    const got = [300, -200, 8e-4, 1e-4];
+    expect(relDiff(want, got, 2)).toBeGreaterThan(0.5);
+    expect(relDiff(want, want, 2)).toBe(0);
+    expect(relDiff(want, got.slice(0, 3), 2)).toBe(Number.POSITIVE_INFINITY);
+  });
   it("runs WebAssembly here (not the JavaScript fallback), with fused multiply-adds", () => {
     expect(wasmEnabled()).toBe(true);
     // vitest.config.ts passes Node 20 the relaxed-SIMD flag, as bin/tms.js sets it
@@ -130,9 +149,9 @@ describe("fast kernel = reference kernel on the same batch (p = 1, 0.3, 0.001)",
               setPathOverride(path === "auto" ? undefined : path);
               const fast = run(fastKernel, spec, id, dtype, 3, batchSize);
               const diffs = [
-                relDiff(ref.losses, fast.losses),
-                relDiff(ref.grads.W, fast.grads.W),
-                relDiff(ref.grads.b, fast.grads.b),
+                relDiff(ref.losses, fast.losses, spec.nInstances),
+                relDiff(ref.grads.W, fast.grads.W, spec.nInstances),
+                relDiff(ref.grads.b, fast.grads.b, spec.nInstances),
               ];
               expect(
                 Math.max(...diffs),
@@ -160,8 +179,8 @@ describe("fast kernel = reference kernel on the same batch (p = 1, 0.3, 0.001)",
           for (const path of ["dense", "gram"] as InstancePath[]) {
             setPathOverride(path);
             const fast = run(fastKernel, spec, id, dtype, 5);
-            expect(relDiff(ref.grads.W, fast.grads.W)).toBeLessThan(TOL[dtype]);
-            expect(relDiff(ref.losses, fast.losses)).toBeLessThan(TOL[dtype]);
+            expect(relDiff(ref.grads.W, fast.grads.W, spec.nInstances)).toBeLessThan(TOL[dtype]);
+            expect(relDiff(ref.losses, fast.losses, spec.nInstances)).toBeLessThan(TOL[dtype]);
           }
         }
       }

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodeSafetensors } from "../../src/experiments/safetensors.js";
 import { tempDir, tms, spawnTms as tmsAsync } from "../helpers/cli.js";
+import { expectUnchanged, type StoreSnapshot, snapshotStore } from "../helpers/store-snapshot.js";
 
 const STUDY = [
   "--presets",
@@ -38,6 +39,100 @@ function listTemporaries(dir: string): string[] {
   };
   walk(dir);
   return found;
+}
+
+/** Many cells of a few training steps: most of the run's time is spent finishing and writing cells. */
+const KILL_STUDY = [
+  "--presets",
+  "intro",
+  "--activations",
+  "relu,gelu,tanh,softmin",
+  "--seeds",
+  "0-9",
+  "--steps",
+  "30",
+  "--workers",
+  "1",
+];
+const KILL_CELLS = 40;
+const KILL_ROUNDS = 5;
+
+/** A small seeded generator, so a failing kill schedule can be replayed (TMS_KILL_SEED). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+/** Cells with a result.json (what a sweep counts as complete), as store keys. */
+function completeCells(dir: string): string[] {
+  const root = join(dir, "intro");
+  if (!existsSync(root)) return [];
+  const keys: string[] = [];
+  // not the temporary directory of a cell being written (seed-3.tmp-…)
+  for (const act of readdirSync(root))
+    for (const seed of readdirSync(join(root, act)))
+      if (/^seed-\d+$/.test(seed) && existsSync(join(root, act, seed, "result.json")))
+        keys.push(`intro/${act}/${seed}`);
+  return keys.sort();
+}
+
+function expectCellReadable(dir: string, key: string): void {
+  const cell = join(dir, ...key.split("/"));
+  expect(JSON.parse(readFileSync(join(cell, "result.json"), "utf8")).key, key).toBe(key);
+  expect(decodeSafetensors(readFileSync(join(cell, "weights.safetensors"))).tensors.W.shape).toEqual([
+    10, 5, 2,
+  ]);
+}
+
+/** Every cell's weights and result.json bytes, without the fields that record when and where it ran. */
+function bytesOf(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const key of completeCells(dir)) {
+    const cell = join(dir, ...key.split("/"));
+    // gitCommit too: a commit made while the test runs changes it between the two runs
+    const {
+      timings: _t,
+      seconds: _s,
+      evalSeconds: _e,
+      gitCommit: _g,
+      ...result
+    } = JSON.parse(readFileSync(join(cell, "result.json"), "utf8"));
+    out.set(
+      key,
+      `${JSON.stringify(result)} ${readFileSync(join(cell, "weights.safetensors")).toString("base64")}`,
+    );
+  }
+  return out;
+}
+
+/** Runs the kill study; SIGKILLs it `delayMs` after its `afterDone`-th finished cell. */
+function sweepKilledAfter(
+  dir: string,
+  afterDone: number,
+  delayMs: number,
+): Promise<{ signal: NodeJS.Signals | null; stderr: string; done: string[] }> {
+  const child = tmsAsync(["sweep", ...KILL_STUDY, "--out", dir]);
+  let stderr = "";
+  let fired = false;
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk;
+    if (!fired && (stderr.match(/ done in /g) ?? []).length >= afterDone) {
+      fired = true;
+      if (delayMs === 0) child.kill("SIGKILL");
+      else setTimeout(() => child.kill("SIGKILL"), delayMs);
+    }
+  });
+  return new Promise((resolve) =>
+    child.on("close", (_code, signal) =>
+      resolve({ signal, stderr, done: [...stderr.matchAll(/\] (\S+) done in/g)].map((m) => m[1]) }),
+    ),
+  );
 }
 
 describe("tms sweep", () => {
@@ -81,32 +176,58 @@ describe("tms sweep", () => {
     expect(numbers(alone)).toEqual(numbers(serial));
   });
 
-  it("resumes after SIGKILL: no lost, duplicated or corrupt cells, and the same numbers", async () => {
+  it("resumes after SIGKILL at random points (also mid-write): every cell trained once, same bytes", async () => {
+    const seed = Number(process.env.TMS_KILL_SEED ?? Date.now() % 1_000_000);
+    const rand = mulberry32(seed);
+    const reference = tempDir();
+    const full = tms(["sweep", ...KILL_STUDY, "--out", reference]);
+    expect(full.status, full.stderr).toBe(0);
     const dir = tempDir();
-    const child = tmsAsync(["sweep", ...STUDY, "--workers", "1", "--out", dir]);
-    await new Promise<void>((resolve) => {
-      let log = "";
-      child.stderr.on("data", (chunk) => {
-        log += chunk;
-        if (/\[\d+\/8\] .* done/.test(log)) {
-          child.kill("SIGKILL");
-          resolve();
-        }
-      });
-    });
-    await new Promise((resolve) => child.on("exit", resolve));
-    const written = readdirSync(join(dir, "intro")).length;
-    expect(written).toBeGreaterThan(0);
-    const again = tms(["sweep", ...STUDY, "--workers", "1", "--out", dir]);
-    expect(again.status, again.stderr).toBe(0);
-    expect(again.stderr).toMatch(/already in the store/);
-    const trainedAgain = Number(/(\d+) cells trained/.exec(again.stderr)?.[1]);
-    const present = Number(/(\d+) already present/.exec(again.stderr)?.[1]);
-    expect(trainedAgain + present).toBe(8);
-    expect(present).toBeGreaterThan(0);
+    const doneCount = new Map<string, number>();
+    const finishedEarlier: StoreSnapshot[] = [];
+    const unlogged = new Set<string>();
+    let midWrite = 0;
+    for (let round = 0; round < KILL_ROUNDS; round++) {
+      const before = completeCells(dir);
+      // kill 0–3 ms after a random number of cells is logged, leaving at least one lockstep group to go:
+      // sometimes (7 of 37 kills measured) while a group's cells are being written
+      const remaining = KILL_CELLS - before.length;
+      const afterDone = 1 + Math.floor(rand() * (remaining - 5));
+      const delayMs = Math.floor(rand() * 4);
+      const r = await sweepKilledAfter(dir, afterDone, delayMs);
+      const context = `kill seed ${seed} (TMS_KILL_SEED), round ${round}: after ${afterDone} cells + ${delayMs} ms`;
+      expect(r.signal, `${context}: ${r.stderr}`).toBe("SIGKILL");
+      for (const key of r.done) doneCount.set(key, (doneCount.get(key) ?? 0) + 1);
+      const after = completeCells(dir);
+      expect(after.length, `${context}: cells missing after the kill`).toBeLessThan(KILL_CELLS);
+      for (const key of after) if (!before.includes(key) && !r.done.includes(key)) unlogged.add(key);
+      if (listTemporaries(dir).length > 0) midWrite++;
+      // every complete cell reads back whole
+      for (const key of after) expectCellReadable(dir, key);
+      for (const snap of finishedEarlier) expectUnchanged(snap, `${context}: a cell finished earlier`);
+      finishedEarlier.push(
+        ...after.filter((k) => !before.includes(k)).map((k) => snapshotStore(join(dir, k))),
+      );
+    }
+    const last = tms(["sweep", ...KILL_STUDY, "--out", dir]);
+    expect(last.status, last.stderr).toBe(0);
+    for (const m of last.stderr.matchAll(/\] (\S+) done in/g))
+      doneCount.set(m[1], (doneCount.get(m[1]) ?? 0) + 1);
+    for (const snap of finishedEarlier) expectUnchanged(snap, "a cell finished before a kill");
     expect(listTemporaries(dir)).toEqual([]);
-    expect(numbers(dir)).toEqual(numbers(serial));
-  });
+    // trained to the end once each: logged done once, or (killed between its rename and its log line) never
+    const keys = [...numbers(reference).keys()];
+    expect(keys).toHaveLength(KILL_CELLS);
+    for (const key of keys) expect(doneCount.get(key) ?? 0, key).toBe(unlogged.has(key) ? 0 : 1);
+    const resumed = bytesOf(dir);
+    const uninterrupted = bytesOf(reference);
+    expect([...resumed.keys()]).toEqual([...uninterrupted.keys()]);
+    for (const [key, bytes] of uninterrupted) expect(resumed.get(key), key).toBe(bytes);
+    console.log(
+      `SIGKILL resume: seed ${seed}, ${KILL_ROUNDS} kills, ${midWrite} left a half-written cell, ` +
+        `${unlogged.size} killed between a cell's rename and its log line`,
+    );
+  }, 90_000);
 
   it("does nothing when run again, and --force recomputes", () => {
     const again = tms(["sweep", ...STUDY, "--out", serial]);
@@ -130,12 +251,12 @@ describe("tms sweep", () => {
   });
 
   it("refuses a store written by a different configuration, touching nothing", () => {
-    const manifestBefore = readFileSync(join(serial, "manifest.json"), "utf8");
+    const before = snapshotStore(serial);
     const r = tms(["sweep", ...STUDY, "--steps", "77", "--out", serial]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/different configuration/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(readFileSync(join(serial, "manifest.json"), "utf8")).toBe(manifestBefore);
+    expectUnchanged(before);
   });
 
   it("uses common random numbers: every activation starts from the same W", () => {
@@ -205,14 +326,19 @@ describe("config validation", () => {
   ];
   const dir = tempDir();
   const out = join(dir, "store");
+  beforeAll(() => {
+    const r = tms(["sweep", ...STUDY, "--activations", "relu", "--seeds", "0", "--steps", "5", "--out", out]);
+    expect(r.status, r.stderr).toBe(0);
+  });
 
-  it.each(cases)("%s → exit 2 naming the problem, store untouched", (name, text, message) => {
+  it.each(cases)("%s → exit 2 naming the problem, a real store untouched", (name, text, message) => {
     writeFileSync(join(dir, name), text);
+    const before = snapshotStore(out);
     const r = tms(["sweep", "--config", join(dir, name), "--out", out]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(existsSync(out)).toBe(false);
+    expectUnchanged(before);
   });
 
   it("accepts the examples/ configs", () => {

@@ -94,6 +94,14 @@ export function runCli(args: string[], timeoutMs = 600_000): Promise<CliResult> 
   });
 }
 
+/** runCli with the exit code named as spawnSync names it. */
+export async function tmsAsync(
+  args: string[],
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const r = await runCli(args);
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
+}
+
 /** Runs `jobs` with at most `limit` in flight; results in input order. */
 export async function pool<T, R>(
   items: readonly T[],

@@ -1,29 +1,20 @@
 // Real Redis for the queue tests: a redis-server child process on 127.0.0.1 and a free port, started by each
 // test file and stopped after it; plus helpers to run `node bin/tms.js` (the built CLI) as child processes.
 
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { connect, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { REDIS_REQUIREMENT, requireOrSkip } from "../helpers/requirements.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const TMS = join(REPO_ROOT, "bin", "tms.js");
 export const BUILT = existsSync(join(REPO_ROOT, "dist", "src", "experiments", "queue", "processor.js"));
 
-function hasRedisServer(): boolean {
-  try {
-    execFileSync("redis-server", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-export const HAVE_REDIS = hasRedisServer();
-if (!HAVE_REDIS) {
-  console.warn("queue tests SKIPPED: redis-server is not installed (Debian: apt-get install redis-server)");
-} else if (!BUILT) {
+export const HAVE_REDIS = requireOrSkip("the queue tests", [REDIS_REQUIREMENT]);
+if (HAVE_REDIS && !BUILT) {
   console.warn("queue tests SKIPPED: dist/ is not built (npm run build; `npm test` does it)");
 }
 export const CAN_RUN = HAVE_REDIS && BUILT;

@@ -1,7 +1,7 @@
 // report.html in a real browser (Debian's chromium, driven by playwright-core): it opens offline, logs no
 // errors, requests nothing but itself, and every figure has a size.
 
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
@@ -9,13 +9,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { generateReport } from "../../src/report/report.js";
 import { CHROMIUM, CHROMIUM_ARGS } from "../helpers/chromium.js";
 import { tempDir } from "../helpers/cli.js";
+import { CHROMIUM_REQUIREMENT, requireOrSkip } from "../helpers/requirements.js";
 import { syntheticStore } from "./synthetic.js";
 
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium)
-  console.warn(
-    `skipping the browser test of report.html: ${CHROMIUM} is not installed (apt install chromium)`,
-  );
+const hasChromium = requireOrSkip("the browser test of report.html", [CHROMIUM_REQUIREMENT]);
 
 describe.skipIf(!hasChromium)("report.html in headless Chromium", () => {
   let html = "";

@@ -10,7 +10,10 @@ import { loadReportData } from "../../src/report/data.js";
 import { planFigures } from "../../src/report/figures.js";
 import { propertyFigurePlans } from "../../src/report/property-figures.js";
 import { generateReport } from "../../src/report/report.js";
-import { ROOT, runCli, tempDir, tms } from "../helpers/cli.js";
+import { buildTables } from "../../src/report/tables.js";
+import { ROOT, runCli, tempDir, tms, tmsAsync } from "../helpers/cli.js";
+import { docxSection, readDocxBlocks } from "../helpers/docx.js";
+import { expectUnchanged, snapshotStore } from "../helpers/store-snapshot.js";
 
 /** Decodes a PNG far enough to prove it is whole: signature, IHDR, and IDAT inflating to the image size. */
 function decodePng(bytes: Buffer): { width: number; height: number } {
@@ -39,6 +42,17 @@ function decodePng(bytes: Buffer): { width: number; height: number } {
   const raw = inflateSync(Buffer.concat(idat));
   expect(raw.length).toBe(height * (1 + width * channels));
   return { width, height };
+}
+
+/** A CSV field that is a number; and the numbers in a Word table cell's text (as shown: 4.9e-3, 0/100). */
+const NUMBER = /^-?\d+(\.\d+)?(e[-+]?\d+)?$/i;
+const NUMBERS = /-?\d+(\.\d+)?(e[-+]?\d+)?/gi;
+
+/** Half a unit in the last digit shown: how far a rounded number may be from the value it shows. */
+function halfUnit(shown: string): number {
+  const [mantissa, exponent] = shown.toLowerCase().split("e");
+  const decimals = mantissa.split(".")[1]?.length ?? 0;
+  return 0.5 * 10 ** (Number(exponent ?? 0) - decimals) * (1 + 1e-9);
 }
 
 const parseCsv = (text: string) =>
@@ -130,33 +144,88 @@ describe("tms report on a small trained store", () => {
     }
   });
 
-  it("the Word document holds the tables with the CSVs' numbers", async () => {
-    const zip = await JSZip.loadAsync(readFileSync(join(out, "report.docx")));
-    const xml = await zip.file("word/document.xml")!.async("string");
-    expect(xml).toContain("<w:tbl>");
-    const text = [...xml.matchAll(/<w:t(?: [^>]*)?>([^<]*)<\/w:t>/g)].map((m) => m[1]).join("\n");
-    for (const f of readdirSync(join(out, "tables"))) {
-      const rows = parseCsv(readFileSync(join(out, "tables", f), "utf8"));
-      const header = rows[0];
-      let checked = 0;
-      for (const row of rows.slice(1)) {
-        row.forEach((v, k) => {
-          // Numbers (not ids such as the seed or instance): they must appear as written in the CSV.
-          if (!/^-?\d/.test(v) || ["seed", "seeds", "instance", "rank", "instances"].includes(header[k]))
-            return;
-          expect(text, `${f}: ${header[k]} = ${v}`).toContain(v);
-          checked++;
+  it("the Word document's findings section: every finding's title and verdict, in order", async () => {
+    const blocks = await readDocxBlocks(readFileSync(join(out, "report.docx")));
+    const findings = JSON.parse(readFileSync(join(out, "findings.json"), "utf8")) as {
+      id: string;
+      claim: string;
+      verdict: "supported" | "not supported" | "inconclusive";
+      summary: string;
+    }[];
+    expect(findings.map((f) => f.id)).toEqual([
+      "loss-range",
+      "superposition-loss",
+      "celu-gelu",
+      "sigmoid-precision",
+      "softmin-reversal",
+      "convergence",
+    ]);
+    const section = docxSection(blocks, "Findings");
+    const headings = section.filter((b) => b.kind === "paragraph" && b.style === "Heading2");
+    expect(headings).toHaveLength(findings.length);
+    const label = { supported: "Supported", "not supported": "Not supported", inconclusive: "Inconclusive" };
+    findings.forEach((f, k) => {
+      const at = section.indexOf(headings[k]);
+      const heading = headings[k].kind === "paragraph" ? headings[k].text : "";
+      // the title is the claim's first sentence (shortened with … when long)
+      const title = heading.replace(/^\d+\. /, "").replace(/…$/, "");
+      expect(heading, f.id).toMatch(new RegExp(`^${k + 1}\\. `));
+      expect(title.length, f.id).toBeGreaterThan(10);
+      expect(f.claim.replace(/^“/, ""), f.id).toContain(title);
+      const verdict = section[at + 1];
+      expect(verdict.kind === "paragraph" && verdict.runs[0], f.id).toBe(`${label[f.verdict]}. `);
+      expect(verdict.kind === "paragraph" && verdict.text, f.id).toBe(`${label[f.verdict]}. ${f.summary}`);
+    });
+  });
+
+  it("the Word document's tables hold the CSV tables' values, cell by cell", async () => {
+    const blocks = await readDocxBlocks(readFileSync(join(out, "report.docx")));
+    const xml = await (await JSZip.loadAsync(readFileSync(join(out, "report.docx"))))
+      .file("word/document.xml")!
+      .async("string");
+    const section = docxSection(blocks, "Tables");
+    const titles = new Map(buildTables(loadReportData(store)).map((t) => [t.id, t.title]));
+    const csvs = readdirSync(join(out, "tables")).filter((f) => f.endsWith(".csv"));
+    expect(csvs.length).toBeGreaterThanOrEqual(8);
+    let compared = 0;
+    for (const f of csvs) {
+      const [header, ...rows] = parseCsv(readFileSync(join(out, "tables", f), "utf8"));
+      const title = titles.get(f.replace(/\.csv$/, ""));
+      const at = section.findIndex(
+        (b) => b.kind === "paragraph" && b.style === "Heading2" && b.text === title,
+      );
+      expect(at, `${f}: a table titled ${title}`).toBeGreaterThanOrEqual(0);
+      const table = section.slice(at).find((b) => b.kind === "table");
+      if (table?.kind !== "table") throw new Error(`${f}: no table after its heading`);
+      const body = table.rows.slice(1);
+      if (rows.length === 0) {
+        expect(
+          body.map((r) => r[0]),
+          f,
+        ).toEqual(["none"]);
+        continue;
+      }
+      expect(body, f).toHaveLength(rows.length);
+      // The numbers of each CSV row, in order, are the numbers of the same row of the Word table, as
+      // shown (rounded to the digits shown); seed counts are CSV-only.
+      const shown = header.map((h) => !["seeds", "cells"].includes(h));
+      rows.forEach((row, r) => {
+        const want = row.filter((v, k) => shown[k] && NUMBER.test(v)).map(Number);
+        const got = body[r].flatMap((cell) => [...cell.matchAll(NUMBERS)].map((m) => m[0]));
+        expect(got.length, `${f} row ${r + 1}: ${body[r].join(" | ")}`).toBe(want.length);
+        got.forEach((g, k) => {
+          expect(Math.abs(Number(g) - want[k]), `${f} row ${r + 1}: ${g} vs ${want[k]}`).toBeLessThanOrEqual(
+            halfUnit(g),
+          );
+          compared++;
         });
-      }
-      if (f.startsWith("loss-")) {
-        // Mean and interval of every activation × sparsity cell of the loss table.
-        expect(checked).toBe((rows.length - 1) * (header.length - 4));
-        const [mean, half] = [rows[1][4], rows[1][5]];
-        expect(text).toContain(`${mean} ± ${half}`);
-      }
+      });
     }
+    // 382 numbers in this store's tables
+    expect(compared).toBeGreaterThan(300);
     // Tables and figures are there: header shading and embedded PNGs.
     expect(xml).toContain('w:fill="2F4F6F"');
+    const zip = await JSZip.loadAsync(readFileSync(join(out, "report.docx")));
     expect(Object.keys(zip.files).some((n) => n.startsWith("word/media/") && n.endsWith(".png"))).toBe(true);
   });
 
@@ -210,13 +279,14 @@ describe("tms report on a small trained store", () => {
     cpSync(join(store, "manifest.json"), join(empty, "manifest.json"));
     const outcome = await generateReport(empty, { formats: ["html", "md", "docx", "csv"] });
     expect(outcome.figures).toEqual([]);
-    expect(outcome.findings.every((f) => f.verdict === "inconclusive")).toBe(true);
+    expect(outcome.findings.map((f) => f.verdict)).toEqual(Array(6).fill("inconclusive"));
     const md = readFileSync(join(empty, "report", "report.md"), "utf8");
     expect(md).toContain("The store has no complete cells");
     expect(md).toContain("0 of 12 cells complete, 12 missing");
   });
 
-  it("bad input: one clear line and exit 2", () => {
+  it("bad input: one clear line and exit 2, the store untouched", () => {
+    const before = snapshotStore(store);
     const notStore = tms(["report", join(dir, "nowhere")]);
     expect(notStore.status).toBe(2);
     expect(notStore.stderr.trim().split("\n")).toHaveLength(1);
@@ -229,6 +299,7 @@ describe("tms report on a small trained store", () => {
     expect(badFormat.stderr.trim()).toBe(
       "error: --format: unknown format 'pdf'; choose from: html, md, docx, csv, svg, png",
     );
+    expectUnchanged(before);
   });
 
   it("nothing in the report's compiled code imports the trainer", () => {

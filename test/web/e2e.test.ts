@@ -1,6 +1,6 @@
 // The explorer end to end in a real browser: Debian's chromium, headless, driven by playwright-core, against
 // `tms serve` on a small results store made here. Screenshots go to test-results/ (look at them).
-// Skipped, saying why, when /usr/bin/chromium is missing (`apt-get install chromium`; .ci/run does it).
+// Without /usr/bin/chromium: fails under CI, skipped with a warning locally (helpers/requirements.ts).
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -12,17 +12,12 @@ import { decodeSafetensors } from "../../src/experiments/safetensors.js";
 import { CHROMIUM, CHROMIUM_ARGS } from "../helpers/chromium.js";
 import { ensureBuilt, runCli } from "../helpers/cli.js";
 import { REPO_ROOT } from "../helpers/fixtures.js";
+import { CHROMIUM_REQUIREMENT, requireOrSkip } from "../helpers/requirements.js";
 
-const HAS_CHROMIUM = existsSync(CHROMIUM);
+const HAS_CHROMIUM = requireOrSkip("the explorer's browser tests", [CHROMIUM_REQUIREMENT]);
 const SHOTS = join(REPO_ROOT, "test-results");
 const BIN = join(REPO_ROOT, "bin", "tms.js");
 const TIMEOUT = 120_000;
-
-if (!HAS_CHROMIUM) {
-  console.warn(
-    `[web e2e] skipped: ${CHROMIUM} is missing (install Debian's chromium: apt-get install -y chromium)`,
-  );
-}
 
 function ensureWebBuilt(): void {
   ensureBuilt();

@@ -193,7 +193,9 @@ export function startServer(o: ServeOptions): Promise<{ server: Server; url: str
           ? new UsageError(`port ${o.port} is in use; choose another with --port`)
           : e.code === "EACCES"
             ? new UsageError(`no permission to listen on port ${o.port}; choose one above 1023 with --port`)
-            : e,
+            : new UsageError(
+                `cannot listen on ${o.host} port ${o.port} (${e.code ?? e.message}); check --host and --port`,
+              ),
       );
     });
     server.listen(o.port, o.host, () => {
