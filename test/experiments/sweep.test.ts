@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodeSafetensors } from "../../src/experiments/safetensors.js";
-import { tempDir, tms, spawnTms as tmsAsync } from "../helpers/cli.js";
+import { spawnTms, tempDir, tms } from "../helpers/cli.js";
 import { expectUnchanged, type StoreSnapshot, snapshotStore } from "../helpers/store-snapshot.js";
 
 const STUDY = [
@@ -117,7 +117,7 @@ function sweepKilledAfter(
   afterDone: number,
   delayMs: number,
 ): Promise<{ signal: NodeJS.Signals | null; stderr: string; done: string[] }> {
-  const child = tmsAsync(["sweep", ...KILL_STUDY, "--out", dir]);
+  const child = spawnTms(["sweep", ...KILL_STUDY, "--out", dir]);
   let stderr = "";
   let fired = false;
   child.stderr.on("data", (chunk) => {

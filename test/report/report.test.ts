@@ -11,7 +11,7 @@ import { planFigures } from "../../src/report/figures.js";
 import { propertyFigurePlans } from "../../src/report/property-figures.js";
 import { generateReport } from "../../src/report/report.js";
 import { buildTables } from "../../src/report/tables.js";
-import { ROOT, runCli, tempDir, tms, tmsAsync } from "../helpers/cli.js";
+import { ROOT, runCli, tempDir, tms } from "../helpers/cli.js";
 import { docxSection, readDocxBlocks } from "../helpers/docx.js";
 import { expectUnchanged, snapshotStore } from "../helpers/store-snapshot.js";
 
