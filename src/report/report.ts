@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describeStore, type RenderedFigure, type ReportContent } from "./content.js";
-import { loadReportData } from "./data.js";
+import { loadReportData, type ReportData } from "./data.js";
 import { renderDocx } from "./docx.js";
 import { familyFigurePlans } from "./family-figures.js";
 import { planFigures } from "./figures.js";
@@ -65,6 +65,11 @@ class Pool {
   }
 }
 
+/** Every table of the report: the store's tables, then the activation property analysis's. */
+export function reportTables(data: ReportData): ReportTable[] {
+  return [...buildTables(data), ...propertyTables(data)];
+}
+
 export async function generateReport(dir: string, options: ReportOptions = {}): Promise<ReportOutcome> {
   const t0 = performance.now();
   const formats = new Set(options.formats ?? REPORT_FORMATS);
@@ -81,7 +86,7 @@ export async function generateReport(dir: string, options: ReportOptions = {}): 
   };
 
   const findings = buildFindings(data);
-  const tables = [...buildTables(data), ...propertyTables(data)];
+  const tables = reportTables(data);
   log(`report: ${data.results.length} cells read; ${findings.length} findings, ${tables.length} tables`);
 
   if (formats.has("csv")) {

@@ -71,7 +71,8 @@ const configFile = fc.tuple(config, fc.boolean()).map(([c, asToml]): [string, st
 
 /** The shipped configs (and each as JSON), cut, spliced and truncated. */
 function mutatedExamples(): fc.Arbitrary<[string, string]> {
-  const bases: [string, string][] = readdirSync(EXAMPLES).map((f) => [
+  const files = readdirSync(EXAMPLES).filter((f) => /\.(toml|json)$/.test(f));
+  const bases: [string, string][] = files.map((f) => [
     readFileSync(join(EXAMPLES, f), "utf8"),
     f.endsWith(".toml") ? ".toml" : ".json",
   ]);

@@ -100,7 +100,8 @@ describe.skipIf(!CAN_RUN)("distributed sweeps (BullMQ on a real redis-server)", 
     const victim = tms(["worker", "--queue", url, ...FAST_STALL]);
     const survivor = tms(["worker", "--queue", url, ...FAST_STALL]);
     await waitFor("workers", () => /at a time/.test(victim.output()) && /at a time/.test(survivor.output()));
-    const study = ["--presets", "demo", "--activations", "relu,gelu", "--seeds", "0-1", "--steps", "200"];
+    // Long enough (≈ 1 s a cell) that the victim is still training 300 ms after it started.
+    const study = ["--presets", "demo", "--activations", "relu,gelu", "--seeds", "0-1", "--steps", "5000"];
     const coord = tms(["sweep", ...study, "--queue", url, "--out", out]);
     await waitFor("the victim to start a cell", () => / start \S+/.test(victim.output()));
     const killedKey = / start (\S+)/.exec(victim.output())![1];
