@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
-import { LR_SCHEDULES, type LrSchedule } from "../core/optimizer.js";
+import { LR_SCHEDULES, type LrSchedule, OPTIMIZER_NAMES, type OptimizerName } from "../core/optimizer.js";
 import { PRESET_IDS } from "../experiments/presets.js";
 import { RUN_DEFAULTS } from "../experiments/run.js";
 import { DEFAULT_LOCKSTEP } from "../experiments/sweep.js";
@@ -52,6 +52,12 @@ export function buildProgram(): Command {
       LR_SCHEDULES.join("|"),
       choiceFlag<LrSchedule>("--lr-schedule", LR_SCHEDULES),
       "constant",
+    )
+    .option(
+      "--optimizer <name>",
+      OPTIMIZER_NAMES.join("|"),
+      choiceFlag<OptimizerName>("--optimizer", OPTIMIZER_NAMES),
+      "adamw",
     )
     .option("--seed <n>", "random seed", intFlag("--seed"), 0)
     .option("--dtype <d>", "f32|f64", choiceFlag("--dtype", ["f32", "f64"] as const), "f32")

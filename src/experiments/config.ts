@@ -3,7 +3,7 @@
 
 import { z } from "zod";
 import { ACTIVATION_IDS } from "../core/activations.js";
-import { LR_SCHEDULES } from "../core/optimizer.js";
+import { LR_SCHEDULES, OPTIMIZER_NAMES } from "../core/optimizer.js";
 import { PRESET_IDS } from "./presets.js";
 
 export class ConfigError extends Error {
@@ -24,6 +24,7 @@ export const runOptionsSchema = z
     lrSchedule: z.enum(LR_SCHEDULES as [string, ...string[]]).default("constant"),
     dtype: z.enum(["f32", "f64"]).default("f32"),
     softmaxDim: z.enum(["features", "batch"]).default("features"),
+    optimizer: z.enum(OPTIMIZER_NAMES as [string, ...string[]]).default("adamw"),
   })
   .strict();
 

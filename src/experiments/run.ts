@@ -39,6 +39,8 @@ export interface RunSummary {
   batchSize: number;
   lr: number;
   lrSchedule: LrSchedule;
+  /** Present when not AdamW (the default). */
+  optimizer?: string;
   seed: number;
   dtype: DType;
   softmaxDim: SoftmaxDim;
@@ -126,6 +128,9 @@ function summarize(
       batchSize: options.batchSize,
       lr: options.lr,
       lrSchedule: options.lrSchedule,
+      ...(options.optimizer && options.optimizer !== "adamw"
+        ? { optimizer: optionName(options.optimizer) }
+        : {}),
       seed: options.seed,
       dtype: options.dtype,
       softmaxDim: options.softmaxDim,
@@ -136,3 +141,5 @@ function summarize(
     },
   };
 }
+
+const optionName = (o: NonNullable<RunOptions["optimizer"]>) => (typeof o === "string" ? o : o.name);

@@ -23,11 +23,12 @@ export interface CellJob {
   snapshots: number;
 }
 
-/** Tags that distinguish cells beyond preset/activation/seed: "f64", "softmax-batch". */
-export function variantOf(dtype: DType, softmaxDim: SoftmaxDim): string {
+/** Tags that distinguish cells beyond preset/activation/seed: "f64", "softmax-batch", an optimizer not AdamW. */
+export function variantOf(dtype: DType, softmaxDim: SoftmaxDim, optimizer = "adamw"): string {
   const tags: string[] = [];
   if (dtype === "f64") tags.push("f64");
   if (softmaxDim === "batch") tags.push("softmax-batch");
+  if (optimizer !== "adamw") tags.push(optimizer);
   return tags.join("+");
 }
 
@@ -105,7 +106,8 @@ export function planStudy(study: StudyConfig): CellJob[] {
     dtype: DType,
     softmaxDim: SoftmaxDim,
   ) {
-    const variant = variantOf(dtype, softmaxDim);
+    const opt = base.optimizer;
+    const variant = variantOf(dtype, softmaxDim, typeof opt === "object" ? opt.name : opt);
     for (const seed of seeds) {
       const key = cellKey(preset, activation, variant, seed);
       if (jobs.some((j) => j.key === key)) continue;

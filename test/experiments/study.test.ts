@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
+import { ACTIVATION_IDS } from "../../src/core/activations.js";
 import { classifyPhase } from "../../src/core/metrics.js";
 import { makeSpec } from "../../src/core/model.js";
 import { train } from "../../src/core/train.js";
@@ -18,11 +19,11 @@ const seedStudy = () =>
   );
 
 describe("study planning", () => {
-  it("plans the seed study: 27 activations × intro, demo × 3 seeds, plus f64 reruns of (hard)sigmoid", () => {
+  it("plans the seed study: every activation × intro, demo × 3 seeds, plus f64 reruns of (hard)sigmoid", () => {
     const jobs = planStudy(seedStudy());
     const keys = jobs.map((j) => j.key);
     expect(new Set(keys).size).toBe(keys.length);
-    expect(jobs.filter((j) => j.variant === "")).toHaveLength(27 * 2 * 3);
+    expect(jobs.filter((j) => j.variant === "")).toHaveLength(ACTIVATION_IDS.length * 2 * 3);
     expect(
       jobs
         .filter((j) => j.variant === "f64")
