@@ -191,3 +191,24 @@ describe("reading results back", () => {
     expect(back.lossCurve.loss[0][1]).toBe(0.125);
   });
 });
+
+describe("the optimizer as a study setting", () => {
+  const plan = (train: Record<string, unknown>) =>
+    planStudy(
+      parseWith(studySchema, { presets: ["intro"], activations: ["relu"], seeds: [0], train }, "test"),
+    );
+
+  it("train.optimizer reaches every cell's options, and a non-AdamW optimizer tags the cell key", () => {
+    const [sgd] = plan({ optimizer: "sgd" });
+    expect(sgd.options.optimizer).toBe("sgd");
+    expect(sgd.key).toBe("intro/relu~sgd/seed-0");
+    const [adamw] = plan({});
+    expect(adamw.options.optimizer).toBe("adamw");
+    expect(adamw.key).toBe("intro/relu/seed-0");
+  });
+
+  it("an unknown optimizer is a ConfigError naming the key", () => {
+    expect(() => plan({ optimizer: "lbfgs" })).toThrow(ConfigError);
+    expect(() => plan({ optimizer: "lbfgs" })).toThrow(/optimizer/);
+  });
+});
