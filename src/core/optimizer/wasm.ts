@@ -5,7 +5,7 @@
 import type { Buffer } from "../activations.js";
 import { cachedModule, wasmEnabled } from "../kernels/engine.js";
 import type { Gradients } from "../kernels/types.js";
-import { buildOptimizer, SCALAR_ORDER } from "../kernels/wasm/optimizer.js";
+import { buildOptimizer } from "../kernels/wasm/optimizer.js";
 import type { DType, Params } from "../model.js";
 import type { OptimizerName, OptimizerState, StepScalars } from "./update.js";
 
@@ -26,6 +26,16 @@ export interface OptimizerStorage {
 }
 
 type WasmUpdate = (p: number, g: number, m: number, v: number, n: number, ...scalars: number[]) => void;
+type Call<S> = (fn: WasmUpdate, p: number, g: number, m: number, v: number, n: number, s: S) => void;
+
+/** Each optimizer's call, its scalars in SCALAR_ORDER (kernels/wasm/optimizer.ts): a plain call per step. */
+const CALL: { [N in OptimizerName]: Call<Extract<StepScalars, { name: N }>> } = {
+  adamw: (fn, p, g, m, v, n, s) =>
+    fn(p, g, m, v, n, s.decay, s.stepSize, s.bias2Sqrt, s.c1, s.beta2, s.c2, s.eps),
+  adam: (fn, p, g, m, v, n, s) =>
+    fn(p, g, m, v, n, s.wd, s.beta1, s.c1, s.beta2, s.c2, s.stepSize, s.bias2Sqrt, s.eps),
+  sgd: (fn, p, g, m, v, n, s) => fn(p, g, m, v, n, s.wd, s.mu, s.c, s.a, s.b, s.negLr),
+};
 
 /** Storage and update in WebAssembly for `initial`'s shapes, or undefined where WebAssembly is unavailable. */
 export function wasmStorage(name: OptimizerName, initial: Params): OptimizerStorage | undefined {
@@ -50,18 +60,10 @@ export function wasmStorage(name: OptimizerName, initial: Params): OptimizerStor
   const params = { ...initial, W: work(0, nW), b: work(1, nB) };
   params.W.set(initial.W);
   params.b.set(initial.b);
-  const order: readonly string[] = SCALAR_ORDER[name];
   const update: UpdateFn = (s, p, g, st, from, to) => {
-    const scalars = order.map((key) => (s as unknown as Record<string, number>)[key]);
     const v = st.v.length ? st.v.byteOffset + from * E : 0;
-    fn(
-      p.byteOffset + from * E,
-      g.byteOffset + from * 8,
-      st.m.byteOffset + from * E,
-      v,
-      to - from,
-      ...scalars,
-    );
+    const call = CALL[s.name] as Call<StepScalars>;
+    call(fn, p.byteOffset + from * E, g.byteOffset + from * 8, st.m.byteOffset + from * E, v, to - from, s);
   };
   return {
     params,
