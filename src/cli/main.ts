@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
 import { DEFAULT_LOCKSTEP } from "../core/lockstep.js";
-import { LR_SCHEDULES, type LrSchedule } from "../core/optimizer.js";
+import { LR_SCHEDULES, type LrSchedule, OPTIMIZER_NAMES, type OptimizerName } from "../core/optimizer.js";
 import { PRESET_IDS } from "../experiments/presets.js";
 import { RUN_DEFAULTS } from "../experiments/run.js";
 import { addQueueCommands } from "./commands/queue.js";
@@ -64,6 +64,12 @@ export function buildProgram(): Command {
       LR_SCHEDULES.join("|"),
       choiceFlag<LrSchedule>("--lr-schedule", LR_SCHEDULES),
       RUN_DEFAULTS.lrSchedule,
+    )
+    .option(
+      "--optimizer <name>",
+      OPTIMIZER_NAMES.join("|"),
+      choiceFlag<OptimizerName>("--optimizer", OPTIMIZER_NAMES),
+      "adamw",
     )
     .option("--seed <n>", "random seed", intFlag("--seed"), RUN_DEFAULTS.seed)
     .option("--dtype <d>", "f32|f64", choiceFlag("--dtype", ["f32", "f64"] as const), RUN_DEFAULTS.dtype)

@@ -1,10 +1,13 @@
 // The 27 activation functions of the seed study, one table entry each: the forward function and its
-// derivative side by side (micrograd style), with PyTorch's name and default parameters.
+// derivative side by side (micrograd style), with PyTorch's name and default parameters, and for the
+// elementwise ones the same pair as vector code for the generated kernels (`vector`, see kernels/wasm/vact.ts).
+// An entry is all a new activation needs, plus its PyTorch fixture (scripts/fixtures/make_activation_fixtures.py).
 //
 // Derivatives follow PyTorch's backward formulas, including its choice at kinks (relu'(0) = 0,
 // hardswish'(−3) = −0.5, hardswish'(3) = 1, hardtanh'(±1) = 0, …), so training matches torch.autograd exactly.
 // Every entry is checked against PyTorch in test/activations.test.ts (fixtures/activations.json).
 
+import type { VectorEmit, VectorForm } from "./kernels/wasm/vact.js";
 import { erf } from "./special.js";
 
 /** A typed buffer of the working precision (Float32Array for f32, Float64Array for f64). */
@@ -24,6 +27,11 @@ export interface ElementwiseActivation extends ActivationInfo {
   kind: "elementwise";
   forward(x: number): number;
   derivative(x: number, y: number): number;
+  /**
+   * The same forward and derivative as vector code for the generated kernels, written with the vector-math
+   * emitter (kernels/wasm/vact.ts). Without it the fast kernel calls forward and derivative from WebAssembly.
+   */
+  vector?: VectorForm;
 }
 
 /**
@@ -51,9 +59,27 @@ function elementwise(
   info: ActivationInfo,
   forward: (x: number) => number,
   derivative: (x: number, y: number) => number,
+  vector?: VectorForm,
 ): ElementwiseActivation {
-  return { kind: "elementwise", ...info, forward, derivative };
+  return { kind: "elementwise", ...info, forward, derivative, ...(vector ? { vector } : {}) };
 }
+
+/** ELU's (and CELU's, α = 1) vector form. */
+const eluVector: VectorEmit = (m, z) => {
+  const { g, vt } = m;
+  const pos = g.letV(vt.gt(z, vt.c(0)));
+  const { em1, ex } = m.expm1NonPos(z);
+  return { y: g.letV(vt.sel(pos, z, em1)), d: g.letV(vt.sel(pos, vt.c(1), ex)) };
+};
+
+/**
+ * (x − tanh x)/x³ as a polynomial in x² on |x| ≤ 1: a least-squares fit of relative error (degree 6, max
+ * 6.8e-8 in float64 arithmetic; the Taylor series starts 1/3 − 2x²/15 + 17x⁴/315).
+ */
+const TANHSHRINK_P = [
+  0.33333332385850845, -0.13333168303625298, 0.0539381875269147, -0.0216720380531255, 0.008238928674244542,
+  -0.0025264614644174704, 0.00042560231439477125,
+];
 
 /** softmax over the strided vector; shared by softmax, softmin (on −z) and solu. */
 function softmaxInto(z: Buffer, y: Buffer, offset: number, stride: number, n: number, sign: 1 | -1): void {
@@ -88,6 +114,13 @@ const ENTRIES: Activation[] = [
     { id: "relu", name: "ReLU", torch: "F.relu", formula: "max(0, x)", doc: "The notebook's activation." },
     (x) => (x > 0 ? x : 0),
     (x) => (x > 0 ? 1 : 0),
+    {
+      light: true,
+      emit: ({ g, vt }, z) => {
+        const m = g.letV(vt.gt(z, vt.c(0)));
+        return { y: g.letV(vt.and(z, m)), d: g.letV(vt.and(vt.c(1), m)) };
+      },
+    },
   ),
   elementwise(
     {
@@ -99,6 +132,13 @@ const ENTRIES: Activation[] = [
     },
     (x) => (x > 0 ? x : 0.01 * x),
     (x) => (x > 0 ? 1 : 0.01),
+    {
+      light: true,
+      emit: ({ g, vt }, z) => {
+        const m = g.letV(vt.gt(z, vt.c(0)));
+        return { y: g.letV(vt.sel(m, z, vt.mul(z, vt.c(0.01)))), d: g.letV(vt.sel(m, vt.c(1), vt.c(0.01))) };
+      },
+    },
   ),
   elementwise(
     {
@@ -110,6 +150,19 @@ const ENTRIES: Activation[] = [
     },
     (x) => SELU_SCALE * (x > 0 ? x : SELU_ALPHA * Math.expm1(x)),
     (x) => (x > 0 ? SELU_SCALE : SELU_SCALE * SELU_ALPHA * Math.exp(x)),
+    {
+      emit: (m, z) => {
+        const { g, vt } = m;
+        const pos = g.letV(vt.gt(z, vt.c(0)));
+        const { em1, ex } = m.expm1NonPos(z);
+        return {
+          y: g.letV(
+            vt.sel(pos, vt.mul(vt.c(SELU_SCALE), z), vt.mul(vt.c(SELU_SCALE), vt.mul(vt.c(SELU_ALPHA), em1))),
+          ),
+          d: g.letV(vt.sel(pos, vt.c(SELU_SCALE), vt.mul(vt.c(SELU_SCALE * SELU_ALPHA), ex))),
+        };
+      },
+    },
   ),
   elementwise(
     {
@@ -121,6 +174,7 @@ const ENTRIES: Activation[] = [
     },
     (x) => (x > 0 ? x : Math.expm1(x)),
     (x) => (x > 0 ? 1 : Math.exp(x)),
+    { emit: eluVector },
   ),
   elementwise(
     {
@@ -132,11 +186,27 @@ const ENTRIES: Activation[] = [
     },
     (x) => x * 0.5 * (1 + erf(x * SQRT1_2)),
     (x) => 0.5 * (1 + erf(x * SQRT1_2)) + x * Math.exp(-0.5 * x * x) * INV_SQRT_2PI,
+    {
+      // float64 GELU runs use this entry's JavaScript (vmath.ts has no float64 Φ)
+      dtypes: ["f32"],
+      emit: (m, z) => {
+        const { g, vt } = m;
+        const { Phi, phi } = m.normalCdfF32(z);
+        return { y: g.letV(vt.mul(z, Phi)), d: g.letV(vt.madd(z, phi, Phi)) };
+      },
+    },
   ),
   elementwise(
     { id: "sigmoid", name: "Sigmoid", torch: "torch.sigmoid", formula: "1/(1 + e^{−x})", doc: "Logistic." },
     sigmoid,
     (_x, y) => y * (1 - y),
+    {
+      emit: (m, z) => {
+        const { g, vt } = m;
+        const { s } = m.sigmoid(z);
+        return { y: s, d: g.letV(vt.mul(s, vt.sub(vt.c(1), s))) };
+      },
+    },
   ),
   elementwise(
     {
@@ -148,6 +218,19 @@ const ENTRIES: Activation[] = [
     },
     (x) => (x <= -3 ? 0 : x >= 3 ? 1 : (x + 3) / 6),
     (x) => (x > -3 && x < 3 ? 1 / 6 : 0),
+    {
+      light: true,
+      emit: ({ g, vt }, z) => {
+        const lo = vt.le(z, vt.c(-3));
+        const hi = g.letV(vt.ge(z, vt.c(3)));
+        const mid = vt.div(vt.add(z, vt.c(3)), vt.c(6));
+        const inside = vt.and(vt.gt(z, vt.c(-3)), vt.lt(z, vt.c(3)));
+        return {
+          y: g.letV(vt.sel(lo, vt.c(0), vt.sel(hi, vt.c(1), mid))),
+          d: g.letV(vt.and(vt.c(1 / 6), inside)),
+        };
+      },
+    },
   ),
   elementwise(
     {
@@ -162,6 +245,16 @@ const ENTRIES: Activation[] = [
       const s = sigmoid(x);
       return s * (1 + x * (1 - s));
     },
+    {
+      emit: (m, z) => {
+        const { g, vt } = m;
+        const { s } = m.sigmoid(z);
+        return {
+          y: g.letV(vt.mul(z, s)),
+          d: g.letV(vt.mul(s, vt.add(vt.c(1), vt.mul(z, vt.sub(vt.c(1), s))))),
+        };
+      },
+    },
   ),
   elementwise(
     {
@@ -173,6 +266,22 @@ const ENTRIES: Activation[] = [
     },
     (x) => (x <= -3 ? 0 : x >= 3 ? x : (x * (x + 3)) / 6),
     (x) => (x < -3 ? 0 : x < 3 ? x / 3 + 0.5 : 1),
+    {
+      light: true,
+      emit: ({ g, vt }, z) => {
+        const y = vt.sel(
+          vt.le(z, vt.c(-3)),
+          vt.c(0),
+          vt.sel(vt.ge(z, vt.c(3)), z, vt.div(vt.mul(z, vt.add(z, vt.c(3))), vt.c(6))),
+        );
+        const d = vt.sel(
+          vt.lt(z, vt.c(-3)),
+          vt.c(0),
+          vt.sel(vt.lt(z, vt.c(3)), vt.add(vt.div(z, vt.c(3)), vt.c(0.5)), vt.c(1)),
+        );
+        return { y: g.letV(y), d: g.letV(d) };
+      },
+    },
   ),
   elementwise(
     { id: "mish", name: "Mish", torch: "F.mish", formula: "x·tanh(softplus(x))", doc: "Self-regularised." },
@@ -180,6 +289,22 @@ const ENTRIES: Activation[] = [
     (x) => {
       const t = Math.tanh(softplus(x));
       return t + x * sigmoid(x) * (1 - t * t);
+    },
+    {
+      emit: (m, z) => {
+        const { g, vt } = m;
+        // tanh(softplus(z)) = n/(n + 2) with n = w(w + 2), w = eᶻ; 1 − that = 2/(n + 2) (no cancellation).
+        // Above softplus's threshold 20 PyTorch's softplus is z itself and tanh(z) rounds to 1.
+        const big = g.letV(vt.gt(z, vt.c(20)));
+        const w = m.exp(vt.pmin(z, vt.c(20)), "normal");
+        const n = g.letV(vt.mul(w, vt.add(w, vt.c(2))));
+        const inv = g.letV(vt.div(vt.c(1), vt.add(n, vt.c(2))));
+        const t = g.letV(vt.mul(n, inv));
+        const oneMinusT2 = vt.mul(vt.add(inv, inv), vt.add(vt.c(1), t));
+        const sig = vt.div(w, vt.add(w, vt.c(1)));
+        const d = vt.madd(vt.mul(z, sig), oneMinusT2, t);
+        return { y: g.letV(vt.sel(big, z, vt.mul(z, t))), d: g.letV(vt.sel(big, vt.c(1), d)) };
+      },
     },
   ),
   elementwise(
@@ -192,11 +317,26 @@ const ENTRIES: Activation[] = [
     },
     softplus,
     (x) => (x > 20 ? 1 : sigmoid(x)),
+    {
+      emit: (m, z) => {
+        const { g, vt } = m;
+        const big = g.letV(vt.gt(z, vt.c(20)));
+        const { s, w } = m.sigmoid(z);
+        const y = vt.add(vt.pmax(z, vt.c(0)), m.log1pUnit(w));
+        return { y: g.letV(vt.sel(big, z, y)), d: g.letV(vt.sel(big, vt.c(1), s)) };
+      },
+    },
   ),
   elementwise(
     { id: "tanh", name: "Tanh", torch: "torch.tanh", formula: "tanh(x)", doc: "Odd, bounded in (−1, 1)." },
     Math.tanh,
     (_x, y) => 1 - y * y,
+    {
+      emit: (m, z) => {
+        const y = m.tanh(z);
+        return { y, d: m.g.letV(m.vt.sub(m.vt.c(1), m.vt.mul(y, y))) };
+      },
+    },
   ),
   elementwise(
     {
@@ -208,6 +348,14 @@ const ENTRIES: Activation[] = [
     },
     (x) => (x < -1 ? -1 : x > 1 ? 1 : x),
     (x) => (x > -1 && x < 1 ? 1 : 0),
+    {
+      light: true,
+      emit: ({ g, vt }, z) => {
+        const y = vt.sel(vt.lt(z, vt.c(-1)), vt.c(-1), vt.sel(vt.gt(z, vt.c(1)), vt.c(1), z));
+        const d = vt.and(vt.c(1), vt.and(vt.gt(z, vt.c(-1)), vt.lt(z, vt.c(1))));
+        return { y: g.letV(y), d: g.letV(d) };
+      },
+    },
   ),
   elementwise(
     {
@@ -219,6 +367,7 @@ const ENTRIES: Activation[] = [
     },
     (x) => (x > 0 ? x : Math.expm1(x)),
     (x) => (x > 0 ? 1 : Math.exp(x)),
+    { emit: eluVector },
   ),
   elementwise(
     {
@@ -230,6 +379,13 @@ const ENTRIES: Activation[] = [
     },
     (x) => (x > 0.5 || x < -0.5 ? x : 0),
     (x) => (x > 0.5 || x < -0.5 ? 1 : 0),
+    {
+      light: true,
+      emit: ({ g, vt }, z) => {
+        const m = g.letV(vt.or(vt.gt(z, vt.c(0.5)), vt.lt(z, vt.c(-0.5))));
+        return { y: g.letV(vt.and(z, m)), d: g.letV(vt.and(vt.c(1), m)) };
+      },
+    },
   ),
   {
     kind: "vector",
@@ -297,11 +453,26 @@ const ENTRIES: Activation[] = [
     },
     (x) => Math.min(x, 0) - Math.log1p(Math.exp(-Math.abs(x))),
     (x) => sigmoid(-x),
+    {
+      emit: (m, z) => {
+        const { g, vt } = m;
+        // min(z, 0) − log1p(e^{−|z|}); derivative σ(−z) = 1/(1 + w) for z ≤ 0, w/(1 + w) above.
+        const { w, inv } = m.sigmoid(z);
+        const y = vt.sub(vt.pmin(z, vt.c(0)), m.log1pUnit(w));
+        return { y: g.letV(y), d: g.letV(vt.sel(vt.le(z, vt.c(0)), inv, vt.mul(w, inv))) };
+      },
+    },
   ),
   elementwise(
     { id: "exp", name: "Exp", torch: "torch.exp", formula: "eˣ", doc: "Overflows f32 above x ≈ 88.7." },
     Math.exp,
     (_x, y) => y,
+    {
+      emit: (m, z) => {
+        const y = m.exp(z);
+        return { y, d: y };
+      },
+    },
   ),
   elementwise(
     {
@@ -313,6 +484,13 @@ const ENTRIES: Activation[] = [
     },
     (x) => x * Math.exp(x),
     (x) => (1 + x) * Math.exp(x),
+    {
+      emit: (m, z) => {
+        const { g, vt } = m;
+        const e = m.exp(z);
+        return { y: g.letV(vt.mul(z, e)), d: g.letV(vt.mul(vt.add(vt.c(1), z), e)) };
+      },
+    },
   ),
   elementwise(
     {
@@ -327,16 +505,45 @@ const ENTRIES: Activation[] = [
       const t = Math.tanh(x);
       return t * t;
     },
+    {
+      // x − tanh(x) cancels near 0: there, float32 uses x³·P(x²) (TANHSHRINK_P); from |x| = 1 on, x − tanh(x)
+      // loses at most a factor 1/(1 − tanh(1)/1) ≈ 4 of tanh's accuracy (≤ 5e-7 relative). float64 computes
+      // x − tanh(x) as the JavaScript does.
+      emit: (m, z) => {
+        const { g, vt } = m;
+        const t = m.tanh(z);
+        const d = g.letV(vt.mul(t, t));
+        if (!vt.f32) return { y: g.letV(vt.sub(z, t)), d };
+        const u = g.letV(vt.mul(z, z));
+        const series = vt.mul(vt.mul(z, u), m.horner(u, TANHSHRINK_P));
+        return { y: g.letV(vt.sel(vt.lt(vt.abs(z), vt.c(1)), series, vt.sub(z, t))), d };
+      },
+    },
   ),
   elementwise(
     { id: "relu6", name: "ReLU6", torch: "F.relu6", formula: "min(max(0, x), 6)", doc: "ReLU capped at 6." },
     (x) => (x <= 0 ? 0 : x >= 6 ? 6 : x),
     (x) => (x > 0 && x < 6 ? 1 : 0),
+    {
+      light: true,
+      emit: ({ g, vt }, z) => {
+        const y = vt.sel(vt.le(z, vt.c(0)), vt.c(0), vt.sel(vt.ge(z, vt.c(6)), vt.c(6), z));
+        const d = vt.and(vt.c(1), vt.and(vt.gt(z, vt.c(0)), vt.lt(z, vt.c(6))));
+        return { y: g.letV(y), d: g.letV(d) };
+      },
+    },
   ),
   elementwise(
     { id: "relu2", name: "ReLU²", torch: "F.relu(x) ** 2", formula: "max(0, x)²", doc: "Squared ReLU." },
     (x) => (x > 0 ? x * x : 0),
     (x) => (x > 0 ? 2 * x : 0),
+    {
+      light: true,
+      emit: ({ g, vt }, z) => {
+        const m = g.letV(vt.gt(z, vt.c(0)));
+        return { y: g.letV(vt.and(vt.mul(z, z), m)), d: g.letV(vt.and(vt.add(z, z), m)) };
+      },
+    },
   ),
   elementwise(
     {
@@ -348,6 +555,15 @@ const ENTRIES: Activation[] = [
     },
     (x) => (x > 0.5 ? x - 0.5 : x < -0.5 ? x + 0.5 : 0),
     (x) => (x > 0.5 || x < -0.5 ? 1 : 0),
+    {
+      light: true,
+      emit: ({ g, vt }, z) => {
+        const hi = g.letV(vt.gt(z, vt.c(0.5)));
+        const lo = g.letV(vt.lt(z, vt.c(-0.5)));
+        const y = vt.sel(hi, vt.sub(z, vt.c(0.5)), vt.sel(lo, vt.add(z, vt.c(0.5)), vt.c(0)));
+        return { y: g.letV(y), d: g.letV(vt.and(vt.c(1), vt.or(hi, lo))) };
+      },
+    },
   ),
   elementwise(
     { id: "softsign", name: "Softsign", torch: "F.softsign", formula: "x/(1 + |x|)", doc: "Slow tanh." },
@@ -355,6 +571,13 @@ const ENTRIES: Activation[] = [
     (x) => {
       const d = 1 + Math.abs(x);
       return 1 / (d * d);
+    },
+    {
+      light: true,
+      emit: ({ g, vt }, z) => {
+        const den = g.letV(vt.add(vt.c(1), vt.abs(z)));
+        return { y: g.letV(vt.div(z, den)), d: g.letV(vt.div(vt.c(1), vt.mul(den, den))) };
+      },
     },
   ),
   {
@@ -372,6 +595,10 @@ const ENTRIES: Activation[] = [
 /** Activations by id, in the seed write-up's order (ReLU first). */
 export const ACTIVATIONS: ReadonlyMap<string, Activation> = new Map(ENTRIES.map((a) => [a.id, a]));
 export const ACTIVATION_IDS: readonly string[] = ENTRIES.map((a) => a.id);
+/** The softmax family: the activations acting on a whole vector (kind "vector"). */
+export const VECTOR_ACTIVATION_IDS: readonly string[] = ENTRIES.filter((a) => a.kind === "vector").map(
+  (a) => a.id,
+);
 
 /** Thrown for an unknown id; lists the valid ones (the CLI turns it into exit 2). */
 export class UnknownIdError extends Error {

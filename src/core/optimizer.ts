@@ -1,85 +1,112 @@
-// AdamW with torch.optim.AdamW's exact update order (PyTorch ≥ 2, single-tensor path):
-//   p ← p·(1 − lr·wd)                 decoupled weight decay, before the Adam step
-//   m ← m + (g − m)·(1 − β₁)          (torch's lerp)
-//   v ← β₂·v + (1 − β₂)·g²
-//   p ← p − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)
+// The optimizer, a setting of a run: AdamW (the default, as the notebook), Adam or SGD with momentum, each
+// as torch.optim does it. Parameters are trained in groups (one per model instance) with a step counter
+// each, so an instance frozen after divergence keeps its own bias correction. One factory gives the
+// JavaScript implementation (optimizer/update.ts, the specification) or the WebAssembly one
+// (optimizer/wasm.ts), which computes the same numbers bit for bit.
 
-import type { Buffer } from "./activations.js";
-import { allocate, type DType } from "./model.js";
+import type { Gradients } from "./kernels/types.js";
+import type { Params } from "./model.js";
+import {
+  createState,
+  type OptimizerName,
+  type OptimizerSettings,
+  type OptimizerState,
+  stepScalars,
+  TORCH_DEFAULTS,
+  update,
+} from "./optimizer/update.js";
+import { type OptimizerStorage, wasmStorage } from "./optimizer/wasm.js";
 
-export interface AdamWHyper {
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
+export {
+  type AdamHyper,
+  OPTIMIZER_NAMES,
+  type OptimizerName,
+  type OptimizerSettings,
+  type OptimizerState,
+  type SgdHyper,
+  TORCH_DEFAULTS,
+} from "./optimizer/update.js";
+
+export interface Optimizer {
+  readonly settings: OptimizerSettings;
+  /** The parameters, updated in place (for WebAssembly, views of its memory: a copy of the initial ones). */
+  readonly params: Params;
+  /** Where the kernel writes the gradients that the next step uses. */
+  readonly grads: Gradients;
+  readonly state: { W: OptimizerState; b: OptimizerState };
+  /** Steps taken by each group. */
+  readonly steps: Int32Array;
+  /** One step at learning rate lr for groups [from, to) (default all), whose step counts must agree. */
+  step(lr: number, from?: number, to?: number): void;
 }
 
-export const TORCH_ADAMW: AdamWHyper = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 };
-
-export interface AdamWState {
-  m: Buffer;
-  v: Buffer;
-  /** Steps taken by each group (instances frozen after divergence stop counting). */
-  step: Int32Array;
-}
-
-export function createAdamWState(dtype: DType, length: number, groups: number): AdamWState {
-  return { m: allocate(dtype, length), v: allocate(dtype, length), step: new Int32Array(groups) };
-}
+export type OptimizerBackend = "auto" | "js" | "wasm";
 
 /**
- * Updates params[from, to) with their gradients; `group` indexes the step counter (one per instance, so a
- * frozen instance's bias correction is not advanced). With `groupEnd`, groups [group, groupEnd) — whose
- * counters must agree — take one step together over [from, to): the same numbers as one call per group,
- * with the scalars computed once.
+ * An optimizer for `initial` (copied where the backend keeps its own memory) split into `groups` equal groups
+ * of W and of b. "auto" is WebAssembly where available, else JavaScript; "wasm" throws where unavailable.
  */
-export function adamWStep(
-  params: Buffer,
-  grads: Float64Array,
-  state: AdamWState,
-  group: number,
-  from: number,
-  to: number,
-  lr: number,
-  hyper: AdamWHyper = TORCH_ADAMW,
-  groupEnd = group + 1,
-): void {
-  const { stepSize, bias2Sqrt, decay } = adamWScalars(state, group, lr, hyper, groupEnd);
-  const { beta1, beta2, eps } = hyper;
-  const { m, v } = state;
-  for (let j = from; j < to; j++) {
-    // Each store rounds to the buffer's precision, as torch's in-place ops do.
-    const g = grads[j];
-    params[j] *= decay;
-    m[j] += (g - m[j]) * (1 - beta1);
-    v[j] = v[j] * beta2 + (1 - beta2) * g * g;
-    params[j] -= (stepSize * m[j]) / (Math.sqrt(v[j]) / bias2Sqrt + eps);
+export function createOptimizer(
+  settings: OptimizerSettings | OptimizerName,
+  initial: Params,
+  groups: number,
+  backend: OptimizerBackend = "auto",
+): Optimizer {
+  const s = typeof settings === "string" ? TORCH_DEFAULTS[settings] : settings;
+  const fast = backend === "js" ? undefined : wasmStorage(s.name, initial);
+  if (backend === "wasm" && !fast) throw new Error("optimizer: WebAssembly is not available here");
+  return new GroupedOptimizer(s, fast ?? jsStorage(s.name, initial), groups);
+}
+
+function jsStorage(name: OptimizerName, initial: Params): OptimizerStorage {
+  const { dtype } = initial;
+  const [nW, nB] = [initial.W.length, initial.b.length];
+  return {
+    params: initial,
+    grads: { W: new Float64Array(nW), b: new Float64Array(nB) },
+    state: { W: createState(name, dtype, nW), b: createState(name, dtype, nB) },
+    update,
+  };
+}
+
+class GroupedOptimizer implements Optimizer {
+  readonly params: Params;
+  readonly grads: Gradients;
+  readonly state: { W: OptimizerState; b: OptimizerState };
+  readonly steps: Int32Array;
+  private readonly storage: OptimizerStorage;
+  constructor(
+    readonly settings: OptimizerSettings,
+    storage: OptimizerStorage,
+    groups: number,
+  ) {
+    this.storage = storage;
+    ({ params: this.params, grads: this.grads, state: this.state } = storage);
+    this.steps = new Int32Array(groups);
+    if (this.params.W.length % groups || this.params.b.length % groups)
+      throw new Error(`optimizer: ${groups} groups do not divide W and b evenly`);
+  }
+
+  step(lr: number, from = 0, to = this.steps.length): void {
+    const t = advance(this.steps, from, to);
+    const s = stepScalars(this.settings, t, lr);
+    const G = this.steps.length;
+    const { params, grads, state } = this;
+    const [gW, gB] = [params.W.length / G, params.b.length / G];
+    this.storage.update(s, params.W, grads.W, state.W, from * gW, to * gW);
+    this.storage.update(s, params.b, grads.b, state.b, from * gB, to * gB);
   }
 }
 
-/**
- * Advances the step counter t of groups [group, groupEnd) and returns this step's scalars (shared with the
- * WebAssembly version).
- */
-export function adamWScalars(
-  state: AdamWState,
-  group: number,
-  lr: number,
-  hyper: AdamWHyper,
-  groupEnd = group + 1,
-): { stepSize: number; bias2Sqrt: number; decay: number } {
-  for (let k = group + 1; k < groupEnd; k++)
-    if (state.step[k] !== state.step[group])
-      throw new Error(`adamW: groups ${group}…${groupEnd - 1} are at different steps`);
-  const t = ++state.step[group];
-  for (let k = group + 1; k < groupEnd; k++) state.step[k] = t;
-  const { beta1, beta2, weightDecay } = hyper;
-  const bias1 = 1 - beta1 ** t;
-  return { stepSize: lr / bias1, bias2Sqrt: Math.sqrt(1 - beta2 ** t), decay: 1 - lr * weightDecay };
+/** Advances the step counters of groups [from, to), which must agree; returns the new count t (1-based). */
+function advance(steps: Int32Array, from: number, to: number): number {
+  for (let k = from + 1; k < to; k++)
+    if (steps[k] !== steps[from])
+      throw new Error(`optimizer: groups ${from}…${to - 1} are at different steps`);
+  const t = steps[from] + 1;
+  steps.fill(t, from, to);
+  return t;
 }
-
-/** An AdamW update of params[from, to) for one group: adamWStep or its WebAssembly twin. */
-export type AdamWStepper = typeof adamWStep;
 
 export type LrSchedule = "constant" | "linear" | "cosine";
 export const LR_SCHEDULES: readonly LrSchedule[] = ["constant", "linear", "cosine"];

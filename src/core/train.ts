@@ -1,21 +1,19 @@
-// The training loop: sample a batch, run a kernel, take an AdamW step per instance. Instances whose loss or
+// The training loop: sample a batch, run a kernel, take an optimizer step per instance. Instances whose loss or
 // gradient turns non-finite are frozen at that step and reported as diverged; the others train on.
 
 import { type Activation, type Buffer, getActivation } from "./activations.js";
 import { fastKernel } from "./kernels/fast.js";
-import { createFastAdamW } from "./kernels/optimizer-fast.js";
 import { makeReferenceKernel } from "./kernels/reference.js";
 import { sparseKernel } from "./kernels/sparse.js";
 import type { Gradients, SoftmaxDim, StepKernel } from "./kernels/types.js";
 import { type DType, initParams, type ModelSpec, type Params } from "./model.js";
 import {
-  type AdamWState,
-  type AdamWStepper,
-  adamWStep,
-  createAdamWState,
+  createOptimizer,
   type LrSchedule,
   lrScale,
-  TORCH_ADAMW,
+  type Optimizer,
+  type OptimizerName,
+  type OptimizerSettings,
 } from "./optimizer.js";
 import { Rng } from "./rng.js";
 import { createBatch, type SparseBatch, sampleBatch } from "./sampling.js";
@@ -34,6 +32,8 @@ export interface TrainConfig {
   dtype: DType;
   softmaxDim: SoftmaxDim;
   kernel?: KernelChoice;
+  /** AdamW by default (torch's defaults); a name takes torch.optim's defaults for that optimizer. */
+  optimizer?: OptimizerName | OptimizerSettings;
 }
 
 export const TRAIN_DEFAULTS = {
@@ -73,16 +73,14 @@ export class Trainer {
   private batch: SparseBatch | undefined;
   private readonly grads: Gradients;
   private readonly losses: Float64Array;
-  private readonly optW: AdamWState;
-  private readonly optB: AdamWState;
-  private readonly adamW: AdamWStepper;
+  private readonly optimizer: Optimizer;
   /** Instances not frozen by divergence. */
   private liveInstances: number;
 
   constructor(config: TrainConfig, params?: Params) {
     this.config = config;
     const { spec, dtype } = config;
-    const { nInstances: I, nFeatures: F, nHidden: H } = spec;
+    const { nInstances: I } = spec;
     this.activation = getActivation(config.activation);
     this.kernel = chooseKernel(this.activation, config.softmaxDim, config.kernel);
     const initial = params ?? initParams(spec, dtype, config.seed);
@@ -91,22 +89,11 @@ export class Trainer {
     this.trainLoss = new Float64Array(I).fill(Number.NaN);
     this.divergedAtStep = new Int32Array(I).fill(-1);
     this.liveInstances = I;
-    // AdamW in WebAssembly where available: parameters, gradients and state then live in its memory
-    // (`params` given to the constructor is copied, not updated in place)
-    const fast = createFastAdamW(dtype, I * F * H, I * F, I);
-    if (fast) {
-      this.params = fast.adopt(initial);
-      this.grads = fast.grads;
-      this.optW = fast.optW;
-      this.optB = fast.optB;
-      this.adamW = fast.step;
-    } else {
-      this.params = initial;
-      this.grads = { W: new Float64Array(I * F * H), b: new Float64Array(I * F) };
-      this.optW = createAdamWState(dtype, I * F * H, I);
-      this.optB = createAdamWState(dtype, I * F, I);
-      this.adamW = adamWStep;
-    }
+    // in WebAssembly where available: parameters, gradients and state then live in its memory (`params`
+    // given to the constructor is copied, not updated in place)
+    this.optimizer = createOptimizer(config.optimizer ?? "adamw", initial, I);
+    this.params = this.optimizer.params;
+    this.grads = this.optimizer.grads;
   }
 
   get done(): boolean {
@@ -140,10 +127,9 @@ export class Trainer {
       allFinite(this.grads.W, 0, I * F * H) &&
       allFinite(this.grads.b, 0, I * F)
     ) {
-      // the usual case: every instance steps, so one update for all (the scalars, Math.pow twice, once)
+      // the usual case: every instance steps, so one update for all (the scalars computed once)
       this.trainLoss.set(this.losses);
-      this.adamW(this.params.W, this.grads.W, this.optW, 0, 0, I * F * H, stepLr, TORCH_ADAMW, I);
-      this.adamW(this.params.b, this.grads.b, this.optB, 0, 0, I * F, stepLr, TORCH_ADAMW, I);
+      this.optimizer.step(stepLr);
       this.step++;
       return this.losses;
     }
@@ -160,8 +146,7 @@ export class Trainer {
         continue;
       }
       this.trainLoss[i] = loss;
-      this.adamW(this.params.W, this.grads.W, this.optW, i, i * F * H, (i + 1) * F * H, stepLr);
-      this.adamW(this.params.b, this.grads.b, this.optB, i, i * F, (i + 1) * F, stepLr);
+      this.optimizer.step(stepLr, i, i + 1);
     }
     this.step++;
     return this.losses;

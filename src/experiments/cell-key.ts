@@ -4,11 +4,12 @@
 import type { SoftmaxDim } from "../core/kernels/types.js";
 import type { DType } from "../core/model.js";
 
-/** Tags that distinguish cells beyond preset/activation/seed: "f64", "softmax-batch". */
-export function variantOf(dtype: DType, softmaxDim: SoftmaxDim): string {
+/** Tags that distinguish cells beyond preset/activation/seed: "f64", "softmax-batch", an optimizer not AdamW. */
+export function variantOf(dtype: DType, softmaxDim: SoftmaxDim, optimizer = "adamw"): string {
   const tags: string[] = [];
   if (dtype === "f64") tags.push("f64");
   if (softmaxDim === "batch") tags.push("softmax-batch");
+  if (optimizer !== "adamw") tags.push(optimizer);
   return tags.join("+");
 }
 

@@ -3,7 +3,7 @@
 
 import { z } from "zod";
 import { ACTIVATION_IDS } from "../core/activations.js";
-import { LR_SCHEDULES } from "../core/optimizer.js";
+import { LR_SCHEDULES, OPTIMIZER_NAMES } from "../core/optimizer.js";
 import { TRAIN_DEFAULTS } from "../core/train.js";
 import { ConfigError } from "./config-error.js";
 import { activationSpecSchema, formulaFamilySchema } from "./formula-config.js";
@@ -21,6 +21,7 @@ export const runOptionsSchema = z
     lrSchedule: z.enum(LR_SCHEDULES as [string, ...string[]]).default(TRAIN_DEFAULTS.lrSchedule),
     dtype: z.enum(["f32", "f64"]).default(TRAIN_DEFAULTS.dtype),
     softmaxDim: z.enum(["features", "batch"]).default(TRAIN_DEFAULTS.softmaxDim),
+    optimizer: z.enum(OPTIMIZER_NAMES as [string, ...string[]]).default("adamw"),
   })
   .strict();
 

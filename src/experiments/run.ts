@@ -31,7 +31,9 @@ export interface InstanceSummary extends InstanceMetrics {
 }
 
 /** A run as stored: its options (but the kernel, which does not change the numbers), the model and results. */
-export interface RunSummary extends Required<Omit<RunOptions, "kernel">> {
+export interface RunSummary extends Required<Omit<RunOptions, "kernel" | "optimizer">> {
+  /** Present when not AdamW (the default), so AdamW runs' summaries are as before. */
+  optimizer?: string;
   preset: string;
   activation: string;
   nFeatures: number;
@@ -136,6 +138,9 @@ function summarize(
       batchSize: options.batchSize,
       lr: options.lr,
       lrSchedule: options.lrSchedule,
+      ...(options.optimizer && options.optimizer !== "adamw"
+        ? { optimizer: optionName(options.optimizer) }
+        : {}),
       seed: options.seed,
       dtype: options.dtype,
       softmaxDim: options.softmaxDim,
@@ -157,3 +162,5 @@ function relativeChange(W: ArrayLike<number>, W0: ArrayLike<number>, from: numbe
   }
   return n > 0 ? Math.sqrt(d / n) : Number.NaN;
 }
+
+const optionName = (o: NonNullable<RunOptions["optimizer"]>) => (typeof o === "string" ? o : o.name);

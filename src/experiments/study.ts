@@ -89,7 +89,8 @@ export function planStudy(study: StudyConfig): CellJob[] {
     dtype: DType,
     softmaxDim: SoftmaxDim,
   ) {
-    const variant = variantOf(dtype, softmaxDim);
+    const opt = base.optimizer;
+    const variant = variantOf(dtype, softmaxDim, typeof opt === "object" ? opt.name : opt);
     for (const seed of seeds) {
       const key = cellKey(preset, activation, variant, seed);
       if (planned.has(key)) continue;

@@ -8,11 +8,10 @@ import { type ActivationFixture, num, readFixture } from "../helpers/fixtures.js
 beforeAll(() => ensureBuilt());
 
 describe("tms activations", () => {
-  it("--json lists the 27 activations with id, name, formula, torch, doc", async () => {
+  it("--json lists every activation with id, name, formula, torch, doc", async () => {
     const r = await runCli(["activations", "--json"]);
     expect(r.code, r.stderr).toBe(0);
     const list = JSON.parse(r.stdout) as Record<string, string>[];
-    expect(list).toHaveLength(27);
     expect(list.map((a) => a.id)).toEqual([...ACTIVATION_IDS]);
     for (const a of list)
       for (const k of ["id", "name", "formula", "torch", "doc"])

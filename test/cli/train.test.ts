@@ -105,6 +105,30 @@ describe("tms train --json", () => {
       expect(row.norms).toEqual(lib.instances[i].norms);
     });
   });
+
+  it("--optimizer sgd trains with SGD (the summary names it; the numbers are runTraining's with sgd)", async () => {
+    const args = ["--seed", "2", "--steps", "40", "--lr", "0.05", "--dtype", "f64"];
+    const r = await runCli(["train", "--preset", "intro", ...args, "--optimizer", "sgd", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const cli = parseSingleJson(r);
+    expect(cli.optimizer).toBe("sgd");
+    const options = {
+      steps: 40,
+      batchSize: 1024,
+      lr: 0.05,
+      lrSchedule: "constant" as const,
+      seed: 2,
+      dtype: "f64" as const,
+      softmaxDim: "features" as const,
+    };
+    const spec = getPreset("intro").spec();
+    const sgd = runTraining("intro", spec, "relu", { ...options, optimizer: "sgd" }).summary;
+    const adamw = runTraining("intro", spec, "relu", options).summary;
+    const losses = (cli.instances as { trainLoss: number }[]).map((row) => row.trainLoss);
+    expect(losses).toEqual(sgd.instances.map((row) => row.trainLoss));
+    expect(losses).not.toEqual(adamw.instances.map((row) => row.trainLoss));
+    expect(adamw).not.toHaveProperty("optimizer");
+  });
 });
 
 describe("tms train: bad input exits 2 with one line naming the problem", () => {
@@ -115,6 +139,7 @@ describe("tms train: bad input exits 2 with one line naming the problem", () => 
     ["zero steps", ["--steps", "0"], "--steps"],
     ["negative lr", ["--lr", "-1"], "--lr"],
     ["unknown dtype", ["--dtype", "f16"], "--dtype"],
+    ["unknown optimizer", ["--optimizer", "lbfgs"], "--optimizer"],
   ];
   it.each(cases)("%s", async (_name, args, mentions) => {
     const r = await runCli(["train", "--preset", "intro", "--steps", "5", ...args]);

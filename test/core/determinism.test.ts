@@ -4,9 +4,8 @@
 import { describe, expect, it } from "vitest";
 import { getActivation } from "../../src/core/activations.js";
 import { makeReferenceKernel } from "../../src/core/kernels/reference.js";
-import type { Gradients } from "../../src/core/kernels/types.js";
 import { initParams } from "../../src/core/model.js";
-import { adamWStep, createAdamWState, lrScale } from "../../src/core/optimizer.js";
+import { createOptimizer, lrScale } from "../../src/core/optimizer.js";
 import { Rng } from "../../src/core/rng.js";
 import { createBatch, MASK_MIN_P, sampleBatch } from "../../src/core/sampling.js";
 import { type TrainConfig, Trainer, train } from "../../src/core/train.js";
@@ -103,23 +102,19 @@ describe("common random numbers across activations", () => {
     const t = new Trainer({ ...cfg, kernel: "reference" });
     t.advance(steps);
 
-    const { nInstances: I, nFeatures: F, nHidden: H } = intro;
-    const params = initParams(intro, "f64", 4);
+    const { nInstances: I } = intro;
+    // the JavaScript AdamW, one instance at a time (the trainer steps all together, in WebAssembly)
+    const opt = createOptimizer("adamw", initParams(intro, "f64", 4), I, "js");
+    const { params, grads } = opt;
     const rng = new Rng(4, "train");
     const batch = createBatch(intro, cfg.batchSize, "f64");
-    const grads: Gradients = { W: new Float64Array(I * F * H), b: new Float64Array(I * F) };
     const losses = new Float64Array(I);
-    const optW = createAdamWState("f64", I * F * H, I);
-    const optB = createAdamWState("f64", I * F, I);
     const kernel = makeReferenceKernel("features");
     for (let step = 0; step < steps; step++) {
       sampleBatch(intro, rng, batch);
       kernel(intro, getActivation(activation), params, batch, grads, losses);
       const lr = cfg.lr * lrScale("linear", step, steps);
-      for (let i = 0; i < I; i++) {
-        adamWStep(params.W, grads.W, optW, i, i * F * H, (i + 1) * F * H, lr);
-        adamWStep(params.b, grads.b, optB, i, i * F, (i + 1) * F, lr);
-      }
+      for (let i = 0; i < I; i++) opt.step(lr, i, i + 1);
     }
     expect(bitEqual(t.params.W, params.W)).toBe(true);
     expect(bitEqual(t.params.b, params.b)).toBe(true);

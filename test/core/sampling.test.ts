@@ -10,9 +10,9 @@ import {
   wasmEnabled,
   wasmSimdAvailable,
 } from "../../src/core/kernels/engine.js";
-import { buildSampler } from "../../src/core/kernels/wasm/sampler.js";
 import { makeSpec } from "../../src/core/model.js";
 import { Rng } from "../../src/core/rng.js";
+import { buildSampler } from "../../src/core/sampler/wasm-gen.js";
 import {
   createBatch,
   denseRowsOf,

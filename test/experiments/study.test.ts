@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
+import { ACTIVATION_IDS } from "../../src/core/activations.js";
 import { classifyPhase } from "../../src/core/metrics.js";
 import { makeSpec } from "../../src/core/model.js";
 import { train } from "../../src/core/train.js";
@@ -27,11 +28,11 @@ const seedStudy = () =>
   );
 
 describe("study planning", () => {
-  it("plans the seed study: 27 activations × intro, demo × 3 seeds, plus f64 reruns of (hard)sigmoid", () => {
+  it("plans the seed study: every activation × intro, demo × 3 seeds, plus f64 reruns of (hard)sigmoid", () => {
     const jobs = planStudy(seedStudy());
     const keys = jobs.map((j) => j.key);
     expect(new Set(keys).size).toBe(keys.length);
-    expect(jobs.filter((j) => j.variant === "")).toHaveLength(27 * 2 * 3);
+    expect(jobs.filter((j) => j.variant === "")).toHaveLength(ACTIVATION_IDS.length * 2 * 3);
     expect(
       jobs
         .filter((j) => j.variant === "f64")
@@ -301,5 +302,26 @@ describe("reading results back", () => {
     expect(back.instances[1].divergedAtStep).toBeNull();
     expect(back.lossCurve.loss[0][0]).toBeNaN();
     expect(back.lossCurve.loss[0][1]).toBe(0.125);
+  });
+});
+
+describe("the optimizer as a study setting", () => {
+  const plan = (train: Record<string, unknown>) =>
+    planStudy(
+      parseWith(studySchema, { presets: ["intro"], activations: ["relu"], seeds: [0], train }, "test"),
+    );
+
+  it("train.optimizer reaches every cell's options, and a non-AdamW optimizer tags the cell key", () => {
+    const [sgd] = plan({ optimizer: "sgd" });
+    expect(sgd.options.optimizer).toBe("sgd");
+    expect(sgd.key).toBe("intro/relu~sgd/seed-0");
+    const [adamw] = plan({});
+    expect(adamw.options.optimizer).toBe("adamw");
+    expect(adamw.key).toBe("intro/relu/seed-0");
+  });
+
+  it("an unknown optimizer is a ConfigError naming the key", () => {
+    expect(() => plan({ optimizer: "lbfgs" })).toThrow(ConfigError);
+    expect(() => plan({ optimizer: "lbfgs" })).toThrow(/optimizer/);
   });
 });

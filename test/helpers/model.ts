@@ -1,3 +1,4 @@
+import { VECTOR_ACTIVATION_IDS } from "../../src/core/activations.js";
 // Small models, parameters and batches for the engine tests.
 
 import type { SoftmaxDim } from "../../src/core/kernels/types.js";
@@ -40,5 +41,5 @@ export function zeroSamples(batch: SparseBatch, i: number): number {
   return n;
 }
 
-export const SOFTMAX_FAMILY = ["softmax", "solu", "log_softmax", "softmin"];
+export const SOFTMAX_FAMILY = [...VECTOR_ACTIVATION_IDS];
 export const SOFTMAX_DIMS: SoftmaxDim[] = ["features", "batch"];

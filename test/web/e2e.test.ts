@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ACTIVATION_IDS } from "../../src/core/activations.js";
 import { decodeSafetensors } from "../../src/experiments/safetensors.js";
 import { CHROMIUM, CHROMIUM_ARGS } from "../helpers/chromium.js";
 import { ensureBuilt, runCli } from "../helpers/cli.js";
@@ -128,7 +129,7 @@ describe.skipIf(!HAS_CHROMIUM)(`explorer in ${CHROMIUM} (headless)`, () => {
     await page.goto(server.url);
     await expect(page.title()).resolves.toMatch(/tms-lab explorer/);
     expect(await page.getAttribute("#tab-train", "aria-selected")).toBe("true");
-    expect(await page.locator("select[name=activationA] option").count()).toBe(27);
+    expect(await page.locator("select[name=activationA] option").count()).toBe(ACTIVATION_IDS.length);
   });
 
   it("trains intro/relu for 500 steps: the loss falls, 5 feature arrows, page stays responsive", async () => {

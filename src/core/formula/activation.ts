@@ -4,6 +4,7 @@
 // activation per value (`swish_beta~beta=4`).
 
 import { ACTIVATIONS, defineActivation, type ElementwiseActivation, getActivation } from "../activations.js";
+import { formulaVectorForm } from "../kernels/wasm/formula-vact.js";
 import { keyOf, type Node, print } from "./ast.js";
 import { compileTree } from "./compile.js";
 import { bindParams, derivative, nonFiniteConstant } from "./derive.js";
@@ -76,9 +77,6 @@ export function compileFormulaActivation(def: FormulaDefinition): FormulaActivat
   return act;
 }
 
-/** The formula activation built under this kernel key (FormulaActivation.key), if any. */
-export const formulaActivationByKey = (key: string): FormulaActivation | undefined => built.get(key);
-
 /** Builds and registers it: getActivation(def.id) returns it from now on (until redefined). */
 export function defineFormulaActivation(def: FormulaDefinition): FormulaActivation {
   const act = compileFormulaActivation(def);
@@ -118,6 +116,7 @@ function buildFormulaActivation(def: FormulaDefinition, key: string): FormulaAct
     key,
     tree,
     derivativeTree: dtree,
+    vector: formulaVectorForm(tree, dtree),
     forward32: compileTree(tree, "f32"),
     derivative32: compileTree(dtree, "f32"),
   };

@@ -3,18 +3,21 @@
 // an engine's memory (its typed arrays are views of it), so the generated sampler writes it and the
 // generated kernel reads it in place, with no copies. No Node APIs: this runs in browsers' workers too.
 
-/** A module of one function `() -> v128` with the given body (locals count, instructions, `end`). */
-function v128Module(body: number[]): Uint8Array<ArrayBuffer> {
-  const header = [0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10];
-  return new Uint8Array([...header, body.length + 2, 1, body.length, ...body]);
+import { type Expr, f32x4RelaxedMadd, ModuleBuilder, Ty, v128Const } from "./wasm/emit.js";
+
+/** A module (no memory) of one function `() -> v128` computing `body`: a feature probe. */
+function v128Module(body: Expr): Uint8Array<ArrayBuffer> {
+  const mb = new ModuleBuilder();
+  mb.fn("probe", [], [Ty.v128], body);
+  return mb.bytes() as Uint8Array<ArrayBuffer>;
 }
-const ZERO_V128 = [253, 12, ...new Array(16).fill(0)];
+const zero = () => v128Const(new Uint8Array(16));
 
 /** Whether this JavaScript engine runs WebAssembly with 128-bit SIMD (and may compile synchronously). */
 export const wasmSimdAvailable: boolean = (() => {
   try {
     if (typeof WebAssembly !== "object") return false;
-    const probe = v128Module([0, ...ZERO_V128, 11]); // v128.const 0
+    const probe = v128Module(zero());
     if (!WebAssembly.validate(probe)) return false;
     new WebAssembly.Module(probe);
     return true;
@@ -43,8 +46,7 @@ export function relaxedMaddAvailable(): boolean {
   return fmaProbe;
 }
 
-// f32x4.relaxed_madd(0, 0, 0)
-const MADD_PROBE = v128Module([0, ...ZERO_V128, ...ZERO_V128, ...ZERO_V128, 253, 133, 2, 11]);
+const MADD_PROBE = v128Module(f32x4RelaxedMadd(zero(), zero(), zero()));
 
 /** Whether a module using f32x4.relaxed_madd validates right now (not cached). */
 export function probeRelaxedMadd(): boolean {

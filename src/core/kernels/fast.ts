@@ -10,9 +10,13 @@
 import type { Activation } from "../activations.js";
 import type { ModelSpec, Params } from "../model.js";
 import { denseRowsOf, type SparseBatch, sampledVersion } from "../sampling.js";
+import { choosePath, currentPathOverride, type InstancePath } from "./cost.js";
 import { cachedModule, Engine, engineOf, fmaEnabled, wasmEnabled } from "./engine.js";
 import { sparseKernel } from "./sparse.js";
 import type { Gradients } from "./types.js";
+
+export { choosePath, type InstancePath, setPathOverride } from "./cost.js";
+
 import {
   buildKernel,
   impTableLayout,
@@ -20,30 +24,6 @@ import {
   kernelLayout,
   ROW_COMPACT_TABLE,
 } from "./wasm/kernel.js";
-
-export type InstancePath = "dense" | "gram";
-
-/**
- * Which algorithm an instance uses, from its feature probability alone (so results never depend on timing):
- * estimated nanoseconds per non-zero sample, fitted to measurements of both paths on the presets' shapes
- * (docs/speed.md), with n = expected non-zeros in a non-zero sample and V = vectors per feature row.
- */
-export function choosePath(p: number, F: number, H: number, dtype: "f32" | "f64"): InstancePath {
-  if (pathOverride) return pathOverride;
-  const L = dtype === "f32" ? 4 : 2;
-  const q = Math.min(1, Math.max(p, 1e-12));
-  const n = (q * F) / (1 - (1 - q) ** F);
-  const V = Math.ceil(F / L);
-  const dense = ((0.6 * F * H + 0.5 * F) * 4) / L + 8;
-  const gram = (1 + V / 25) * n * V + 6 * V + 10;
-  return dense <= gram ? "dense" : "gram";
-}
-
-let pathOverride: InstancePath | undefined;
-/** Forces one algorithm for every instance (tests compare both against the reference). */
-export function setPathOverride(path: InstancePath | undefined): void {
-  pathOverride = path;
-}
 
 interface Exports {
   setup(ws: number, w: number, b: number, gram: number): void;
@@ -106,7 +86,7 @@ class KernelState {
     const key = kernelKey(act, F, H, dtype);
     let built = builds.get(key);
     if (!built) {
-      built = buildKernel(F, H, dtype, codeKey(act), fma);
+      built = buildKernel(F, H, dtype, act, fma);
       builds.set(key, built);
     }
     const b = built;
@@ -187,12 +167,12 @@ class KernelState {
 
   /** Each instance's algorithm (choosePath, which honours setPathOverride) and the PreparedBatch for it. */
   private paths(buf: SpecBuffers, batch: BatchPointers): PreparedBatch {
-    if (buf.prep && buf.override === pathOverride) return buf.prep;
+    if (buf.prep && buf.override === currentPathOverride()) return buf.prep;
     const { F, H, dtype } = this.lay;
     const I = buf.spec.nInstances;
     for (let i = 0; i < I; i++)
       buf.gram[i] = choosePath(buf.spec.featureProbability[i], F, H, dtype) === "gram" ? 1 : 0;
-    buf.override = pathOverride;
+    buf.override = currentPathOverride();
     buf.prep = preparedBatch(this.engine, batch, F, dtype, I, buf.gram);
     return buf.prep;
   }
@@ -249,7 +229,7 @@ class KernelState {
 /**
  * Up to this many features the dense path trains on blocks built once per batch (build_blocks); above, a
  * batch's blocks (B·F values an instance) would not stay in cache, and dense_sparse fills each block just
- * before its use. Measured (single runs): sparsity and geometry (F = 100, 200) +2…8 % with blocks.
+ * before its use.
  */
 const BLOCKS_MAX_F = 32;
 

@@ -1,10 +1,11 @@
-// The fast kernel: the same gradients as the reference kernel, computed with three exact shortcuts
-// (docs/speed.md):
+// The sparse kernel, in plain JavaScript (the fast kernel's fallback where WebAssembly SIMD is unavailable):
+// the same gradients as the reference kernel, computed with three exact shortcuts (docs/speed.md):
 //  1. All-zero samples have h = 0 and z = b: together they add n₀·Σ imp·act(b)² to the loss and n₀ times
 //     one VJP to ∇b, and nothing to ∇W. They cost nothing per sample.
 //  2. Sparse samples use the Gram form: with M = W Wᵀ (once per step), z = b + M[:, S] x_S costs F·|S|;
 //     the W-gradient is (C + Cᵀ) W with C = Σ_samples dz xᵀ, applied once per step.
 //  3. Dense samples (|S| large relative to H) use the direct form h = Wᵀx, z = W h + b.
+// Which of 2 and 3 an instance uses is the fast kernel's choice (cost.ts).
 // Work is done in float64 buffers; for f32 runs z and act(z) are rounded to float32, like the reference.
 // Only for activations acting per sample (not the softmax family over the batch).
 
@@ -12,6 +13,7 @@ import type { Activation } from "../activations.js";
 import type { ModelSpec, Params } from "../model.js";
 import type { SparseBatch } from "../sampling.js";
 import { rowOps } from "./activation-rows.js";
+import { choosePath } from "./cost.js";
 import type { Gradients } from "./types.js";
 
 class Workspace {
@@ -43,12 +45,6 @@ class Workspace {
 
 let workspace: Workspace | undefined;
 
-/** Whether the Gram form is cheaper for an expected |S| = pF non-zeros: 2F·n vs 3F·H + 2H·n multiply-adds. */
-export function prefersGram(p: number, F: number, H: number): boolean {
-  const n = Math.min(1, p) * F;
-  return 2 * F * n < 3 * F * H + 2 * H * n;
-}
-
 export function sparseKernel(
   spec: ModelSpec,
   act: Activation,
@@ -78,7 +74,7 @@ export function sparseKernel(
     const wOff = i * F * H;
     const bOff = i * F;
     for (let j = 0; j < F * H; j++) w[j] = params.W[wOff + j];
-    const gram = prefersGram(spec.featureProbability[i], F, H);
+    const gram = choosePath(spec.featureProbability[i], F, H, params.dtype) === "gram";
     if (gram) {
       for (let f = 0; f < F; f++) {
         for (let g = f; g < F; g++) {

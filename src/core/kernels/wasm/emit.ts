@@ -36,11 +36,36 @@ function sleb(out: number[], n: number): void {
   }
 }
 
+function slebBig(out: number[], v: bigint): void {
+  for (;;) {
+    const byte = Number(v & 0x7fn);
+    v >>= 7n;
+    const signBit = (byte & 0x40) !== 0;
+    if ((v === 0n && !signBit) || (v === -1n && signBit)) {
+      out.push(byte);
+      return;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
 const scratch = new DataView(new ArrayBuffer(8));
+
+/** An open block, loop or if, as a branch target: `br` to a block or if leaves it, to a loop repeats it. */
+export interface Label {
+  /** How many constructs were open, this one included, when it opened. */
+  readonly level: number;
+}
+
+const OPEN = { block: 0x02, loop: 0x03, if: 0x04 } as const;
+/** The block type of a construct that yields no value. */
+const EMPTY = 0x40;
 
 export class FnBuilder {
   readonly code: number[] = [];
   private readonly localTypes: Ty[] = [];
+  /** Constructs open at the current position (branch depths are counted from here). */
+  private depth = 0;
   constructor(
     readonly name: string,
     readonly params: Ty[],
@@ -70,6 +95,25 @@ export class FnBuilder {
     scratch.setFloat64(0, x, true);
     for (let k = 0; k < 8; k++) this.code.push(scratch.getUint8(k));
   }
+  /** Opens a block, loop or if (the condition already emitted) yielding `result` (default none). */
+  open(kind: keyof typeof OPEN, result?: Ty): Label {
+    this.code.push(OPEN[kind], result ?? EMPTY);
+    return { level: ++this.depth };
+  }
+  /** Starts the else branch of the innermost if. */
+  otherwise(): void {
+    this.code.push(0x05);
+  }
+  /** Closes the innermost construct. */
+  end(): void {
+    this.depth--;
+    this.code.push(0x0b);
+  }
+  /** The relative depth of `label` for a branch here. */
+  depthOf(label: Label): number {
+    if (label.level > this.depth) throw new Error("branch to a label that is not open");
+    return this.depth - label.level;
+  }
   /** A SIMD instruction (0xfd prefix). */
   simd(op: number): void {
     this.code.push(0xfd);
@@ -94,7 +138,7 @@ export class FnBuilder {
   }
 }
 
-export interface MemoryImport {
+interface MemoryImport {
   module: string;
   name: string;
   minPages: number;
@@ -110,7 +154,8 @@ interface FnImport {
 export class ModuleBuilder {
   private readonly fns: FnBuilder[] = [];
   private readonly fnImports: FnImport[] = [];
-  constructor(private readonly memory: MemoryImport) {}
+  /** Without a memory, the module imports none (feature probes). */
+  constructor(private readonly memory?: MemoryImport) {}
 
   /** Imports a function; all imports must be declared before the first `fn`. Returns its index. */
   importFn(module: string, name: string, params: Ty[], results: Ty[]): number {
@@ -155,11 +200,13 @@ export class ModuleBuilder {
     section(1, types);
     const nImp = this.fnImports.length;
     const imports: number[] = [];
-    uleb(imports, 1 + nImp);
-    str(imports, this.memory.module);
-    str(imports, this.memory.name);
-    imports.push(0x02, 0x00); // memory, no maximum
-    uleb(imports, this.memory.minPages);
+    uleb(imports, (this.memory ? 1 : 0) + nImp);
+    if (this.memory) {
+      str(imports, this.memory.module);
+      str(imports, this.memory.name);
+      imports.push(0x02, 0x00); // memory, no maximum
+      uleb(imports, this.memory.minPages);
+    }
     this.fnImports.forEach((imp, k) => {
       str(imports, imp.module);
       str(imports, imp.name);
@@ -201,14 +248,6 @@ export class ModuleBuilder {
 // ---------------------------------------------------------------------------------------------------------
 // Expressions and statements.
 
-export const seq =
-  (...parts: Expr[]): Expr =>
-  (f) => {
-    for (const p of parts) p(f);
-  };
-
-export const nop: Expr = () => {};
-
 export const get =
   (local: number): Expr =>
   (f) => {
@@ -220,13 +259,6 @@ export const set =
   (f) => {
     value(f);
     f.byte(0x21);
-    f.u32(local);
-  };
-export const tee =
-  (local: number, value: Expr): Expr =>
-  (f) => {
-    value(f);
-    f.byte(0x22);
     f.u32(local);
   };
 export const drop =
@@ -264,33 +296,14 @@ export const i32Sub = op(0x6b);
 export const i32Mul = op(0x6c);
 export const i32DivU = op(0x6e);
 export const i32And = op(0x71);
-export const i32Or = op(0x72);
 export const i32Xor = op(0x73);
 export const i32Shl = op(0x74);
-export const i32ShrS = op(0x75);
 export const i32ShrU = op(0x76);
-export const i32Rotl = op(0x77);
-export const i32Clz = op(0x67);
 export const i32Eqz = op(0x45);
-export const i32Eq = op(0x46);
 export const i32Ne = op(0x47);
 export const i32LtS = op(0x48);
-export const i32LtU = op(0x49);
 export const i32GtS = op(0x4a);
-export const i32GtU = op(0x4b);
-export const i32LeS = op(0x4c);
 export const i32GeS = op(0x4e);
-export const i32GeU = op(0x4f);
-export const i32TruncSatF64S: (a: Expr) => Expr = (a) => (f) => {
-  a(f);
-  f.byte(0xfc);
-  f.u32(2);
-};
-export const i32TruncSatF64U: (a: Expr) => Expr = (a) => (f) => {
-  a(f);
-  f.byte(0xfc);
-  f.u32(3);
-};
 
 // i64
 export const i64 =
@@ -299,16 +312,13 @@ export const i64 =
     f.byte(0x42);
     f.s32(c);
   };
-export const i64Add = op(0x7c);
-export const i64Sub = op(0x7d);
-export const i64Shl = op(0x86);
-export const i64ShrU = op(0x88);
-export const i64And = op(0x83);
-export const i64Or = op(0x84);
-export const i64ExtendI32U = op(0xad);
-export const i64ReinterpretF64 = op(0xbd);
-export const f64ReinterpretI64 = op(0xbf);
-export const i32WrapI64 = op(0xa7);
+/** An i64 constant of any 64-bit value (wrapped to signed). */
+export const i64Big =
+  (c: bigint): Expr =>
+  (f) => {
+    f.byte(0x42);
+    slebBig(f.code, BigInt.asIntN(64, c));
+  };
 
 // f32 / f64 scalars
 export const f32c =
@@ -327,21 +337,12 @@ export const f64Add = op(0xa0);
 export const f64Sub = op(0xa1);
 export const f64Mul = op(0xa2);
 export const f64Div = op(0xa3);
-export const f64Min = op(0xa4);
-export const f64Max = op(0xa5);
-export const f64Floor = op(0x9c);
 export const f64Sqrt = op(0x9f);
 export const f64Ne = op(0x62);
-export const f64Lt = op(0x63);
-export const f64Gt = op(0x64);
-export const f64Le = op(0x65);
-export const f64Ge = op(0x66);
 export const f64ConvertI32U = op(0xb8);
 export const f64ConvertI32S = op(0xb7);
 export const f64PromoteF32 = op(0xbb);
 export const f32DemoteF64 = op(0xb6);
-export const f32Add = op(0x92);
-export const f32Mul = op(0x94);
 
 /** Loads and stores: `offset` is the constant byte offset added to the address. */
 const memOp =
@@ -370,32 +371,32 @@ export const i32Store = memStore(0x36, 2);
 export const f32Store = memStore(0x38, 2);
 export const f64Store = memStore(0x39, 3);
 
-// Control flow. Blocks yield no value (type 0x40) unless given.
+// Control flow. Blocks yield no value unless given a type; each hands its body its label, which branches name.
 export const block =
-  (...body: Expr[]): Expr =>
+  (body: (exit: Label) => void): Expr =>
   (f) => {
-    f.byte(0x02, 0x40);
-    for (const b of body) b(f);
-    f.byte(0x0b);
+    const exit = f.open("block");
+    body(exit);
+    f.end();
   };
 export const loop =
-  (...body: Expr[]): Expr =>
+  (body: (again: Label) => void): Expr =>
   (f) => {
-    f.byte(0x03, 0x40);
-    for (const b of body) b(f);
-    f.byte(0x0b);
+    const again = f.open("loop");
+    body(again);
+    f.end();
   };
 export const if_ =
   (cond: Expr, then: Expr, otherwise?: Expr): Expr =>
   (f) => {
     cond(f);
-    f.byte(0x04, 0x40);
+    f.open("if");
     then(f);
     if (otherwise) {
-      f.byte(0x05);
+      f.otherwise();
       otherwise(f);
     }
-    f.byte(0x0b);
+    f.end();
   };
 /** The `select` instruction: a if cond ≠ 0, else b (both evaluated; compiles to a conditional move). */
 export const select =
@@ -406,31 +407,21 @@ export const select =
     cond(f);
     f.byte(0x1b);
   };
-/** `if` yielding a value of type t. */
-export const select_ =
-  (t: Ty, cond: Expr, a: Expr, b: Expr): Expr =>
-  (f) => {
-    cond(f);
-    f.byte(0x04, t);
-    a(f);
-    f.byte(0x05);
-    b(f);
-    f.byte(0x0b);
-  };
-export const br =
-  (depth: number): Expr =>
-  (f) => {
-    f.byte(0x0c);
-    f.u32(depth);
-  };
+
 export const brIf =
-  (depth: number, cond: Expr): Expr =>
+  (label: Label, cond: Expr): Expr =>
   (f) => {
     cond(f);
     f.byte(0x0d);
-    f.u32(depth);
+    f.u32(f.depthOf(label));
   };
-export const ret: Expr = (f) => f.byte(0x0f);
+/** `return`, with the function's result (if any) computed by `value`. */
+export const ret =
+  (value?: Expr): Expr =>
+  (f) => {
+    value?.(f);
+    f.byte(0x0f);
+  };
 export const call =
   (index: number, ...args: Expr[]): Expr =>
   (f) => {
@@ -441,25 +432,12 @@ export const call =
 export const i32Popcnt = op(0x69);
 export const i8x16Swizzle = simdOp(0x0e);
 
-/** for (i = from; i < to; i += step) body — `to` re-evaluated each iteration; runs 0 times if from ≥ to. */
-export const forLoop =
-  (i: number, from: Expr, to: Expr, step: number, body: Expr): Expr =>
-  (f) =>
-    seq(
-      set(i, from),
-      block(
-        brIf(0, i32GeS(get(i), to)),
-        loop(body, set(i, i32Add(get(i), i32(step))), brIf(0, i32LtS(get(i), to))),
-      ),
-    )(f);
-
 // ---------------------------------------------------------------------------------------------------------
 // SIMD: generic v128 operations.
 
 export const v128Load = (addr: Expr, offset = 0): Expr => memOpSimd(0x00, 4, addr, offset);
 export const v128Load32Splat = (addr: Expr, offset = 0): Expr => memOpSimd(0x09, 2, addr, offset);
 export const v128Load64Splat = (addr: Expr, offset = 0): Expr => memOpSimd(0x0a, 3, addr, offset);
-export const v128Load32Zero = (addr: Expr, offset = 0): Expr => memOpSimd(0x5c, 2, addr, offset);
 export const v128Load64Zero = (addr: Expr, offset = 0): Expr => memOpSimd(0x5d, 3, addr, offset);
 function memOpSimd(code: number, align: number, addr: Expr, offset: number): Expr {
   return (f) => {
@@ -511,21 +489,10 @@ const laneOp =
     f.simd(code);
     f.byte(lane);
   };
-const replaceLaneOp =
-  (code: number) =>
-  (v: Expr, lane: number, x: Expr): Expr =>
-  (f) => {
-    v(f);
-    x(f);
-    f.simd(code);
-    f.byte(lane);
-  };
+
 export const i32x4ExtractLane = laneOp(0x1b);
-export const i32x4ReplaceLane = replaceLaneOp(0x1c);
 export const f32x4ExtractLane = laneOp(0x1f);
-export const f32x4ReplaceLane = replaceLaneOp(0x20);
 export const f64x2ExtractLane = laneOp(0x21);
-export const f64x2ReplaceLane = replaceLaneOp(0x22);
 
 export const i32x4Splat = simdOp(0x11);
 export const i64x2Splat = simdOp(0x12);
@@ -538,13 +505,10 @@ export const v128Or = simdOp(0x50);
 export const v128Xor = simdOp(0x51);
 /** bitselect(a, b, mask): bits of a where mask is 1, else b. */
 export const v128Bitselect = simdOp(0x52);
-export const v128AnyTrue = simdOp(0x53);
 export const f32x4DemoteF64x2Zero = simdOp(0x5e);
 export const f64x2PromoteLowF32x4 = simdOp(0x5f);
 
 export const i32x4Eq = simdOp(0x37);
-export const i32x4LtS = simdOp(0x39);
-export const i32x4LtU = simdOp(0x3a);
 export const i32x4GtS = simdOp(0x3b);
 export const i32x4Bitmask = simdOp(0xa4);
 export const i32x4Shl = simdOp(0xab);
@@ -552,33 +516,21 @@ export const i32x4ShrS = simdOp(0xac);
 export const i32x4ShrU = simdOp(0xad);
 export const i32x4Add = simdOp(0xae);
 export const i32x4Sub = simdOp(0xb1);
-export const i32x4Mul = simdOp(0xb5);
-export const i32x4MinS = simdOp(0xb6);
-export const i32x4MaxS = simdOp(0xb8);
-export const i32x4TruncSatF32x4S = simdOp(0xf8);
 export const f32x4ConvertI32x4S = simdOp(0xfa);
-export const f32x4ConvertI32x4U = simdOp(0xfb);
-export const i32x4TruncSatF64x2SZero = simdOp(0xfc);
 export const f64x2ConvertLowI32x4S = simdOp(0xfe);
 export const f64x2ConvertLowI32x4U = simdOp(0xff);
-export const i64x2Eq = simdOp(0xd6);
 export const i64x2Shl = simdOp(0xcb);
 export const i64x2ShrS = simdOp(0xcc);
 export const i64x2ShrU = simdOp(0xcd);
 export const i64x2Add = simdOp(0xce);
 export const i64x2Sub = simdOp(0xd1);
-export const i64x2GtS = simdOp(0xd9);
-export const i64x2Bitmask = simdOp(0xc4);
-export const i64x2ExtendLowI32x4S = simdOp(0xc7);
 
 export const f32x4Eq = simdOp(0x41);
-export const f32x4Ne = simdOp(0x42);
 export const f32x4Lt = simdOp(0x43);
 export const f32x4Gt = simdOp(0x44);
 export const f32x4Le = simdOp(0x45);
 export const f32x4Ge = simdOp(0x46);
 export const f64x2Eq = simdOp(0x47);
-export const f64x2Ne = simdOp(0x48);
 export const f64x2Lt = simdOp(0x49);
 export const f64x2Gt = simdOp(0x4a);
 export const f64x2Le = simdOp(0x4b);

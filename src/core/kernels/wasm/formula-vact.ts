@@ -1,16 +1,17 @@
 // A user formula (src/core/formula/) as vector code for the generated kernels: its value and derivative
 // trees emitted with the same vector-math primitives as the built-ins (vmath.ts), and a built-in called by
-// id (`gelu(x)`) through the built-in's own generator (vact.ts). Common subexpressions of f and f′ are
+// id (`gelu(x)`) through the built-in's own vector form (vact.ts). Common subexpressions of f and f′ are
 // computed once; both sides of ?:, min and max are computed and selected, as the built-ins do.
+// The result is the entry's `vector` form (the seam of vact.ts): the kernel inlines it like a built-in's.
 // Where a function has no vector code at a precision (erf and GELU in float64, as for the built-in GELU),
-// there is no generator: the kernel then calls the formula's JavaScript (env.mid), like for built-ins.
+// that precision is left out of `dtypes`: the kernel then calls the formula's JavaScript, as for built-ins.
 
-import { type FormulaActivation, formulaActivationByKey } from "../../formula/activation.js";
+import { ACTIVATIONS } from "../../activations.js";
 import { keyOf, type Node, walk } from "../../formula/ast.js";
 import { derivativeName } from "../../formula/functions.js";
 import { type Expr, f32x4Sqrt, f64x2Sqrt } from "./emit.js";
-import type { Gen, Vt } from "./gen.js";
-import { type ElementwiseGen, elementwiseGen, type YD } from "./vact.js";
+import type { Dtype, Gen, Vt } from "./gen.js";
+import { elementwiseGen, type VectorForm, type YD } from "./vact.js";
 import { horner, vexp, vexpm1NonPos, vlog, vlog1pUnit, vnormalCdfF32, vsigmoid, vtanh } from "./vmath.js";
 
 /**
@@ -24,21 +25,38 @@ const ERF_SERIES = Array.from({ length: 5 }, (_, k) => {
   return (1.1283791670955126 * (k % 2 ? -1 : 1)) / (factorial * (2 * k + 1));
 });
 
-/** The formula activation whose kernel key this is, as vector code for the precision, or undefined. */
-export function formulaGen(key: string, dtype: "f32" | "f64"): ElementwiseGen | undefined {
-  const act = formulaActivationByKey(key);
-  if (!act || !vectorizable(act, dtype)) return undefined;
-  return (g, vt, z) => new Emitter(g, vt, z, dtype).roots(act.tree, act.derivativeTree);
+/** A formula's f and f′ trees as an activation's vector form, for the precisions it can be written in. */
+export function formulaVectorForm(tree: Node, derivativeTree: Node): VectorForm | undefined {
+  const dtypes = (["f32", "f64"] as const).filter((dtype) => vectorizable([tree, derivativeTree], dtype));
+  if (!dtypes.length) return undefined;
+  return {
+    emit: (m, z) => new Emitter(m.g, m.vt, z, m.vt.dtype).roots(tree, derivativeTree),
+    dtypes,
+    light: isLight([tree, derivativeTree]),
+  };
 }
 
-function vectorizable(act: FormulaActivation, dtype: "f32" | "f64"): boolean {
-  for (const tree of [act.tree, act.derivativeTree])
+const builtinGen = (id: string, dtype: Dtype) => {
+  const act = ACTIVATIONS.get(id);
+  return act ? elementwiseGen(act, dtype) : undefined;
+};
+
+function vectorizable(trees: Node[], dtype: Dtype): boolean {
+  for (const tree of trees)
     for (const n of walk(tree)) {
       if (n.k !== "call") continue;
       if (n.fn === "erf" && dtype === "f64") return false;
       const id = n.fn.startsWith("d:") ? n.fn.slice(2) : n.fn;
-      if (BUILTIN_CALLS.has(id) && !elementwiseGen(id, dtype)) return false;
+      if (BUILTIN_CALLS.has(id) && !builtinGen(id, dtype)) return false;
     }
+  return true;
+}
+
+/** Piecewise-linear pieces only (no transcendental calls): the kernel may keep it unrolled and fused. */
+const LIGHT_CALLS = new Set(["min", "max", "abs", "sign"]);
+function isLight(trees: Node[]): boolean {
+  for (const tree of trees)
+    for (const n of walk(tree)) if (n.k === "call" && !LIGHT_CALLS.has(n.fn)) return false;
   return true;
 }
 
@@ -79,7 +97,7 @@ class Emitter {
     private readonly g: Gen,
     private readonly vt: Vt,
     private readonly z: Expr,
-    private readonly dtype: "f32" | "f64",
+    private readonly dtype: Dtype,
   ) {}
 
   roots(y: Node, d: Node): YD {
@@ -192,7 +210,7 @@ class Emitter {
     const key = `${id}(${keyOf(arg)})`;
     let yd = this.builtins.get(key);
     if (!yd) {
-      const gen = elementwiseGen(id, this.dtype);
+      const gen = builtinGen(id, this.dtype);
       if (!gen) throw new Error(`${id} has no vector code for ${this.dtype}`);
       yd = gen(this.g, this.vt, this.g.letV(this.num(arg)));
       this.builtins.set(key, yd);

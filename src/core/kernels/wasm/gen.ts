@@ -4,6 +4,7 @@
 // one generator writes both.
 
 import {
+  block,
   brIf,
   type Expr,
   type FnBuilder,
@@ -59,9 +60,13 @@ import {
   i8x16Shuffle,
   i32,
   i32Add,
+  i32Eqz,
   i32LtS,
   i32x4RelaxedLaneselect,
   if_,
+  type Label,
+  loop,
+  ret,
   set,
   Ty,
   v128And,
@@ -117,43 +122,44 @@ export class Gen {
   /** for (i = from; i < to; i += step): a wasm loop, skipped when from ≥ to. */
   forRange(from: Expr, to: Expr, step: number, body: (i: Expr) => void): void {
     const i = this.f.local(Ty.i32);
-    const f = this.f;
-    set(i, from)(f);
-    // block { if (!(i < to)) br 0; loop { body; i += step; br_if 0 (i < to) } }
-    f.byte(0x02, 0x40);
-    i32LtS(get(i), to)(f);
-    f.byte(0x45); // i32.eqz
-    f.byte(0x0d, 0x00); // br_if 0
-    f.byte(0x03, 0x40);
-    body(get(i));
-    set(i, i32Add(get(i), i32(step)))(f);
-    i32LtS(get(i), to)(f);
-    f.byte(0x0d, 0x00);
-    f.byte(0x0b, 0x0b);
+    set(i, from)(this.f);
+    this.block((exit) => {
+      this.brIf(exit, i32Eqz(i32LtS(get(i), to)));
+      this.loop((again) => {
+        body(get(i));
+        this.set(i, i32Add(get(i), i32(step)));
+        this.brIf(again, i32LtS(get(i), to));
+      });
+    });
   }
 
-  /** A do-while loop: body runs at least once; `cont` is evaluated after it. */
-  doWhile(body: () => void, cont: () => Expr): void {
-    const f = this.f;
-    f.byte(0x03, 0x40);
-    body();
-    cont()(f);
-    f.byte(0x0d, 0x00, 0x0b);
+  /** A do-while loop: body runs at least once and may leave early by `exit` (a label outside); `cont` after it. */
+  doWhile(body: (again: Label) => void, cont: () => Expr): void {
+    this.loop((again) => {
+      body(again);
+      this.brIf(again, cont());
+    });
+  }
+
+  /** A loop: body's branches to `again` repeat it; falling off the end leaves it. */
+  loop(body: (again: Label) => void): void {
+    loop(body)(this.f);
   }
 
   if(cond: Expr, then: () => void, otherwise?: () => void): void {
     if_(cond, () => then(), otherwise ? () => otherwise() : undefined)(this.f);
   }
 
-  /** A block that `breakOut(depth)` can leave; body receives the block's depth helper. */
-  block(body: () => void): void {
-    const f = this.f;
-    f.byte(0x02, 0x40);
-    body();
-    f.byte(0x0b);
+  /** A block: body's branches to `exit` leave it. */
+  block(body: (exit: Label) => void): void {
+    block(body)(this.f);
   }
-  brIf(depth: number, cond: Expr): void {
-    brIf(depth, cond)(this.f);
+  brIf(label: Label, cond: Expr): void {
+    brIf(label, cond)(this.f);
+  }
+  /** Returns from the function with `value`. */
+  ret(value: Expr): void {
+    ret(value)(this.f);
   }
 }
 
