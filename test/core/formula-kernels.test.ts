@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { getActivation } from "../../src/core/activations.js";
 import { defineFormulaActivation } from "../../src/core/formula/activation.js";
 import { setFmaEnabled } from "../../src/core/kernels/engine.js";
-import { codeKey, fastKernel, type InstancePath, setPathOverride } from "../../src/core/kernels/fast.js";
+import { fastKernel, type InstancePath, setPathOverride } from "../../src/core/kernels/fast.js";
 import { makeReferenceKernel } from "../../src/core/kernels/reference.js";
 import { buildKernel } from "../../src/core/kernels/wasm/kernel.js";
 import { type DType, initParams, makeSpec } from "../../src/core/model.js";

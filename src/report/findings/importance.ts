@@ -1,6 +1,7 @@
 // Which features get the superposition: the (hard)sigmoid and softsign/logsigmoid preference for unimportant
 // features, Softmin's importance reversal, Softplus touching every feature, (hard)swish at sparsity 0.
 
+import { VECTOR_ACTIVATION_IDS } from "../../core/activations.js";
 import { activationName, type ReportData } from "../data.js";
 import { interval, num } from "../format.js";
 import {
@@ -48,7 +49,7 @@ const PRESET_RULE =
 
 // ---- 5. softmin importance reversal, softmax family under both dims ---------------------------------
 
-const SOFTMAX_FAMILY = ["softmax", "softmin", "log_softmax", "solu"];
+const SOFTMAX_FAMILY = VECTOR_ACTIVATION_IDS;
 
 export function softminFinding(data: ReportData): Finding {
   const id = "softmin-reversal";

@@ -60,29 +60,13 @@ function isLight(trees: Node[]): boolean {
   return true;
 }
 
-/** Functions computed by a built-in's generator (value y, derivative d); the rest are emitted here. */
-const BUILTIN_CALLS = new Set([
-  "relu",
-  "leaky_relu",
-  "selu",
-  "celu",
-  "gelu",
-  "hardsigmoid",
-  "silu",
-  "hardswish",
-  "mish",
-  "hardtanh",
-  "elu",
-  "hardshrink",
-  "logsigmoid",
-  "exp_linear",
-  "tanhshrink",
-  "relu6",
-  "relu2",
-  "softshrink",
-  "softsign",
-  "softplus",
-]);
+/** Functions emitted here (exp, sigmoid, tanh); every other element-wise built-in by its own vector form. */
+const EMITTED_HERE = new Set(["exp", "sigmoid", "tanh"]);
+const BUILTIN_CALLS = new Set(
+  [...ACTIVATIONS.values()]
+    .filter((a) => a.kind === "elementwise" && !EMITTED_HERE.has(a.id))
+    .map((a) => a.id),
+);
 
 /** A value: a number vector, or a comparison's mask (all-ones lanes where true). */
 interface V {
