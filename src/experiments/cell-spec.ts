@@ -2,12 +2,13 @@
 // (study.ts) so that workers, which only train cells, do not load the config schema and its validator.
 
 import type { ModelSpec } from "../core/model.js";
+import type { ExperimentConfig } from "./config.js";
 import { ConfigError } from "./config-error.js";
 import { experimentSpec } from "./experiment.js";
 import { PRESETS } from "./presets.js";
-import type { CellJob } from "./study.js";
 
-export function specOf(job: Pick<CellJob, "preset" | "experiment">): ModelSpec {
+/** A cell job (study.ts CellJob) as far as its model goes. */
+export function specOf(job: { preset: string; experiment?: ExperimentConfig }): ModelSpec {
   const experiment = job.experiment ?? PRESETS.get(job.preset)?.config;
   if (!experiment) throw new ConfigError(`unknown preset '${job.preset}'`);
   return experimentSpec(experiment);

@@ -7,7 +7,6 @@
 // Anything that can produce such a function (a hand-written entry, or a formula compiled to these
 // primitives) gets the fast kernel with no other change.
 
-import type { Activation } from "../../activations.js";
 import type { Expr } from "./emit.js";
 import type { Dtype, Gen, Vt } from "./gen.js";
 import { horner, vexp, vexpm1NonPos, vlog1pUnit, vnormalCdfF32, vsigmoid, vtanh } from "./vmath.js";
@@ -74,7 +73,13 @@ export function vectorMath(g: Gen, vt: Vt): VectorMath {
 export type ElementwiseGen = (g: Gen, vt: Vt, z: Expr) => YD;
 
 /** The vector code of an activation at this precision, or undefined (then the kernel calls JavaScript). */
-export function elementwiseGen(act: Activation, dtype: Dtype): ElementwiseGen | undefined {
+/** An activation table entry as far as the kernel's vector code needs it (activations.ts's Activation). */
+export interface VectorCapable {
+  kind: string;
+  vector?: VectorForm;
+}
+
+export function elementwiseGen(act: VectorCapable, dtype: Dtype): ElementwiseGen | undefined {
   if (act.kind !== "elementwise" || !act.vector) return undefined;
   const { emit, dtypes } = act.vector;
   if (dtypes && !dtypes.includes(dtype)) return undefined;
