@@ -28,6 +28,7 @@ import { enableRelaxedSimd } from "../src/cli/node-flags.js";
 import { TRAIN_DEFAULTS, train } from "../src/core/train.js";
 import { getPreset } from "../src/experiments/presets.js";
 import { denseKernelGflops, kernelMacs, measureBound } from "./flops.js";
+import { formulaRows } from "./formula.js";
 import {
   findJax,
   type PeerRun,
@@ -250,6 +251,10 @@ async function main(): Promise<void> {
     rows.push(row);
     printRow(row);
   }
+  process.stdout.write(
+    "\nformula activations against the built-in they equal (issue #18: ≤ 1.3×), µs per step:\n",
+  );
+  const formulas = args.rows ? undefined : formulaRows();
   const study = args.seedStudy ? seedStudy(jax, args.studySteps, args.studyRuns) : undefined;
   const scaling: ScalingRow[] | undefined = args.scaling ? scalingReport(jax) : undefined;
   const results = {
@@ -263,6 +268,7 @@ async function main(): Promise<void> {
     steps: args.steps,
     bigSteps: args.bigSteps,
     rows,
+    ...(formulas ? { formulas } : {}),
     ...(study ? { seedStudy: study } : {}),
     ...(scaling ? { scaling } : {}),
   };
