@@ -15,8 +15,8 @@
 
 import type { Activation, Buffer } from "../activations.js";
 import { allocate, type ModelSpec, type Params } from "../model.js";
-import { densify, type SparseBatch } from "../sampling.js";
-import type { Gradients, SoftmaxDim } from "./types.js";
+import { densify } from "../sampling.js";
+import type { SoftmaxDim, StepKernel } from "./types.js";
 
 /** Applies the activation to Z [rows, F] in place of Y; the softmax family over `dim`. */
 export function applyActivation(
@@ -86,15 +86,8 @@ export function forwardInstance(
   applyActivation(act, Z, Y, rows, F, dim);
 }
 
-export function makeReferenceKernel(dim: SoftmaxDim) {
-  return function referenceKernel(
-    spec: ModelSpec,
-    act: Activation,
-    params: Params,
-    batch: SparseBatch,
-    grads: Gradients,
-    losses: Float64Array,
-  ): void {
+export function makeReferenceKernel(dim: SoftmaxDim): StepKernel {
+  return function referenceKernel(spec, act, params, batch, grads, losses) {
     const { nFeatures: F, nHidden: H, nInstances: I } = spec;
     const B = batch.batchSize;
     const dt = params.dtype;
