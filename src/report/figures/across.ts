@@ -8,12 +8,20 @@ import {
   type Series,
   sparsities,
   sparsityLabel,
-  sparsitySeries,
   superpositionScore,
 } from "../data.js";
 import { num, slug } from "../format.js";
 import { finite, mean, meanCI, spearman, spearmanCI } from "../stats.js";
-import { ACCENT, columnsFor, density, type FigureDef, logScale, spec, type VlSpec } from "./style.js";
+import {
+  ACCENT,
+  columnsFor,
+  density,
+  type FigureDef,
+  logScale,
+  sparsityPanels,
+  spec,
+  type VlSpec,
+} from "./style.js";
 
 interface Curve {
   label: string;
@@ -130,15 +138,11 @@ export function lossVsSparsityFigure(data: ReportData, preset: string): FigureDe
 }
 
 export function lossHeatmapFigure(data: ReportData, preset: string): FigureDef | undefined {
-  const found = sparsitySeries(data, preset);
-  if (!found) return undefined;
-  const { series, S } = found;
-  const rows: VlSpec[] = [];
-  series.forEach((s, k) => {
+  const panels = sparsityPanels(data, preset, (s, k, S, add) => {
     perInstance(s, (x) => x.loss).forEach((v, i) => {
       const m = mean(finite(v));
       if (Number.isFinite(m) && m > 0)
-        rows.push({
+        add({
           activation: s.label,
           sorder: k,
           panel: sparsityLabel(S[i]),
@@ -148,7 +152,8 @@ export function lossHeatmapFigure(data: ReportData, preset: string): FigureDef |
         });
     });
   });
-  if (!rows.length) return undefined;
+  if (!panels) return undefined;
+  const { S, rows } = panels;
   const logs = rows.map((r) => Math.log10(r.loss));
   const mid = 10 ** ((Math.min(...logs) + Math.max(...logs)) / 2);
   const title = `Evaluation loss by activation and sparsity — ${preset}`;

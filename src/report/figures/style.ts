@@ -2,7 +2,7 @@
 // log scales framed by decades, the palettes (viridis for ordered quantities, blue–orange for signed ones,
 // Okabe–Ito for categories). DejaVu Sans throughout (render.ts loads it).
 
-import type { Weights } from "../data.js";
+import { type ReportData, type Series, sparsitySeries, type Weights } from "../data.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: Vega-Lite specs are plain JSON here.
 export type VlSpec = Record<string, any>;
@@ -15,6 +15,23 @@ export interface FigureDef {
   /** Included (as PNG) in the Word document. */
   key: boolean;
   spec: VlSpec;
+}
+
+/**
+ * The rows of a figure with one panel per series of a sparsity preset: `each` adds the rows of series s (its
+ * order k, the levels S). Undefined when the preset is no sparsity sweep or no series added a row.
+ */
+export function sparsityPanels(
+  data: ReportData,
+  preset: string,
+  each: (s: Series, k: number, S: number[], add: (row: VlSpec) => void) => void,
+): { series: Series[]; S: number[]; rows: VlSpec[] } | undefined {
+  const found = sparsitySeries(data, preset);
+  if (!found) return undefined;
+  const rows: VlSpec[] = [];
+  const add = (row: VlSpec) => rows.push(row);
+  found.series.forEach((s, k) => each(s, k, found.S, add));
+  return rows.length ? { ...found, rows } : undefined;
 }
 
 export interface FigurePlan {
