@@ -76,6 +76,16 @@ function minusRelu(
   return vs(data, label, { a, b: "relu", levels, kind: "diff", rule: { dir, threshold: 0 }, ...measure });
 }
 
+/** a's measure over ReLU's, all levels, judged by `rule` (a threshold with its side, or an equivalence band). */
+function overRelu(
+  data: ReportData,
+  label: string,
+  a: string,
+  rule: { dir: 1 | -1; threshold: number } | { lo: number; hi: number },
+) {
+  return vs(data, label, { a, b: "relu", levels: "all", kind: "ratio", rule });
+}
+
 export function tanhSeluLimitedFinding(data: ReportData): Finding {
   const acts = ["tanh", "hardtanh", "selu"];
   return assemble({
@@ -84,12 +94,9 @@ export function tanhSeluLimitedFinding(data: ReportData): Finding {
     method: `Each of Tanh, Hardtanh and SELU: its superposition over ReLU's, all levels; "very limited" if the ratio's interval lies below ${T.limitedRatio}, not supported if it lies at or above. ${RULE}`,
     scope: scope(data, [...acts, "relu"], "every level"),
     parts: acts.map((a) =>
-      vs(data, `${activationName(a)} superposition below ${T.limitedRatio}× ReLU's`, {
-        a,
-        b: "relu",
-        levels: "all",
-        kind: "ratio",
-        rule: { dir: -1, threshold: T.limitedRatio },
+      overRelu(data, `${activationName(a)} superposition below ${T.limitedRatio}× ReLU's`, a, {
+        dir: -1,
+        threshold: T.limitedRatio,
       }),
     ),
     links: links(data, [...acts, "relu"]),
@@ -201,12 +208,9 @@ export function tanhEliminatesFinding(data: ReportData): Finding {
     method: `Tanh's superposition over ReLU's, all levels; eliminated if the ratio's interval lies below ${T.eliminatedRatio}, not supported if at or above. ${RULE}`,
     scope: scope(data, ["tanh", "relu"], "every level"),
     parts: [
-      vs(data, `Tanh superposition below ${T.eliminatedRatio}× ReLU's`, {
-        a: "tanh",
-        b: "relu",
-        levels: "all",
-        kind: "ratio",
-        rule: { dir: -1, threshold: T.eliminatedRatio },
+      overRelu(data, `Tanh superposition below ${T.eliminatedRatio}× ReLU's`, "tanh", {
+        dir: -1,
+        threshold: T.eliminatedRatio,
       }),
     ],
     links: links(data, ["tanh", "relu"]),
@@ -222,13 +226,7 @@ export function relu6Relu2Finding(data: ReportData): Finding {
     method: `For ReLU6 and ReLU² each: superposition over ReLU's, all levels, within [1/${c}, ${c}] (supported if the interval lies inside, not supported if it lies outside). ${RULE}`,
     scope: scope(data, [...acts, "relu"], "every level"),
     parts: acts.map((a) =>
-      vs(data, `${activationName(a)} superposition like ReLU's`, {
-        a,
-        b: "relu",
-        levels: "all",
-        kind: "ratio",
-        rule: { lo: 1 / c, hi: c },
-      }),
+      overRelu(data, `${activationName(a)} superposition like ReLU's`, a, { lo: 1 / c, hi: c }),
     ),
     links: links(data, [...acts, "relu"]),
   });
