@@ -17,6 +17,7 @@ import {
   columnsFor,
   density,
   type FigureDef,
+  logField,
   logScale,
   sparsityPanels,
   spec,
@@ -277,14 +278,7 @@ export function superpositionLossFigure(data: ReportData, preset: string): Figur
           mark: { type: "circle", size: 30, color: ACCENT, opacity: 0.8 },
           encoding: {
             x: { field: "sup", type: "quantitative", title: "superposition", axis: { tickCount: 4 } },
-            y: {
-              field: "loss",
-              type: "quantitative",
-              ...logScale(
-                rows.map((r) => r.loss),
-                "loss",
-              ),
-            },
+            y: logField(rows, "loss"),
             tooltip: [
               { field: "activation" },
               { field: "sup", format: ".3f" },
@@ -389,14 +383,7 @@ export function featureDimensionalityFigure(data: ReportData, preset: string): F
             {
               mark: { type: "circle", color: ACCENT, opacity: 0.6 },
               encoding: {
-                x: {
-                  field: "x",
-                  type: "quantitative",
-                  ...logScale(
-                    rows.map((r) => r.x),
-                    "1/(1−S)",
-                  ),
-                },
+                x: logField(rows, "x", "1/(1−S)"),
                 y: {
                   field: "d",
                   type: "quantitative",

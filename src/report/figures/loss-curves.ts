@@ -3,7 +3,7 @@
 import type { ReportData } from "../data.js";
 import { slug } from "../format.js";
 import { finite, mean } from "../stats.js";
-import { columnsFor, type FigureDef, logScale, sparsityPanels, spec, VIRIDIS } from "./style.js";
+import { columnsFor, type FigureDef, logField, sparsityPanels, spec, VIRIDIS } from "./style.js";
 
 export function trainingCurvesFigure(data: ReportData, preset: string): FigureDef | undefined {
   const panels = sparsityPanels(data, preset, (s, k, S, add) => {
@@ -48,22 +48,8 @@ export function trainingCurvesFigure(data: ReportData, preset: string): FigureDe
         height: 110,
         mark: { type: "line", strokeWidth: 1.2 },
         encoding: {
-          x: {
-            field: "step",
-            type: "quantitative",
-            ...logScale(
-              rows.map((r) => r.step),
-              "step",
-            ),
-          },
-          y: {
-            field: "loss",
-            type: "quantitative",
-            ...logScale(
-              rows.map((r) => r.loss),
-              "loss",
-            ),
-          },
+          x: logField(rows, "step"),
+          y: logField(rows, "loss"),
           color: { field: "sparsity", type: "ordinal", title: "sparsity S", scale: { scheme: VIRIDIS } },
         },
       },

@@ -96,6 +96,18 @@ export const density = (S: number) => 1 / Math.max(1e-12, 1 - S);
 export const columnsFor = (n: number, max = 6) => Math.min(max, Math.max(1, Math.ceil(Math.sqrt(n * 1.5))));
 
 /** A log scale framed by whole decades, with one labelled grid line per decade (plus 2 and 5 when short). */
+/** A quantitative channel for `field` of the rows on a log scale framed by decades (logScale). */
+export function logField(rows: readonly VlSpec[], field: string, title: string = field): VlSpec {
+  return {
+    field,
+    type: "quantitative",
+    ...logScale(
+      rows.map((r) => r[field]),
+      title,
+    ),
+  };
+}
+
 export function logScale(values: readonly number[], title: string): VlSpec {
   const v = values.filter((x) => x > 0 && Number.isFinite(x));
   const lo = v.length ? Math.floor(Math.log10(Math.min(...v)) + 1e-9) : 0;
