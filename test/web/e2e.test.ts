@@ -2,7 +2,7 @@
 // `tms serve` on a small results store made here. Screenshots go to test-results/ (look at them).
 // Without /usr/bin/chromium: fails under CI, skipped with a warning locally (helpers/requirements.ts).
 
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";

@@ -29,8 +29,12 @@ export function sparsityPanels(
   const found = sparsitySeries(data, preset);
   if (!found) return undefined;
   const rows: VlSpec[] = [];
-  const add = (row: VlSpec) => rows.push(row);
-  found.series.forEach((s, k) => each(s, k, found.S, add));
+  const add = (row: VlSpec) => {
+    rows.push(row);
+  };
+  found.series.forEach((s, k) => {
+    each(s, k, found.S, add);
+  });
   return rows.length ? { ...found, rows } : undefined;
 }
 
