@@ -3,10 +3,16 @@
 // stream Rng(seed, "train") would produce exactly these batches, so every outcome equals train(config)'s, bit
 // for bit, while the sampler runs once instead of once per run. Meant for sweep workers (docs/speed.md).
 
-import type { Buffer } from "./activations.js";
 import { Rng } from "./rng.js";
 import { createBatch, sampleBatch } from "./sampling.js";
-import { logSpacedSteps, type TrainConfig, Trainer, type TrainHooks, type TrainOutcome } from "./train.js";
+import {
+  logSpacedSteps,
+  snapshotKeeper,
+  type TrainConfig,
+  Trainer,
+  type TrainHooks,
+  type TrainOutcome,
+} from "./train.js";
 
 /** Default largest lockstep group (runs sharing one batch per step; 1 turns lockstep off). */
 export const DEFAULT_LOCKSTEP = 8;
@@ -47,22 +53,12 @@ export function trainLockstep(
   const curveSteps = new Set(logSpacedSteps(steps));
   const runs = trainers.map((t, k) => {
     const h = hooks[k] ?? {};
-    const snapshotSteps = h.snapshots
-      ? new Set([0, ...logSpacedSteps(steps, h.snapshots - 1)])
-      : new Set<number>();
-    const snapshots = h.snapshots
-      ? { step: [] as number[], W: [] as Buffer[], b: [] as Buffer[] }
-      : undefined;
-    const keep = () => {
-      snapshots?.step.push(t.step);
-      snapshots?.W.push(t.params.W.slice());
-      snapshots?.b.push(t.params.b.slice());
-    };
-    if (snapshotSteps.has(0)) keep();
+    const kept = snapshotKeeper(t, steps, h.snapshots);
+    const { snapshots, keep } = kept;
     return {
       t,
       h,
-      snapshotSteps,
+      snapshotSteps: new Set(kept.snapshotSteps),
       snapshots,
       keep,
       curve: { step: [] as number[], loss: [] as number[][] },

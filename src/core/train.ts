@@ -185,23 +185,34 @@ export function logSpacedSteps(steps: number, n = 100): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
-/** Trains to the end, recording the loss curve (~100 log-spaced steps) and optional snapshots. */
-export function train(config: TrainConfig, hooks: TrainHooks = {}): TrainOutcome {
-  const trainer = new Trainer(config);
-  const curveSteps = logSpacedSteps(config.steps);
-  const snapshotSteps = hooks.snapshots ? [0, ...logSpacedSteps(config.steps, hooks.snapshots - 1)] : [];
-  const marks = [...new Set([...curveSteps, ...snapshotSteps.filter((s) => s > 0)])].sort((a, b) => a - b);
-  const progressEvery = Math.max(1, Math.floor(config.steps / 100));
-  const curve = { step: [] as number[], loss: [] as number[][] };
-  const snapshots = hooks.snapshots
-    ? { step: [] as number[], W: [] as Buffer[], b: [] as Buffer[] }
-    : undefined;
-  const keepSnapshot = () => {
+/**
+ * The steps at which to keep `count` weight snapshots (step 0 and log-spaced after it; none without a count),
+ * where they go, and `keep`, which stores the trainer's current weights; step 0's is kept at once.
+ */
+export function snapshotKeeper(trainer: Trainer, steps: number, count?: number) {
+  const snapshotSteps = count ? [0, ...logSpacedSteps(steps, count - 1)] : [];
+  const snapshots: TrainOutcome["snapshots"] = count ? { step: [], W: [], b: [] } : undefined;
+  const keep = () => {
     snapshots?.step.push(trainer.step);
     snapshots?.W.push(trainer.params.W.slice());
     snapshots?.b.push(trainer.params.b.slice());
   };
-  if (snapshotSteps.includes(0)) keepSnapshot();
+  if (snapshotSteps.includes(0)) keep();
+  return { snapshotSteps, snapshots, keep };
+}
+
+/** Trains to the end, recording the loss curve (~100 log-spaced steps) and optional snapshots. */
+export function train(config: TrainConfig, hooks: TrainHooks = {}): TrainOutcome {
+  const trainer = new Trainer(config);
+  const curveSteps = logSpacedSteps(config.steps);
+  const {
+    snapshotSteps,
+    snapshots,
+    keep: keepSnapshot,
+  } = snapshotKeeper(trainer, config.steps, hooks.snapshots);
+  const marks = [...new Set([...curveSteps, ...snapshotSteps.filter((s) => s > 0)])].sort((a, b) => a - b);
+  const progressEvery = Math.max(1, Math.floor(config.steps / 100));
+  const curve = { step: [] as number[], loss: [] as number[][] };
   const t0 = performance.now();
   let nextMark = 0;
   while (!trainer.done) {

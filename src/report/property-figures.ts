@@ -4,7 +4,7 @@
 import { BOOLEAN_PROPERTIES, PROPERTY_LABELS } from "../core/activation-properties.js";
 import { ACTIVATIONS } from "../core/activations.js";
 import { activationName, type ReportData, sparsityLabel } from "./data.js";
-import { type FigureDef, type FigurePlan, logScale, OKABE_ITO, STYLE, type VlSpec } from "./figures.js";
+import { type FigureDef, type FigurePlan, logField, OKABE_ITO, STYLE, type VlSpec } from "./figures.js";
 import { num } from "./format.js";
 import { activationProperties, analyseProperties } from "./property-analysis.js";
 
@@ -46,14 +46,7 @@ export function propertyScatterFigure(data: ReportData): FigureDef | undefined {
   const title = "Activations by superposition and loss, marked by property";
   const enc = {
     x: { field: "sup", type: "quantitative", title: "superposition" },
-    y: {
-      field: "loss",
-      type: "quantitative",
-      ...logScale(
-        rows.map((r) => r.loss as number),
-        "loss",
-      ),
-    },
+    y: logField(rows, "loss"),
   };
   return {
     id: "property-scatter",

@@ -11,6 +11,7 @@ import { buildKernel } from "../../src/core/kernels/wasm/kernel.js";
 import { type DType, initParams, makeSpec } from "../../src/core/model.js";
 import { Rng } from "../../src/core/rng.js";
 import { createBatch, sampleBatch } from "../../src/core/sampling.js";
+import { maxRelDiff } from "../helpers/numeric.js";
 
 const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 
@@ -56,15 +57,6 @@ const absolute: ElementwiseActivation = {
   },
 };
 
-const relDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let num = 0;
-  let den = 0;
-  for (let j = 0; j < a.length; j++) {
-    num = Math.max(num, Math.abs(a[j] - b[j]));
-    den = Math.max(den, Math.abs(a[j]));
-  }
-  return Number.isNaN(num) ? Number.POSITIVE_INFINITY : num / (den || 1);
-};
 const TOL: Record<DType, number> = { f64: 1e-11, f32: 2e-5 };
 
 afterEach(() => {
@@ -104,7 +96,7 @@ describe("an activation defined only in a test gets the generated kernel", () =>
           for (const path of ["dense", "gram"] as InstancePath[]) {
             setPathOverride(path);
             const fast = run(fastKernel, act, dtype);
-            const diff = Math.max(...ref.map((r, k) => relDiff(r, fast[k])));
+            const diff = Math.max(...ref.map((r, k) => maxRelDiff(fast[k], r)));
             expect(diff, `${path}${fma ? ", fused" : ""}`).toBeLessThan(TOL[dtype]);
           }
         }

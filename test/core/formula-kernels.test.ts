@@ -14,6 +14,7 @@ import { Rng } from "../../src/core/rng.js";
 import { createBatch, sampleBatch } from "../../src/core/sampling.js";
 import { train } from "../../src/core/train.js";
 import { BUILTIN_FORMULAS } from "../helpers/builtin-formulas.js";
+import { maxRelDiff } from "../helpers/numeric.js";
 
 const reference = makeReferenceKernel("features");
 const spec = makeSpec(
@@ -40,16 +41,6 @@ function step(kernel: typeof fastKernel, id: string, dtype: DType, seed = 1) {
   return [...losses, ...grads.W, ...grads.b];
 }
 
-function relDiff(a: number[], b: number[]): number {
-  let num = 0;
-  let den = 0;
-  for (let j = 0; j < a.length; j++) {
-    num = Math.max(num, Math.abs(a[j] - b[j]));
-    den = Math.max(den, Math.abs(b[j]));
-  }
-  return Number.isNaN(num) ? Number.POSITIVE_INFINITY : num / (den || 1);
-}
-
 const TOL: Record<DType, number> = { f64: 1e-11, f32: 2e-5 };
 const cases = Object.entries(BUILTIN_FORMULAS).map(([id, fs]) => [id, fs[0]] as const);
 
@@ -72,7 +63,9 @@ describe("formulas in the fast kernel", () => {
       it.each(cases)(`= the reference kernel, ${dtype}, ${path}: %s = %s`, (_id, formula) => {
         defineFormulaActivation({ id: "k", formula });
         setPathOverride(path);
-        expect(relDiff(step(fastKernel, "k", dtype), step(reference, "k", dtype))).toBeLessThan(TOL[dtype]);
+        expect(maxRelDiff(step(fastKernel, "k", dtype), step(reference, "k", dtype))).toBeLessThan(
+          TOL[dtype],
+        );
       });
 
   it.each([
@@ -85,7 +78,7 @@ describe("formulas in the fast kernel", () => {
       defineFormulaActivation({ id: "same", formula });
       for (const path of paths) {
         setPathOverride(path);
-        expect(relDiff(step(fastKernel, "same", "f32"), step(fastKernel, id, "f32"))).toBeLessThan(2e-6);
+        expect(maxRelDiff(step(fastKernel, "same", "f32"), step(fastKernel, id, "f32"))).toBeLessThan(2e-6);
       }
     },
   );
@@ -110,7 +103,7 @@ describe("formulas in the fast kernel", () => {
       });
     const a = run("same");
     const b = run(id);
-    expect(relDiff([...a.trainLoss], [...b.trainLoss])).toBeLessThan(1e-3);
+    expect(maxRelDiff([...a.trainLoss], [...b.trainLoss])).toBeLessThan(1e-3);
   });
 
   it("a formula that overflows is reported as diverged, like a built-in", () => {

@@ -18,19 +18,17 @@ const family = {
   params: { beta: [0.5, 1, 4] },
 };
 
+/** The cells of a study config given as data. */
+const jobsOf = (config: unknown) => planStudy(parseWith(studySchema, config, "test"));
+
 describe("study configs with formulas", () => {
   it("expands a family into one cell per value, after the listed activations, carrying its definition", () => {
-    const study = parseWith(
-      studySchema,
-      {
-        presets: ["intro"],
-        activations: ["relu", "q=x*sigmoid(1.702*x)"],
-        seeds: [0, 1],
-        formulas: [family],
-      },
-      "test",
-    );
-    const jobs = planStudy(study);
+    const jobs = jobsOf({
+      presets: ["intro"],
+      activations: ["relu", "q=x*sigmoid(1.702*x)"],
+      seeds: [0, 1],
+      formulas: [family],
+    });
     const ids = [...new Set(jobs.map((j) => j.activation))];
     expect(ids).toEqual(["relu", "q", "swish_beta~beta=0.5", "swish_beta~beta=1", "swish_beta~beta=4"]);
     const cell = jobs.find((j) => j.key === "intro/swish_beta~beta=4/seed-1");
@@ -51,12 +49,10 @@ describe("study configs with formulas", () => {
   });
 
   it("formula cells share lockstep groups with the built-ins of the same model and seed", () => {
-    const study = parseWith(
-      studySchema,
-      { presets: ["intro"], activations: ["relu"], formulas: [family] },
-      "t",
+    const groups = groupForLockstep(
+      jobsOf({ presets: ["intro"], activations: ["relu"], formulas: [family] }),
+      8,
     );
-    const groups = groupForLockstep(planStudy(study), 8);
     expect(groups).toHaveLength(1);
     expect(groups[0].map((j) => j.activation)).toEqual([
       "relu",
@@ -104,17 +100,12 @@ describe("study configs with formulas", () => {
 
 describe("formula cells in lockstep", () => {
   it("train side by side with built-ins exactly as alone (weights bit for bit)", () => {
-    const study = parseWith(
-      studySchema,
-      {
-        presets: ["intro"],
-        activations: ["relu", "m=max(x, 0.1*x)"],
-        formulas: [family],
-        train: { steps: 40 },
-      },
-      "t",
-    );
-    const jobs = planStudy(study);
+    const jobs = jobsOf({
+      presets: ["intro"],
+      activations: ["relu", "m=max(x, 0.1*x)"],
+      formulas: [family],
+      train: { steps: 40 },
+    });
     const env = { tmsLab: "test", gitCommit: null };
     const together = executeCells(jobs, env);
     for (const [k, job] of jobs.entries()) {

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodeSafetensors } from "../../src/experiments/safetensors.js";
+import { seededRandom } from "../../src/report/stats.js";
 import { spawnTms, tempDir, tms } from "../helpers/cli.js";
 import { expectUnchanged, type StoreSnapshot, snapshotStore } from "../helpers/store-snapshot.js";
 
@@ -56,18 +57,6 @@ const KILL_STUDY = [
 ];
 const KILL_CELLS = 40;
 const KILL_ROUNDS = 5;
-
-/** A small seeded generator, so a failing kill schedule can be replayed (TMS_KILL_SEED). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** Cells with a result.json (what a sweep counts as complete), as store keys. */
 function completeCells(dir: string): string[] {
@@ -178,7 +167,7 @@ describe("tms sweep", () => {
 
   it("resumes after SIGKILL at random points (also mid-write): every cell trained once, same bytes", async () => {
     const seed = Number(process.env.TMS_KILL_SEED ?? Date.now() % 1_000_000);
-    const rand = mulberry32(seed);
+    const rand = seededRandom(seed); // seeded, so a failing kill schedule can be replayed (TMS_KILL_SEED)
     const reference = tempDir();
     const full = tms(["sweep", ...KILL_STUDY, "--out", reference]);
     expect(full.status, full.stderr).toBe(0);

@@ -29,7 +29,7 @@ import {
   trainingNote,
   trainWithCli,
 } from "../helpers/fidelity.js";
-import { comparisonTable, passCount, writeFidelitySection } from "../helpers/fidelity-report.js";
+import { writeFidelityTable } from "../helpers/fidelity-report.js";
 import { fidelityRuns } from "../helpers/fixtures.js";
 import { mean, std } from "../helpers/numeric.js";
 import { tCritical } from "../helpers/student.js";
@@ -55,9 +55,8 @@ describe.skipIf(torchBySeed.size < MIN_TORCH_SEEDS)("fidelity: demo preset vs Py
     trained = await trainWithCli("demo", ACTIVATIONS, OUR_SEEDS);
   }, 3_600_000);
 
-  afterAll(() => {
-    if (rows.length === 0) return;
-    const path = writeFidelitySection(
+  afterAll(() =>
+    writeFidelityTable(
       "demo",
       [
         "## Demo preset (20 features → 5 dims, 7 instances), 6 activations",
@@ -65,14 +64,10 @@ describe.skipIf(torchBySeed.size < MIN_TORCH_SEEDS)("fidelity: demo preset vs Py
         `Run ${new Date().toISOString().slice(0, 10)}. PyTorch seeds ${[...torchBySeed.keys()].join(", ")}; ours ${OUR_SEEDS.join(", ")}. ${trainingNote(trained)}`,
         `Compared: the mean eval loss over seeds. Pass: |Δ| ≤ K·SE + ${FLOOR_REL}·mean_torch with SE = s_t·√(1/${nTorch} + 1/${OUR_SEEDS.length}),`,
         `s_t = PyTorch's seed-to-seed sd of the cell (ν = ${nTorch - 1}), K = ${K.toFixed(2)}: P(|t_${nTorch - 1}| > K) = 5 % / ${N_CELLS} cells.`,
-        "",
-        `**${passCount(rows)}**`,
-        "",
-        ...comparisonTable(rows),
-      ].join("\n"),
-    );
-    console.log(`fidelity table: ${path}`);
-  });
+      ],
+      rows,
+    ),
+  );
 
   it("the fixtures are the demo preset at 10 000 steps, with every activation for every seed", () => {
     for (const [seed, list] of torchBySeed) {

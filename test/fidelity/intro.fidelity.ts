@@ -48,7 +48,7 @@ import {
   trainingNote,
   trainWithCli,
 } from "../helpers/fidelity.js";
-import { comparisonTable, passCount, writeFidelitySection } from "../helpers/fidelity-report.js";
+import { writeFidelityTable } from "../helpers/fidelity-report.js";
 import { extraFidelityRuns, fidelityRuns, hasFidelityFixtures, type TorchRun } from "../helpers/fixtures.js";
 import { mean, variance } from "../helpers/numeric.js";
 import { fCritical, tCritical } from "../helpers/student.js";
@@ -93,9 +93,8 @@ describe.skipIf(!ready)("fidelity: intro preset, 27 activations, vs PyTorch", ()
   }, 3_600_000);
 
   afterAll(() => {
-    if (rows.length === 0) return;
     const seedCounts = ACTIVATION_IDS.map((a) => `${a} ${torch.get(a)?.length ?? 0}`).join(", ");
-    const path = writeFidelitySection(
+    writeFidelityTable(
       "intro",
       [
         "## Intro preset (5 features → 2 dims, 10 instances), all 27 activations",
@@ -106,17 +105,14 @@ describe.skipIf(!ready)("fidelity: intro preset, 27 activations, vs PyTorch", ()
         `the cell's own with ≥ ${MIN_SEEDS_PER_CELL} PyTorch seeds, else pooled over the activation's instances; K = t_ν quantile at 5 % / ${N_TESTS} tests`,
         "(test/fidelity/intro.fidelity.ts explains the choice). Per activation also a bias test (mean Δ over instances) and a spread test",
         "(our sd of log L against PyTorch's, F test).",
-        "",
-        `**${passCount(rows)}**`,
-        "",
+      ],
+      rows,
+      [
         "Per activation (bias: geometric mean over instances of ours/PyTorch; spread: our sd of log L / PyTorch's):",
         "",
         ...activationLines,
-        "",
-        ...comparisonTable(rows),
-      ].join("\n"),
+      ],
     );
-    console.log(`fidelity table: ${path}`);
   });
 
   it("the fixtures: seeds 0 and 1 hold all 27 activations, each extra file one run of its activation", () => {

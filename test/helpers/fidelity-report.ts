@@ -75,6 +75,31 @@ export function comparisonTable(rows: readonly Comparison[]): string[] {
   ];
 }
 
+/**
+ * Writes a suite's section when it compared anything: its heading lines, the pass count, `details` (each
+ * block followed by a blank line) and the table of every cell; logs where.
+ */
+export function writeFidelityTable(
+  id: "demo" | "intro",
+  head: readonly string[],
+  rows: readonly Comparison[],
+  details: readonly string[] = [],
+): void {
+  if (rows.length === 0) return;
+  const path = writeFidelitySection(
+    id,
+    [
+      ...head,
+      "",
+      `**${passCount(rows)}**`,
+      "",
+      ...(details.length ? [...details, ""] : []),
+      ...comparisonTable(rows),
+    ].join("\n"),
+  );
+  console.log(`fidelity table: ${path}`);
+}
+
 /** "n of m cells pass" line. */
 export function passCount(rows: readonly Comparison[]): string {
   const failed = rows.filter((r) => !r.pass);

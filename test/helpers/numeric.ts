@@ -24,6 +24,12 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): { diff: 
   return { diff, scale };
 }
 
+/** Largest |a_j − ref_j| relative to the largest |ref_j| (or absolute when ref is all 0); ∞ if any is NaN. */
+export function maxRelDiff(a: ArrayLike<number>, ref: ArrayLike<number>): number {
+  const { diff, scale } = maxAbsDiff(a, ref);
+  return Number.isNaN(diff) ? Number.POSITIVE_INFINITY : diff / (scale || 1);
+}
+
 /** Bit-for-bit equality of two typed arrays of the same type. */
 export function bitEqual(a: Float32Array | Float64Array, b: Float32Array | Float64Array): boolean {
   if (a.constructor !== b.constructor || a.length !== b.length) return false;

@@ -179,13 +179,15 @@ describe("claim 5: softmin importance reversal", () => {
   // Importance 0.9^f decreases with f; norms growing with f reverse it (ρ = −1).
   const reversed = () => [0.2, 0.4, 0.6, 0.8];
   const normal = () => [0.8, 0.6, 0.4, 0.2];
+  /** Softmin stored with the softmax over features and over the batch, with these norms. */
+  const bothDims = (features: () => number[], batch: () => number[]) =>
+    reportDataFrom([
+      ...series("softmin", { loss: () => 1e-3, norms: features }),
+      ...series("softmin", { loss: () => 1e-3, norms: batch, variant: "softmax-batch" }),
+    ]);
 
   it("supported when norms grow as importance falls (batch softmax only)", () => {
-    const data = reportDataFrom([
-      ...series("softmin", { loss: () => 1e-3, norms: normal }),
-      ...series("softmin", { loss: () => 1e-3, norms: reversed, variant: "softmax-batch" }),
-    ]);
-    const f = softminFinding(data);
+    const f = softminFinding(bothDims(normal, reversed));
     expect(f.verdict).toBe("supported");
     expect(f.numbers.softminRho_batch).toBe(-1);
     expect(f.numbers.softminRho_features).toBe(1);
@@ -193,11 +195,7 @@ describe("claim 5: softmin importance reversal", () => {
   });
 
   it("not supported when neither softmax dimension reverses importance", () => {
-    const data = reportDataFrom([
-      ...series("softmin", { loss: () => 1e-3, norms: normal }),
-      ...series("softmin", { loss: () => 1e-3, norms: normal, variant: "softmax-batch" }),
-    ]);
-    const f = softminFinding(data);
+    const f = softminFinding(bothDims(normal, normal));
     expect(f.verdict).toBe("not supported");
     expect(f.headline).toContain("Not supported");
   });

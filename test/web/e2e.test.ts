@@ -2,8 +2,7 @@
 // `tms serve` on a small results store made here. Screenshots go to test-results/ (look at them).
 // Without /usr/bin/chromium: fails under CI, skipped with a warning locally (helpers/requirements.ts).
 
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
@@ -11,50 +10,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACTIVATION_IDS } from "../../src/core/activations.js";
 import { decodeSafetensors } from "../../src/experiments/safetensors.js";
 import { CHROMIUM, CHROMIUM_ARGS } from "../helpers/chromium.js";
-import { ensureBuilt, runCli } from "../helpers/cli.js";
+import { runCli } from "../helpers/cli.js";
+import { ensureWebBuilt, type Served, serveExplorer } from "../helpers/explorer.js";
 import { REPO_ROOT } from "../helpers/fixtures.js";
 import { CHROMIUM_REQUIREMENT, requireOrSkip } from "../helpers/requirements.js";
 
 const HAS_CHROMIUM = requireOrSkip("the explorer's browser tests", [CHROMIUM_REQUIREMENT]);
 const SHOTS = join(REPO_ROOT, "test-results");
-const BIN = join(REPO_ROOT, "bin", "tms.js");
 const TIMEOUT = 120_000;
-
-function ensureWebBuilt(): void {
-  ensureBuilt();
-  if (!existsSync(join(REPO_ROOT, "web", "dist", "index.html"))) {
-    execFileSync("npm", ["run", "build:web"], { cwd: REPO_ROOT, stdio: "pipe" });
-  }
-}
-
-/** Starts `tms serve DIR --port 0` and resolves with the URL it prints. */
-function serve(dir: string): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, "serve", dir, "--port", "0"], {
-      cwd: REPO_ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`tms serve printed no URL: ${out}`)), 60_000);
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = out.match(/http:\/\/[^\s]+\//);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[0] });
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    child.on("exit", (code) => reject(new Error(`tms serve exited (${code}): ${out}`)));
-  });
-}
 
 describe.skipIf(!HAS_CHROMIUM)(`explorer in ${CHROMIUM} (headless)`, () => {
   let tmp: string;
-  let server: { child: ChildProcess; url: string };
+  let server: Served;
   let context: BrowserContext;
   let page: Page;
   const problems: string[] = [];
@@ -100,7 +67,7 @@ describe.skipIf(!HAS_CHROMIUM)(`explorer in ${CHROMIUM} (headless)`, () => {
       '<!doctype html><html lang="en"><meta charset="utf-8"><title>Report</title><h1>Findings</h1>' +
         "<table><tr><th>activation</th><th>loss</th></tr><tr><td>relu</td><td>1e-3</td></tr></table></html>",
     );
-    server = await serve(store);
+    server = await serveExplorer(store);
     context = await chromium.launchPersistentContext(join(tmp, "profile"), {
       executablePath: CHROMIUM,
       headless: true,

@@ -2,60 +2,34 @@
 // type, a bad formula's problem and position shown inline (and Train refused), and a typed formula trained
 // live in the browser's worker, its loss falling. Skipped, saying why, without /usr/bin/chromium.
 
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHROMIUM, CHROMIUM_ARGS } from "../helpers/chromium.js";
-import { ensureBuilt } from "../helpers/cli.js";
+import { ensureWebBuilt, type Served, serveExplorer } from "../helpers/explorer.js";
 import { REPO_ROOT } from "../helpers/fixtures.js";
 
 const HAS_CHROMIUM = existsSync(CHROMIUM);
 const SHOTS = join(REPO_ROOT, "test-results");
-const BIN = join(REPO_ROOT, "bin", "tms.js");
 const TIMEOUT = 120_000;
 
 if (!HAS_CHROMIUM)
   console.warn(`[formula e2e] skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 
-function serve(): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, "serve", "--port", "0"], {
-      cwd: REPO_ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`tms serve printed no URL: ${out}`)), 60_000);
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = out.match(/http:\/\/[^\s]+\//);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[0] });
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.on("exit", (code) => reject(new Error(`tms serve exited (${code}): ${out}`)));
-  });
-}
-
 describe.skipIf(!HAS_CHROMIUM)("explorer formula box in Chromium", () => {
   let tmp: string;
-  let server: { child: ChildProcess; url: string };
+  let server: Served;
   let context: BrowserContext;
   let page: Page;
   const problems: string[] = [];
 
   beforeAll(async () => {
-    ensureBuilt();
-    if (!existsSync(join(REPO_ROOT, "web", "dist", "index.html")))
-      execFileSync("npm", ["run", "build:web"], { cwd: REPO_ROOT, stdio: "pipe" });
+    ensureWebBuilt();
     mkdirSync(SHOTS, { recursive: true });
     tmp = mkdtempSync(join(tmpdir(), "tms-formula-e2e-"));
-    server = await serve();
+    server = await serveExplorer();
     context = await chromium.launchPersistentContext(join(tmp, "profile"), {
       executablePath: CHROMIUM,
       headless: true,

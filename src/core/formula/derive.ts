@@ -108,20 +108,14 @@ export function bindParams(n: Node, values: Readonly<Record<string, number>>): N
         const a = go(m.a);
         return a.k === "num" ? num(-a.v) : { ...m, a };
       }
-      case "bin": {
-        const a = go(m.a);
-        const b = go(m.b);
-        return a.k === "num" && b.k === "num" ? binary(m.op, a, b) : { ...m, a, b };
-      }
-      case "cmp": {
-        const a = go(m.a);
-        const b = go(m.b);
-        return a.k === "num" && b.k === "num" ? compare(m.op, a, b) : { ...m, a, b };
-      }
+      case "bin":
+      case "cmp":
       case "logic": {
         const a = go(m.a);
         const b = go(m.b);
-        return a.k === "num" && b.k === "num" ? logic(m.op, a, b) : { ...m, a, b };
+        if (a.k !== "num" || b.k !== "num") return { ...m, a, b };
+        if (m.k === "bin") return binary(m.op, a, b);
+        return m.k === "cmp" ? compare(m.op, a, b) : logic(m.op, a, b);
       }
       case "cond": {
         const c = go(m.c);

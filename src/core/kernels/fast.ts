@@ -13,7 +13,7 @@ import { denseRowsOf, type SparseBatch, sampledVersion } from "../sampling.js";
 import { choosePath, currentPathOverride, type InstancePath } from "./cost.js";
 import { cachedModule, Engine, engineOf, fmaEnabled, wasmEnabled } from "./engine.js";
 import { sparseKernel } from "./sparse.js";
-import type { Gradients } from "./types.js";
+import type { Gradients, StepKernel } from "./types.js";
 
 export { choosePath, type InstancePath, setPathOverride } from "./cost.js";
 
@@ -444,14 +444,7 @@ function stateFor(engine: Engine, act: Activation, F: number, H: number, dtype: 
 }
 
 /** The fast kernel (StepKernel). Per-sample activations only (not the softmax family over the batch). */
-export function fastKernel(
-  spec: ModelSpec,
-  act: Activation,
-  params: Params,
-  batch: SparseBatch,
-  grads: Gradients,
-  losses: Float64Array,
-): void {
+export const fastKernel: StepKernel = (spec, act, params, batch, grads, losses) => {
   if (!wasmEnabled()) {
     sparseKernel(spec, act, params, batch, grads, losses);
     return;
@@ -467,4 +460,4 @@ export function fastKernel(
     return;
   }
   state.run(spec, params, ptr, grads, losses);
-}
+};

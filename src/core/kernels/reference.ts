@@ -15,8 +15,17 @@
 
 import type { Activation, Buffer } from "../activations.js";
 import { allocate, type ModelSpec, type Params } from "../model.js";
-import { densify, type SparseBatch } from "../sampling.js";
-import type { Gradients, SoftmaxDim } from "./types.js";
+import { densify } from "../sampling.js";
+import type { SoftmaxDim, StepKernel } from "./types.js";
+
+/** out[s, :] = A[s, :] · W for one row s (A [rows, F], W [F, H], out [rows, H]), summed over f in order. */
+function projectRow(A: Buffer, W: Buffer, s: number, F: number, H: number, out: Buffer): void {
+  for (let k = 0; k < H; k++) {
+    let acc = 0;
+    for (let f = 0; f < F; f++) acc += A[s * F + f] * W[f * H + k];
+    out[s * H + k] = acc;
+  }
+}
 
 /** Applies the activation to Z [rows, F] in place of Y; the softmax family over `dim`. */
 export function applyActivation(
@@ -72,11 +81,7 @@ export function forwardInstance(
   const W = params.W.subarray(i * F * H, (i + 1) * F * H);
   const b = params.b.subarray(i * F, (i + 1) * F);
   for (let s = 0; s < rows; s++) {
-    for (let k = 0; k < H; k++) {
-      let acc = 0;
-      for (let f = 0; f < F; f++) acc += X[s * F + f] * W[f * H + k];
-      Hd[s * H + k] = acc;
-    }
+    projectRow(X, W, s, F, H, Hd);
     for (let f = 0; f < F; f++) {
       let acc = b[f];
       for (let k = 0; k < H; k++) acc += W[f * H + k] * Hd[s * H + k];
@@ -86,15 +91,8 @@ export function forwardInstance(
   applyActivation(act, Z, Y, rows, F, dim);
 }
 
-export function makeReferenceKernel(dim: SoftmaxDim) {
-  return function referenceKernel(
-    spec: ModelSpec,
-    act: Activation,
-    params: Params,
-    batch: SparseBatch,
-    grads: Gradients,
-    losses: Float64Array,
-  ): void {
+export function makeReferenceKernel(dim: SoftmaxDim): StepKernel {
+  return function referenceKernel(spec, act, params, batch, grads, losses) {
     const { nFeatures: F, nHidden: H, nInstances: I } = spec;
     const B = batch.batchSize;
     const dt = params.dtype;
@@ -130,11 +128,7 @@ export function makeReferenceKernel(dim: SoftmaxDim) {
       const gW = grads.W.subarray(i * F * H, (i + 1) * F * H);
       const gb = grads.b.subarray(i * F, (i + 1) * F);
       for (let s = 0; s < B; s++) {
-        for (let k = 0; k < H; k++) {
-          let acc = 0;
-          for (let f = 0; f < F; f++) acc += dZ[s * F + f] * W[f * H + k];
-          dHd[s * H + k] = acc;
-        }
+        projectRow(dZ, W, s, F, H, dHd);
         for (let f = 0; f < F; f++) {
           const dz = dZ[s * F + f];
           const xf = X[s * F + f];

@@ -9,12 +9,9 @@
 // Work is done in float64 buffers; for f32 runs z and act(z) are rounded to float32, like the reference.
 // Only for activations acting per sample (not the softmax family over the batch).
 
-import type { Activation } from "../activations.js";
-import type { ModelSpec, Params } from "../model.js";
-import type { SparseBatch } from "../sampling.js";
 import { rowOps } from "./activation-rows.js";
 import { choosePath } from "./cost.js";
-import type { Gradients } from "./types.js";
+import type { StepKernel } from "./types.js";
 
 class Workspace {
   w: Float64Array;
@@ -45,14 +42,7 @@ class Workspace {
 
 let workspace: Workspace | undefined;
 
-export function sparseKernel(
-  spec: ModelSpec,
-  act: Activation,
-  params: Params,
-  batch: SparseBatch,
-  grads: Gradients,
-  losses: Float64Array,
-): void {
+export const sparseKernel: StepKernel = (spec, act, params, batch, grads, losses) => {
   const { nFeatures: F, nHidden: H, nInstances: I } = spec;
   const B = batch.batchSize;
   if (!workspace || workspace.F !== F || workspace.H !== H || workspace.B !== B)
@@ -194,4 +184,4 @@ export function sparseKernel(
       }
     }
   }
-}
+};

@@ -7,16 +7,10 @@ import { cachedModule, wasmEnabled } from "../kernels/engine.js";
 import type { Gradients } from "../kernels/types.js";
 import { buildOptimizer } from "../kernels/wasm/optimizer.js";
 import type { DType, Params } from "../model.js";
-import type { OptimizerName, OptimizerState, StepScalars } from "./update.js";
+import type { OptimizerName, OptimizerState, StepScalars, update } from "./update.js";
 
-export type UpdateFn = (
-  s: StepScalars,
-  p: Buffer,
-  g: Float64Array,
-  st: OptimizerState,
-  from: number,
-  to: number,
-) => void;
+/** The same signature as the JavaScript update, so either can serve a trainer. */
+export type UpdateFn = typeof update;
 
 export interface OptimizerStorage {
   params: Params;

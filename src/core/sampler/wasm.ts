@@ -28,31 +28,20 @@ export interface EngineBatch {
   /** Which instances' dense values belong to the current sample (mask scheme, whole periods). */
   denseValid: Uint8Array;
 }
+/** The arguments both samplers start with: state block, batch arrays, entries so far, capacity, shape. */
+type SamplerHead = [
+  st: number,
+  rs: number,
+  feat: number,
+  val: number,
+  nnz: number,
+  cap: number,
+  B: number,
+  F: number,
+];
 export interface SamplerExports {
-  sample_mask(
-    st: number,
-    rs: number,
-    feat: number,
-    val: number,
-    nnz: number,
-    cap: number,
-    B: number,
-    F: number,
-    all: number,
-    c: number,
-    dense: number,
-  ): number;
-  sample_geom(
-    st: number,
-    rs: number,
-    feat: number,
-    val: number,
-    nnz: number,
-    cap: number,
-    B: number,
-    F: number,
-    logQ: number,
-  ): number;
+  sample_mask(...args: [...SamplerHead, all: number, c: number, dense: number]): number;
+  sample_geom(...args: [...SamplerHead, logQ: number]): number;
 }
 
 /** The engine's sampler instance (compiled on first use); undefined if WebAssembly cannot be compiled. */
@@ -85,35 +74,15 @@ export function sampleInstanceWasm(
   for (let k = 0; k < 4; k++) for (let j = 0; j < 4; j++) st[4 * j + k] = seeds[4 * k + j];
   const rs = eb.rs + 4 * i * (B + 1);
   if (p <= 0) return closeEmpty(batch, i, nnz);
+  const sampler = eb.sampler as SamplerExports;
+  const head: SamplerHead = [eb.state, rs, eb.feat, eb.val, nnz, eb.cap, B, F];
   if (usesMask(p)) {
     const all = p >= 1 ? 1 : 0;
     const T = all ? 0 : maskThreshold(p);
     const c = eb.dtype === "f32" ? (all ? 2 ** -24 : 256 / T) : all ? 2 ** -32 : 1 / T;
     setKeepThreshold(st, T);
     if (eb.dense && denseComplete(F, B)) eb.denseValid[i] = 1;
-    return (eb.sampler as SamplerExports).sample_mask(
-      eb.state,
-      rs,
-      eb.feat,
-      eb.val,
-      nnz,
-      eb.cap,
-      B,
-      F,
-      all,
-      c,
-      eb.dense + i * eb.denseStride,
-    );
+    return sampler.sample_mask(...head, all, c, eb.dense + i * eb.denseStride);
   }
-  return (eb.sampler as SamplerExports).sample_geom(
-    eb.state,
-    rs,
-    eb.feat,
-    eb.val,
-    nnz,
-    eb.cap,
-    B,
-    F,
-    Math.log1p(-p),
-  );
+  return sampler.sample_geom(...head, Math.log1p(-p));
 }

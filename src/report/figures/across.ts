@@ -8,12 +8,21 @@ import {
   type Series,
   sparsities,
   sparsityLabel,
-  sparsitySeries,
   superpositionScore,
 } from "../data.js";
 import { num, slug } from "../format.js";
 import { finite, mean, meanCI, spearman, spearmanCI } from "../stats.js";
-import { ACCENT, columnsFor, density, type FigureDef, logScale, spec, type VlSpec } from "./style.js";
+import {
+  ACCENT,
+  columnsFor,
+  density,
+  type FigureDef,
+  logField,
+  logScale,
+  sparsityPanels,
+  spec,
+  type VlSpec,
+} from "./style.js";
 
 interface Curve {
   label: string;
@@ -130,15 +139,11 @@ export function lossVsSparsityFigure(data: ReportData, preset: string): FigureDe
 }
 
 export function lossHeatmapFigure(data: ReportData, preset: string): FigureDef | undefined {
-  const found = sparsitySeries(data, preset);
-  if (!found) return undefined;
-  const { series, S } = found;
-  const rows: VlSpec[] = [];
-  series.forEach((s, k) => {
+  const panels = sparsityPanels(data, preset, (s, k, S, add) => {
     perInstance(s, (x) => x.loss).forEach((v, i) => {
       const m = mean(finite(v));
       if (Number.isFinite(m) && m > 0)
-        rows.push({
+        add({
           activation: s.label,
           sorder: k,
           panel: sparsityLabel(S[i]),
@@ -148,7 +153,8 @@ export function lossHeatmapFigure(data: ReportData, preset: string): FigureDef |
         });
     });
   });
-  if (!rows.length) return undefined;
+  if (!panels) return undefined;
+  const { S, rows } = panels;
   const logs = rows.map((r) => Math.log10(r.loss));
   const mid = 10 ** ((Math.min(...logs) + Math.max(...logs)) / 2);
   const title = `Evaluation loss by activation and sparsity — ${preset}`;
@@ -272,14 +278,7 @@ export function superpositionLossFigure(data: ReportData, preset: string): Figur
           mark: { type: "circle", size: 30, color: ACCENT, opacity: 0.8 },
           encoding: {
             x: { field: "sup", type: "quantitative", title: "superposition", axis: { tickCount: 4 } },
-            y: {
-              field: "loss",
-              type: "quantitative",
-              ...logScale(
-                rows.map((r) => r.loss),
-                "loss",
-              ),
-            },
+            y: logField(rows, "loss"),
             tooltip: [
               { field: "activation" },
               { field: "sup", format: ".3f" },
@@ -384,14 +383,7 @@ export function featureDimensionalityFigure(data: ReportData, preset: string): F
             {
               mark: { type: "circle", color: ACCENT, opacity: 0.6 },
               encoding: {
-                x: {
-                  field: "x",
-                  type: "quantitative",
-                  ...logScale(
-                    rows.map((r) => r.x),
-                    "1/(1−S)",
-                  ),
-                },
+                x: logField(rows, "x", "1/(1−S)"),
                 y: {
                   field: "d",
                   type: "quantitative",

@@ -1,16 +1,12 @@
 // Training curves: the sampled batch loss against the step, one line per sparsity level.
 
-import { type ReportData, sparsitySeries } from "../data.js";
+import type { ReportData } from "../data.js";
 import { slug } from "../format.js";
 import { finite, mean } from "../stats.js";
-import { columnsFor, type FigureDef, logScale, spec, VIRIDIS, type VlSpec } from "./style.js";
+import { columnsFor, type FigureDef, logField, sparsityPanels, spec, VIRIDIS } from "./style.js";
 
 export function trainingCurvesFigure(data: ReportData, preset: string): FigureDef | undefined {
-  const found = sparsitySeries(data, preset);
-  if (!found) return undefined;
-  const { series, S } = found;
-  const rows: VlSpec[] = [];
-  series.forEach((s, k) => {
+  const panels = sparsityPanels(data, preset, (s, k, S, add) => {
     const curvesOk = s.cells.filter((c) => c.lossCurve?.step?.length);
     if (!curvesOk.length) return;
     const steps = curvesOk[0].lossCurve.step;
@@ -22,7 +18,7 @@ export function trainingCurvesFigure(data: ReportData, preset: string): FigureDe
         const v = finite(same.map((c) => c.lossCurve.loss[t]?.[i]).filter((x) => x !== undefined));
         const m = mean(v);
         if (m > 0)
-          rows.push({
+          add({
             panel: s.label,
             porder: k,
             step,
@@ -32,7 +28,8 @@ export function trainingCurvesFigure(data: ReportData, preset: string): FigureDe
       }
     });
   });
-  if (!rows.length) return undefined;
+  if (!panels) return undefined;
+  const { series, rows } = panels;
   const title = `Training loss vs step (log–log), one panel per activation — ${preset}`;
   return {
     id: `${slug(preset)}-training-curves`,
@@ -51,22 +48,8 @@ export function trainingCurvesFigure(data: ReportData, preset: string): FigureDe
         height: 110,
         mark: { type: "line", strokeWidth: 1.2 },
         encoding: {
-          x: {
-            field: "step",
-            type: "quantitative",
-            ...logScale(
-              rows.map((r) => r.step),
-              "step",
-            ),
-          },
-          y: {
-            field: "loss",
-            type: "quantitative",
-            ...logScale(
-              rows.map((r) => r.loss),
-              "loss",
-            ),
-          },
+          x: logField(rows, "step"),
+          y: logField(rows, "loss"),
           color: { field: "sparsity", type: "ordinal", title: "sparsity S", scale: { scheme: VIRIDIS } },
         },
       },

@@ -2,7 +2,7 @@
 // log scales framed by decades, the palettes (viridis for ordered quantities, blue–orange for signed ones,
 // Okabe–Ito for categories). DejaVu Sans throughout (render.ts loads it).
 
-import type { Weights } from "../data.js";
+import { type ReportData, type Series, sparsitySeries, type Weights } from "../data.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: Vega-Lite specs are plain JSON here.
 export type VlSpec = Record<string, any>;
@@ -15,6 +15,27 @@ export interface FigureDef {
   /** Included (as PNG) in the Word document. */
   key: boolean;
   spec: VlSpec;
+}
+
+/**
+ * The rows of a figure with one panel per series of a sparsity preset: `each` adds the rows of series s (its
+ * order k, the levels S). Undefined when the preset is no sparsity sweep or no series added a row.
+ */
+export function sparsityPanels(
+  data: ReportData,
+  preset: string,
+  each: (s: Series, k: number, S: number[], add: (row: VlSpec) => void) => void,
+): { series: Series[]; S: number[]; rows: VlSpec[] } | undefined {
+  const found = sparsitySeries(data, preset);
+  if (!found) return undefined;
+  const rows: VlSpec[] = [];
+  const add = (row: VlSpec) => {
+    rows.push(row);
+  };
+  found.series.forEach((s, k) => {
+    each(s, k, found.S, add);
+  });
+  return rows.length ? { ...found, rows } : undefined;
 }
 
 export interface FigurePlan {
@@ -79,6 +100,18 @@ export const density = (S: number) => 1 / Math.max(1e-12, 1 - S);
 export const columnsFor = (n: number, max = 6) => Math.min(max, Math.max(1, Math.ceil(Math.sqrt(n * 1.5))));
 
 /** A log scale framed by whole decades, with one labelled grid line per decade (plus 2 and 5 when short). */
+/** A quantitative channel for `field` of the rows on a log scale framed by decades (logScale). */
+export function logField(rows: readonly VlSpec[], field: string, title: string = field): VlSpec {
+  return {
+    field,
+    type: "quantitative",
+    ...logScale(
+      rows.map((r) => r[field]),
+      title,
+    ),
+  };
+}
+
 export function logScale(values: readonly number[], title: string): VlSpec {
   const v = values.filter((x) => x > 0 && Number.isFinite(x));
   const lo = v.length ? Math.floor(Math.log10(Math.min(...v)) + 1e-9) : 0;

@@ -137,6 +137,38 @@ const noInterval = (label: string, e: Estimate) =>
     ? `${label}: no values (every instance there failed the training guard: diverged, loss not below predicting 0, or weights still at init)`
     : `${label}: only ${e.n} seed(s), no interval; run tms sweep --seeds 0-2`;
 
+/** The inconclusive part for an estimate without a finite interval; undefined when it has one. */
+function missingInterval(label: string, e: Estimate, preset?: string): Part | undefined {
+  if (Number.isFinite(e.lo) && Number.isFinite(e.hi)) return undefined;
+  return {
+    label,
+    preset,
+    verdict: "inconclusive",
+    text: `${label}: ${fmtEstimate(e)}`,
+    reason: noInterval(label, e),
+    estimate: e,
+  };
+}
+
+/** A part with its verdict; `why` is given as the reason only when the verdict is inconclusive. */
+export function judged(
+  label: string,
+  e: Estimate,
+  preset: string | undefined,
+  verdict: Verdict,
+  text: string,
+  why: string,
+): Part {
+  return {
+    label,
+    preset,
+    verdict,
+    text,
+    estimate: e,
+    ...(verdict === "inconclusive" ? { reason: why } : {}),
+  };
+}
+
 /** Claim "value > t" (dir 1) or "value < t" (dir −1): supported if the interval clears t, not if it lies on the other side. */
 export function directional(
   label: string,
@@ -146,57 +178,36 @@ export function directional(
   preset?: string,
 ): Part {
   const rule = `${dir > 0 ? ">" : "<"} ${num(threshold)}`;
-  if (!Number.isFinite(e.lo) || !Number.isFinite(e.hi))
-    return {
-      label,
-      preset,
-      verdict: "inconclusive",
-      text: `${label}: ${fmtEstimate(e)}`,
-      reason: noInterval(label, e),
-      estimate: e,
-    };
+  const missing = missingInterval(label, e, preset);
+  if (missing) return missing;
   const clears = dir > 0 ? e.lo > threshold : e.hi < threshold;
   const fails = dir > 0 ? e.hi <= threshold : e.lo >= threshold;
   const verdict: Verdict = clears ? "supported" : fails ? "not supported" : "inconclusive";
-  const text = `${label}: ${fmtEstimate(e)}, claim ${rule}`;
-  return {
+  return judged(
     label,
+    e,
     preset,
     verdict,
-    text,
-    estimate: e,
-    ...(verdict === "inconclusive"
-      ? { reason: `${label}: the interval ${fmtEstimate(e)} straddles ${num(threshold)}` }
-      : {}),
-  };
+    `${label}: ${fmtEstimate(e)}, claim ${rule}`,
+    `${label}: the interval ${fmtEstimate(e)} straddles ${num(threshold)}`,
+  );
 }
 
 /** Claim "lo ≤ value ≤ hi" (equivalence): supported if the interval lies inside, not if it lies outside. */
 export function within(label: string, e: Estimate, lo: number, hi: number, preset?: string): Part {
-  if (!Number.isFinite(e.lo) || !Number.isFinite(e.hi))
-    return {
-      label,
-      preset,
-      verdict: "inconclusive",
-      text: `${label}: ${fmtEstimate(e)}`,
-      reason: noInterval(label, e),
-      estimate: e,
-    };
+  const missing = missingInterval(label, e, preset);
+  if (missing) return missing;
   const inside = e.lo >= lo && e.hi <= hi;
   const outside = e.hi < lo || e.lo > hi;
   const verdict: Verdict = inside ? "supported" : outside ? "not supported" : "inconclusive";
-  return {
+  return judged(
     label,
+    e,
     preset,
     verdict,
-    text: `${label}: ${fmtEstimate(e)}, claim within [${num(lo)}, ${num(hi)}]`,
-    estimate: e,
-    ...(verdict === "inconclusive"
-      ? {
-          reason: `${label}: the interval ${fmtEstimate(e)} overlaps a bound of [${num(lo, 2)}, ${num(hi, 2)}]`,
-        }
-      : {}),
-  };
+    `${label}: ${fmtEstimate(e)}, claim within [${num(lo)}, ${num(hi)}]`,
+    `${label}: the interval ${fmtEstimate(e)} overlaps a bound of [${num(lo, 2)}, ${num(hi, 2)}]`,
+  );
 }
 
 export const missingPart = (label: string, what: string, command: string, preset?: string): Part => ({

@@ -64,6 +64,28 @@ function vs(
   return part(data, label, (p) => comparePart(data, p, { metric: sup, what: "superposition", ...o }));
 }
 
+/** a's measure minus ReLU's over `levels`, claimed above (dir 1) or below (dir −1) zero. */
+function minusRelu(
+  data: ReportData,
+  label: string,
+  a: string,
+  levels: Levels,
+  dir: 1 | -1,
+  measure: { metric?: Metric; what?: string } = {},
+) {
+  return vs(data, label, { a, b: "relu", levels, kind: "diff", rule: { dir, threshold: 0 }, ...measure });
+}
+
+/** a's measure over ReLU's, all levels, judged by `rule` (a threshold with its side, or an equivalence band). */
+function overRelu(
+  data: ReportData,
+  label: string,
+  a: string,
+  rule: { dir: 1 | -1; threshold: number } | { lo: number; hi: number },
+) {
+  return vs(data, label, { a, b: "relu", levels: "all", kind: "ratio", rule });
+}
+
 export function tanhSeluLimitedFinding(data: ReportData): Finding {
   const acts = ["tanh", "hardtanh", "selu"];
   return assemble({
@@ -72,12 +94,9 @@ export function tanhSeluLimitedFinding(data: ReportData): Finding {
     method: `Each of Tanh, Hardtanh and SELU: its superposition over ReLU's, all levels; "very limited" if the ratio's interval lies below ${T.limitedRatio}, not supported if it lies at or above. ${RULE}`,
     scope: scope(data, [...acts, "relu"], "every level"),
     parts: acts.map((a) =>
-      vs(data, `${activationName(a)} superposition below ${T.limitedRatio}× ReLU's`, {
-        a,
-        b: "relu",
-        levels: "all",
-        kind: "ratio",
-        rule: { dir: -1, threshold: T.limitedRatio },
+      overRelu(data, `${activationName(a)} superposition below ${T.limitedRatio}× ReLU's`, a, {
+        dir: -1,
+        threshold: T.limitedRatio,
       }),
     ),
     links: links(data, [...acts, "relu"]),
@@ -103,20 +122,8 @@ export function soluFinding(data: ReportData): Finding {
         kind: "ratio",
         rule: { lo: 1 / c, hi: c },
       }),
-      vs(data, "SoLU above ReLU when dense", {
-        a: "solu",
-        b: "relu",
-        levels: "densest",
-        kind: "diff",
-        rule: { dir: 1, threshold: 0 },
-      }),
-      vs(data, "SoLU below ReLU when sparse", {
-        a: "solu",
-        b: "relu",
-        levels: "sparsest-third",
-        kind: "diff",
-        rule: { dir: -1, threshold: 0 },
-      }),
+      minusRelu(data, "SoLU above ReLU when dense", "solu", "densest", 1),
+      minusRelu(data, "SoLU below ReLU when sparse", "solu", "sparsest-third", -1),
     ],
     links: links(data, ["solu", "softmax", "relu"]),
   });
@@ -134,21 +141,11 @@ export function shrinkFinding(data: ReportData): Finding {
       `ReLU's (difference below 0). ${RULE}`,
     scope: scope(data, [...acts, "relu"], "every level"),
     parts: acts.flatMap((a) => [
-      vs(data, `${activationName(a)}: more features in superposition than ReLU`, {
-        a,
-        b: "relu",
-        levels: "all",
-        kind: "diff",
-        rule: { dir: 1, threshold: 0 },
+      minusRelu(data, `${activationName(a)}: more features in superposition than ReLU`, a, "all", 1, {
         metric: guarded((x) => fractionSuperposed(x)),
         what: "fraction superposed",
       }),
-      vs(data, `${activationName(a)}: smaller amplitude than ReLU`, {
-        a,
-        b: "relu",
-        levels: "all",
-        kind: "diff",
-        rule: { dir: -1, threshold: 0 },
+      minusRelu(data, `${activationName(a)}: smaller amplitude than ReLU`, a, "all", -1, {
         metric: guarded((x) => superpositionAmplitude(x)),
         what: "amplitude of superposition",
       }),
@@ -166,20 +163,8 @@ export function geluDenseFinding(data: ReportData): Finding {
     method: `For GELU and SiLU each: minus ReLU's superposition at the densest level above 0, and over the sparsest third of the levels below 0. ${RULE}`,
     scope: scope(data, [...acts, "relu"], "densest level; sparsest third"),
     parts: acts.flatMap((a) => [
-      vs(data, `${activationName(a)} above ReLU at S = 0`, {
-        a,
-        b: "relu",
-        levels: "densest",
-        kind: "diff",
-        rule: { dir: 1, threshold: 0 },
-      }),
-      vs(data, `${activationName(a)} below ReLU when sparse`, {
-        a,
-        b: "relu",
-        levels: "sparsest-third",
-        kind: "diff",
-        rule: { dir: -1, threshold: 0 },
-      }),
+      minusRelu(data, `${activationName(a)} above ReLU at S = 0`, a, "densest", 1),
+      minusRelu(data, `${activationName(a)} below ReLU when sparse`, a, "sparsest-third", -1),
     ]),
     links: links(data, [...acts, "relu"]),
   });
@@ -194,13 +179,7 @@ export function geluSiluLessFinding(data: ReportData): Finding {
     method: `For GELU and SiLU each: minus ReLU's superposition over all levels below 0. ${RULE}`,
     scope: scope(data, [...acts, "relu"], "every level"),
     parts: acts.map((a) =>
-      vs(data, `${activationName(a)} less superposition than ReLU`, {
-        a,
-        b: "relu",
-        levels: "all",
-        kind: "diff",
-        rule: { dir: -1, threshold: 0 },
-      }),
+      minusRelu(data, `${activationName(a)} less superposition than ReLU`, a, "all", -1),
     ),
     links: links(data, [...acts, "relu"]),
   });
@@ -213,12 +192,7 @@ export function sigmoidManyFinding(data: ReportData): Finding {
     method: `Number of features in superposition (represented, per-feature superposition > 0.1): Sigmoid minus ReLU over all levels above 0. ${RULE}`,
     scope: scope(data, ["sigmoid", "relu"], "every level"),
     parts: [
-      vs(data, "Sigmoid has more features in superposition than ReLU", {
-        a: "sigmoid",
-        b: "relu",
-        levels: "all",
-        kind: "diff",
-        rule: { dir: 1, threshold: 0 },
+      minusRelu(data, "Sigmoid has more features in superposition than ReLU", "sigmoid", "all", 1, {
         metric: guarded((x) => featuresSuperposed(x)),
         what: "features in superposition",
       }),
@@ -234,12 +208,9 @@ export function tanhEliminatesFinding(data: ReportData): Finding {
     method: `Tanh's superposition over ReLU's, all levels; eliminated if the ratio's interval lies below ${T.eliminatedRatio}, not supported if at or above. ${RULE}`,
     scope: scope(data, ["tanh", "relu"], "every level"),
     parts: [
-      vs(data, `Tanh superposition below ${T.eliminatedRatio}× ReLU's`, {
-        a: "tanh",
-        b: "relu",
-        levels: "all",
-        kind: "ratio",
-        rule: { dir: -1, threshold: T.eliminatedRatio },
+      overRelu(data, `Tanh superposition below ${T.eliminatedRatio}× ReLU's`, "tanh", {
+        dir: -1,
+        threshold: T.eliminatedRatio,
       }),
     ],
     links: links(data, ["tanh", "relu"]),
@@ -255,13 +226,7 @@ export function relu6Relu2Finding(data: ReportData): Finding {
     method: `For ReLU6 and ReLU² each: superposition over ReLU's, all levels, within [1/${c}, ${c}] (supported if the interval lies inside, not supported if it lies outside). ${RULE}`,
     scope: scope(data, [...acts, "relu"], "every level"),
     parts: acts.map((a) =>
-      vs(data, `${activationName(a)} superposition like ReLU's`, {
-        a,
-        b: "relu",
-        levels: "all",
-        kind: "ratio",
-        rule: { lo: 1 / c, hi: c },
-      }),
+      overRelu(data, `${activationName(a)} superposition like ReLU's`, a, { lo: 1 / c, hi: c }),
     ),
     links: links(data, [...acts, "relu"]),
   });

@@ -26,6 +26,7 @@ import {
   find,
   fmtEstimate,
   inconclusive,
+  judged,
   levelIndices,
   type Part,
   sparsityPresets,
@@ -495,28 +496,24 @@ export function superpositionLowersLossFinding(data: ReportData): Finding {
     const label = "ρ(superposition, loss)";
     const text = `${label}: ${fmtEstimate(e)}`;
     if (!Number.isFinite(e.lo))
-      return {
+      return judged(
         label,
+        e,
         preset,
-        verdict: "inconclusive",
+        "inconclusive",
         text,
-        estimate: e,
-        reason: `${preset}: needs ≥ 2 seeds and ≥ 4 activations; run tms sweep --seeds 0-2 --activations all`,
-      };
+        `${preset}: needs ≥ 2 seeds and ≥ 4 activations; run tms sweep --seeds 0-2 --activations all`,
+      );
     const verdict: Verdict =
       e.hi < 0 ? "supported" : e.lo > -T.negligibleRho ? "not supported" : "inconclusive";
-    return {
+    return judged(
       label,
+      e,
       preset,
       verdict,
       text,
-      estimate: e,
-      ...(verdict === "inconclusive"
-        ? {
-            reason: `${preset}: the interval ${fmtEstimate(e)} includes 0 and values below −${T.negligibleRho}`,
-          }
-        : {}),
-    };
+      `${preset}: the interval ${fmtEstimate(e)} includes 0 and values below −${T.negligibleRho}`,
+    );
   };
   return assemble({
     id: "superposition-lowers-loss",
