@@ -17,14 +17,8 @@ import {
   TextRun,
   WidthType,
 } from "docx";
-import {
-  FIGURE_GROUPS,
-  methodSection,
-  oneSentence,
-  type ReportContent,
-  resolveLinks,
-  VERDICT_LABEL,
-} from "./content.js";
+import type { ReportContent } from "./content.js";
+import { FIGURE_GROUPS, methodSection, oneSentence, resolveLinks, VERDICT_LABEL } from "./content.js";
 import { shortClaim } from "./html.js";
 import type { ReportTable } from "./tables.js";
 

@@ -5,14 +5,8 @@
 
 import { ACTIVATION_IDS, getActivation } from "../core/activations.js";
 import { compileFormulaActivation, type FormulaDefinition } from "../core/formula/activation.js";
-import {
-  perInstance,
-  type ReportData,
-  type Series,
-  sparsities,
-  sparsityLabel,
-  superpositionScore,
-} from "./data.js";
+import type { ReportData, Series } from "./data.js";
+import { perInstance, sparsities, sparsityLabel, superpositionScore } from "./data.js";
 import { type FigureDef, type FigurePlan, STYLE, type VlSpec } from "./figures.js";
 import { slug } from "./format.js";
 import { finite, mean } from "./stats.js";

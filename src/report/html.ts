@@ -1,13 +1,7 @@
 // report.html: one self-contained page (inline CSS and SVG, no scripts, nothing fetched), findings first.
 
-import {
-  FIGURE_GROUPS,
-  methodSection,
-  oneSentence,
-  type ReportContent,
-  resolveLinks,
-  VERDICT_LABEL,
-} from "./content.js";
+import type { ReportContent } from "./content.js";
+import { FIGURE_GROUPS, methodSection, oneSentence, resolveLinks, VERDICT_LABEL } from "./content.js";
 import { escapeHtml as e } from "./format.js";
 import { toHtmlTable } from "./tables.js";
 

@@ -1,13 +1,7 @@
 // report.md: the same content as the HTML page, with the figures linked from figures/.
 
-import {
-  FIGURE_GROUPS,
-  methodSection,
-  oneSentence,
-  type ReportContent,
-  resolveLinks,
-  VERDICT_LABEL,
-} from "./content.js";
+import type { ReportContent } from "./content.js";
+import { FIGURE_GROUPS, methodSection, oneSentence, resolveLinks, VERDICT_LABEL } from "./content.js";
 import { shortClaim } from "./html.js";
 import { toMarkdown } from "./tables.js";
 

@@ -3,11 +3,10 @@
 // the Word writer is in docx.ts.
 
 import type { InstanceSummary } from "../experiments/run.js";
+import type { ReportData, Series } from "./data.js";
 import {
   isSparsityPreset,
   perInstance,
-  type ReportData,
-  type Series,
   sparsities,
   sparsityLabel,
   superpositionScore,

@@ -1,15 +1,8 @@
 // Figures that compare activations across sparsity levels: loss, its heat map, superposition vs loss,
 // dimensions per feature and feature dimensionality, as small multiples (one panel per activation).
 
-import {
-  isSparsityPreset,
-  perInstance,
-  type ReportData,
-  type Series,
-  sparsities,
-  sparsityLabel,
-  superpositionScore,
-} from "../data.js";
+import type { ReportData, Series } from "../data.js";
+import { isSparsityPreset, perInstance, sparsities, sparsityLabel, superpositionScore } from "../data.js";
 import { num, slug } from "../format.js";
 import { finite, mean, meanCI, spearman, spearmanCI } from "../stats.js";
 import {
