@@ -10,16 +10,7 @@ import { stringify as toToml } from "smol-toml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectUnchanged, type StoreSnapshot, snapshotStore } from "../helpers/store-snapshot.js";
 import { type Built, loadBuilt } from "./built.js";
-import {
-  expectCleanRejection,
-  FUZZ_SEED,
-  type Outcome,
-  RUNS,
-  runInProcess,
-  runSpawned,
-  Tally,
-  tempDir,
-} from "./harness.js";
+import * as fuzz from "./harness.js";
 import { type Fixture, makeFixtureStore } from "./store-fixture.js";
 
 const EXAMPLES = join(import.meta.dirname, "..", "..", "examples");
@@ -98,7 +89,7 @@ describe("fuzz: config files (tms sweep --config) on a real store", () => {
   let fixture: Fixture;
   let built: Built;
   let before: StoreSnapshot;
-  const dir = tempDir("tms-fuzz-config-");
+  const dir = fuzz.tempDir("tms-fuzz-config-");
   let n = 0;
 
   beforeAll(async () => {
@@ -108,11 +99,7 @@ describe("fuzz: config files (tms sweep --config) on a real store", () => {
   }, 120_000);
 
   /** Runs one config; returns false if it was valid for the store's own study (not run). */
-  async function check(
-    [text, ext]: [string, string],
-    run: (args: string[]) => Promise<Outcome>,
-    tally: Tally,
-  ): Promise<void> {
+  async function check([text, ext]: [string, string], run: fuzz.Runner, tally: fuzz.Tally): Promise<void> {
     const file = join(dir, `config-${n++}${ext}`);
     writeFileSync(file, text);
     let planned: string | undefined;
@@ -127,7 +114,7 @@ describe("fuzz: config files (tms sweep --config) on a real store", () => {
     }
     const o = await run(["sweep", "--config", file, "--out", fixture.store]);
     tally.ran++;
-    expectCleanRejection(
+    fuzz.expectCleanRejection(
       o,
       `${file}:\n${text.slice(0, 300)}`,
       planned ? /different configuration/ : undefined,
@@ -136,34 +123,34 @@ describe("fuzz: config files (tms sweep --config) on a real store", () => {
     tally.storeChecks++;
   }
 
-  it(`random keys, types and values, as JSON and TOML: ${RUNS.inProcess} in process`, async () => {
-    const tally = new Tally("config files, random (in process)");
+  it(`random keys, types and values, as JSON and TOML: ${fuzz.RUNS.inProcess} in process`, async () => {
+    const tally = new fuzz.Tally("config files, random (in process)");
     await fc.assert(
-      fc.asyncProperty(configFile, (c) => check(c, runInProcess, tally)),
-      { numRuns: RUNS.inProcess, seed: FUZZ_SEED },
+      fc.asyncProperty(configFile, (c) => check(c, fuzz.runInProcess, tally)),
+      { numRuns: fuzz.RUNS.inProcess, seed: fuzz.FUZZ_SEED },
     );
     tally.report();
-    expect(tally.ran).toBeGreaterThan(RUNS.inProcess / 2);
+    expect(tally.ran).toBeGreaterThan(fuzz.RUNS.inProcess / 2);
   });
 
-  it(`the examples/ configs truncated, cut and spliced: ${RUNS.inProcess} in process`, async () => {
-    const tally = new Tally("config files, mutated examples (in process)");
+  it(`the examples/ configs truncated, cut and spliced: ${fuzz.RUNS.inProcess} in process`, async () => {
+    const tally = new fuzz.Tally("config files, mutated examples (in process)");
     await fc.assert(
-      fc.asyncProperty(mutatedExamples(), (c) => check(c, runInProcess, tally)),
-      { numRuns: RUNS.inProcess, seed: FUZZ_SEED },
+      fc.asyncProperty(mutatedExamples(), (c) => check(c, fuzz.runInProcess, tally)),
+      { numRuns: fuzz.RUNS.inProcess, seed: fuzz.FUZZ_SEED },
     );
     tally.report();
-    expect(tally.ran).toBeGreaterThan(RUNS.inProcess / 2);
+    expect(tally.ran).toBeGreaterThan(fuzz.RUNS.inProcess / 2);
   });
 
-  it(`the real CLI (node bin/tms.js) on a sample of both: ${RUNS.spawned} spawned`, async () => {
-    const tally = new Tally("config files (spawned CLI)");
-    const half = Math.ceil(RUNS.spawned / 2);
+  it(`the real CLI (node bin/tms.js) on a sample of both: ${fuzz.RUNS.spawned} spawned`, async () => {
+    const tally = new fuzz.Tally("config files (spawned CLI)");
+    const half = Math.ceil(fuzz.RUNS.spawned / 2);
     const inputs = [
-      ...fc.sample(configFile, { numRuns: half, seed: FUZZ_SEED + 1 }),
-      ...fc.sample(mutatedExamples(), { numRuns: RUNS.spawned - half, seed: FUZZ_SEED + 1 }),
+      ...fc.sample(configFile, { numRuns: half, seed: fuzz.FUZZ_SEED + 1 }),
+      ...fc.sample(mutatedExamples(), { numRuns: fuzz.RUNS.spawned - half, seed: fuzz.FUZZ_SEED + 1 }),
     ];
-    for (const c of inputs) await check(c, runSpawned, tally);
+    for (const c of inputs) await check(c, fuzz.runSpawned, tally);
     tally.report();
   }, 120_000);
 });

@@ -10,17 +10,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectUnchanged, type StoreSnapshot, snapshotStore } from "../helpers/store-snapshot.js";
 import { type Built, loadBuilt } from "./built.js";
-import {
-  expectCleanRejection,
-  FUZZ_SEED,
-  isCleanRejection,
-  type Outcome,
-  RUNS,
-  runInProcess,
-  runSpawned,
-  Tally,
-  tempDir,
-} from "./harness.js";
+import * as fuzz from "./harness.js";
 import { type Fixture, makeFixtureStore } from "./store-fixture.js";
 
 type Kind =
@@ -193,7 +183,7 @@ describe("fuzz: command-line flags", () => {
   let fixture: Fixture;
   let before: StoreSnapshot;
   let built: Built;
-  const out = tempDir("tms-fuzz-flags-out-");
+  const out = fuzz.tempDir("tms-fuzz-flags-out-");
 
   beforeAll(async () => {
     fixture = await makeFixtureStore();
@@ -241,7 +231,7 @@ describe("fuzz: command-line flags", () => {
     return { bad: false, safe: model.safeToRun };
   }
 
-  async function check(l: Line, run: (args: string[]) => Promise<Outcome>, tally: Tally): Promise<void> {
+  async function check(l: Line, run: fuzz.Runner, tally: fuzz.Tally): Promise<void> {
     const verdict = judge(l);
     if (!verdict.bad && !verdict.safe) {
       tally.skipped++;
@@ -252,45 +242,46 @@ describe("fuzz: command-line flags", () => {
     tally.ran++;
     const what = `tms ${JSON.stringify(args)}`;
     if (verdict.bad) {
-      expectCleanRejection(o, what);
+      fuzz.expectCleanRejection(o, what);
       const first = o.stderr.split("\n")[0];
       expect(
         verdict.mentions.some((m) => first.includes(m)),
         `${what}: names one of ${verdict.mentions}`,
       ).toBe(true);
-    } else expect(o.code === 0 || isCleanRejection(o), `${what}: exit ${o.code}\n${o.stderr}`).toBe(true);
+    } else
+      expect(o.code === 0 || fuzz.isCleanRejection(o), `${what}: exit ${o.code}\n${o.stderr}`).toBe(true);
     expectUnchanged(before, what);
     tally.storeChecks++;
   }
 
-  it(`every command with awkward and random flags: ${RUNS.inProcess * 2} in process`, async () => {
-    const tally = new Tally("CLI flags (in process)");
+  it(`every command with awkward and random flags: ${fuzz.RUNS.inProcess * 2} in process`, async () => {
+    const tally = new fuzz.Tally("CLI flags (in process)");
     await fc.assert(
-      fc.asyncProperty(line, (l) => check(l, runInProcess, tally)),
-      { numRuns: RUNS.inProcess * 2, seed: FUZZ_SEED },
+      fc.asyncProperty(line, (l) => check(l, fuzz.runInProcess, tally)),
+      { numRuns: fuzz.RUNS.inProcess * 2, seed: fuzz.FUZZ_SEED },
     );
     tally.report();
-    expect(tally.ran).toBeGreaterThan(RUNS.inProcess);
+    expect(tally.ran).toBeGreaterThan(fuzz.RUNS.inProcess);
   }, 120_000);
 
   it("every flag of every command with every awkward value, in process", async () => {
-    const tally = new Tally("CLI flags, every flag × awkward value (in process)");
+    const tally = new fuzz.Tally("CLI flags, every flag × awkward value (in process)");
     for (const [command, model] of Object.entries(COMMANDS))
       for (const flag of Object.keys(model.flags))
         for (const value of [...AWKWARD, ...BAD_HOSTS].filter((v) => !/^-[^\d.]/.test(v)))
-          await check({ command, flags: [[flag, value]] }, runInProcess, tally);
+          await check({ command, flags: [[flag, value]] }, fuzz.runInProcess, tally);
     tally.report();
     expect(tally.ran).toBeGreaterThan(300);
   }, 120_000);
 
-  it(`the real CLI (node bin/tms.js) on a sample: ${RUNS.spawned} spawned`, async () => {
-    const tally = new Tally("CLI flags (spawned CLI)");
+  it(`the real CLI (node bin/tms.js) on a sample: ${fuzz.RUNS.spawned} spawned`, async () => {
+    const tally = new fuzz.Tally("CLI flags (spawned CLI)");
     const sample = fc
-      .sample(line, { numRuns: 50, seed: FUZZ_SEED + 2 })
+      .sample(line, { numRuns: 50, seed: fuzz.FUZZ_SEED + 2 })
       .filter((l) => judge(l).bad)
-      .slice(0, RUNS.spawned);
-    expect(sample).toHaveLength(RUNS.spawned);
-    for (const l of sample) await check(l, runSpawned, tally);
+      .slice(0, fuzz.RUNS.spawned);
+    expect(sample).toHaveLength(fuzz.RUNS.spawned);
+    for (const l of sample) await check(l, fuzz.runSpawned, tally);
     tally.report();
   }, 120_000);
 

@@ -34,6 +34,9 @@ export interface Outcome {
   stderr: string;
 }
 
+/** How a check runs `tms`: runInProcess or runSpawned. */
+export type Runner = (args: readonly string[]) => Promise<Outcome>;
+
 /** Runs `tms …args` in this process (dist/'s `main`, as bin/tms.js calls it), capturing its output. */
 export async function runInProcess(args: readonly string[]): Promise<Outcome> {
   const { main } = await loadBuilt();

@@ -10,17 +10,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodeSafetensors, SafetensorsError } from "../../src/experiments/safetensors.js";
 import { expectUnchanged, snapshotStore } from "../helpers/store-snapshot.js";
-import {
-  copyStore,
-  FUZZ_SEED,
-  isCleanRejection,
-  type Outcome,
-  RUNS,
-  runInProcess,
-  runSpawned,
-  Tally,
-  tempDir,
-} from "./harness.js";
+import * as fuzz from "./harness.js";
 import { type Fixture, makeFixtureStore } from "./store-fixture.js";
 
 function filesOf(root: string): string[] {
@@ -125,7 +115,7 @@ function damaged(original: Buffer, name: string, d: Damage): Buffer {
 describe("fuzz: damaged results stores", () => {
   let fixture: Fixture;
   let files: string[];
-  const out = tempDir("tms-fuzz-store-out-");
+  const out = fuzz.tempDir("tms-fuzz-store-out-");
 
   beforeAll(async () => {
     fixture = await makeFixtureStore();
@@ -139,10 +129,10 @@ describe("fuzz: damaged results stores", () => {
   async function check(
     [which, d]: [number, Damage],
     commands: string[][],
-    run: (args: string[]) => Promise<Outcome>,
-    tally: Tally,
+    run: fuzz.Runner,
+    tally: fuzz.Tally,
   ): Promise<void> {
-    const store = copyStore(fixture.store);
+    const store = fuzz.copyStore(fixture.store);
     const name = files[which % files.length];
     const path = join(store, name);
     const original = readFileSync(path);
@@ -153,14 +143,14 @@ describe("fuzz: damaged results stores", () => {
       const o = await run(full);
       tally.ran++;
       const what = `${name} damaged by ${JSON.stringify(d).slice(0, 200)}; tms ${full.join(" ")}`;
-      expect(o.code === 0 || isCleanRejection(o), `${what}: exit ${o.code}\n${o.stderr}`).toBe(true);
+      expect(o.code === 0 || fuzz.isCleanRejection(o), `${what}: exit ${o.code}\n${o.stderr}`).toBe(true);
       expectUnchanged(before, what);
       tally.storeChecks++;
     }
   }
 
-  it(`tms show and tms report --format csv on a damaged store: ${RUNS.stores} stores in process`, async () => {
-    const tally = new Tally("damaged stores: show + report csv (in process)");
+  it(`tms show and tms report --format csv on a damaged store: ${fuzz.RUNS.stores} stores in process`, async () => {
+    const tally = new fuzz.Tally("damaged stores: show + report csv (in process)");
     await fc.assert(
       fc.asyncProperty(case_, (c) =>
         check(
@@ -169,40 +159,40 @@ describe("fuzz: damaged results stores", () => {
             ["show", "STORE"],
             ["report", "STORE", "--out", "OUT", "--format", "csv", "--quiet"],
           ],
-          runInProcess,
+          fuzz.runInProcess,
           tally,
         ),
       ),
-      { numRuns: RUNS.stores, seed: FUZZ_SEED },
+      { numRuns: fuzz.RUNS.stores, seed: fuzz.FUZZ_SEED },
     );
     tally.report();
   }, 120_000);
 
-  it(`the whole report (figures, html, md, docx) on a damaged store: ${RUNS.slowInProcess} in process`, async () => {
-    const tally = new Tally("damaged stores: full report (in process)");
+  it(`the whole report (figures, html, md, docx) on a damaged store: ${fuzz.RUNS.slowInProcess} in process`, async () => {
+    const tally = new fuzz.Tally("damaged stores: full report (in process)");
     await fc.assert(
       fc.asyncProperty(case_, (c) =>
         check(
           c,
           [["report", "STORE", "--out", "OUT", "--format", "html,md,docx", "--quiet"]],
-          runInProcess,
+          fuzz.runInProcess,
           tally,
         ),
       ),
-      { numRuns: RUNS.slowInProcess, seed: FUZZ_SEED },
+      { numRuns: fuzz.RUNS.slowInProcess, seed: fuzz.FUZZ_SEED },
     );
     tally.report();
   }, 120_000);
 
-  it(`the real CLI (node bin/tms.js): ${RUNS.spawned} damaged stores, tms show`, async () => {
-    const tally = new Tally("damaged stores: show (spawned CLI)");
-    for (const c of fc.sample(case_, { numRuns: RUNS.spawned, seed: FUZZ_SEED + 3 }))
-      await check(c, [["show", "STORE"]], runSpawned, tally);
+  it(`the real CLI (node bin/tms.js): ${fuzz.RUNS.spawned} damaged stores, tms show`, async () => {
+    const tally = new fuzz.Tally("damaged stores: show (spawned CLI)");
+    for (const c of fc.sample(case_, { numRuns: fuzz.RUNS.spawned, seed: fuzz.FUZZ_SEED + 3 }))
+      await check(c, [["show", "STORE"]], fuzz.runSpawned, tally);
     tally.report();
   }, 120_000);
 
-  it(`decodeSafetensors throws only SafetensorsError: ${RUNS.pure} damaged weights files`, () => {
-    const tally = new Tally("safetensors decoder (pure)");
+  it(`decodeSafetensors throws only SafetensorsError: ${fuzz.RUNS.pure} damaged weights files`, () => {
+    const tally = new fuzz.Tally("safetensors decoder (pure)");
     const real = files
       .filter((f) => f.endsWith(".safetensors"))
       .map((f) => readFileSync(join(fixture.store, f)));
@@ -218,7 +208,7 @@ describe("fuzz: damaged results stores", () => {
           expect(e, `${(e as Error).stack}`).toBeInstanceOf(SafetensorsError);
         }
       }),
-      { numRuns: RUNS.pure, seed: FUZZ_SEED },
+      { numRuns: fuzz.RUNS.pure, seed: fuzz.FUZZ_SEED },
     );
     tally.report();
   });
