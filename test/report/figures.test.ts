@@ -4,14 +4,8 @@
 import { XMLValidator } from "fast-xml-parser";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadReportData, type ReportData } from "../../src/report/data.js";
-import {
-  type FigureDef,
-  logScale,
-  phaseClass,
-  phaseGrid,
-  planFigures,
-  thinLogSteps,
-} from "../../src/report/figures.js";
+import type { FigureDef } from "../../src/report/figures.js";
+import { logScale, phaseClass, phaseGrid, planFigures, thinLogSteps } from "../../src/report/figures.js";
 import { FONT_FILES, loadFontMetrics, widthFunction } from "../../src/report/font-metrics.js";
 import { compactSvg, renderSvg, uniqueIds } from "../../src/report/render.js";
 import { tempDir } from "../helpers/cli.js";
