@@ -20,15 +20,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPreset } from "../../src/experiments/presets.js";
-import {
-  type Comparison,
-  compareToReference,
-  FIDELITY_STEPS,
-  NOT_TRAINED,
-  torchLosses,
-  trainingNote,
-  trainWithCli,
-} from "../helpers/fidelity.js";
+import * as fidelity from "../helpers/fidelity.js";
 import { writeFidelityTable } from "../helpers/fidelity-report.js";
 import { fidelityRuns } from "../helpers/fixtures.js";
 import { mean, std } from "../helpers/numeric.js";
@@ -41,18 +33,18 @@ const MIN_TORCH_SEEDS = 3;
 const FAMILY_ALPHA = 0.05;
 
 const torchBySeed = fidelityRuns("demo");
-const torch = torchLosses([...torchBySeed.values()].flat());
+const torch = fidelity.torchLosses([...torchBySeed.values()].flat());
 const spec = getPreset("demo").spec();
 const nTorch = torchBySeed.size;
 const N_CELLS = ACTIVATIONS.length * spec.nInstances;
 const K = nTorch >= 2 ? tCritical(FAMILY_ALPHA / N_CELLS, nTorch - 1) : Number.NaN;
 
 describe.skipIf(torchBySeed.size < MIN_TORCH_SEEDS)("fidelity: demo preset vs PyTorch", () => {
-  let trained = NOT_TRAINED;
-  const rows: Comparison[] = [];
+  let trained = fidelity.NOT_TRAINED;
+  const rows: fidelity.Comparison[] = [];
 
   beforeAll(async () => {
-    trained = await trainWithCli("demo", ACTIVATIONS, OUR_SEEDS);
+    trained = await fidelity.trainWithCli("demo", ACTIVATIONS, OUR_SEEDS);
   }, 3_600_000);
 
   afterAll(() =>
@@ -61,7 +53,7 @@ describe.skipIf(torchBySeed.size < MIN_TORCH_SEEDS)("fidelity: demo preset vs Py
       [
         "## Demo preset (20 features → 5 dims, 7 instances), 6 activations",
         "",
-        `Run ${new Date().toISOString().slice(0, 10)}. PyTorch seeds ${[...torchBySeed.keys()].join(", ")}; ours ${OUR_SEEDS.join(", ")}. ${trainingNote(trained)}`,
+        `Run ${new Date().toISOString().slice(0, 10)}. PyTorch seeds ${[...torchBySeed.keys()].join(", ")}; ours ${OUR_SEEDS.join(", ")}. ${fidelity.trainingNote(trained)}`,
         `Compared: the mean eval loss over seeds. Pass: |Δ| ≤ K·SE + ${FLOOR_REL}·mean_torch with SE = s_t·√(1/${nTorch} + 1/${OUR_SEEDS.length}),`,
         `s_t = PyTorch's seed-to-seed sd of the cell (ν = ${nTorch - 1}), K = ${K.toFixed(2)}: P(|t_${nTorch - 1}| > K) = 5 % / ${N_CELLS} cells.`,
       ],
@@ -73,7 +65,7 @@ describe.skipIf(torchBySeed.size < MIN_TORCH_SEEDS)("fidelity: demo preset vs Py
     for (const [seed, list] of torchBySeed) {
       expect(list.map((r) => r.activation).sort(), `seed ${seed}`).toEqual([...ACTIVATIONS].sort());
       for (const r of list) {
-        expect(r.steps).toBe(FIDELITY_STEPS);
+        expect(r.steps).toBe(fidelity.FIDELITY_STEPS);
         expect(r.seed).toBe(seed);
         expect(r.feature_probability).toEqual(Array.from(spec.featureProbability));
         expect(r.eval_loss.every(Number.isFinite)).toBe(true);
@@ -100,8 +92,8 @@ describe.skipIf(torchBySeed.size < MIN_TORCH_SEEDS)("fidelity: demo preset vs Py
       const os = ours.map((run) => run.evalLoss[i]);
       const torchMean = mean(ts);
       const delta = mean(os) - torchMean;
-      const c = compareToReference(delta, std(ts), ts.length, os.length, K, FLOOR_REL * torchMean);
-      const row: Comparison = {
+      const c = fidelity.compareToReference(delta, std(ts), ts.length, os.length, K, FLOOR_REL * torchMean);
+      const row: fidelity.Comparison = {
         activation: act,
         instance: i,
         p: spec.featureProbability[i],

@@ -39,15 +39,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACTIVATION_IDS } from "../../src/core/activations.js";
 import { getPreset } from "../../src/experiments/presets.js";
-import {
-  type Comparison,
-  compareToReference,
-  FIDELITY_STEPS,
-  NOT_TRAINED,
-  torchLosses,
-  trainingNote,
-  trainWithCli,
-} from "../helpers/fidelity.js";
+import * as fidelity from "../helpers/fidelity.js";
 import { writeFidelityTable } from "../helpers/fidelity-report.js";
 import { extraFidelityRuns, fidelityRuns, hasFidelityFixtures, type TorchRun } from "../helpers/fixtures.js";
 import { mean, variance } from "../helpers/numeric.js";
@@ -62,7 +54,7 @@ const LOG_FLOOR = 1e-6;
 const ready = hasFidelityFixtures("intro", TORCH_SEEDS);
 const torchBySeed = ready ? fidelityRuns("intro") : new Map<number, TorchRun[]>();
 const extra = ready ? extraFidelityRuns("intro") : [];
-const torch = torchLosses([...[...torchBySeed.values()].flat(), ...extra.flatMap((e) => e.runs)]);
+const torch = fidelity.torchLosses([...[...torchBySeed.values()].flat(), ...extra.flatMap((e) => e.runs)]);
 const spec = getPreset("intro").spec();
 const I = spec.nInstances;
 const N_TESTS = ACTIVATION_IDS.length * (I + 2);
@@ -84,12 +76,12 @@ function pooledVariance(samples: number[][]): { v: number; dof: number } {
 }
 
 describe.skipIf(!ready)("fidelity: intro preset, 27 activations, vs PyTorch", () => {
-  let trained = NOT_TRAINED;
-  const rows: Comparison[] = [];
+  let trained = fidelity.NOT_TRAINED;
+  const rows: fidelity.Comparison[] = [];
   const activationLines: string[] = [];
 
   beforeAll(async () => {
-    trained = await trainWithCli("intro", ACTIVATION_IDS, OUR_SEEDS);
+    trained = await fidelity.trainWithCli("intro", ACTIVATION_IDS, OUR_SEEDS);
   }, 3_600_000);
 
   afterAll(() => {
@@ -99,7 +91,7 @@ describe.skipIf(!ready)("fidelity: intro preset, 27 activations, vs PyTorch", ()
       [
         "## Intro preset (5 features → 2 dims, 10 instances), all 27 activations",
         "",
-        `Run ${new Date().toISOString().slice(0, 10)}. Our seeds ${OUR_SEEDS.join(", ")}. ${trainingNote(trained)}`,
+        `Run ${new Date().toISOString().slice(0, 10)}. Our seeds ${OUR_SEEDS.join(", ")}. ${fidelity.trainingNote(trained)}`,
         `PyTorch seeds per activation: ${seedCounts}.`,
         "Compared: mean over seeds of log L (the geometric mean). Pass: |Δ log L| ≤ K·s·√(1/n_t + 1/n_o) + 1e-6, s = PyTorch's sd of log L:",
         `the cell's own with ≥ ${MIN_SEEDS_PER_CELL} PyTorch seeds, else pooled over the activation's instances; K = t_ν quantile at 5 % / ${N_TESTS} tests`,
@@ -120,7 +112,7 @@ describe.skipIf(!ready)("fidelity: intro preset, 27 activations, vs PyTorch", ()
       const list = torchBySeed.get(seed)!;
       expect(list.map((r) => r.activation).sort()).toEqual([...ACTIVATION_IDS].sort());
       for (const r of list) {
-        expect(r.steps).toBe(FIDELITY_STEPS);
+        expect(r.steps).toBe(fidelity.FIDELITY_STEPS);
         expect(r.seed).toBe(seed);
         r.feature_probability.forEach((p, i) => {
           expect(p).toBeCloseTo(spec.featureProbability[i], 12);
@@ -134,7 +126,7 @@ describe.skipIf(!ready)("fidelity: intro preset, 27 activations, vs PyTorch", ()
         "intro",
         act,
         Number(seed),
-        FIDELITY_STEPS,
+        fidelity.FIDELITY_STEPS,
       ]);
       expect(ACTIVATION_IDS, file).toContain(act);
       expect(
@@ -177,7 +169,7 @@ describe.skipIf(!ready)("fidelity: intro preset, 27 activations, vs PyTorch", ()
       const dof = perCell ? tl.length - 1 : pooled.dof;
       const k = tCritical(ALPHA, dof);
       const d = mean(ol) - mean(tl);
-      const c = compareToReference(d, spread, tl.length, ol.length, k, LOG_FLOOR);
+      const c = fidelity.compareToReference(d, spread, tl.length, ol.length, k, LOG_FLOOR);
       ses.push({ se: c.se, dof });
       ds.push(d);
       rows.push({
