@@ -5,12 +5,12 @@ import { activationName, type ReportData, seriesLabel } from "../data.js";
 import { num } from "../format.js";
 import { trivialLoss } from "../measures.js";
 import { finite, median } from "../stats.js";
+import type { Metric } from "./common.js";
 import {
   assemble,
   featuresText,
   find,
   levelIndices,
-  type Metric,
   overSeeds,
   part,
   sparsityPresets,
