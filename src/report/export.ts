@@ -351,12 +351,11 @@ function fixedColumns(level: ExportLevel): ColumnDef[] {
 
 const bare = ({ name, type, unit, doc }: ExportColumn): ExportColumn => ({ name, type, unit, doc });
 
+/** Told after each cell: `done` of `total` cells read. */
+export type Progress = (done: number, total: number) => void;
+
 /** The tidy table of a store at one level; `onCell` is told after each cell (for a progress bar). */
-export function buildExport(
-  data: ReportData,
-  level: ExportLevel,
-  onCell?: (done: number, total: number) => void,
-): ExportTable {
+export function buildExport(data: ReportData, level: ExportLevel, onCell?: Progress): ExportTable {
   const fixed = fixedColumns(level);
   const rows: ExportRow[] = [];
   const extra = new Map<string, ExportColumn>(ACTIVATION_COLUMNS.map((c) => [c.name, c]));

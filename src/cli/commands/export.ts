@@ -7,7 +7,7 @@ import { basename, dirname, extname, relative, resolve } from "node:path";
 import cliProgress from "cli-progress";
 import { writeFileAtomic } from "../../experiments/store.js";
 import { loadReportData } from "../../report/data.js";
-import { buildExport, EXPORT_LEVELS, type ExportLevel } from "../../report/export.js";
+import { buildExport, EXPORT_LEVELS, type ExportLevel, type Progress } from "../../report/export.js";
 import { EXPORT_FORMATS, type ExportFormat, serialiseExport } from "../../report/export-formats.js";
 import { UsageError } from "../errors.js";
 
@@ -74,7 +74,7 @@ function checkWritable(out: string): void {
   }
 }
 
-function progress(quiet: boolean | undefined): (done: number, total: number) => void {
+function progress(quiet: boolean | undefined): Progress {
   const started = performance.now();
   let bar: cliProgress.SingleBar | undefined;
   return (done, total) => {

@@ -68,19 +68,16 @@ export function pow(a: Node, b: Node): Node {
   return { k: "bin", op: "^", a, b };
 }
 
+const BINARY: Record<BinaryOp, (a: Node, b: Node) => Node> = {
+  "+": add,
+  "-": sub,
+  "*": mul,
+  "/": div,
+  "^": pow,
+};
+
 export function binary(op: BinaryOp, a: Node, b: Node): Node {
-  switch (op) {
-    case "+":
-      return add(a, b);
-    case "-":
-      return sub(a, b);
-    case "*":
-      return mul(a, b);
-    case "/":
-      return div(a, b);
-    case "^":
-      return pow(a, b);
-  }
+  return BINARY[op](a, b);
 }
 
 const COMPARE: Record<CompareOp, (a: number, b: number) => boolean> = {
