@@ -3,7 +3,7 @@
 
 import type { ReportData, Series } from "../data.js";
 import { isSparsityPreset, perInstance, sparsities, sparsityLabel, superpositionScore } from "../data.js";
-import { num, slug } from "../format.js";
+import { num } from "../format.js";
 import { finite, mean, meanCI, spearman, spearmanCI } from "../stats.js";
 import {
   ACCENT,
@@ -12,8 +12,8 @@ import {
   type FigureDef,
   logField,
   logScale,
+  presetFigure,
   sparsityPanels,
-  spec,
   type VlSpec,
 } from "./style.js";
 
@@ -112,23 +112,9 @@ export function lossVsSparsityFigure(data: ReportData, preset: string): FigureDe
   if (!isSparsityPreset(preset, series)) return undefined;
   const cs = curves(series, (x) => x.loss, density);
   if (!cs.length) return undefined;
-  const title = `Evaluation loss vs feature density 1/(1−S), one panel per activation — ${preset}`;
-  return {
-    id: `${slug(preset)}-loss-vs-sparsity`,
-    group: "across",
-    title,
-    caption:
-      "Mean evaluation loss over seeds (blue line) with its 95 % t-interval (band), against 1/(1−S) on a log " +
-      "axis (S = sparsity; 1 = dense); log loss axis. Grey: every other activation, for comparison.",
-    key: true,
-    spec: spec(
-      title,
-      "Blue: this activation, mean and 95 % CI over seeds. Grey: all other activations. Both axes log.",
-      {
-        ...smallMultiples(cs, { xTitle: "1/(1−S)", yTitle: "loss", yLog: true, xLog: true }),
-      },
-    ),
-  };
+  return presetFigure(preset, "loss-vs-sparsity", {
+    ...smallMultiples(cs, { xTitle: "1/(1−S)", yTitle: "loss", yLog: true, xLog: true }),
+  });
 }
 
 export function lossHeatmapFigure(data: ReportData, preset: string): FigureDef | undefined {
@@ -150,7 +136,6 @@ export function lossHeatmapFigure(data: ReportData, preset: string): FigureDef |
   const { S, rows } = panels;
   const logs = rows.map((r) => Math.log10(r.loss));
   const mid = 10 ** ((Math.min(...logs) + Math.max(...logs)) / 2);
-  const title = `Evaluation loss by activation and sparsity — ${preset}`;
   const y = {
     field: "activation",
     type: "nominal",
@@ -165,42 +150,35 @@ export function lossHeatmapFigure(data: ReportData, preset: string): FigureDef |
     title: "sparsity",
     axis: { labelAngle: -40 },
   };
-  return {
-    id: `${slug(preset)}-loss-heatmap`,
-    group: "across",
-    title,
-    caption: "Seed-mean evaluation loss, log colour scale (darker = lower loss). The number is the loss.",
-    key: true,
-    spec: spec(title, "Seed-mean loss; log colour scale, dark = low loss.", {
-      data: { values: rows },
-      width: Math.max(300, 62 * S.length),
-      height: { step: 18 },
-      layer: [
-        {
-          mark: { type: "rect" },
-          encoding: {
-            x,
-            y,
-            color: {
-              field: "loss",
-              type: "quantitative",
-              title: "loss",
-              scale: { type: "log", scheme: "viridis" },
-            },
+  return presetFigure(preset, "loss-heatmap", {
+    data: { values: rows },
+    width: Math.max(300, 62 * S.length),
+    height: { step: 18 },
+    layer: [
+      {
+        mark: { type: "rect" },
+        encoding: {
+          x,
+          y,
+          color: {
+            field: "loss",
+            type: "quantitative",
+            title: "loss",
+            scale: { type: "log", scheme: "viridis" },
           },
         },
-        {
-          mark: { type: "text", fontSize: 9 },
-          encoding: {
-            x,
-            y,
-            text: { field: "text" },
-            color: { condition: { test: `datum.loss < ${mid}`, value: "white" }, value: "black" },
-          },
+      },
+      {
+        mark: { type: "text", fontSize: 9 },
+        encoding: {
+          x,
+          y,
+          text: { field: "text" },
+          color: { condition: { test: `datum.loss < ${mid}`, value: "white" }, value: "black" },
         },
-      ],
-    }),
-  };
+      },
+    ],
+  });
 }
 
 /** Per sparsity level, over base-variant activations: seed-mean superposition vs loss, with Spearman ρ. */
@@ -242,46 +220,27 @@ export function superpositionLossFigure(data: ReportData, preset: string): Figur
     for (const p of l.points) rows.push({ ...p, panel, order: i });
   });
   if (!rows.length) return undefined;
-  const title = `Superposition vs loss across activations, per sparsity — ${preset}`;
-  return {
-    id: `${slug(preset)}-superposition-vs-loss`,
-    group: "across",
-    title,
-    caption:
-      "One point per activation (base variants, seed means): superposition (‖W_f‖-weighted polysemanticity) " +
-      "against evaluation loss (log). Panel titles give Spearman's ρ with a bootstrap 95 % CI (500 resamples " +
-      "here; the Findings use 2 000).",
-    key: true,
-    spec: spec(
-      title,
-      "One point per activation, mean over seeds. ρ: Spearman rank correlation with bootstrap 95 % CI.",
-      {
-        data: { values: rows },
-        facet: {
-          field: "panel",
-          type: "ordinal",
-          sort: { field: "order" },
-          title: null,
-          header: { labelFontSize: 10 },
-        },
-        columns: columnsFor(levels.length, 5),
-        spec: {
-          width: 150,
-          height: 120,
-          mark: { type: "circle", size: 30, color: ACCENT, opacity: 0.8 },
-          encoding: {
-            x: { field: "sup", type: "quantitative", title: "superposition", axis: { tickCount: 4 } },
-            y: logField(rows, "loss"),
-            tooltip: [
-              { field: "activation" },
-              { field: "sup", format: ".3f" },
-              { field: "loss", format: ".3e" },
-            ],
-          },
-        },
+  return presetFigure(preset, "superposition-vs-loss", {
+    data: { values: rows },
+    facet: {
+      field: "panel",
+      type: "ordinal",
+      sort: { field: "order" },
+      title: null,
+      header: { labelFontSize: 10 },
+    },
+    columns: columnsFor(levels.length, 5),
+    spec: {
+      width: 150,
+      height: 120,
+      mark: { type: "circle", size: 30, color: ACCENT, opacity: 0.8 },
+      encoding: {
+        x: { field: "sup", type: "quantitative", title: "superposition", axis: { tickCount: 4 } },
+        y: logField(rows, "loss"),
+        tooltip: [{ field: "activation" }, { field: "sup", format: ".3f" }, { field: "loss", format: ".3e" }],
       },
-    ),
-  };
+    },
+  });
 }
 
 export function dimsPerFeatureFigure(data: ReportData, preset: string): FigureDef | undefined {
@@ -293,19 +252,9 @@ export function dimsPerFeatureFigure(data: ReportData, preset: string): FigureDe
     density,
   );
   if (!cs.length) return undefined;
-  const title = `Dimensions per feature D* = H/‖W‖²_F vs 1/(1−S), one panel per activation — ${preset}`;
-  return {
-    id: `${slug(preset)}-dims-per-feature`,
-    group: "across",
-    title,
-    caption:
-      "The paper's geometry plot: D* = H / ‖W‖²_F (hidden dimensions per embedded feature; 1 = one feature per " +
-      "dimension, < 1 = superposition) against 1/(1−S), mean and 95 % CI over seeds; both axes log. Dashed: D* = 1.",
-    key: true,
-    spec: spec(title, "Blue: mean and 95 % CI over seeds; grey: other activations; dashed: D* = 1.", {
-      ...smallMultiples(cs, { xTitle: "1/(1−S)", yTitle: "D*", yLog: true, xLog: true, refY: 1 }),
-    }),
-  };
+  return presetFigure(preset, "dims-per-feature", {
+    ...smallMultiples(cs, { xTitle: "1/(1−S)", yTitle: "D*", yLog: true, xLog: true, refY: 1 }),
+  });
 }
 
 export const FRACTIONS: [number, string][] = [
@@ -338,57 +287,42 @@ export function featureDimensionalityFigure(data: ReportData, preset: string): F
   });
   if (!rows.length) return undefined;
   const refs = FRACTIONS.map(([v, t]) => ({ ref: v, label: t }));
-  const title = `Feature dimensionality D_f vs 1/(1−S), one panel per activation — ${preset}`;
-  return {
-    id: `${slug(preset)}-feature-dimensionality`,
-    group: "across",
-    title,
-    caption:
-      "D_f = ‖W_f‖² / Σ_g (Ŵ_f · W_g)² for every feature (seed of the lowest number), against 1/(1−S) (log). " +
-      "Point size: how many features share the value (rounded to 0.01). Dashed: the fractions 1, 3/4, 2/3, 1/2, " +
-      "2/5, 1/3 at which the paper finds features sticking (tegum products of digons, triangles, pentagons, …).",
-    key: true,
-    spec: spec(
-      title,
-      "Each point: features with this D_f (size = count). Dashed lines: 1, 3/4, 2/3, 1/2, 2/5, 1/3.",
-      {
-        facet: { field: "panel", type: "nominal", sort: { field: "porder" }, title: null },
-        columns: columnsFor(series.length),
-        data: { values: rows },
-        spec: {
-          width: 170,
-          height: 130,
-          layer: [
-            {
-              data: { values: refs },
-              mark: { type: "rule", strokeDash: [4, 3], color: "#888", strokeWidth: 1 },
-              encoding: { y: { field: "ref", type: "quantitative" } },
-            },
-            {
-              data: { values: refs },
-              mark: { type: "text", align: "right", dx: -2, dy: -5, fontSize: 8, color: "#555" },
-              encoding: {
-                y: { field: "ref", type: "quantitative" },
-                x: { value: 170 },
-                text: { field: "label" },
-              },
-            },
-            {
-              mark: { type: "circle", color: ACCENT, opacity: 0.6 },
-              encoding: {
-                x: logField(rows, "x", "1/(1−S)"),
-                y: {
-                  field: "d",
-                  type: "quantitative",
-                  title: "D_f",
-                  scale: { domain: [0, 1.05], clamp: true },
-                },
-                size: { field: "n", type: "quantitative", title: "features", scale: { range: [8, 160] } },
-              },
-            },
-          ],
+  return presetFigure(preset, "feature-dimensionality", {
+    facet: { field: "panel", type: "nominal", sort: { field: "porder" }, title: null },
+    columns: columnsFor(series.length),
+    data: { values: rows },
+    spec: {
+      width: 170,
+      height: 130,
+      layer: [
+        {
+          data: { values: refs },
+          mark: { type: "rule", strokeDash: [4, 3], color: "#888", strokeWidth: 1 },
+          encoding: { y: { field: "ref", type: "quantitative" } },
         },
-      },
-    ),
-  };
+        {
+          data: { values: refs },
+          mark: { type: "text", align: "right", dx: -2, dy: -5, fontSize: 8, color: "#555" },
+          encoding: {
+            y: { field: "ref", type: "quantitative" },
+            x: { value: 170 },
+            text: { field: "label" },
+          },
+        },
+        {
+          mark: { type: "circle", color: ACCENT, opacity: 0.6 },
+          encoding: {
+            x: logField(rows, "x", "1/(1−S)"),
+            y: {
+              field: "d",
+              type: "quantitative",
+              title: "D_f",
+              scale: { domain: [0, 1.05], clamp: true },
+            },
+            size: { field: "n", type: "quantitative", title: "features", scale: { range: [8, 160] } },
+          },
+        },
+      ],
+    },
+  });
 }

@@ -4,7 +4,7 @@
 import { scheme } from "vega";
 import { type ReportData, type Series, sparsityLabel, type Weights } from "../data.js";
 import { num, slug } from "../format.js";
-import { type FigureDef, spec, VIRIDIS, type VlSpec, W } from "./style.js";
+import { type FigureDef, presetFigure, spec, VIRIDIS, type VlSpec, W } from "./style.js";
 
 function introRows(s: Series, w: Weights, cellIndex: number) {
   const c = s.cells[cellIndex];
@@ -142,49 +142,34 @@ export function introOverviewFigure(data: ReportData, preset: string): FigureDef
     r.x = m > 0 ? r.x / m : 0;
     r.y = m > 0 ? r.y / m : 0;
   }
-  const title = `Feature geometry of every activation (rows) at every sparsity (columns) — ${preset}`;
-  return {
-    id: `${slug(preset)}-features-overview`,
-    group: "across",
-    title,
-    caption:
-      "The 2-D feature diagram for each activation and sparsity (seed of the lowest number), each panel scaled " +
-      "to its longest W_f so the arrangement (antipodal pairs, pentagons, dropped features) is comparable; see " +
-      "the per-activation figures for the actual lengths.",
-    key: true,
-    spec: spec(
-      title,
-      "Lines from the origin to each W_f, coloured by importance; each panel scaled to its longest vector.",
-      {
-        data: { values: withColours(rows, impDomain(rows)) },
-        facet: {
-          row: {
-            field: "activation",
-            type: "nominal",
-            sort: { field: "sorder" },
-            title: null,
-            header: {
-              labelAngle: 0,
-              labelAlign: "left",
-              labelOrient: "left",
-              labelLimit: 220,
-              labelFontSize: 10,
-              labelFontWeight: "normal",
-            },
-          },
-          column: {
-            field: "panel",
-            type: "ordinal",
-            sort: { field: "order" },
-            title: null,
-            header: { labelFontSize: 9 },
-          },
+  return presetFigure(preset, "features-overview", {
+    data: { values: withColours(rows, impDomain(rows)) },
+    facet: {
+      row: {
+        field: "activation",
+        type: "nominal",
+        sort: { field: "sorder" },
+        title: null,
+        header: {
+          labelAngle: 0,
+          labelAlign: "left",
+          labelOrient: "left",
+          labelLimit: 220,
+          labelFontSize: 10,
+          labelFontWeight: "normal",
         },
-        spacing: 4,
-        spec: featureLayers(1.1, 46, 10, false, impDomain(rows)),
       },
-    ),
-  };
+      column: {
+        field: "panel",
+        type: "ordinal",
+        sort: { field: "order" },
+        title: null,
+        header: { labelFontSize: 9 },
+      },
+    },
+    spacing: 4,
+    spec: featureLayers(1.1, 46, 10, false, impDomain(rows)),
+  });
 }
 
 // ---- 2. demo: the notebook's render_features ----------------------------------------------------------

@@ -1,9 +1,8 @@
 // Training curves: the sampled batch loss against the step, one line per sparsity level.
 
 import type { ReportData } from "../data.js";
-import { slug } from "../format.js";
 import { finite, mean } from "../stats.js";
-import { columnsFor, type FigureDef, logField, sparsityPanels, spec, VIRIDIS } from "./style.js";
+import { columnsFor, type FigureDef, logField, presetFigure, sparsityPanels, VIRIDIS } from "./style.js";
 
 export function trainingCurvesFigure(data: ReportData, preset: string): FigureDef | undefined {
   const panels = sparsityPanels(data, preset, (s, k, S, add) => {
@@ -30,31 +29,21 @@ export function trainingCurvesFigure(data: ReportData, preset: string): FigureDe
   });
   if (!panels) return undefined;
   const { series, rows } = panels;
-  const title = `Training loss vs step (log–log), one panel per activation — ${preset}`;
-  return {
-    id: `${slug(preset)}-training-curves`,
-    group: "training",
-    title,
-    caption:
-      "Training loss (mean over seeds of the sampled batch loss) against the step, both axes log; one line per " +
-      "sparsity level (colour).",
-    key: true,
-    spec: spec(title, "One line per sparsity level (mean over seeds); both axes log.", {
-      data: { values: rows },
-      facet: { field: "panel", type: "nominal", sort: { field: "porder" }, title: null },
-      columns: columnsFor(series.length),
-      spec: {
-        width: 150,
-        height: 110,
-        mark: { type: "line", strokeWidth: 1.2 },
-        encoding: {
-          x: logField(rows, "step"),
-          y: logField(rows, "loss"),
-          color: { field: "sparsity", type: "ordinal", title: "sparsity S", scale: { scheme: VIRIDIS } },
-        },
+  return presetFigure(preset, "training-curves", {
+    data: { values: rows },
+    facet: { field: "panel", type: "nominal", sort: { field: "porder" }, title: null },
+    columns: columnsFor(series.length),
+    spec: {
+      width: 150,
+      height: 110,
+      mark: { type: "line", strokeWidth: 1.2 },
+      encoding: {
+        x: logField(rows, "step"),
+        y: logField(rows, "loss"),
+        color: { field: "sparsity", type: "ordinal", title: "sparsity S", scale: { scheme: VIRIDIS } },
       },
-    }),
-  };
+    },
+  });
 }
 
 /** Indices of at most ~n steps, evenly spaced in log(step), always keeping the first and last. */

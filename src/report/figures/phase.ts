@@ -2,9 +2,8 @@
 // grid of relative importance × feature density.
 
 import type { ReportData, Series } from "../data.js";
-import { slug } from "../format.js";
 import { PHASE_CLASSES, PHASE_COLOURS, type PhaseClass, phaseClass } from "./phase-classes.js";
-import { columnsFor, type FigureDef, spec, type VlSpec, W } from "./style.js";
+import { columnsFor, type FigureDef, presetFigure, type VlSpec, W } from "./style.js";
 
 export function phaseGrid(data: ReportData, s: Series): PhaseClass[] | undefined {
   const votes: PhaseClass[][] = [];
@@ -71,47 +70,31 @@ export function phaseFigure(data: ReportData, preset: string, grid = 20): Figure
     [x.r0, x.r1] = edges(rs, x.r);
     [x.p0, x.p1] = edges(ps, x.p);
   }
-  const title = `Phase diagrams of the 2-feature, 1-dimension model, one panel per activation — ${preset}`;
-  return {
-    id: `${slug(preset)}-phase-diagrams`,
-    group: "across",
-    title,
-    caption:
-      "Each cell is one instance: relative importance of feature 2 (x, log) × feature density p = 1−S (y, log). " +
-      "Rule (core's classifyPhase): feature f is represented if |w_f| > 0.5; only feature 1 → “feature 2 not " +
-      "represented”; only feature 2 → “alone”; both with opposite signs → “antipodal (superposition)”; both " +
-      "with the same sign → “same direction”; neither → “neither”. Majority over seeds (ties: lowest seed).",
-    key: true,
-    spec: spec(
-      title,
-      "Cell = one instance; colour = what the model does with feature 2 (majority over seeds).",
-      {
-        data: { values: rows },
-        facet: { field: "panel", type: "nominal", sort: { field: "porder" }, title: null },
-        columns: columnsFor(series.length),
-        spacing: 24,
-        spec: {
-          width: 160,
-          height: 160,
-          mark: { type: "rect" },
-          encoding: {
-            x: logCellAxis(rows, "r0", "r1", [0.1, 0.3, 1, 3, 10], "rel. importance of feature 2"),
-            x2: { field: "r1" },
-            y: logCellAxis(rows, "p0", "p1", [0.01, 0.03, 0.1, 0.3, 1], "feature density p = 1−S"),
-            y2: { field: "p1" },
-            color: {
-              field: "cls",
-              type: "nominal",
-              title: "phase",
-              scale: {
-                domain: [...PHASE_CLASSES],
-                range: PHASE_CLASSES.map((c) => PHASE_COLOURS[c]),
-              },
-              legend: { orient: "bottom", columns: 2, labelLimit: 320 },
-            },
+  return presetFigure(preset, "phase-diagrams", {
+    data: { values: rows },
+    facet: { field: "panel", type: "nominal", sort: { field: "porder" }, title: null },
+    columns: columnsFor(series.length),
+    spacing: 24,
+    spec: {
+      width: 160,
+      height: 160,
+      mark: { type: "rect" },
+      encoding: {
+        x: logCellAxis(rows, "r0", "r1", [0.1, 0.3, 1, 3, 10], "rel. importance of feature 2"),
+        x2: { field: "r1" },
+        y: logCellAxis(rows, "p0", "p1", [0.01, 0.03, 0.1, 0.3, 1], "feature density p = 1−S"),
+        y2: { field: "p1" },
+        color: {
+          field: "cls",
+          type: "nominal",
+          title: "phase",
+          scale: {
+            domain: [...PHASE_CLASSES],
+            range: PHASE_CLASSES.map((c) => PHASE_COLOURS[c]),
           },
+          legend: { orient: "bottom", columns: 2, labelLimit: 320 },
         },
       },
-    ),
-  };
+    },
+  });
 }

@@ -3,6 +3,8 @@
 // Okabe–Ito for categories). DejaVu Sans throughout (render.ts loads it).
 
 import { type ReportData, type Series, sparsitySeries, type Weights } from "../data.js";
+import { slug } from "../format.js";
+import FIGURE_TEXTS from "./texts.json" with { type: "json" };
 
 // biome-ignore lint/suspicious/noExplicitAny: Vega-Lite specs are plain JSON here.
 export type VlSpec = Record<string, any>;
@@ -78,6 +80,27 @@ export function spec(title: string, subtitle: string, body: VlSpec): VlSpec {
     title: { text: title, subtitle: wrap(subtitle, 120) },
     config: STYLE,
     ...body,
+  };
+}
+
+/** The name of a figure drawn once per preset, whose words (title, subtitle, caption) are in texts.json. */
+export type PresetFigureName = keyof typeof FIGURE_TEXTS;
+
+/**
+ * A key figure of one preset: the words from texts.json (the title gains " — preset"), the id from the preset
+ * and the name, and `body`, the Vega-Lite spec of the drawing.
+ */
+export function presetFigure(preset: string, name: PresetFigureName, body: VlSpec): FigureDef {
+  const text = FIGURE_TEXTS[name];
+  const title = `${text.title} — ${preset}`;
+  const group = text.group as FigureDef["group"];
+  return {
+    id: `${slug(preset)}-${name}`,
+    group,
+    title,
+    caption: text.caption,
+    key: true,
+    spec: spec(title, text.subtitle, body),
   };
 }
 
