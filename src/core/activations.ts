@@ -72,6 +72,16 @@ const eluVector: VectorEmit = (m, z) => {
   return { y: g.letV(vt.sel(pos, z, em1)), d: g.letV(vt.sel(pos, vt.c(1), ex)) };
 };
 
+/** ELU with α = 1, which CELU with α = 1 also is: both entries share its forward, derivative and vector form. */
+function eluAlpha1(info: ActivationInfo): ElementwiseActivation {
+  return elementwise(
+    info,
+    (x) => (x > 0 ? x : Math.expm1(x)),
+    (x) => (x > 0 ? 1 : Math.exp(x)),
+    { emit: eluVector },
+  );
+}
+
 /**
  * (x − tanh x)/x³ as a polynomial in x² on |x| ≤ 1: a least-squares fit of relative error (degree 6, max
  * 6.8e-8 in float64 arithmetic; the Taylor series starts 1/3 − 2x²/15 + 17x⁴/315).
@@ -164,18 +174,13 @@ const ENTRIES: Activation[] = [
       },
     },
   ),
-  elementwise(
-    {
-      id: "celu",
-      name: "CELU",
-      torch: "F.celu(alpha=1)",
-      formula: "max(0, x) + min(0, α(e^{x/α} − 1)), α = 1",
-      doc: "Continuously differentiable ELU; with α = 1 it equals ELU.",
-    },
-    (x) => (x > 0 ? x : Math.expm1(x)),
-    (x) => (x > 0 ? 1 : Math.exp(x)),
-    { emit: eluVector },
-  ),
+  eluAlpha1({
+    id: "celu",
+    name: "CELU",
+    torch: "F.celu(alpha=1)",
+    formula: "max(0, x) + min(0, α(e^{x/α} − 1)), α = 1",
+    doc: "Continuously differentiable ELU; with α = 1 it equals ELU.",
+  }),
   elementwise(
     {
       id: "gelu",
@@ -357,18 +362,13 @@ const ENTRIES: Activation[] = [
       },
     },
   ),
-  elementwise(
-    {
-      id: "elu",
-      name: "ELU",
-      torch: "F.elu(alpha=1)",
-      formula: "x if x > 0 else α(eˣ − 1), α = 1",
-      doc: "Exponential linear unit.",
-    },
-    (x) => (x > 0 ? x : Math.expm1(x)),
-    (x) => (x > 0 ? 1 : Math.exp(x)),
-    { emit: eluVector },
-  ),
+  eluAlpha1({
+    id: "elu",
+    name: "ELU",
+    torch: "F.elu(alpha=1)",
+    formula: "x if x > 0 else α(eˣ − 1), α = 1",
+    doc: "Exponential linear unit.",
+  }),
   elementwise(
     {
       id: "hardshrink",
