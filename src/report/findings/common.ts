@@ -14,7 +14,15 @@ import {
 } from "../data.js";
 import { num } from "../format.js";
 import { finite, mean, meanCI } from "../stats.js";
+import CLAIMS from "./claims.json" with { type: "json" };
 import type { Estimate, Finding, Verdict } from "./types.js";
+
+/** The write-up's claim that finding `id` judges, as claims.json quotes it (in the write-up's order). */
+export function claimOf(id: string): string {
+  const claim = (CLAIMS as Record<string, string>)[id];
+  if (claim === undefined) throw new Error(`findings/claims.json has no claim "${id}"`);
+  return claim;
+}
 
 export type Metric = (inst: InstanceSummary, cell: CellResult, i: number) => number;
 
@@ -279,7 +287,6 @@ const CRITERION: Record<Verdict, string> = {
 /** A finding from its parts (each judged per preset then combined, all must hold). */
 export function assemble(o: {
   id: string;
-  claim: string;
   method: string;
   scope: Finding["scope"];
   parts: { label: string; perPreset: Part[] }[];
@@ -338,7 +345,7 @@ export function assemble(o: {
     ".";
   return {
     id: o.id,
-    claim: o.claim,
+    claim: claimOf(o.id),
     verdict,
     summary,
     headline,
@@ -357,7 +364,6 @@ export function assemble(o: {
 
 export function inconclusive(
   id: string,
-  claim: string,
   method: string,
   reason: string,
   evidence: string[] = [],
@@ -365,7 +371,7 @@ export function inconclusive(
 ): Finding {
   return {
     id,
-    claim,
+    claim: claimOf(id),
     verdict: "inconclusive",
     summary: `Inconclusive: ${reason}`,
     method,

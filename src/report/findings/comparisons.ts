@@ -90,7 +90,6 @@ export function tanhSeluLimitedFinding(data: ReportData): Finding {
   const acts = ["tanh", "hardtanh", "selu"];
   return assemble({
     id: "tanh-hardtanh-selu-limited",
-    claim: "“(Hard)tanh and SELU show very limited superposition.”",
     method: `Each of Tanh, Hardtanh and SELU: its superposition over ReLU's, all levels; "very limited" if the ratio's interval lies below ${T.limitedRatio}, not supported if it lies at or above. ${RULE}`,
     scope: scope(data, [...acts, "relu"], "every level"),
     parts: acts.map((a) =>
@@ -107,8 +106,6 @@ export function soluFinding(data: ReportData): Finding {
   const c = T.comparableRatio;
   return assemble({
     id: "solu-vs-softmax",
-    claim:
-      "“SoLU […] initially had comparable superposition to softmax, larger than ReLU, but as sparsity increased it had less.”",
     method:
       `Three parts: at the densest level SoLU/Softmax superposition within [1/${c}, ${c}] (comparable); at the densest ` +
       "level SoLU − ReLU above 0; over the sparsest third of the levels SoLU − ReLU below 0. " +
@@ -133,7 +130,6 @@ export function shrinkFinding(data: ReportData): Finding {
   const acts = ["hardshrink", "softshrink", "tanhshrink"];
   return assemble({
     id: "shrink-small-amplitude",
-    claim: "“Shrinks shows lots of superposition, though of small amplitude.”",
     method:
       "For Hardshrink, Softshrink and Tanhshrink each, against ReLU over all levels: lots = the fraction of " +
       "represented features in superposition (per-feature superposition > 0.1) higher than ReLU's (difference " +
@@ -158,8 +154,6 @@ export function geluDenseFinding(data: ReportData): Finding {
   const acts = ["gelu", "silu"];
   return assemble({
     id: "gelu-dense-superposition",
-    claim:
-      "“GELU […] showed greater superposition in the 0 sparsity regime […] showcasing less superposition over time. SiLU is similar.”",
     method: `For GELU and SiLU each: minus ReLU's superposition at the densest level above 0, and over the sparsest third of the levels below 0. ${RULE}`,
     scope: scope(data, [...acts, "relu"], "densest level; sparsest third"),
     parts: acts.flatMap((a) => [
@@ -174,8 +168,6 @@ export function geluSiluLessFinding(data: ReportData): Finding {
   const acts = ["gelu", "silu"];
   return assemble({
     id: "gelu-silu-less-than-relu",
-    claim:
-      "“GELU/SiLU reduce superposition and polysemanticity while smoothing out ReLU” (Lad & Kostolansky, confirmed by the write-up).",
     method: `For GELU and SiLU each: minus ReLU's superposition over all levels below 0. ${RULE}`,
     scope: scope(data, [...acts, "relu"], "every level"),
     parts: acts.map((a) =>
@@ -188,7 +180,6 @@ export function geluSiluLessFinding(data: ReportData): Finding {
 export function sigmoidManyFinding(data: ReportData): Finding {
   return assemble({
     id: "sigmoid-many-neurons",
-    claim: "“Sigmoid extending superposition to many more neurons” (Lad & Kostolansky).",
     method: `Number of features in superposition (represented, per-feature superposition > 0.1): Sigmoid minus ReLU over all levels above 0. ${RULE}`,
     scope: scope(data, ["sigmoid", "relu"], "every level"),
     parts: [
@@ -204,7 +195,6 @@ export function sigmoidManyFinding(data: ReportData): Finding {
 export function tanhEliminatesFinding(data: ReportData): Finding {
   return assemble({
     id: "tanh-eliminates",
-    claim: "“Tanh eliminating [superposition]” (Lad & Kostolansky).",
     method: `Tanh's superposition over ReLU's, all levels; eliminated if the ratio's interval lies below ${T.eliminatedRatio}, not supported if at or above. ${RULE}`,
     scope: scope(data, ["tanh", "relu"], "every level"),
     parts: [
@@ -222,7 +212,6 @@ export function relu6Relu2Finding(data: ReportData): Finding {
   const acts = ["relu6", "relu2"];
   return assemble({
     id: "relu6-relu2-like-relu",
-    claim: "“ReLU6 and ReLU^2 did not have significant impact on ReLU’s superposition.”",
     method: `For ReLU6 and ReLU² each: superposition over ReLU's, all levels, within [1/${c}, ${c}] (supported if the interval lies inside, not supported if it lies outside). ${RULE}`,
     scope: scope(data, [...acts, "relu"], "every level"),
     parts: acts.map((a) =>
@@ -236,8 +225,6 @@ export function swishSimilarFinding(data: ReportData): Finding {
   const c = T.comparableRatio;
   return assemble({
     id: "swish-hardswish-similar",
-    claim:
-      "“This would however entail a larger difference between swish and hardswish, which is not present.”",
     method: `Hardswish's superposition over SiLU's (swish), all levels, within [1/${c}, ${c}]. ${RULE}`,
     scope: scope(data, ["silu", "hardswish"], "every level"),
     parts: [
@@ -264,10 +251,6 @@ export function negativeOutputsFinding(data: ReportData): Finding {
   ];
   return assemble({
     id: "negative-outputs-hinder",
-    claim:
-      "“Some of the activation functions let through negative values […] hindering the masking effect […]. This " +
-      "might explain the prominent superposition of GELU/Softplus versus the smaller superpositions of CELU/ELU. […] " +
-      "SELU […] shows the lowest level of superposition in its group.”",
     method:
       "Six seed-paired differences of superposition over all levels: GELU and Softplus each above CELU and ELU " +
       "(above 0), SELU below CELU and ELU (below 0). The property analysis (non-negative, min f on x < 0) is in " +
@@ -323,7 +306,6 @@ export function mostSuperpositionFinding(data: ReportData): Finding {
   );
   return assemble({
     id: "most-superposition",
-    claim: "“(LeakyReLU), GELU and Softplus showed the most superposition.” (ReLU included: “(Leaky)ReLU”)",
     method:
       "Per preset and seed, activations are ranked by their superposition averaged over all levels (1 = most). " +
       `Each named activation must rank in the top ⌈${T.topShare} × n⌉: its mean rank's 95 % t-interval over seeds ` +

@@ -60,8 +60,6 @@ function failureEvidence(data: ReportData, activations: string[]): string[] {
 export function logSoftmaxFailsFinding(data: ReportData): Finding {
   return assemble({
     id: "log_softmax-fails",
-    claim:
-      "“Softmin and LogSoftmax are bad. […] the second failed to converge, likely due to being unstable.”",
     method: `${FAIL_RULE} Judged on every level.`,
     scope: {
       presets: sparsityPresets(data),
@@ -90,8 +88,6 @@ export function expFailsFinding(data: ReportData): Finding {
   const acts = ["exp", "exp_linear"];
   return assemble({
     id: "exp-fails-low-sparsity",
-    claim:
-      "“Exp(Linear) showed very strange behaviours (and for low sparsities failed to converge).” (Exp and Exp linear judged each)",
     method: `${FAIL_RULE} Judged on the denser half of the levels, for Exp and Exp linear separately; both must hold.`,
     scope: {
       presets: sparsityPresets(data),

@@ -15,6 +15,7 @@ import {
 import { bootstrap, finite, geometricMean, mean } from "../stats.js";
 import {
   assemble,
+  claimOf,
   comparePart,
   featuresText,
   find,
@@ -53,9 +54,6 @@ const SOFTMAX_FAMILY = VECTOR_ACTIVATION_IDS;
 
 export function softminFinding(data: ReportData): Finding {
   const id = "softmin-reversal";
-  const claim =
-    "“Softmin and LogSoftmax are bad. The first showed an importance reversing effect” — and the softmax family " +
-    "under both softmax dimensions.";
   const method =
     "Per instance, Spearman ρ between feature importance and ‖W_f‖ (positive: important features get the larger " +
     "weights, as for ReLU; negative: reversal). Mean ρ over instances, with a bootstrap 95 % CI resampling cells " +
@@ -102,7 +100,6 @@ export function softminFinding(data: ReportData): Finding {
   if (!present.length)
     return inconclusive(
       id,
-      claim,
       method,
       "store has no Softmin cells; run tms sweep --activations softmin",
       evidence,
@@ -135,7 +132,7 @@ export function softminFinding(data: ReportData): Finding {
   }
   return {
     id,
-    claim,
+    claim: claimOf(id),
     verdict,
     headline:
       `${verdict[0].toUpperCase() + verdict.slice(1)}: Softmin's ρ(importance, ‖W_f‖) ${describe.join("; ")}` +
@@ -193,9 +190,6 @@ export function sigmoidUnimportantFinding(data: ReportData): Finding {
   ]);
   return assemble({
     id: "sigmoid-unimportant",
-    claim:
-      "“(Hard)sigmoid show a very strange pattern: enormous, quick superposition, for unimportant features.” " +
-      "(judged for Sigmoid and Hardsigmoid separately)",
     method,
     scope: scopeOf(data, [...acts, "relu"], "all levels (a); lower half of the levels (b)"),
     parts,
@@ -209,8 +203,6 @@ export function softsignLogsigmoidFinding(data: ReportData): Finding {
   const acts = ["softsign", "logsigmoid"];
   return assemble({
     id: "softsign-logsigmoid-worse",
-    claim:
-      "“Softsign and logsigmoid are even worse in this regard” (than (hard)sigmoid: superposition on unimportant features).",
     method:
       "Each of Softsign and LogSigmoid against Sigmoid: the seed-paired difference of the unimportant-feature " +
       "excess (superposition of the less important half minus the more important half, ‖W_f‖-weighted), averaged " +
@@ -255,8 +247,6 @@ export function softplusEveryFeatureFinding(data: ReportData): Finding {
   }
   return assemble({
     id: "softplus-every-feature",
-    claim:
-      "“Softplus’s prolific superposition managed to touch every single feature, regardless of importance.”",
     method:
       "Share of all features that are represented (‖W_f‖ > 0.5) and in superposition (per-feature superposition " +
       "> 0.1), averaged over the sparsest third of the levels per seed; supported if the 95 % t-interval over " +
@@ -287,9 +277,6 @@ export function swishEarlyFinding(data: ReportData): Finding {
   const acts = ["silu", "hardswish"];
   return assemble({
     id: "swish-early-unimportant",
-    claim:
-      "“(Hard)swish showed very early superposition, their ‘quirky’, broad shapes affecting even the 0 sparsity " +
-      "regime, which lead to a preference for less important features.”",
     method:
       "For SiLU (swish) and Hardswish each, at the densest level (S = 0): (a) superposition above " +
       `${T.earlySuperposition} (the superposed threshold), and (b) the unimportant-feature excess (superposition of ` +

@@ -79,7 +79,7 @@ export function buildFindings(data: ReportData): Finding[] {
       if (f.id !== id) throw new Error(`builder returned ${f.id}`);
       return f;
     } catch (e) {
-      return inconclusive(id, id, "", `could not be computed: ${(e as Error).message}`);
+      return inconclusive(id, "", `could not be computed: ${(e as Error).message}`);
     }
   });
 }

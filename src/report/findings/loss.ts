@@ -21,6 +21,7 @@ import {
 import {
   assemble,
   base,
+  claimOf,
   contrast,
   featuresText,
   find,
@@ -54,8 +55,6 @@ const presetLinks = (data: ReportData, kinds: string[]) =>
 
 export function lossRangeFinding(data: ReportData): Finding {
   const id = "loss-range";
-  const claim =
-    "“Losses were in the 10^-4 – 10^-3 range. Loss was not marginally different between the functions.”";
   const T = THRESHOLDS;
   const method =
     `Range: share of (activation, sparsity) seed-mean losses inside [1e-4, 1e-3]; "in range" needs ≥ ${pct(T.rangeShare)}. ` +
@@ -109,12 +108,7 @@ export function lossRangeFinding(data: ReportData): Finding {
     if (parts.length) evidence.push(`${p}: ${parts.join("; ")}.`);
   }
   if (means.length === 0)
-    return inconclusive(
-      id,
-      claim,
-      method,
-      "the store has no complete cells of a sparsity preset (intro, demo).",
-    );
+    return inconclusive(id, method, "the store has no complete cells of a sparsity preset (intro, demo).");
   const inRange = means.filter((m) => m >= 1e-4 && m <= 1e-3).length / means.length;
   const rangeOk = inRange >= T.rangeShare;
   const lo = Math.min(...means);
@@ -154,7 +148,7 @@ export function lossRangeFinding(data: ReportData): Finding {
     : "the spread criterion (share of levels that differ materially)";
   return {
     id,
-    claim,
+    claim: claimOf(id),
     verdict,
     summary:
       `Decided by ${decided}. ${pct(inRange)} of activation × sparsity mean losses lie in 1e-4–1e-3 (range ` +
@@ -206,9 +200,6 @@ function foldOverSeeds(data: ReportData) {
 
 export function superpositionLossFinding(data: ReportData): Finding {
   const id = "superposition-loss";
-  const claim =
-    "“Degree of superposition did not seem to be correlated with loss beyond a certain threshold. More " +
-    "superposition does seem to reduce loss by at most one degree of magnitude.”";
   const T = THRESHOLDS;
   const method =
     "Per sparsity level, over activations (base variants, seed means): Spearman ρ between superposition and loss " +
@@ -268,7 +259,6 @@ export function superpositionLossFinding(data: ReportData): Finding {
   if (levels === 0)
     return inconclusive(
       id,
-      claim,
       method,
       `needs ≥ ${T.minActivations} activations per preset, the store has ${nAct}; run tms sweep --activations all`,
     );
@@ -297,7 +287,7 @@ export function superpositionLossFinding(data: ReportData): Finding {
   const rho = rhoOverSeeds(data);
   return {
     id,
-    claim,
+    claim: claimOf(id),
     verdict,
     headline:
       `${cap(verdict)}: above the median superposition ρ(superposition, loss) is indistinguishable from 0 in ` +
@@ -361,9 +351,6 @@ const T_MIN_POINTS = 4;
 
 export function celuGeluFinding(data: ReportData): Finding {
   const id = "celu-gelu";
-  const claim =
-    "“Small variations in activation functions lead to massive differences in superposition (see CELU vs. GELU), " +
-    "which do not however translate into differences in the loss landscape.”";
   const T = THRESHOLDS;
   const method =
     "Over all (preset, sparsity) levels with both activations: the paired difference of seed-mean superposition " +
@@ -403,7 +390,6 @@ export function celuGeluFinding(data: ReportData): Finding {
   if (dSup.length < 3)
     return inconclusive(
       id,
-      claim,
       method,
       "the store needs CELU and GELU cells (base variant) of a sparsity preset; run tms sweep --activations celu,gelu",
     );
@@ -440,7 +426,7 @@ export function celuGeluFinding(data: ReportData): Finding {
   });
   return {
     id,
-    claim,
+    claim: claimOf(id),
     verdict,
     ...(reason ? { reason } : {}),
     headline:
@@ -517,7 +503,6 @@ export function superpositionLowersLossFinding(data: ReportData): Finding {
   };
   return assemble({
     id: "superposition-lowers-loss",
-    claim: "“The broad conclusion is that more superposition leads to marginally smaller losses.”",
     method,
     scope: allScope(data),
     parts: [{ label: "ρ(superposition, loss) below 0", perPreset: sparsityPresets(data).map(judge) }],

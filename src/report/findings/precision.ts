@@ -4,7 +4,7 @@ import { perInstance, type ReportData, type Series } from "../data.js";
 import { num } from "../format.js";
 import { superpositionByImportance } from "../measures.js";
 import { finite, mean } from "../stats.js";
-import { contrast, featuresText, find, inconclusive, sparsityPresets } from "./common.js";
+import { claimOf, contrast, featuresText, find, inconclusive, sparsityPresets } from "./common.js";
 import { trainedSuperposition } from "./loss.js";
 import { type Finding, THRESHOLDS, type Verdict } from "./types.js";
 
@@ -25,9 +25,6 @@ export function patternOf(s: Series): { low: number; high: number } {
 
 export function sigmoidPrecisionFinding(data: ReportData): Finding {
   const id = "sigmoid-precision";
-  const claim =
-    "“(Hard)sigmoid show a very strange pattern: enormous, quick superposition, for unimportant features. This may " +
-    "be a bug/floating point error.”";
   const T = THRESHOLDS;
   const method =
     "Sigmoid and Hardsigmoid cells trained in float32 and rerun in float64 with the same seeds: per instance, the " +
@@ -83,14 +80,12 @@ export function sigmoidPrecisionFinding(data: ReportData): Finding {
   if (!present)
     return inconclusive(
       id,
-      claim,
       method,
       "store has no sigmoid or hardsigmoid cells; run tms sweep --activations sigmoid,hardsigmoid --dtype f32,f64",
     );
   if (pairs === 0)
     return inconclusive(
       id,
-      claim,
       method,
       "store has no f64 reruns; run tms sweep --dtype f32,f64 --activations sigmoid,hardsigmoid",
       evidence,
@@ -115,7 +110,7 @@ export function sigmoidPrecisionFinding(data: ReportData): Finding {
   );
   return {
     id,
-    claim,
+    claim: claimOf(id),
     verdict,
     summary: haveBaseline
       ? `Decided by the ratio of the f32–f64 difference to the seed-to-seed difference: float64 changes log10 loss by ${num(rLoss, 2)}× and superposition by ${num(rSup, 2)}× the seed-to-seed ` +

@@ -11,6 +11,7 @@ import { holm } from "../property-stats.js";
 import {
   acrossPresets,
   allOf,
+  claimOf,
   comparePart,
   featuresText,
   fmtEstimate,
@@ -106,9 +107,7 @@ export function hardnessFinding(data: ReportData): Finding {
       intervals[`${e.preset}: piecewise-linear rank-biserial on superposition, over seeds`] = e.perSeed;
   return {
     id: "hardness-reduces",
-    claim:
-      "“Hardness generally reduces (or slows the development of) superposition.” (pairs: sigmoid/hardsigmoid, " +
-      "tanh/hardtanh, swish/hardswish, the shrinks)",
+    claim: claimOf("hardness-reduces"),
     verdict,
     headline:
       `${verdict[0].toUpperCase() + verdict.slice(1)}: ${yes} of ${PAIRS.length} hard functions have less ` +
@@ -215,7 +214,7 @@ export function nonnegAsymmetricFinding(data: ReportData): Finding {
     if (q.estimate) intervals[`${q.preset}: ${q.label}, rank-biserial over seeds`] = q.estimate;
   return {
     id: "nonneg-asymmetric-best",
-    claim: "“Non-negative, asymmetrical activation functions gave the best superposition and lowest losses.”",
+    claim: claimOf("nonneg-asymmetric-best"),
     verdict,
     headline:
       `${verdict[0].toUpperCase() + verdict.slice(1)}: ` +
