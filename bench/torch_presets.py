@@ -17,10 +17,8 @@ tms_torch.PRESETS.update({
 if __name__ == "__main__":
     import argparse
     ap = argparse.ArgumentParser()
-    ap.add_argument("--preset", default="sparsity")
-    ap.add_argument("--act", default="relu")
-    ap.add_argument("--steps", type=int, default=200)
-    ap.add_argument("--threads", type=int, default=1)
+    for flag, default in (("--preset", "sparsity"), ("--act", "relu"), ("--steps", 200), ("--threads", 1)):
+        ap.add_argument(flag, type=type(default), default=default)
     a = ap.parse_args()
     import time
     import torch
