@@ -20,18 +20,14 @@ import {
 const specOf = (id: string) => getPreset(id).spec();
 const parse = (over: Partial<TrainForm>) =>
   parseTrainForm({ ...FORM_DEFAULTS, ...over }, ACTIVATION_IDS, specOf);
+/** The form with "custom" chosen as the preset and `over` in its model fields. */
+const custom = (over: Partial<TrainForm>) => parse({ preset: "custom", ...over });
 
 describe("Train form", () => {
   it("turns a built-in preset into the preset's exact spec", () => {
+    const choices = { activationA: "gelu", activationB: "relu", steps: "500", lr: "3e-3", seed: "7" };
     for (const preset of ["intro", "demo", "phase"]) {
-      const r = parse({
-        preset,
-        activationA: "gelu",
-        activationB: "relu",
-        steps: "500",
-        lr: "3e-3",
-        seed: "7",
-      });
+      const r = parse({ ...choices, preset });
       expect(r.ok).toBe(true);
       if (!r.ok) continue;
       const spec = getPreset(preset).spec();
@@ -49,13 +45,7 @@ describe("Train form", () => {
   });
 
   it("builds a custom spec from F, H, probabilities and importance", () => {
-    const r = parse({
-      preset: "custom",
-      features: "3",
-      hidden: "2",
-      probabilities: "1, 0.1",
-      importance: "0.5",
-    });
+    const r = custom({ features: "3", hidden: "2", probabilities: "1, 0.1", importance: "0.5" });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.plan.spec).toEqual({
@@ -71,19 +61,13 @@ describe("Train form", () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(Object.keys(r.errors).sort()).toEqual(["activationA", "batchSize", "lr", "seed", "steps"]);
-    const c = parse({ preset: "custom", features: "0", hidden: "x", probabilities: "2", importance: "1" });
+    const c = custom({ features: "0", hidden: "x", probabilities: "2", importance: "1" });
     expect(c.ok).toBe(false);
     if (!c.ok) expect(Object.keys(c.errors).sort()).toEqual(["features", "hidden", "probabilities"]);
   });
 
   it("refuses custom models too large to train interactively", () => {
-    const r = parse({
-      preset: "custom",
-      features: "200",
-      hidden: "64",
-      probabilities: "1:0.01:40",
-      importance: "1",
-    });
+    const r = custom({ features: "200", hidden: "64", probabilities: "1:0.01:40", importance: "1" });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.errors.features).toMatch(/at most/);
   });
