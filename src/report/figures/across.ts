@@ -10,6 +10,7 @@ import {
   columnsFor,
   density,
   type FigureDef,
+  levelFacet,
   logField,
   logScale,
   presetFigure,
@@ -222,13 +223,7 @@ export function superpositionLossFigure(data: ReportData, preset: string): Figur
   if (!rows.length) return undefined;
   return presetFigure(preset, "superposition-vs-loss", {
     data: { values: rows },
-    facet: {
-      field: "panel",
-      type: "ordinal",
-      sort: { field: "order" },
-      title: null,
-      header: { labelFontSize: 10 },
-    },
+    facet: levelFacet({ labelFontSize: 10 }),
     columns: columnsFor(levels.length, 5),
     spec: {
       width: 150,

@@ -4,7 +4,7 @@
 import { scheme } from "vega";
 import { type ReportData, type Series, sparsityLabel, type Weights } from "../data.js";
 import { num, slug } from "../format.js";
-import { type FigureDef, presetFigure, spec, VIRIDIS, type VlSpec, W } from "./style.js";
+import { type FigureDef, levelFacet, presetFigure, spec, VIRIDIS, type VlSpec, W } from "./style.js";
 
 function introRows(s: Series, w: Weights, cellIndex: number) {
   const c = s.cells[cellIndex];
@@ -110,7 +110,7 @@ export function introFigure(data: ReportData, s: Series): FigureDef | undefined 
       `Seed ${c.seed}. Lines from the origin to each feature's weight vector; colour = importance.`,
       {
         data: { values: withColours(rows, impDomain(rows)) },
-        facet: { field: "panel", type: "ordinal", sort: { field: "order" }, title: null },
+        facet: levelFacet(),
         columns: 5,
         spec: featureLayers(L, 130, 40, true, impDomain(rows)),
       },
@@ -159,13 +159,7 @@ export function introOverviewFigure(data: ReportData, preset: string): FigureDef
           labelFontWeight: "normal",
         },
       },
-      column: {
-        field: "panel",
-        type: "ordinal",
-        sort: { field: "order" },
-        title: null,
-        header: { labelFontSize: 9 },
-      },
+      column: levelFacet({ labelFontSize: 9 }),
     },
     spacing: 4,
     spec: featureLayers(1.1, 46, 10, false, impDomain(rows)),
@@ -203,12 +197,12 @@ export function demoFigure(data: ReportData, s: Series): FigureDef | undefined {
   }
   if (!heat.length) return undefined;
   m = m || 1;
-  const facet = (labels: boolean) => ({
-    field: "panel",
-    type: "ordinal",
-    sort: { field: "order" },
-    title: null,
-    header: labels ? {} : { labels: false },
+  const gradient = (field: string, title: string, scale: VlSpec) => ({
+    field,
+    type: "quantitative",
+    title,
+    scale,
+    legend: { orient: "right", gradientLength: 100 },
   });
   const title = `${s.label}: WᵀW and feature norms by sparsity — ${s.preset}`;
   return {
@@ -225,7 +219,7 @@ export function demoFigure(data: ReportData, s: Series): FigureDef | undefined {
       vconcat: [
         {
           data: { values: heat },
-          facet: { column: facet(true) },
+          facet: { column: levelFacet({}) },
           spec: {
             width: 110,
             height: 110,
@@ -233,19 +227,13 @@ export function demoFigure(data: ReportData, s: Series): FigureDef | undefined {
             encoding: {
               x: { field: "g", type: "ordinal", axis: null },
               y: { field: "f", type: "ordinal", axis: null },
-              color: {
-                field: "v",
-                type: "quantitative",
-                title: "W_f · W_g",
-                scale: { scheme: "blueorange", domain: [-m, m], domainMid: 0 },
-                legend: { orient: "right", gradientLength: 100 },
-              },
+              color: gradient("v", "W_f · W_g", { scheme: "blueorange", domain: [-m, m], domainMid: 0 }),
             },
           },
         },
         {
           data: { values: bars },
-          facet: { column: facet(false) },
+          facet: { column: levelFacet({ labels: false }) },
           spec: {
             width: 110,
             height: 120,
@@ -258,13 +246,7 @@ export function demoFigure(data: ReportData, s: Series): FigureDef | undefined {
                 axis: { labelFontSize: 9, labelExpr: "datum.value % 5 === 0 ? datum.label : ''" },
               },
               x: { field: "norm", type: "quantitative", title: "‖W_f‖", axis: { tickCount: 3 } },
-              color: {
-                field: "sup",
-                type: "quantitative",
-                title: "superposition",
-                scale: { scheme: "viridis", domain: [0, 1] },
-                legend: { orient: "right", gradientLength: 100 },
-              },
+              color: gradient("sup", "superposition", { scheme: "viridis", domain: [0, 1] }),
             },
           },
         },

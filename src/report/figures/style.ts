@@ -104,6 +104,17 @@ export function presetFigure(preset: string, name: PresetFigureName, body: VlSpe
   };
 }
 
+/** The facet of one panel per sparsity level: field `panel`, in the order of field `order`, no title. */
+export function levelFacet(header?: VlSpec): VlSpec {
+  return {
+    field: "panel",
+    type: "ordinal",
+    sort: { field: "order" },
+    title: null,
+    ...(header ? { header } : {}),
+  };
+}
+
 /** Splits a long subtitle into lines of at most `width` characters. */
 function wrap(text: string, width: number): string[] {
   const lines: string[] = [];
