@@ -16,7 +16,8 @@ export type ExportLevel = (typeof EXPORT_LEVELS)[number];
 
 export type ExportValue = string | number | boolean | null;
 export type ExportRow = Record<string, ExportValue>;
-export type ColumnType = "string" | "int" | "float" | "bool";
+const COLUMN_TYPES = ["string", "int", "float", "bool"] as const;
+export type ColumnType = (typeof COLUMN_TYPES)[number];
 
 export interface ExportColumn {
   name: string;
@@ -45,14 +46,6 @@ interface ColumnDef extends ExportColumn {
   get(src: RowSource): ExportValue;
 }
 
-const col = (
-  name: string,
-  type: ColumnType,
-  unit: string,
-  doc: string,
-  get: (src: RowSource) => ExportValue,
-): ColumnDef => ({ name, type, unit, doc, get });
-
 /** Fields that newer stores record per instance; older result.json files lack them (the column is empty). */
 interface OptionalInstanceFields {
   /** ‖W − W₀‖_F / ‖W₀‖_F. */
@@ -70,203 +63,116 @@ interface FormulaFields {
 
 const importanceOf = ({ cell, i }: RowSource): readonly number[] => cell.config?.importance?.[i] ?? [];
 
-const IDENTITY: ColumnDef[] = [
-  col(
-    "preset",
-    "string",
-    "",
-    "experiment: intro, demo, sparsity, geometry, phase or a config's name",
-    (s) => s.cell.preset,
-  ),
-  col("activation", "string", "", "activation id (see `tms activations`)", (s) => s.cell.activation),
-  col(
-    "variant",
-    "string",
-    "",
-    "rerun setting: '' (the default), f64, softmax-batch, f64+softmax-batch",
-    (s) => s.series.variant,
-  ),
-  col("series", "string", "", "activation[~variant]: the id of one curve in the report", (s) => s.series.id),
-  col("label", "string", "", "the report's display name, e.g. 'Sigmoid (f64)'", (s) => s.series.label),
-  col("seed", "int", "", "random seed of the cell (initialisation and data)", (s) => s.cell.seed),
-  col(
-    "instance",
-    "int",
-    "",
-    "index of the instance within the cell (one sparsity level, or a phase-grid point)",
-    (s) => s.i,
-  ),
-  col(
-    "cell",
-    "string",
-    "",
-    "the cell's directory in the store: preset/series/seed-k (weights.safetensors is there)",
-    (s) => s.cell.key,
-  ),
-];
+/** The values of the computed columns (`*` in the tables below), by column name. */
+const COMPUTED: Record<string, (s: RowSource) => ExportValue> = {
+  importance_max: (s) => extreme(importanceOf(s), Math.max),
+  importance_min: (s) => extreme(importanceOf(s), Math.min),
+  trivial_loss: (s) => trivialLoss(s.cell, s.i),
+  loss_over_trivial: (s) => s.inst.loss / trivialLoss(s.cell, s.i),
+  superposition: (s) => superpositionScore(s.inst),
+  norm_mean: (s) => meanOf(s.inst.norms),
+  norm_max: (s) => extreme(s.inst.norms, Math.max),
+  importance_norm_rho: (s) => importanceNormRho(s.inst, s.cell, s.i),
+  weight_change: (s) => optional(s.inst).weightChange ?? null,
+  beats_zero_predictor: (s) => {
+    const trivial = trivialLoss(s.cell, s.i);
+    return Number.isFinite(s.inst.loss) && Number.isFinite(trivial) ? s.inst.loss < trivial : null;
+  },
+  importance: (s) => importanceOf(s)[s.f] ?? null,
+  norm: (s) => s.inst.norms[s.f],
+  feature_superposition: (s) => s.inst.superposition[s.f],
+  feature_dimensionality: (s) => s.inst.featureDimensionality[s.f],
+  represented: (s) => s.inst.norms[s.f] > REPRESENTED_NORM,
+};
 
-const RUN: ColumnDef[] = [
-  col("dtype", "string", "", "training precision: f32 or f64", (s) => s.cell.dtype),
-  col(
-    "softmax_dim",
-    "string",
-    "",
-    "softmax family: normalised over features or batch",
-    (s) => s.cell.softmaxDim,
-  ),
-  col("n_features", "int", "count", "F, input features", (s) => s.cell.nFeatures),
-  col("n_hidden", "int", "count", "H, hidden dimensions", (s) => s.cell.nHidden),
-  col("steps", "int", "steps", "training steps", (s) => s.cell.steps),
-  col("batch_size", "int", "samples", "samples per step", (s) => s.cell.batchSize),
-  col("lr", "float", "", "AdamW learning rate", (s) => s.cell.lr),
-  col("lr_schedule", "string", "", "learning-rate schedule", (s) => s.cell.lrSchedule),
-  col(
-    "train_seconds",
-    "float",
-    "s",
-    "wall time to train the whole cell (all its instances)",
-    (s) => s.cell.seconds,
-  ),
-];
+/**
+ * Fixed columns as a table, one a line: name | type | unit ("" for identifiers) | value | doc — the README's
+ * column table plus where the value comes from: a field of the cell's result (`cell.…`), of the series
+ * (`series.…`) or of the instance's summary (`inst.…`), the instance or feature index (`i`, `f`), or `*`,
+ * computed in COMPUTED.
+ */
+function columns(table: string): ColumnDef[] {
+  return table
+    .trim()
+    .split("\n")
+    .map((line) => {
+      const [name, type, unit, value, ...doc] = line.split("|").map((field) => field.trim());
+      if (!COLUMN_TYPES.includes(type as ColumnType)) throw new Error(`export column ${name}: type ${type}?`);
+      return { name, type: type as ColumnType, unit, doc: doc.join("|"), get: getterOf(name, value) };
+    });
+}
+
+function getterOf(name: string, value: string): (s: RowSource) => ExportValue {
+  if (value === "*") {
+    const get = COMPUTED[name];
+    if (!get) throw new Error(`export column ${name} has no entry in COMPUTED`);
+    return get;
+  }
+  if (value === "i" || value === "f") return (s) => s[value];
+  const [from, field] = value.split(".");
+  if (from !== "cell" && from !== "series" && from !== "inst")
+    throw new Error(`export column ${name}: ${value}?`);
+  return (s) => (s[from] as unknown as Record<string, ExportValue>)[field];
+}
+
+const IDENTITY = columns(`
+  preset     | string |  | cell.preset     | experiment: intro, demo, sparsity, geometry, phase or a config's name
+  activation | string |  | cell.activation | activation id (see \`tms activations\`)
+  variant    | string |  | series.variant  | rerun setting: '' (the default), f64, softmax-batch, f64+softmax-batch
+  series     | string |  | series.id       | activation[~variant]: the id of one curve in the report
+  label      | string |  | series.label    | the report's display name, e.g. 'Sigmoid (f64)'
+  seed       | int    |  | cell.seed       | random seed of the cell (initialisation and data)
+  instance   | int    |  | i               | index of the instance within the cell (one sparsity level, or a phase-grid point)
+  cell       | string |  | cell.key        | the cell's directory in the store: preset/series/seed-k (weights.safetensors is there)
+`);
+
+const RUN = columns(`
+  dtype         | string |         | cell.dtype      | training precision: f32 or f64
+  softmax_dim   | string |         | cell.softmaxDim | softmax family: normalised over features or batch
+  n_features    | int    | count   | cell.nFeatures  | F, input features
+  n_hidden      | int    | count   | cell.nHidden    | H, hidden dimensions
+  steps         | int    | steps   | cell.steps      | training steps
+  batch_size    | int    | samples | cell.batchSize  | samples per step
+  lr            | float  |         | cell.lr         | AdamW learning rate
+  lr_schedule   | string |         | cell.lrSchedule | learning-rate schedule
+  train_seconds | float  | s       | cell.seconds    | wall time to train the whole cell (all its instances)
+`);
 
 /** Instance-level measures: the same numbers the report's tables and findings use. */
-const INSTANCE: ColumnDef[] = [
-  col(
-    "feature_probability",
-    "float",
-    "probability",
-    "p: chance that a feature is non-zero in a sample",
-    (s) => s.inst.featureProbability,
-  ),
-  col("sparsity", "float", "0…1", "S = 1 − p", (s) => s.inst.sparsity),
-  col("importance_max", "float", "loss weight", "largest feature importance of the instance", (s) =>
-    extreme(importanceOf(s), Math.max),
-  ),
-  col("importance_min", "float", "loss weight", "smallest feature importance of the instance", (s) =>
-    extreme(importanceOf(s), Math.min),
-  ),
-  col(
-    "loss",
-    "float",
-    "weighted MSE",
-    "evaluation loss: importance-weighted mean squared error on 8 192 fresh samples",
-    (s) => s.inst.loss,
-  ),
-  col(
-    "train_loss",
-    "float",
-    "weighted MSE",
-    "loss of the last training batch that stepped",
-    (s) => s.inst.trainLoss,
-  ),
-  col(
-    "trivial_loss",
-    "float",
-    "weighted MSE",
-    "loss of predicting 0: mean over features of importance · p/3",
-    (s) => trivialLoss(s.cell, s.i),
-  ),
-  col(
-    "loss_over_trivial",
-    "float",
-    "ratio",
-    "loss / trivial_loss (1 = learned nothing)",
-    (s) => s.inst.loss / trivialLoss(s.cell, s.i),
-  ),
-  col(
-    "diverged",
-    "bool",
-    "",
-    "the loss or a gradient became non-finite; the weights froze there",
-    (s) => s.inst.diverged,
-  ),
-  col(
-    "diverged_at_step",
-    "int",
-    "step",
-    "step at which it diverged (empty if it did not)",
-    (s) => s.inst.divergedAtStep,
-  ),
-  col(
-    "superposition",
-    "float",
-    "≥ 0",
-    "the report's superposition: per-feature superposition averaged with weights ‖W_f‖",
-    (s) => superpositionScore(s.inst),
-  ),
-  col(
-    "fraction_superposed",
-    "float",
-    "0…1",
-    `of the represented features, the fraction with superposition > ${SUPERPOSED_THRESHOLD}`,
-    (s) => s.inst.fractionSuperposed,
-  ),
-  col(
-    "features_represented",
-    "int",
-    "count",
-    `features with ‖W_f‖ > ${REPRESENTED_NORM}`,
-    (s) => s.inst.featuresRepresented,
-  ),
-  col("dims_per_feature", "float", "dimensions / feature", "D* = H / ‖W‖_F²", (s) => s.inst.dimsPerFeature),
-  col("norm_mean", "float", "‖W_f‖", "mean over features of ‖W_f‖", (s) => meanOf(s.inst.norms)),
-  col("norm_max", "float", "‖W_f‖", "largest ‖W_f‖", (s) => extreme(s.inst.norms, Math.max)),
-  col(
-    "importance_norm_rho",
-    "float",
-    "−1…1",
-    "Spearman correlation of importance and ‖W_f‖ (> 0: important features get the larger norms)",
-    (s) => importanceNormRho(s.inst, s.cell, s.i),
-  ),
-  col("bias_mean", "float", "output units", "mean of the output bias b", (s) => s.inst.biasMean),
-  col("bias_min", "float", "output units", "smallest b_f", (s) => s.inst.biasMin),
-  col("bias_max", "float", "output units", "largest b_f", (s) => s.inst.biasMax),
-  col(
-    "weight_change",
-    "float",
-    "ratio",
-    "‖W − W₀‖_F / ‖W₀‖_F: how far training moved W from its initialisation (empty where not recorded)",
-    (s) => optional(s.inst).weightChange ?? null,
-  ),
-  col(
-    "beats_zero_predictor",
-    "bool",
-    "",
-    "loss < trivial_loss: the model does better than predicting 0 (empty if either is missing)",
-    (s) => {
-      const trivial = trivialLoss(s.cell, s.i);
-      return Number.isFinite(s.inst.loss) && Number.isFinite(trivial) ? s.inst.loss < trivial : null;
-    },
-  ),
-];
+const INSTANCE = columns(`
+  feature_probability  | float | probability          | inst.featureProbability  | p: chance that a feature is non-zero in a sample
+  sparsity             | float | 0…1                  | inst.sparsity            | S = 1 − p
+  importance_max       | float | loss weight          | *                        | largest feature importance of the instance
+  importance_min       | float | loss weight          | *                        | smallest feature importance of the instance
+  loss                 | float | weighted MSE         | inst.loss                | evaluation loss: importance-weighted mean squared error on 8 192 fresh samples
+  train_loss           | float | weighted MSE         | inst.trainLoss           | loss of the last training batch that stepped
+  trivial_loss         | float | weighted MSE         | *                        | loss of predicting 0: mean over features of importance · p/3
+  loss_over_trivial    | float | ratio                | *                        | loss / trivial_loss (1 = learned nothing)
+  diverged             | bool  |                      | inst.diverged            | the loss or a gradient became non-finite; the weights froze there
+  diverged_at_step     | int   | step                 | inst.divergedAtStep      | step at which it diverged (empty if it did not)
+  superposition        | float | ≥ 0                  | *                        | the report's superposition: per-feature superposition averaged with weights ‖W_f‖
+  fraction_superposed  | float | 0…1                  | inst.fractionSuperposed  | of the represented features, the fraction with superposition > ${SUPERPOSED_THRESHOLD}
+  features_represented | int   | count                | inst.featuresRepresented | features with ‖W_f‖ > ${REPRESENTED_NORM}
+  dims_per_feature     | float | dimensions / feature | inst.dimsPerFeature      | D* = H / ‖W‖_F²
+  norm_mean            | float | ‖W_f‖                | *                        | mean over features of ‖W_f‖
+  norm_max             | float | ‖W_f‖                | *                        | largest ‖W_f‖
+  importance_norm_rho  | float | −1…1                 | *                        | Spearman correlation of importance and ‖W_f‖ (> 0: important features get the larger norms)
+  bias_mean            | float | output units         | inst.biasMean            | mean of the output bias b
+  bias_min             | float | output units         | inst.biasMin             | smallest b_f
+  bias_max             | float | output units         | inst.biasMax             | largest b_f
+  weight_change        | float | ratio                | *                        | ‖W − W₀‖_F / ‖W₀‖_F: how far training moved W from its initialisation (empty where not recorded)
+  beats_zero_predictor | bool  |                      | *                        | loss < trivial_loss: the model does better than predicting 0 (empty if either is missing)
+`);
 
 /** Per-feature measures (feature level). */
-const FEATURE: ColumnDef[] = [
-  col("feature", "int", "", "feature index f (0 = most important in the built-in presets)", (s) => s.f),
-  col(
-    "importance",
-    "float",
-    "loss weight",
-    "importance of feature f in the loss",
-    (s) => importanceOf(s)[s.f] ?? null,
-  ),
-  col("norm", "float", "‖W_f‖", "length of the feature's embedding W_f", (s) => s.inst.norms[s.f]),
-  col(
-    "feature_superposition",
-    "float",
-    "≥ 0",
-    "the notebook's polysemanticity ‖(Ŵ_f · W_g)_{g≠f}‖₂",
-    (s) => s.inst.superposition[s.f],
-  ),
-  col(
-    "feature_dimensionality",
-    "float",
-    "dimensions",
-    "D_f = ‖W_f‖² / Σ_g (Ŵ_f · W_g)²",
-    (s) => s.inst.featureDimensionality[s.f],
-  ),
-  col("represented", "bool", "", `‖W_f‖ > ${REPRESENTED_NORM}`, (s) => s.inst.norms[s.f] > REPRESENTED_NORM),
-];
+const FEATURE = columns(`
+  feature                | int   |             | f | feature index f (0 = most important in the built-in presets)
+  importance             | float | loss weight | * | importance of feature f in the loss
+  norm                   | float | ‖W_f‖       | * | length of the feature's embedding W_f
+  feature_superposition  | float | ≥ 0         | * | the notebook's polysemanticity ‖(Ŵ_f · W_g)_{g≠f}‖₂
+  feature_dimensionality | float | dimensions  | * | D_f = ‖W_f‖² / Σ_g (Ŵ_f · W_g)²
+  represented            | bool  |             | * | ‖W_f‖ > ${REPRESENTED_NORM}
+`);
 
 /** The instance columns a feature row repeats, so that one file answers most questions without a join. */
 const FEATURE_CONTEXT = ["feature_probability", "sparsity", "loss", "diverged"];
