@@ -3,6 +3,7 @@
 
 import {
   BELOW_ONE_F32,
+  type InstanceSampler,
   Lanes,
   lnOneMinus,
   maskThreshold,
@@ -11,17 +12,8 @@ import {
   usesMask,
 } from "./spec.js";
 
-/**
- * Samples instance i (feature probability p) from the four lanes seeded by `seeds` into `batch` from entry
- * nnz on; returns the new nnz, or −1 when the batch's capacity ran out (the caller grows it and retries).
- */
-export function sampleInstanceJs(
-  batch: SparseBatch,
-  i: number,
-  p: number,
-  seeds: Int32Array,
-  nnz: number,
-): number {
+/** The sampler's one step (spec.ts), in JavaScript. */
+export const sampleInstanceJs: InstanceSampler = (batch, i, p, seeds, nnz) => {
   const B = batch.batchSize;
   const F = batch.nFeatures;
   const base = i * (B + 1);
@@ -84,7 +76,7 @@ export function sampleInstanceJs(
   }
   for (; s <= B; s++) rowStart[base + s] = nnz;
   return nnz;
-}
+};
 
 /** Instance i has no non-zeros (p = 0): every sample's row is empty. */
 export function closeEmpty(batch: SparseBatch, i: number, nnz: number): number {

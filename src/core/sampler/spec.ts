@@ -37,6 +37,19 @@ export interface SparseBatch {
 }
 
 /**
+ * The sampler's one step: samples instance i (feature probability p) from the four lanes seeded by `seeds`
+ * into `batch` from entry nnz on; returns the new nnz, or −1 when the batch's capacity ran out (the caller
+ * grows it and retries). sampleInstanceJs (reference.ts) is one; sampleInstanceWasm (wasm.ts) is its twin.
+ */
+export type InstanceSampler = (
+  batch: SparseBatch,
+  i: number,
+  p: number,
+  seeds: Int32Array,
+  nnz: number,
+) => number;
+
+/**
  * Feature probabilities at or above this use the per-slot ("mask") scheme; below, geometric gaps. The
  * schemes cost ≈ 0.7–0.9 ns per slot and ≈ 15–17 ns per kept value (F = 5, 20), so they break even near
  * p = 0.05; at 0.06, intro's instances at p ≈ 0.097 and 0.070 sample in 3.7 µs instead of 8.1 and 5.9.
