@@ -113,9 +113,11 @@ export function lossVsSparsityFigure(data: ReportData, preset: string): FigureDe
   if (!isSparsityPreset(preset, series)) return undefined;
   const cs = curves(series, (x) => x.loss, density);
   if (!cs.length) return undefined;
-  return presetFigure(preset, "loss-vs-sparsity", {
-    ...smallMultiples(cs, { xTitle: "1/(1−S)", yTitle: "loss", yLog: true, xLog: true }),
-  });
+  return presetFigure(
+    preset,
+    "loss-vs-sparsity",
+    smallMultiples(cs, { xTitle: "1/(1−S)", yTitle: "loss", yLog: true, xLog: true }),
+  );
 }
 
 export function lossHeatmapFigure(data: ReportData, preset: string): FigureDef | undefined {
@@ -247,9 +249,11 @@ export function dimsPerFeatureFigure(data: ReportData, preset: string): FigureDe
     density,
   );
   if (!cs.length) return undefined;
-  return presetFigure(preset, "dims-per-feature", {
-    ...smallMultiples(cs, { xTitle: "1/(1−S)", yTitle: "D*", yLog: true, xLog: true, refY: 1 }),
-  });
+  return presetFigure(
+    preset,
+    "dims-per-feature",
+    smallMultiples(cs, { xTitle: "1/(1−S)", yTitle: "D*", yLog: true, xLog: true, refY: 1 }),
+  );
 }
 
 export const FRACTIONS: [number, string][] = [
