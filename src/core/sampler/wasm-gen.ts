@@ -63,6 +63,7 @@ import {
   i32x4GtS,
   i32x4Shl,
   i32x4ShrU,
+  i32x4Splat,
   i32x4Sub,
   i64,
   i64Big,
@@ -483,18 +484,33 @@ function emitSampleGeom(mb: ModuleBuilder, f32: boolean, F: number): void {
               for (let j = 0; j < 2; j++) {
                 g.set(pos, i32Add(get(pos), i32Add(i32Load(at, BUF + 4 * j), i32(1))));
                 g.brIf(done, i32GeS(get(pos), slots));
-                // open every sample up to pos's
-                g.block((opened) => {
-                  g.doWhile(
-                    () => {
-                      g.brIf(opened, i32LtS(get(pos), get(sEnd)));
-                      g.emit(i32Store(i32Add(rs, i32Shl(get(s), i32(2))), get(nnz)));
-                      g.set(s, i32Add(get(s), i32(1)));
-                      g.set(sEnd, i32Add(get(sEnd), i32(F)));
-                    },
-                    () => i32(1),
-                  );
-                });
+                // open every sample up to pos's (sample t): up to 8 at once by two vector stores of nnz, which
+                // write rowStart of samples s..s+7 (those past t are written again when they open), with no
+                // loop whose exit the branch predictor would miss at almost every entry; else one at a time
+                const next = g.letI(i32Add(i32DivU(get(pos), i32(F)), i32(1)));
+                g.if(
+                  i32And(i32LtS(i32Sub(next, get(s)), i32(9)), i32LtS(get(s), i32Sub(B, i32(6)))),
+                  () => {
+                    const at = g.letI(i32Add(rs, i32Shl(get(s), i32(2))));
+                    const v = g.letV(i32x4Splat(get(nnz)));
+                    g.emit(v128Store(at, v));
+                    g.emit(v128Store(at, v, 16));
+                    g.set(s, next);
+                    g.set(sEnd, i32Mul(next, i32(F)));
+                  },
+                  () =>
+                    g.block((opened) => {
+                      g.doWhile(
+                        () => {
+                          g.brIf(opened, i32LtS(get(pos), get(sEnd)));
+                          g.emit(i32Store(i32Add(rs, i32Shl(get(s), i32(2))), get(nnz)));
+                          g.set(s, i32Add(get(s), i32(1)));
+                          g.set(sEnd, i32Add(get(sEnd), i32(F)));
+                        },
+                        () => i32(1),
+                      );
+                    }),
+                );
                 g.if(i32GeS(get(nnz), cap), () => {
                   saveState(g, st, S);
                   g.ret(i32(-1));
