@@ -234,7 +234,9 @@ async function main(): Promise<void> {
     ["demo", "mish", args.steps],
     ["demo", "softmax", args.steps],
     ["intro", "relu", args.steps],
+    ["intro", "gelu", args.steps],
     ["intro", "mish", args.steps],
+    ["intro", "softmax", args.steps],
     ["sparsity", "relu", args.bigSteps],
     ["geometry", "relu", args.bigSteps],
   ];

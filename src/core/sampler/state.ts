@@ -78,5 +78,9 @@ export function samplerTables(F: number): Uint8Array {
 export function setKeepThreshold(state: Int32Array, T: number): void {
   const word = ((T - 1) ^ -0x80000000) | 0;
   const at = (SAMPLER_STATE.CONST + 16 * K.TM1) / 4;
-  state.fill(word, at, at + 4);
+  // four stores, not fill(): TypedArray.prototype.fill is a call into the runtime, once per instance and batch
+  state[at] = word;
+  state[at + 1] = word;
+  state[at + 2] = word;
+  state[at + 3] = word;
 }

@@ -63,6 +63,7 @@ import {
   i32x4GtS,
   i32x4Shl,
   i32x4ShrU,
+  i32x4Splat,
   i32x4Sub,
   i64,
   i64Big,
@@ -310,15 +311,21 @@ function emitMaskAligned(m: MaskGen): void {
   // samples aligned with vectors: per sample, F/4 steps; the lanes' features f..f+3 are a running
   // vector (an add per step, where a constant would be materialised by several instructions)
   const fvec = g.local(Ty.v128);
-  g.forRange(i32(0), B, 1, (s) => {
-    const ss = g.letI(s);
-    g.if(i32GtS(i32Add(get(nnz), i32(F)), i32Sub(cap, i32(4))), fail);
-    g.emit(i32Store(i32Add(rs, i32Shl(ss, i32(2))), get(nnz)));
-    g.set(fvec, constAt(K.IOTA));
-    const next = () => g.set(fvec, i32x4Add(get(fvec), constAt(K.FOUR)));
-    g.if(
-      all,
-      () => {
+  // two loops rather than a test in one: TurboFan would hoist the branches' common start (the random steps)
+  // above the test and keep all of a sample's outputs live at once, spilling them
+  const samples = (draw: () => void) =>
+    g.forRange(i32(0), B, 1, (s) => {
+      const ss = g.letI(s);
+      g.if(i32GtS(i32Add(get(nnz), i32(F)), i32Sub(cap, i32(4))), fail);
+      g.emit(i32Store(i32Add(rs, i32Shl(ss, i32(2))), get(nnz)));
+      g.set(fvec, constAt(K.IOTA));
+      draw();
+    });
+  const next = () => g.set(fvec, i32x4Add(get(fvec), constAt(K.FOUR)));
+  g.if(
+    all,
+    () =>
+      samples(() => {
         for (let v = 0; v < F; v += 4) {
           const u = emitStep(g, S);
           g.emit(v128Store(i32Add(feat, i32Shl(get(nnz), i32(2))), get(fvec)));
@@ -326,8 +333,9 @@ function emitMaskAligned(m: MaskGen): void {
           g.set(nnz, i32Add(get(nnz), i32(4)));
           if (v + 4 < F) next();
         }
-      },
-      () => {
+      }),
+    () =>
+      samples(() => {
         for (let v = 0; v < F; v += 4) {
           const u = g.letV(emitStep(g, S));
           const notKept = g.letV(notKeptLanes(u));
@@ -336,9 +344,8 @@ function emitMaskAligned(m: MaskGen): void {
           g.set(nnz, i32Add(get(nnz), i32Popcnt(bits)));
           if (v + 4 < F) next();
         }
-      },
-    );
-  });
+      }),
+  );
 }
 
 /** sample_mask for F not a multiple of 4: whole periods straight-line, then vector by vector. */
@@ -379,18 +386,24 @@ function emitMaskUnaligned(m: MaskGen): void {
   if (period.vectors <= MAX_PERIOD) {
     // Whole periods first, straight-line: no feature arithmetic, no tests for sample starts.
     const periods = g.letI(i32DivU(B, i32(period.samples)));
-    g.forRange(i32(0), periods, 1, () => {
-      g.if(i32GtS(i32Add(get(nnz), i32(4 * period.vectors)), cap), fail);
-      const openSamples = (v: number, counted: (lane: number) => Expr) => {
-        for (let m = 0; m < period.samples; m++) {
-          const lane = m * F - 4 * v;
-          if (lane < 0 || lane >= 4) continue;
-          g.emit(i32Store(i32Add(rs, i32Shl(i32Add(get(s), i32(m)), i32(2))), counted(lane)));
-        }
-      };
-      g.if(
-        all,
-        () => {
+    const openSamples = (v: number, counted: (lane: number) => Expr) => {
+      for (let m = 0; m < period.samples; m++) {
+        const lane = m * F - 4 * v;
+        if (lane < 0 || lane >= 4) continue;
+        g.emit(i32Store(i32Add(rs, i32Shl(i32Add(get(s), i32(m)), i32(2))), counted(lane)));
+      }
+    };
+    // one loop per case, not a test in one loop (as in emitMaskAligned)
+    const eachPeriod = (draw: () => void) =>
+      g.forRange(i32(0), periods, 1, () => {
+        g.if(i32GtS(i32Add(get(nnz), i32(4 * period.vectors)), cap), fail);
+        draw();
+        g.set(s, i32Add(get(s), i32(period.samples)));
+      });
+    g.if(
+      all,
+      () =>
+        eachPeriod(() => {
           for (let v = 0; v < period.vectors; v++) {
             const u = emitStep(g, S);
             openSamples(v, (lane) => i32Add(get(nnz), i32(lane)));
@@ -400,8 +413,9 @@ function emitMaskUnaligned(m: MaskGen): void {
             conv(valAt(), u, undefined, withDense ? {} : undefined);
             g.set(nnz, i32Add(get(nnz), i32(4)));
           }
-        },
-        () => {
+        }),
+      () =>
+        eachPeriod(() => {
           for (let v = 0; v < period.vectors; v++) {
             const u = g.letV(emitStep(g, S));
             const notKept = g.letV(notKeptLanes(u));
@@ -417,10 +431,8 @@ function emitMaskUnaligned(m: MaskGen): void {
             );
             g.set(nnz, i32Add(get(nnz), i32Popcnt(bits)));
           }
-        },
-      );
-      g.set(s, i32Add(get(s), i32(period.samples)));
-    });
+        }),
+    );
     // the rest (fewer samples than a period) by the loop below, from a period's end: feature 0
     g.set(first, i32Mul(get(s), i32(F)));
     g.set(nextStart, get(first));
@@ -472,18 +484,33 @@ function emitSampleGeom(mb: ModuleBuilder, f32: boolean, F: number): void {
               for (let j = 0; j < 2; j++) {
                 g.set(pos, i32Add(get(pos), i32Add(i32Load(at, BUF + 4 * j), i32(1))));
                 g.brIf(done, i32GeS(get(pos), slots));
-                // open every sample up to pos's
-                g.block((opened) => {
-                  g.doWhile(
-                    () => {
-                      g.brIf(opened, i32LtS(get(pos), get(sEnd)));
-                      g.emit(i32Store(i32Add(rs, i32Shl(get(s), i32(2))), get(nnz)));
-                      g.set(s, i32Add(get(s), i32(1)));
-                      g.set(sEnd, i32Add(get(sEnd), i32(F)));
-                    },
-                    () => i32(1),
-                  );
-                });
+                // open every sample up to pos's (sample t): up to 8 at once by two vector stores of nnz, which
+                // write rowStart of samples s..s+7 (those past t are written again when they open), with no
+                // loop whose exit the branch predictor would miss at almost every entry; else one at a time
+                const next = g.letI(i32Add(i32DivU(get(pos), i32(F)), i32(1)));
+                g.if(
+                  i32And(i32LtS(i32Sub(next, get(s)), i32(9)), i32LtS(get(s), i32Sub(B, i32(6)))),
+                  () => {
+                    const at = g.letI(i32Add(rs, i32Shl(get(s), i32(2))));
+                    const v = g.letV(i32x4Splat(get(nnz)));
+                    g.emit(v128Store(at, v));
+                    g.emit(v128Store(at, v, 16));
+                    g.set(s, next);
+                    g.set(sEnd, i32Mul(next, i32(F)));
+                  },
+                  () =>
+                    g.block((opened) => {
+                      g.doWhile(
+                        () => {
+                          g.brIf(opened, i32LtS(get(pos), get(sEnd)));
+                          g.emit(i32Store(i32Add(rs, i32Shl(get(s), i32(2))), get(nnz)));
+                          g.set(s, i32Add(get(s), i32(1)));
+                          g.set(sEnd, i32Add(get(sEnd), i32(F)));
+                        },
+                        () => i32(1),
+                      );
+                    }),
+                );
                 g.if(i32GeS(get(nnz), cap), () => {
                   saveState(g, st, S);
                   g.ret(i32(-1));

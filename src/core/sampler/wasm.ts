@@ -75,14 +75,15 @@ export function sampleInstanceWasm(
   const rs = eb.rs + 4 * i * (B + 1);
   if (p <= 0) return closeEmpty(batch, i, nnz);
   const sampler = eb.sampler as SamplerExports;
-  const head: SamplerHead = [eb.state, rs, eb.feat, eb.val, nnz, eb.cap, B, F];
+  // arguments written out, not spread from an array: a spread call costs more than a small instance's sampling
   if (usesMask(p)) {
     const all = p >= 1 ? 1 : 0;
     const T = all ? 0 : maskThreshold(p);
     const c = eb.dtype === "f32" ? (all ? 2 ** -24 : 256 / T) : all ? 2 ** -32 : 1 / T;
     setKeepThreshold(st, T);
     if (eb.dense && denseComplete(F, B)) eb.denseValid[i] = 1;
-    return sampler.sample_mask(...head, all, c, eb.dense + i * eb.denseStride);
+    const dense = eb.dense + i * eb.denseStride;
+    return sampler.sample_mask(eb.state, rs, eb.feat, eb.val, nnz, eb.cap, B, F, all, c, dense);
   }
-  return sampler.sample_geom(...head, Math.log1p(-p));
+  return sampler.sample_geom(eb.state, rs, eb.feat, eb.val, nnz, eb.cap, B, F, Math.log1p(-p));
 }
