@@ -36,7 +36,7 @@ import { emitElementwise, emitHeavyLoop, emitMid, flushRowLoss } from "./mid.js"
 export const GRAM_LOOPED_MIN_F = 48;
 
 /** Vectors of a row's z (then dz) held in registers while the row's non-zeros are visited. */
-const ROW_BLOCK = 8;
+const ROW_BLOCK = 6;
 /** M = W Wᵀ tiles: vectors (over features f) × columns (g) of accumulators. */
 const M_TILE = [4, 2] as const;
 /** C W tiles: vectors × hidden units. */
