@@ -13,8 +13,6 @@
 
 import {
   type Expr,
-  f64Add,
-  f64Load,
   f64Store,
   get,
   i32,
@@ -24,16 +22,15 @@ import {
   i32LtS,
   i32Mul,
   i32Shl,
-  i32Store,
   Ty,
 } from "../emit.js";
 import { Gen } from "../gen.js";
 import { actCtx, type Ctx, type KernelBuild, rowAt } from "./context.js";
 import { impTableLayout } from "./layout.js";
 import { emitElementwise, emitHeavyLoop, emitMid, flushRowLoss } from "./mid.js";
+import { transpose2, transpose4 } from "./transpose.js";
 
-/** From this many features on, the Gram path is generated as loops (this file) instead of unrolled. */
-export const GRAM_LOOPED_MIN_F = 48;
+export { GRAM_LOOPED_MIN_F } from "./layout.js";
 
 /** Vectors of a row's z (then dz) held in registers while the row's non-zeros are visited. */
 const ROW_BLOCK = 6;
@@ -41,8 +38,6 @@ const ROW_BLOCK = 6;
 const M_TILE = [4, 2] as const;
 /** C W tiles: vectors × hidden units. */
 const CW_TILE = [4, 2] as const;
-/** Cᵀ W: hidden units whose dot products with one column of C are summed side by side. */
-const CTW_UNITS = 6;
 
 /**
  * Emits body(o, n) over the V vectors of a row in blocks of `size`: o is the byte offset of the block's first
@@ -71,7 +66,7 @@ function overRuntime(g: Gen, n: Expr, size: number, body: (u: Expr, m: number) =
 
 /** gram_rows(ws, rows, feat, val, n, impk) -> n, as loops (see emitGramRows for the unrolled form). */
 export function emitGramRowsLooped(kb: KernelBuild): void {
-  const { mb, lay, vt, act, light, trackUsed, newCtx, flushLoss } = kb;
+  const { mb, lay, vt, act, light, newCtx, flushLoss } = kb;
   const { F, E, V, Fp, dtype } = lay;
   const tab = impTableLayout(F, dtype);
   mb.fn("gram_rows", [Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32], [Ty.i32], (f) => {
@@ -81,7 +76,6 @@ export function emitGramRowsLooped(kb: KernelBuild): void {
     const c = newCtx(g, ws, get(5));
     const start = g.varI();
     const end = g.varI();
-    const nUsed = trackUsed ? g.varI(i32Load(ws, lay.USEDN)) : -1;
     // x rows are cleared entry by entry after use: start from a zero row
     overBlocks(g, V, 1, (o) => g.emit(vt.store(i32Add(ws, o), vt.c(0), lay.XROW)));
     /** body(colAt, xs) for each non-zero of the row: colAt = ws + o + (its column)·Fp·E, xs = x_j splat. */
@@ -116,20 +110,13 @@ export function emitGramRowsLooped(kb: KernelBuild): void {
         });
       });
     };
-    /** Scatters the row's x to XROW (noting the columns of C it will use); `clear` writes zeros back. */
+    /** Scatters the row's x to XROW; `clear` writes zeros back. */
     const scatter = (clear: boolean) =>
       g.forRange(get(start), get(end), 1, (j) => {
         const jj = g.letI(j);
-        const col = g.letI(i32Load(i32Add(feat, i32Shl(jj, i32(2)))));
+        const col = i32Load(i32Add(feat, i32Shl(jj, i32(2))));
         const x = clear ? vt.sc(0) : vt.sLoad(i32Add(val, i32Shl(jj, i32(vt.shift))));
         g.emit(vt.sStore(i32Add(ws, i32Shl(col, i32(vt.shift))), x, lay.XROW));
-        if (clear || !trackUsed) return;
-        const flagAt = g.letI(i32Add(ws, i32Shl(col, i32(2))));
-        g.if(i32Eqz(i32Load(flagAt, lay.USEDFLAG)), () => {
-          g.emit(i32Store(flagAt, i32(1), lay.USEDFLAG));
-          g.emit(i32Store(i32Add(ws, i32Shl(get(nUsed), i32(2))), col, lay.USEDLIST));
-          g.set(nUsed, i32Add(get(nUsed), i32(1)));
-        });
       });
     g.forRange(i32(0), n, 1, (k) => {
       const kk = g.letI(k);
@@ -172,7 +159,6 @@ export function emitGramRowsLooped(kb: KernelBuild): void {
       }
       scatter(true);
     });
-    if (trackUsed) g.emit(i32Store(ws, get(nUsed), lay.USEDN));
     flushLoss(c);
     g.emit(n);
   });
@@ -238,24 +224,51 @@ export function emitGramSetupLooped(kb: KernelBuild, g: Gen, ws: Expr): void {
 }
 
 /**
- * finish's Gram part, as loops: ∇W = C W + Cᵀ W over the columns of C in use (all of them without
- * tracking), C left zero for the next call; ∇b from GB.
+ * S = C + Cᵀ in place, by L×L blocks (I, J ≥ I) of vectors: S_IJ = C_IJ + (C_JI)ᵀ and S_JI = (S_IJ)ᵀ.
+ * C has Fp columns here (kernelLayout), the padding ones zero, so every block is whole.
+ */
+function emitSymmetrize(kb: KernelBuild, g: Gen, ws: Expr): void {
+  const { lay, vt } = kb;
+  const { E, V, Fp, L } = lay;
+  const colBytes = Fp * E;
+  const transpose = (r: Expr[]) => (L === 4 ? transpose4(g, r) : transpose2(r));
+  g.forRange(i32(0), i32(16 * V), 16, (io) => {
+    const iOff = g.letI(io);
+    // block I's columns: I·L + q, at C + (I·L + q)·Fp·E
+    const iCols = g.letI(i32Add(ws, i32Mul(iOff, i32((L * colBytes) / 16))));
+    g.forRange(iOff, i32(16 * V), 16, (jo) => {
+      const jOff = g.letI(jo);
+      const jCols = g.letI(i32Add(ws, i32Mul(jOff, i32((L * colBytes) / 16))));
+      const ijAt = g.letI(i32Add(jCols, iOff));
+      const jiAt = g.letI(i32Add(iCols, jOff));
+      const cij = Array.from({ length: L }, (_, q) => g.letV(vt.load(ijAt, lay.C + q * colBytes)));
+      const cji = transpose(Array.from({ length: L }, (_, q) => g.letV(vt.load(jiAt, lay.C + q * colBytes))));
+      const sij = cij.map((c, q) => g.letV(vt.add(c, cji[q])));
+      const sji = transpose(sij);
+      for (let q = 0; q < L; q++) g.emit(vt.store(jiAt, sji[q], lay.C + q * colBytes));
+      for (let q = 0; q < L; q++) g.emit(vt.store(ijAt, sij[q], lay.C + q * colBytes));
+    });
+  });
+}
+
+/**
+ * finish's Gram part, as loops: ∇W = (C + Cᵀ) W, with S = C + Cᵀ formed in place (emitSymmetrize) and
+ * S W by tiles of vectors × hidden units; C left zero for the next call; ∇b from GB.
  */
 export function emitGramFinishLooped(kb: KernelBuild, g: Gen, ws: Expr, outW: Expr, outB: Expr): void {
-  const { lay, vt, trackUsed } = kb;
+  const { lay, vt } = kb;
   const { F, H, E, V, Fp } = lay;
-  const n = trackUsed ? g.letI(i32Load(ws, lay.USEDN)) : i32(F);
-  const usedAt = (u: Expr) => (trackUsed ? i32Load(i32Add(ws, i32Shl(u, i32(2))), lay.USEDLIST) : u);
-  // CW[k] = Σ_u C[:, g_u]·W[g_u, k], by tiles of vectors × hidden units
+  emitSymmetrize(kb, g, ws);
+  // CW[k] = Σ_g S[:, g]·W[g, k], by tiles of vectors × hidden units
   const [TV, TK] = CW_TILE;
   const whole = H - (H % TK);
   const cwTile = (vo: Expr, nv: number, k0: number, nk: number) => {
     const acc = Array.from({ length: nv * nk }, () => g.varV(vt.c(0)));
     const vAt = g.letI(i32Add(ws, vo));
-    g.forRange(i32(0), n, 1, (u) => {
-      const gi = g.letI(usedAt(u));
-      const colAt = g.letI(i32Add(vAt, i32Mul(gi, i32(Fp * E))));
-      const wAt = g.letI(i32Add(ws, i32Mul(gi, i32(H * E))));
+    g.forRange(i32(0), i32(F), 1, (gi) => {
+      const gg = g.letI(gi);
+      const colAt = g.letI(i32Add(vAt, i32Mul(gg, i32(Fp * E))));
+      const wAt = g.letI(i32Add(ws, i32Mul(gg, i32(H * E))));
       const w = Array.from({ length: nk }, (_, q) => g.letV(vt.loadSplat(wAt, lay.W + (k0 + q) * E)));
       for (let i = 0; i < nv; i++) {
         const cv = g.letV(vt.load(colAt, lay.C + 16 * i));
@@ -277,39 +290,10 @@ export function emitGramFinishLooped(kb: KernelBuild, g: Gen, ws: Expr, outW: Ex
     const dst = g.letI(i32Add(outW, i32Mul(ff, i32(H * 8))));
     for (let k = 0; k < H; k++) g.emit(f64Store(dst, vt.sToF64(vt.sLoad(src, lay.CW + k * Fp * E)), 8 * k));
   });
-  // out[f, k] += Σ_v C[v, f]·WCOL[k][v] for each column f in use (products first, then adds in order)
-  g.forRange(i32(0), n, 1, (u) => {
-    const fi = g.letI(usedAt(u));
-    const colAt = g.letI(i32Add(ws, i32Mul(fi, i32(Fp * E))));
-    const outRow = g.letI(i32Add(outW, i32Mul(fi, i32(H * 8))));
-    for (let k0 = 0; k0 < H; k0 += CTW_UNITS) {
-      const k1 = Math.min(H, k0 + CTW_UNITS);
-      const acc: number[] = [];
-      const term = (vo: Expr, k: number, cv: Expr) =>
-        vt.mul(cv, vt.load(i32Add(ws, vo), lay.WCOL + k * Fp * E));
-      const c0 = g.letV(vt.load(colAt, lay.C));
-      for (let k = k0; k < k1; k++) acc.push(g.varV(term(i32(0), k, c0)));
-      g.forRange(i32(16), i32(16 * V), 16, (vo) => {
-        const o = g.letI(vo);
-        const cv = g.letV(vt.load(i32Add(colAt, o), lay.C));
-        for (let k = k0; k < k1; k++) g.set(acc[k - k0], vt.add(get(acc[k - k0]), term(o, k, cv)));
-      });
-      for (let k = k0; k < k1; k++)
-        g.emit(
-          f64Store(outRow, f64Add(f64Load(outRow, 8 * k), vt.sToF64(vt.hsum(g, get(acc[k - k0])))), 8 * k),
-        );
-    }
-    overBlocks(g, V, 1, (o) => g.emit(vt.store(i32Add(colAt, o), vt.c(0), lay.C)));
-    if (trackUsed) g.emit(i32Store(i32Add(ws, i32Shl(fi, i32(2))), i32(0), lay.USEDFLAG));
-  });
-  if (trackUsed) g.emit(i32Store(ws, i32(0), lay.USEDN));
+  overBlocks(g, Fp * V, 1, (o) => g.emit(vt.store(i32Add(ws, o), vt.c(0), lay.C)));
   g.forRange(i32(0), i32(F * E), E, (fo) => {
     const fE = g.letI(fo);
-    g.emit(
-      f64Store(
-        i32Add(outB, i32Shl(fE, i32(vt.shift === 2 ? 1 : 0))),
-        vt.sToF64(vt.sLoad(i32Add(ws, fE), lay.GB)),
-      ),
-    );
+    const at = i32Add(outB, vt.f32 ? i32Shl(fE, i32(1)) : fE);
+    g.emit(f64Store(at, vt.sToF64(vt.sLoad(i32Add(ws, fE), lay.GB))));
   });
 }

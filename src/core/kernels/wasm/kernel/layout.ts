@@ -56,6 +56,12 @@ export interface KernelLayout {
 
 export const CONST_SLOTS = 512;
 
+/**
+ * From this many features on, the Gram path is generated as loops (gram-looped.ts) instead of unrolled, and
+ * C has Fp columns (the padding ones zero) so that C + Cᵀ is formed by whole L×L blocks.
+ */
+export const GRAM_LOOPED_MIN_F = 48;
+
 /** Above this many features, the Gram path lists the columns of C in use (finish then visits only those). */
 export const TRACK_USED_MIN_F = 32;
 
@@ -91,7 +97,7 @@ export function kernelLayout(F: number, H: number, dtype: Dtype): KernelLayout {
     BIAS: take(Fp * E),
     WCOL: take(H * Fp * E),
     M: take(F * Fp * E),
-    C: take(F * Fp * E),
+    C: take((F >= GRAM_LOOPED_MIN_F ? Fp : F) * Fp * E),
     CW: take(H * Fp * E),
     // a spare row after the F features: the branch-free fill (dense_sparse) sends entries it skips there
     XBLK: take((F + 1) * 16),
