@@ -22,6 +22,7 @@ import {
   i32LtS,
   i32Mul,
   i32Shl,
+  i32ShrU,
   Ty,
 } from "../emit.js";
 import { Gen } from "../gen.js";
@@ -49,19 +50,29 @@ function overBlocks(g: Gen, V: number, size: number, body: (o: Expr, n: number) 
   if (V % size) body(i32(16 * whole), V % size);
 }
 
-/** Like overBlocks over a count that is a runtime value: blocks of `size`, then one at a time. */
-function overRuntime(g: Gen, n: Expr, size: number, body: (u: Expr, m: number) => void): void {
-  const u = g.varI(i32(0));
+/**
+ * body(at, m) over at = from, from + unit, … < to (runtime bounds): `size` at a time while whole, then one at
+ * a time.
+ */
+function overSpan(
+  g: Gen,
+  from: Expr,
+  to: Expr,
+  unit: number,
+  size: number,
+  body: (at: Expr, m: number) => void,
+): void {
+  const at = g.varI(from);
   if (size > 1)
     g.block((done) => {
       g.loop((again) => {
-        g.brIf(done, i32Eqz(i32LtS(i32Add(get(u), i32(size - 1)), n)));
-        body(get(u), size);
-        g.set(u, i32Add(get(u), i32(size)));
+        g.brIf(done, i32Eqz(i32LtS(i32Add(get(at), i32(unit * (size - 1))), to)));
+        body(get(at), size);
+        g.set(at, i32Add(get(at), i32(unit * size)));
         g.brIf(again, i32(1));
       });
     });
-  g.forRange(get(u), n, 1, (k) => body(k, 1));
+  g.forRange(get(at), to, unit, (a) => body(a, 1));
 }
 
 /** gram_rows(ws, rows, feat, val, n, impk) -> n, as loops (see emitGramRows for the unrolled form). */
@@ -188,7 +199,7 @@ function rowMid(c: Ctx, kb: KernelBuild): void {
 /** setup's Gram part, as loops: WCOL (W's columns as vectors over features), then M = W Wᵀ by tiles. */
 export function emitGramSetupLooped(kb: KernelBuild, g: Gen, ws: Expr): void {
   const { lay, vt } = kb;
-  const { F, H, E, V, Fp } = lay;
+  const { F, H, E, V, Fp, L } = lay;
   // WCOL[k][f] = W[f, k]
   g.forRange(i32(0), i32(F * E), E, (fo) => {
     const fE = g.letI(fo);
@@ -196,7 +207,8 @@ export function emitGramSetupLooped(kb: KernelBuild, g: Gen, ws: Expr): void {
     const dst = g.letI(i32Add(ws, fE));
     for (let k = 0; k < H; k++) g.emit(vt.sStore(dst, vt.sLoad(src, lay.W + k * E), lay.WCOL + k * Fp * E));
   });
-  // M[:, g] = Σ_k WCOL[k]·W[g, k], summed over k in order (product first, then adds, as unrolled)
+  // M[:, g] = Σ_k WCOL[k]·W[g, k], summed over k in order (product first, then adds, as unrolled); only the
+  // vectors from column g's own L×L block down: M is symmetric (the products commute), the rest is mirrored
   const [TV, TG] = M_TILE;
   const tile = (vo: Expr, nv: number, gi: Expr, ng: number) => {
     const vAt = g.letI(i32Add(ws, vo));
@@ -217,9 +229,33 @@ export function emitGramSetupLooped(kb: KernelBuild, g: Gen, ws: Expr): void {
     for (let i = 0; i < nv; i++)
       for (let q = 0; q < ng; q++) g.emit(vt.store(mAt, get(acc[i * ng + q]), lay.M + q * Fp * E + 16 * i));
   };
-  overBlocks(g, V, TV, (vo, nv) => {
-    const vo2 = g.letI(vo);
-    overRuntime(g, i32(F), TG, (gi, ng) => tile(vo2, nv, g.letI(gi), ng));
+  // TG columns at a time stay within one L×L block (TG divides L)
+  overSpan(g, i32(0), i32(F), 1, TG, (gi, ng) => {
+    const gg = g.letI(gi);
+    const vStart = i32Shl(i32ShrU(gg, i32(Math.log2(L))), i32(4));
+    overSpan(g, vStart, i32(16 * V), 16, TV, (vo, nv) => tile(g.letI(vo), nv, gg, ng));
+  });
+  emitMirror(kb, g, ws);
+}
+
+/** M's blocks above the diagonal from those below: M_IJ = (M_JI)ᵀ for I < J (M has Fp columns). */
+function emitMirror(kb: KernelBuild, g: Gen, ws: Expr): void {
+  const { lay, vt } = kb;
+  const { E, V, Fp, L } = lay;
+  const colBytes = Fp * E;
+  g.forRange(i32(0), i32(16 * V), 16, (io) => {
+    const iOff = g.letI(io);
+    const iCols = g.letI(i32Add(ws, i32Mul(iOff, i32((L * colBytes) / 16))));
+    g.forRange(i32Add(iOff, i32(16)), i32(16 * V), 16, (jo) => {
+      const jOff = g.letI(jo);
+      const jCols = g.letI(i32Add(ws, i32Mul(jOff, i32((L * colBytes) / 16))));
+      const below = Array.from({ length: L }, (_, q) =>
+        g.letV(vt.load(i32Add(iCols, jOff), lay.M + q * colBytes)),
+      );
+      const above = L === 4 ? transpose4(g, below) : transpose2(below);
+      const ijAt = g.letI(i32Add(jCols, iOff));
+      for (let q = 0; q < L; q++) g.emit(vt.store(ijAt, above[q], lay.M + q * colBytes));
+    });
   });
 }
 
