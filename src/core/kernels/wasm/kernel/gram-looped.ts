@@ -34,7 +34,7 @@ import { transpose2, transpose4 } from "./transpose.js";
 export { GRAM_LOOPED_MIN_F } from "./layout.js";
 
 /** Vectors of a row's z (then dz) held in registers while the row's non-zeros are visited. */
-const ROW_BLOCK = 6;
+const ROW_BLOCK = 4;
 /** M = W Wᵀ tiles: vectors (over features f) × columns (g) of accumulators. */
 const M_TILE = [4, 2] as const;
 /** C W tiles: vectors × hidden units. */
@@ -99,17 +99,17 @@ export function emitGramRowsLooped(kb: KernelBuild): void {
         body(colAt, g.letV(vt.loadSplat(xAt)));
       });
     };
-    /** z = b + Σ_j M[:, j]·x_j for the n vectors of a block, in registers. */
-    const blockZ = (o: Expr, m: number): number[] => {
-      const at = g.letI(i32Add(ws, o));
-      const z = Array.from({ length: m }, (_, u) => g.varV(vt.load(at, lay.BIAS + 16 * u)));
-      eachNonZero(o, (colAt, xs) => {
-        for (let u = 0; u < m; u++) g.set(z[u], vt.madd(vt.load(colAt, lay.M + 16 * u), xs, get(z[u])));
-      });
-      return z;
+    /** z of a block, in registers: zv[u] = b for its m vectors at `at` + shift. */
+    const zv = Array.from({ length: ROW_BLOCK }, () => g.local(Ty.v128));
+    const initZ = (at: Expr, m: number, shift: number) => {
+      for (let u = 0; u < m; u++) g.set(zv[u], vt.load(at, lay.BIAS + shift + 16 * u));
     };
-    /** ∇b += dz and C[:, j] += dz·x_j for a block's dz. */
-    const blockUpdate = (o: Expr, dz: Expr[]) => {
+    /**
+     * One pass over the row's non-zeros for the block at o: C[:, j] += dz·x_j (∇b += dz first), and the z sums
+     * zv += M[:, j]·x_j of the mz vectors at o + shift (the same block, or the next one: one pass serves both,
+     * sharing the column address and x_j).
+     */
+    const pass = (o: Expr, dz: Expr[], shift: number, mz: number) => {
       const at = g.letI(i32Add(ws, o));
       dz.forEach((d, u) => {
         g.emit(vt.store(at, vt.add(vt.load(at, lay.GB + 16 * u), d), lay.GB + 16 * u));
@@ -119,7 +119,49 @@ export function emitGramRowsLooped(kb: KernelBuild): void {
           const off = lay.C + 16 * u;
           g.emit(vt.store(colAt, vt.madd(d, xs, vt.load(colAt, off)), off));
         });
+        for (let u = 0; u < mz; u++)
+          g.set(zv[u], vt.madd(vt.load(colAt, lay.M + shift + 16 * u), xs, get(zv[u])));
       });
+    };
+    /** The light activation of the block at o (z in zv): its dz, in registers; the loss into lossv. */
+    const lightBlock = (o: Expr, m: number, lossv: number): Expr[] => {
+      if (act.kind !== "elementwise") throw new Error("lightBlock: an elementwise activation");
+      const at = g.letI(i32Add(ws, o));
+      const kAt = g.letI(i32Add(c.impk, o));
+      return zv
+        .slice(0, m)
+        .map((zu, u) =>
+          emitElementwise(
+            actCtx(c),
+            act.gen,
+            lossv,
+            get(zu),
+            vt.load(at, lay.XROW + 16 * u),
+            vt.load(kAt, tab.KV + 16 * u),
+          ),
+        );
+    };
+    /**
+     * A light activation's row, software-pipelined over blocks of ROW_BLOCK vectors: block b's activation,
+     * then one pass for block b's C update and block b + 1's z sums.
+     */
+    const lightRow = () => {
+      const U = ROW_BLOCK;
+      const nb = Math.ceil(V / U);
+      const last = V - U * (nb - 1);
+      const lossv = g.varV(vt.c(0));
+      initZ(ws, nb === 1 ? last : U, 0);
+      pass(i32(0), [], 0, nb === 1 ? last : U);
+      const step = (o: Expr, mNext: number) => {
+        const dz = lightBlock(o, U, lossv);
+        initZ(g.letI(i32Add(ws, o)), mNext, 16 * U);
+        pass(o, dz, 16 * U, mNext);
+      };
+      if (nb > 2) g.forRange(i32(0), i32(16 * U * (nb - 2)), 16 * U, (o) => step(g.letI(o), U));
+      if (nb > 1) step(i32(16 * U * (nb - 2)), last);
+      const oLast = i32(16 * U * (nb - 1));
+      pass(oLast, lightBlock(oLast, last, lossv), 0, 0);
+      flushRowLoss(c, lossv);
     };
     /** Scatters the row's x to XROW; `clear` writes zeros back. */
     const scatter = (clear: boolean) =>
@@ -136,35 +178,22 @@ export function emitGramRowsLooped(kb: KernelBuild): void {
       scatter(false);
       if (act.kind === "elementwise" && light) {
         // few constants: z, the activation and dz of a block stay in registers
-        const lossv = g.varV(vt.c(0));
-        overBlocks(g, V, ROW_BLOCK, (o, m) => {
-          const z = blockZ(o, m);
-          const at = g.letI(i32Add(ws, o));
-          const kAt = g.letI(i32Add(c.impk, o));
-          const dz = z.map((zu, u) =>
-            emitElementwise(
-              actCtx(c),
-              act.gen,
-              lossv,
-              get(zu),
-              vt.load(at, lay.XROW + 16 * u),
-              vt.load(kAt, tab.KV + 16 * u),
-            ),
-          );
-          blockUpdate(o, dz);
-        });
-        flushRowLoss(c, lossv);
+        lightRow();
       } else {
         overBlocks(g, V, ROW_BLOCK, (o, m) => {
           const at = g.letI(i32Add(ws, o));
-          for (const [u, zu] of blockZ(o, m).entries()) g.emit(vt.store(at, get(zu), lay.TMP + 16 * u));
+          initZ(at, m, 0);
+          pass(o, [], 0, m);
+          for (let u = 0; u < m; u++) g.emit(vt.store(at, get(zv[u]), lay.TMP + 16 * u));
         });
         rowMid(c, kb);
         overBlocks(g, V, ROW_BLOCK, (o, m) => {
           const at = g.letI(i32Add(ws, o));
-          blockUpdate(
+          pass(
             o,
             Array.from({ length: m }, (_, u) => g.letV(vt.load(at, lay.TMP + 16 * u))),
+            0,
+            0,
           );
         });
       }
