@@ -81,10 +81,9 @@ export function emitGramRowsLooped(kb: KernelBuild): void {
   const { F, E, V, Fp, dtype } = lay;
   const tab = impTableLayout(F, dtype);
   mb.fn("gram_rows", [Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32], [Ty.i32], (f) => {
+    const [ws, rowList, feat, val, n, impk] = [0, 1, 2, 3, 4, 5].map(get);
     const g = new Gen(f);
-    const ws = get(0);
-    const [rowList, feat, val, n] = [get(1), get(2), get(3), get(4)];
-    const c = newCtx(g, ws, get(5));
+    const c = newCtx(g, ws, impk);
     const start = g.varI();
     const end = g.varI();
     // x rows are cleared entry by entry after use: start from a zero row
