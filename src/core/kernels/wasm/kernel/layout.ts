@@ -61,7 +61,7 @@ export const CONST_SLOTS = 512;
  * M and C have Fp columns (the padding ones zero) so that M is mirrored and C + Cᵀ formed by whole L×L
  * blocks.
  */
-export const GRAM_LOOPED_MIN_F = 48;
+export const GRAM_LOOPED_MIN_F = 36;
 
 /** Above this many features, the Gram path lists the columns of C in use (finish then visits only those). */
 export const TRACK_USED_MIN_F = 32;
