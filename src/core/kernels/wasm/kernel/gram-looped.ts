@@ -1,15 +1,18 @@
 // The Gram path for many features, as loops of bounded size: gram.ts and instance.ts unroll over features,
-// so their code grows as F² (megabytes at F = 200) and past the caches the code itself is the bottleneck.
-// Here every pass over features is a loop over blocks of vectors, with a register-blocked body:
+// so their code grows as F² (megabytes at F = 200; past V8's function size limit at 400) and past the caches
+// the code itself is the bottleneck. Here every pass over features is a loop over blocks of vectors, with a
+// register-blocked body, and the module grows as F·H:
 //
-//  * rows: per block of ROW_BLOCK vectors of z (lanes = features), z = b + Σ_j M[:, j]·x_j over the row's
-//    non-zeros, then (light activations) the activation, loss and dz in registers and C[:, j] += dz·x_j;
-//  * setup: M = W Wᵀ in tiles of (vectors × columns) accumulators;
-//  * finish: C W in tiles of (vectors × hidden units), Cᵀ W as dot products of C's columns with W's columns.
+//  * rows: x scattered to XROW first (its scalar stores have retired by the time the activation reads it
+//    as vectors: no store-forwarding stall), then per block of ROW_BLOCK vectors of z (lanes = features)
+//    z = b + Σ_j M[:, j]·x_j over the row's non-zeros in registers; for light activations the activation,
+//    loss and dz stay in registers too, and one pass over the non-zeros updates block b's C[:, j] += dz·x_j
+//    and sums block b + 1's z;
+//  * setup: M = W Wᵀ in tiles of (vectors × columns), from each column's diagonal block down, mirrored;
+//  * finish: S = C + Cᵀ in place by L×L blocks, then ∇W = S W in tiles of (vectors × hidden units).
 //
-// Every sum is taken in the order of the unrolled code's (same operations, same order), so the two give
-// the same numbers. The row's x is scattered to XROW before its z sums (and cleared after the row), so the
-// scalar stores have retired when the activation reads x as vectors: no store-forwarding stall.
+// The rows and M take every sum in the unrolled code's order (the same numbers); ∇W = S W rounds differently
+// from C W + Cᵀ W, within the kernels' tolerances. M and C have Fp columns here (kernelLayout).
 
 import {
   type Expr,
