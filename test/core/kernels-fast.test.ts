@@ -20,6 +20,7 @@ import {
   Ty,
 } from "../../src/core/kernels/wasm/emit.js";
 import { Gen, Vt } from "../../src/core/kernels/wasm/gen.js";
+import { GRAM_LOOPED_MIN_F } from "../../src/core/kernels/wasm/kernel/layout.js";
 import { buildKernel, kernelLayout, ROW_COMPACT_TABLE } from "../../src/core/kernels/wasm/kernel.js";
 import { elementwiseGen } from "../../src/core/kernels/wasm/vact.js";
 import {
@@ -136,7 +137,27 @@ describe("fast kernel = reference kernel on the same batch (p = 1, 0.3, 0.001)",
       ),
       99,
     ],
+    // many features: the Gram path as loops (GRAM_LOOPED_MIN_F), with feature counts that are not a multiple
+    // of the lanes (50: f32 pads to 52; 66: 68), so shorter last blocks and padding columns of M and C
+    ...(
+      [
+        [50, 6, [1, 0.3, 0.05]],
+        [66, 5, [0.3, 0.05, 0.01]],
+      ] as const
+    ).map(([F, H, ps]): [string, ModelSpec, number] => [
+      `${F} → ${H}`,
+      makeSpec(
+        F,
+        H,
+        [...ps],
+        Array.from({ length: F }, (_, f) => 0.97 ** f),
+      ),
+      64,
+    ]),
   ];
+  it("covers the looped Gram path", () => {
+    expect(shapes.filter(([, spec]) => spec.nFeatures >= GRAM_LOOPED_MIN_F).length).toBe(2);
+  });
   const paths: (InstancePath | "auto")[] = ["dense", "gram", "auto"];
   for (const [shapeName, spec, batchSize] of shapes) {
     for (const dtype of DTYPES) {

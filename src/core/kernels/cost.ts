@@ -1,6 +1,8 @@
 // The one cost model choosing an instance's algorithm, dense (direct form) or Gram, for the fast kernel and
 // its JavaScript fallback alike.
 
+import { GRAM_LOOPED_MIN_F } from "./wasm/kernel/layout.js";
+
 export type InstancePath = "dense" | "gram";
 
 /**
@@ -16,8 +18,18 @@ export function choosePath(p: number, F: number, H: number, dtype: "f32" | "f64"
   const n = (q * F) / (1 - (1 - q) ** F);
   const V = Math.ceil(F / L);
   const dense = ((0.6 * F * H + 0.5 * F) * 4) / L + 8;
-  const gram = (1 + V / 25) * n * V + 6 * V + 10;
+  const gram = F >= GRAM_LOOPED_MIN_F ? loopedGram(q, F, H, n, V) : (1 + V / 25) * n * V + 6 * V + 10;
   return dense <= gram ? "dense" : "gram";
+}
+
+/**
+ * The Gram path generated as loops (many features, gram-looped.ts), in the same units: its rows cost per
+ * non-zero and feature vector, and its setup and finish (M = W Wᵀ, (C + Cᵀ) W: ≈ F·V·H multiply-adds a
+ * step) spread over the non-empty samples of a batch of the default size (the model does not see B).
+ */
+function loopedGram(q: number, F: number, H: number, n: number, V: number): number {
+  const nonEmpty = 1024 * (1 - (1 - q) ** F);
+  return n * V + (3 * F * V * H) / nonEmpty + 6 * V + 10;
 }
 
 let pathOverride: InstancePath | undefined;

@@ -28,6 +28,7 @@ import { ConstPool, type Dtype, Vt } from "./gen.js";
 import { type ActCode, kernelBuild } from "./kernel/context.js";
 import { emitDenseBlocks, emitDenseFull, emitDenseSparse } from "./kernel/dense.js";
 import { emitGramRows } from "./kernel/gram.js";
+import { emitGramRowsLooped, GRAM_LOOPED_MIN_F } from "./kernel/gram-looped.js";
 import { emitFinish, emitSetup } from "./kernel/instance.js";
 import { CONST_SLOTS, kernelLayout, TRACK_USED_MIN_F } from "./kernel/layout.js";
 import { emitBuildBlocks, emitCompact } from "./kernel/prepare.js";
@@ -82,7 +83,8 @@ export function buildKernel(
   emitDenseSparse(k);
   emitBuildBlocks(k);
   emitDenseBlocks(k);
-  emitGramRows(k);
+  if (F >= GRAM_LOOPED_MIN_F) emitGramRowsLooped(k);
+  else emitGramRows(k);
   emitFinish(k);
   return { bytes: mb.bytes(), jsMid, consts: pool.bytes };
 }

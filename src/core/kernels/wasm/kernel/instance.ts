@@ -21,6 +21,7 @@ import {
 } from "../emit.js";
 import { Gen } from "../gen.js";
 import { type KernelBuild, zeroRegion } from "./context.js";
+import { emitGramFinishLooped, emitGramSetupLooped, GRAM_LOOPED_MIN_F } from "./gram-looped.js";
 import { emitMid } from "./mid.js";
 
 /**
@@ -42,6 +43,11 @@ export function emitSetup(kb: KernelBuild): void {
     g.if(
       get(3),
       () => {
+        if (F >= GRAM_LOOPED_MIN_F) {
+          emitGramSetupLooped(kb, g, ws);
+          zeroRegion(g, ws, lay.GB, V * 16);
+          return;
+        }
         // WCOL: the columns of W as vectors over features; M = W Wᵀ by columns.
         for (let fi = 0; fi < F; fi++)
           for (let k = 0; k < H; k++)
@@ -84,6 +90,7 @@ export function emitFinish(kb: KernelBuild): void {
     g.if(
       get(3),
       () => {
+        if (F >= GRAM_LOOPED_MIN_F) return emitGramFinishLooped(kb, g, ws, outW, outB);
         // ∇W = C W + Cᵀ W over the columns of C in use; C is left zero for the next call.
         const n = trackUsed ? g.letI(i32Load(ws, lay.USEDN)) : i32(F);
         // column u of the list, or simply u when every column is visited

@@ -56,6 +56,13 @@ export interface KernelLayout {
 
 export const CONST_SLOTS = 512;
 
+/**
+ * From this many features on, the Gram path is generated as loops (gram-looped.ts) instead of unrolled, and
+ * M and C have Fp columns (the padding ones zero) so that M is mirrored and C + Cᵀ formed by whole L×L
+ * blocks.
+ */
+export const GRAM_LOOPED_MIN_F = 36;
+
 /** Above this many features, the Gram path lists the columns of C in use (finish then visits only those). */
 export const TRACK_USED_MIN_F = 32;
 
@@ -90,8 +97,8 @@ export function kernelLayout(F: number, H: number, dtype: Dtype): KernelLayout {
     W: take(F * H * E),
     BIAS: take(Fp * E),
     WCOL: take(H * Fp * E),
-    M: take(F * Fp * E),
-    C: take(F * Fp * E),
+    M: take((F >= GRAM_LOOPED_MIN_F ? Fp : F) * Fp * E),
+    C: take((F >= GRAM_LOOPED_MIN_F ? Fp : F) * Fp * E),
     CW: take(H * Fp * E),
     // a spare row after the F features: the branch-free fill (dense_sparse) sends entries it skips there
     XBLK: take((F + 1) * 16),
