@@ -110,7 +110,10 @@ function fromCache(key: string): CompiledModule | undefined {
   const stored = unpack(byteCache?.get(key));
   if (!stored) return undefined;
   try {
-    return { module: new WebAssembly.Module(stored.bytes as BufferSource), extra: stored.extra ?? new Uint8Array(0) };
+    return {
+      module: new WebAssembly.Module(stored.bytes as BufferSource),
+      extra: stored.extra ?? new Uint8Array(0),
+    };
   } catch {
     return undefined;
   }
@@ -129,7 +132,10 @@ export function compiledModule(key: string, build: () => ModuleBytes): CompiledM
   if (!m) {
     const built = build();
     try {
-      m = { module: new WebAssembly.Module(built.bytes as BufferSource), extra: built.extra ?? new Uint8Array(0) };
+      m = {
+        module: new WebAssembly.Module(built.bytes as BufferSource),
+        extra: built.extra ?? new Uint8Array(0),
+      };
     } catch {
       wasmDisabled = true;
       return undefined;
