@@ -146,6 +146,11 @@ export function compiledModule(key: string, build: () => ModuleBytes): CompiledM
   return m;
 }
 
+/** Forgets this thread's compiled modules: the next use reads the byte cache or generates (tests). */
+export function forgetCompiledModules(): void {
+  modules.clear();
+}
+
 /** compiledModule for a module without extra bytes. */
 export function cachedModule(key: string, build: () => Uint8Array): WebAssembly.Module | undefined {
   return compiledModule(key, () => ({ bytes: build() }))?.module;
