@@ -421,21 +421,20 @@ function memAccess(op: Emit, align: number, addr: Expr, value: Expr | null, offs
     if (lane >= 0) f.byte(lane);
   };
 }
-const I32_LOAD = plain(0x28);
-const F32_LOAD = plain(0x2a);
-const F64_LOAD = plain(0x2b);
-const I32_STORE = plain(0x36);
-const F32_STORE = plain(0x38);
-const F64_STORE = plain(0x39);
-export const i32Load = (addr: Expr, offset = 0): Expr => memAccess(I32_LOAD, 2, addr, null, offset);
-export const f32Load = (addr: Expr, offset = 0): Expr => memAccess(F32_LOAD, 2, addr, null, offset);
-export const f64Load = (addr: Expr, offset = 0): Expr => memAccess(F64_LOAD, 3, addr, null, offset);
-export const i32Store = (addr: Expr, value: Expr, offset = 0): Expr =>
-  memAccess(I32_STORE, 2, addr, value, offset);
-export const f32Store = (addr: Expr, value: Expr, offset = 0): Expr =>
-  memAccess(F32_STORE, 2, addr, value, offset);
-export const f64Store = (addr: Expr, value: Expr, offset = 0): Expr =>
-  memAccess(F64_STORE, 3, addr, value, offset);
+const loadOf =
+  (op: Emit, align: number) =>
+  (addr: Expr, offset = 0): Expr =>
+    memAccess(op, align, addr, null, offset);
+const storeOf =
+  (op: Emit, align: number) =>
+  (addr: Expr, value: Expr, offset = 0): Expr =>
+    memAccess(op, align, addr, value, offset);
+export const i32Load = loadOf(plain(0x28), 2);
+export const f32Load = loadOf(plain(0x2a), 2);
+export const f64Load = loadOf(plain(0x2b), 3);
+export const i32Store = storeOf(plain(0x36), 2);
+export const f32Store = storeOf(plain(0x38), 2);
+export const f64Store = storeOf(plain(0x39), 3);
 
 // Control flow. Blocks yield no value unless given a type; each hands its body its label, which branches name.
 export const block =
@@ -494,21 +493,12 @@ export const i8x16Swizzle = simdBinary(0x0e);
 // ---------------------------------------------------------------------------------------------------------
 // SIMD: generic v128 operations.
 
-const V128_LOAD = vector(0x00);
-const V128_LOAD32_SPLAT = vector(0x09);
-const V128_LOAD64_SPLAT = vector(0x0a);
-const V128_LOAD64_ZERO = vector(0x5d);
-const V128_STORE = vector(0x0b);
+export const v128Load = loadOf(vector(0x00), 4);
+export const v128Load32Splat = loadOf(vector(0x09), 2);
+export const v128Load64Splat = loadOf(vector(0x0a), 3);
+export const v128Load64Zero = loadOf(vector(0x5d), 3);
+export const v128Store = storeOf(vector(0x0b), 4);
 const V128_STORE64_LANE = vector(0x5b);
-export const v128Load = (addr: Expr, offset = 0): Expr => memAccess(V128_LOAD, 4, addr, null, offset);
-export const v128Load32Splat = (addr: Expr, offset = 0): Expr =>
-  memAccess(V128_LOAD32_SPLAT, 2, addr, null, offset);
-export const v128Load64Splat = (addr: Expr, offset = 0): Expr =>
-  memAccess(V128_LOAD64_SPLAT, 3, addr, null, offset);
-export const v128Load64Zero = (addr: Expr, offset = 0): Expr =>
-  memAccess(V128_LOAD64_ZERO, 3, addr, null, offset);
-export const v128Store = (addr: Expr, value: Expr, offset = 0): Expr =>
-  memAccess(V128_STORE, 4, addr, value, offset);
 /** Stores lane `lane` (0 or 1) of a vector's two 64-bit halves. */
 export const v128Store64Lane = (addr: Expr, value: Expr, lane: number, offset = 0): Expr =>
   memAccess(V128_STORE64_LANE, 3, addr, value, offset, lane);
