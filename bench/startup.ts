@@ -4,10 +4,13 @@
 // start-up, kernel generation and compilation (inside each cell's first step, so the results'
 // trainSeconds include it), evaluation and the store's writes.
 //
-//   node dist/bench/startup.js [--runs N] [--steps N] [--base DIR]
+//   node dist/bench/startup.js [--runs N] [--steps N] [--base DIR] [--cache warm|cold|off]
 //
 // --base DIR: a second build of tms-lab (a checkout with dist/ built) run alternately with this one, so
 // both see the same load; medians are printed for each.
+// --cache: the generated-module cache (experiments/kernel-cache.ts) each run sees: warm (default: one
+// directory per build, filled by a run before the counted ones), cold (a new empty directory per run: a
+// fresh clone's first run) or off (TMS_KERNEL_CACHE=off). Builds without the cache ignore it.
 
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -31,7 +34,7 @@ export function median(xs: readonly number[]): number {
 }
 
 /** Runs the short seed study with the build in `checkout`; wall and CPU seconds and the cells' own time. */
-export function shortStudy(checkout: string, steps: number, workers = 2): Sample {
+export function shortStudy(checkout: string, steps: number, workers = 2, cacheDir = "off"): Sample {
   const out = mkdtempSync(join(tmpdir(), "tms-startup-"));
   const args = [
     join(checkout, "bin", "tms.js"),
@@ -50,10 +53,11 @@ export function shortStudy(checkout: string, steps: number, workers = 2): Sample
     out,
   ];
   const hasTime = existsSync("/usr/bin/time");
+  const options = { encoding: "utf8" as const, env: { ...process.env, TMS_KERNEL_CACHE: cacheDir } };
   const t0 = performance.now();
   const r = hasTime
-    ? spawnSync("/usr/bin/time", ["-f", "TIME %U %S", process.execPath, ...args], { encoding: "utf8" })
-    : spawnSync(process.execPath, args, { encoding: "utf8" });
+    ? spawnSync("/usr/bin/time", ["-f", "TIME %U %S", process.execPath, ...args], options)
+    : spawnSync(process.execPath, args, options);
   const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`short study failed (exit ${r.status}): ${r.stderr}`);
   const m = /TIME ([\d.]+) ([\d.]+)/.exec(r.stderr);
@@ -73,23 +77,35 @@ function main(): void {
   let runs = 5;
   let steps = 20;
   let base: string | undefined;
+  let cache = "warm";
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--runs") runs = Number(argv[++i]);
     else if (argv[i] === "--steps") steps = Number(argv[++i]);
     else if (argv[i] === "--base") base = argv[++i];
+    else if (argv[i] === "--cache") cache = argv[++i];
     else throw new Error(`unknown argument ${argv[i]}`);
   }
+  if (!["warm", "cold", "off"].includes(cache)) throw new Error(`--cache: warm, cold or off, not ${cache}`);
   const builds: [string, string][] = [
     ["this build", root],
     ...(base ? [["base", base] as [string, string]] : []),
   ];
   const samples = new Map<string, Sample[]>(builds.map(([name]) => [name, []]));
-  process.stdout.write(`load average before: ${loadavg()[0].toFixed(1)}\n`);
+  const caches = mkdtempSync(join(tmpdir(), "tms-startup-cache-"));
+  const warmDirs = new Map(builds.map(([name], k) => [name, join(caches, `build-${k}`)]));
+  const cacheFor = (name: string, run: number) =>
+    cache === "off"
+      ? "off"
+      : cache === "warm"
+        ? (warmDirs.get(name) as string)
+        : join(caches, `${name}-${run}`);
+  if (cache === "warm") for (const [name, dir] of builds) shortStudy(dir, steps, 2, cacheFor(name, 0));
+  process.stdout.write(`cache: ${cache}; load average before: ${loadavg()[0].toFixed(1)}\n`);
   for (let r = 0; r < runs; r++) {
     // alternate the order so neither build always runs first after a pause
     const order = r % 2 === 0 ? builds : [...builds].reverse();
     for (const [name, dir] of order) {
-      const s = shortStudy(dir, steps);
+      const s = shortStudy(dir, steps, 2, cacheFor(name, r));
       samples.get(name)?.push(s);
       process.stdout.write(
         `${name.padEnd(10)} wall ${s.wall.toFixed(2)} s  cpu ${s.cpu.toFixed(2)} s  ` +
@@ -106,6 +122,7 @@ function main(): void {
         `cells' own seconds per worker ${work.toFixed(2)} s\n`,
     );
   }
+  rmSync(caches, { recursive: true, force: true });
   process.stdout.write(`load average after: ${loadavg()[0].toFixed(1)}\n`);
 }
 

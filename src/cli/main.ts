@@ -1,10 +1,12 @@
 // The `tms` command line: one sub-command per file in commands/.
 
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
 import { DEFAULT_LOCKSTEP } from "../core/lockstep.js";
 import { LR_SCHEDULES, type LrSchedule, OPTIMIZER_NAMES, type OptimizerName } from "../core/optimizer.js";
+import { installKernelCache } from "../experiments/kernel-cache.js";
 import { PRESET_IDS } from "../experiments/presets.js";
 import { RUN_DEFAULTS } from "../experiments/run.js";
 import { addQueueCommands } from "./commands/queue.js";
@@ -22,7 +24,14 @@ const commands = {
   report: () => import("./commands/report.js"),
   serve: () => import("./commands/serve.js"),
   show: () => import("./commands/show.js"),
-  sweep: () => import("./commands/sweep.js"),
+  sweep: async (o: { queue?: string; workers?: number }) => {
+    // local workers start while the sweep machinery loads and plans (experiments/sweep-pool.ts)
+    if (!o.queue)
+      (await import("../experiments/sweep-pool.js")).prestartSweepWorkers(
+        o.workers ?? availableParallelism(),
+      );
+    return import("./commands/sweep.js");
+  },
   train: () => import("./commands/train.js"),
 };
 
@@ -121,7 +130,7 @@ export function buildProgram(): Command {
         intFlag("--attempts", 1),
       ),
     "results",
-  ).action((o) => guard(async () => void (await (await commands.sweep()).sweepCommand(o))));
+  ).action((o) => guard(async () => void (await (await commands.sweep(o)).sweepCommand(o))));
 
   sweepOptions(
     program
@@ -134,7 +143,7 @@ export function buildProgram(): Command {
   ).action((o) =>
     guard(async () => {
       const steps = o.steps ?? (o.quick ? 1000 : undefined);
-      await (await commands.sweep()).sweepCommand({ ...o, config: SEED_STUDY_CONFIG, steps });
+      await (await commands.sweep(o)).sweepCommand({ ...o, config: SEED_STUDY_CONFIG, steps });
       // The report of whatever the store holds (also after failed cells), unless the run was interrupted.
       if (process.exitCode !== 130 && process.exitCode !== 143)
         await (await commands.report()).reportCommand(o.out);
@@ -179,6 +188,7 @@ export function buildProgram(): Command {
 
 /** Runs the command line `argv` (node's: [node, script, ...args]); the outcome is in process.exitCode. */
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  installKernelCache();
   const program = buildProgram();
   try {
     await program.parseAsync([...argv]);

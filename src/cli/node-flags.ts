@@ -11,3 +11,13 @@ export function enableRelaxedSimd(): void {
   if (!probeRelaxedMadd() && /^11\./.test(process.versions.v8))
     setFlagsFromString("--experimental-wasm-relaxed-simd");
 }
+
+/**
+ * V8 compiles a WebAssembly function with its baseline compiler first and recompiles it optimised once it
+ * has run about `--wasm-tiering-budget` bytes of code (1.8 M in V8 11). Short runs paid for optimising
+ * dozens of kernels they then barely used; ten times the budget leaves them on baseline code, while a long
+ * run's kernels still tier up within its first few hundred steps (docs/speed.md, "Start-up").
+ */
+export function delayWasmTierUp(): void {
+  if (/^11\./.test(process.versions.v8)) setFlagsFromString("--wasm-tiering-budget=18000000");
+}

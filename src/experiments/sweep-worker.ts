@@ -3,6 +3,7 @@
 
 import { parentPort, threadId } from "node:worker_threads";
 import { executeCells, type RunEnvironment } from "./cell.js";
+import { installKernelCache } from "./kernel-cache.js";
 import type { CellFiles } from "./store-format.js";
 import type { CellJob } from "./study.js";
 
@@ -18,6 +19,7 @@ const PROGRESS_EVERY_MS = 100;
 
 const port = parentPort;
 if (port) {
+  installKernelCache();
   port.on("message", (msg: ToWorker) => {
     const { jobs, env } = msg;
     try {

@@ -3,11 +3,12 @@
 // SIGKILL) loses at most the cells in flight; running it again does just the missing ones.
 
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { DEFAULT_LOCKSTEP } from "../core/lockstep.js";
 import type { RunEnvironment } from "./cell.js";
 import { isCellComplete, writeCell } from "./store.js";
 import { type CellJob, groupForLockstep, specOf } from "./study.js";
+import { stopUnusedSweepWorkers, takeSweepWorker } from "./sweep-pool.js";
 import type { FromWorker, ToWorker } from "./sweep-worker.js";
 
 /** What a progress display hears from a sweep. */
@@ -80,6 +81,7 @@ export async function runSweep(
   const nWorkers = Math.max(1, Math.min(options.workers, queue.length));
   options.listener.start(jobs.length, skipped.length, todo.length ? nWorkers : 0);
   if (todo.length === 0) {
+    stopUnusedSweepWorkers();
     options.listener.finish();
     return outcome;
   }
@@ -126,7 +128,7 @@ export async function runSweep(
       w.postMessage({ type: "run", jobs: group, env: options.env } satisfies ToWorker);
     };
     for (let k = 0; k < nWorkers; k++) {
-      const w = new Worker(new URL("./sweep-worker.js", import.meta.url));
+      const w = takeSweepWorker();
       w.on("error", (e) => {
         outcome.failed.push({ key: "(worker)", message: e.message });
         if (--active === 0) resolve();
@@ -135,6 +137,7 @@ export async function runSweep(
       active++;
       dispatch(w, k);
     }
+    stopUnusedSweepWorkers();
   });
   options.listener.finish();
   return outcome;

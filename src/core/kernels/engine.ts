@@ -13,18 +13,19 @@ function v128Module(body: Expr): Uint8Array<ArrayBuffer> {
 }
 const zero = () => v128Const(new Uint8Array(16));
 
-/** Whether this JavaScript engine runs WebAssembly with 128-bit SIMD (and may compile synchronously). */
-export const wasmSimdAvailable: boolean = (() => {
+/** Whether `bytes` validate (and, with `compile`, compile synchronously) here; false where anything throws. */
+function accepted(bytes: Uint8Array<ArrayBuffer>, compile: boolean): boolean {
   try {
-    if (typeof WebAssembly !== "object") return false;
-    const probe = v128Module(zero());
-    if (!WebAssembly.validate(probe)) return false;
-    new WebAssembly.Module(probe);
+    if (typeof WebAssembly !== "object" || !WebAssembly.validate(bytes)) return false;
+    if (compile) new WebAssembly.Module(bytes);
     return true;
   } catch {
     return false;
   }
-})();
+}
+
+/** Whether this JavaScript engine runs WebAssembly with 128-bit SIMD (and may compile synchronously). */
+export const wasmSimdAvailable: boolean = accepted(v128Module(zero()), true);
 
 let wasmDisabled = false;
 /** Turns the WebAssembly paths off (tests and benchmarks compare against the JavaScript fallbacks). */
@@ -50,11 +51,7 @@ const MADD_PROBE = v128Module(f32x4RelaxedMadd(zero(), zero(), zero()));
 
 /** Whether a module using f32x4.relaxed_madd validates right now (not cached). */
 export function probeRelaxedMadd(): boolean {
-  try {
-    return wasmSimdAvailable && WebAssembly.validate(MADD_PROBE);
-  } catch {
-    return false;
-  }
+  return wasmSimdAvailable && accepted(MADD_PROBE, false);
 }
 
 let fmaDisabled = false;
@@ -67,25 +64,96 @@ export function fmaEnabled(): boolean {
   return !fmaDisabled && relaxedMaddAvailable();
 }
 
-const modules = new Map<string, WebAssembly.Module>();
+/**
+ * Somewhere to keep generated modules' bytes between processes, by the key a module is compiled under
+ * (which names everything it depends on but the generator's own code: the cache adds that). The CLI and
+ * sweep workers install one on disk (experiments/kernel-cache.ts); without one, every process generates.
+ * Entries are checked before use: a bad one counts as missing.
+ */
+export interface ModuleByteCache {
+  get(key: string): Uint8Array | undefined;
+  set(key: string, bytes: Uint8Array): void;
+}
+let byteCache: ModuleByteCache | undefined;
+export function setModuleByteCache(cache: ModuleByteCache | undefined): void {
+  byteCache = cache;
+}
+
+/** A generated module: its code, and bytes its user keeps beside it (a kernel's constant pool). */
+export interface ModuleBytes {
+  bytes: Uint8Array;
+  extra?: Uint8Array;
+}
+export interface CompiledModule {
+  module: WebAssembly.Module;
+  extra: Uint8Array;
+}
+
+/** A cache entry: the extra bytes' length (u32, little-endian), the extra bytes, the module. */
+function pack(m: ModuleBytes): Uint8Array {
+  const extra = m.extra ?? new Uint8Array(0);
+  const out = new Uint8Array(4 + extra.length + m.bytes.length);
+  new DataView(out.buffer).setUint32(0, extra.length, true);
+  out.set(extra, 4);
+  out.set(m.bytes, 4 + extra.length);
+  return out;
+}
+function unpack(entry: Uint8Array | undefined): ModuleBytes | undefined {
+  if (!entry || entry.length < 4) return undefined;
+  const n = new DataView(entry.buffer, entry.byteOffset, 4).getUint32(0, true);
+  if (4 + n > entry.length) return undefined;
+  return { extra: entry.subarray(4, 4 + n), bytes: entry.subarray(4 + n) };
+}
+
+/** A stored module that compiles, else undefined (an entry that does not is a miss). */
+function fromCache(key: string): CompiledModule | undefined {
+  const stored = unpack(byteCache?.get(key));
+  if (!stored) return undefined;
+  try {
+    return {
+      module: new WebAssembly.Module(stored.bytes as BufferSource),
+      extra: stored.extra ?? new Uint8Array(0),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+const modules = new Map<string, CompiledModule>();
 
 /**
- * Compiles (once per key and thread) the module `build` returns. If compilation is refused (a browser's
- * main thread allows synchronous compilation of small modules only), WebAssembly is turned off for this
- * thread and `undefined` is returned: callers then use their JavaScript paths.
+ * Compiles (once per key and thread) the module `build` returns, or the byte cache's copy of it. If
+ * compilation is refused (a browser's main thread allows synchronous compilation of small modules only),
+ * WebAssembly is turned off for this thread and `undefined` is returned: callers then use their JavaScript
+ * paths.
  */
-export function cachedModule(key: string, build: () => Uint8Array): WebAssembly.Module | undefined {
-  let m = modules.get(key);
+export function compiledModule(key: string, build: () => ModuleBytes): CompiledModule | undefined {
+  let m = modules.get(key) ?? fromCache(key);
   if (!m) {
+    const built = build();
     try {
-      m = new WebAssembly.Module(build() as BufferSource);
+      m = {
+        module: new WebAssembly.Module(built.bytes as BufferSource),
+        extra: built.extra ?? new Uint8Array(0),
+      };
     } catch {
       wasmDisabled = true;
       return undefined;
     }
-    modules.set(key, m);
+    byteCache?.set(key, pack(built));
   }
+  modules.set(key, m);
   return m;
+}
+
+/** Forgets this thread's compiled modules: the next use reads the byte cache or generates (tests). */
+export function forgetCompiledModules(): void {
+  modules.clear();
+}
+
+/** compiledModule for a module without extra bytes. */
+export function cachedModule(key: string, build: () => Uint8Array): WebAssembly.Module | undefined {
+  return compiledModule(key, () => ({ bytes: build() }))?.module;
 }
 
 const PAGE = 65536;

@@ -11,16 +11,18 @@ import type { Activation } from "../activations.js";
 import type { ModelSpec, Params } from "../model.js";
 import { denseRowsOf, type SparseBatch, sampledVersion } from "../sampling.js";
 import { choosePath, currentPathOverride, type InstancePath } from "./cost.js";
-import { cachedModule, Engine, engineOf, fmaEnabled, wasmEnabled } from "./engine.js";
+import { compiledModule, Engine, engineOf, fmaEnabled, wasmEnabled } from "./engine.js";
 import { sparseKernel } from "./sparse.js";
 import type { Gradients, StepKernel } from "./types.js";
 
 export { choosePath, type InstancePath, setPathOverride } from "./cost.js";
 
 import {
+  BLOCKS_MAX_F,
   buildKernel,
   impTableLayout,
   type KernelLayout,
+  type KernelPaths,
   kernelLayout,
   ROW_COMPACT_TABLE,
 } from "./wasm/kernel.js";
@@ -51,21 +53,58 @@ interface SpecBuffers {
   override: InstancePath | undefined | null;
 }
 
-const builds = new Map<string, ReturnType<typeof buildKernel>>();
+/** Names a kernel: shape, precision, activation, FMA (its state in an engine; with its paths, its module). */
+const kernelKey = (act: Activation, F: number, H: number, dtype: "f32" | "f64", fma = fmaEnabled()) =>
+  `kernel:${F}:${H}:${dtype}:${codeKey(act)}:${fma ? "fma" : "nofma"}`;
 
-/** Names a compiled kernel (the module cache) and its state in an engine: shape, precision, activation, FMA. */
-const kernelKey = (act: Activation, F: number, H: number, dtype: "f32" | "f64") =>
-  `kernel:${F}:${H}:${dtype}:${codeKey(act)}:${fmaEnabled() ? "fma" : "nofma"}`;
+/** The algorithms a spec's instances take (choosePath, which honours setPathOverride). */
+function pathsOf(spec: ModelSpec, dtype: "f32" | "f64"): KernelPaths {
+  const paths = { dense: false, gram: false };
+  for (const p of spec.featureProbability) paths[choosePath(p, spec.nFeatures, spec.nHidden, dtype)] = true;
+  return paths;
+}
+
+interface KernelModule {
+  module: WebAssembly.Module;
+  jsMid: boolean;
+  consts: Uint8Array;
+}
+
+/**
+ * The compiled kernel with the functions of `paths` (generated once per key and thread, or read from the
+ * module byte cache); the constant pool and whether mid is JavaScript travel with it.
+ */
+function kernelModule(
+  act: Activation,
+  F: number,
+  H: number,
+  dtype: "f32" | "f64",
+  fma: boolean,
+  paths: KernelPaths,
+): KernelModule | undefined {
+  const which = `${paths.dense ? "dense" : ""}${paths.gram ? "gram" : ""}`;
+  const compiled = compiledModule(`${kernelKey(act, F, H, dtype, fma)}:${which}`, () => {
+    const built = buildKernel(F, H, dtype, act, fma, paths);
+    const extra = new Uint8Array(1 + built.consts.length);
+    extra[0] = built.jsMid ? 1 : 0;
+    extra.set(built.consts, 1);
+    return { bytes: built.bytes, extra };
+  });
+  if (!compiled) return undefined;
+  return { module: compiled.module, jsMid: compiled.extra[0] === 1, consts: compiled.extra.subarray(1) };
+}
 
 /** What selects an activation's code: its id, or for a user formula its key (an id may be redefined). */
 export const codeKey = (act: Activation): string => ("key" in act ? String(act.key) : act.id);
 
-/** Compilation was refused (see cachedModule); the caller falls back to JavaScript. */
+/** Compilation was refused (see compiledModule); the caller falls back to JavaScript. */
 class WasmUnavailable extends Error {}
 
 /** One compiled kernel bound to one engine: its instance, workspace and importance tables. */
 class KernelState {
-  readonly exports: Exports;
+  exports!: Exports;
+  /** The algorithms the instance's module serves (it is replaced by a fuller one when a spec needs more). */
+  private served: KernelPaths = { dense: false, gram: false };
   readonly lay: KernelLayout;
   readonly ws: number;
   private readonly fma: boolean;
@@ -79,29 +118,31 @@ class KernelState {
     F: number,
     H: number,
     readonly dtype: "f32" | "f64",
+    paths: KernelPaths,
   ) {
     this.lay = kernelLayout(F, H, dtype);
-    const fma = fmaEnabled();
-    this.fma = fma;
-    const key = kernelKey(act, F, H, dtype);
-    let built = builds.get(key);
-    if (!built) {
-      built = buildKernel(F, H, dtype, act, fma);
-      builds.set(key, built);
-    }
-    const b = built;
-    const module = cachedModule(key, () => b.bytes);
-    if (!module) throw new WasmUnavailable();
-    const jsMid = built.jsMid;
+    this.fma = fmaEnabled();
     this.ws = engine.alloc(this.lay.size);
-    new Uint8Array(engine.buffer, this.ws + this.lay.CONST, built.consts.length).set(built.consts);
     new Uint8Array(engine.buffer, this.ws + this.lay.ROWTAB, ROW_COMPACT_TABLE.length).set(ROW_COMPACT_TABLE);
     this.refresh();
     engine.onGrow(() => this.refresh());
-    const env: Record<string, unknown> = { memory: engine.memory };
-    if (jsMid) env.mid = makeJsMid(this, act);
-    this.exports = new WebAssembly.Instance(module, { env } as WebAssembly.Imports)
+    this.serve(paths);
+  }
+
+  /** Makes sure the instance has the functions of `paths`; the workspace (and its zeroed C) is kept. */
+  serve(paths: KernelPaths): void {
+    if ((this.served.dense || !paths.dense) && (this.served.gram || !paths.gram)) return;
+    const want = { dense: paths.dense || this.served.dense, gram: paths.gram || this.served.gram };
+    const { F, H } = this.lay;
+    const built = kernelModule(this.act, F, H, this.dtype, this.fma, want);
+    if (!built) throw new WasmUnavailable();
+    // the constant pool belongs to the module: its order depends on which functions were generated
+    new Uint8Array(this.engine.buffer, this.ws + this.lay.CONST, built.consts.length).set(built.consts);
+    const env: Record<string, unknown> = { memory: this.engine.memory };
+    if (built.jsMid) env.mid = makeJsMid(this, this.act);
+    this.exports = new WebAssembly.Instance(built.module, { env } as WebAssembly.Imports)
       .exports as unknown as Exports;
+    this.served = want;
   }
 
   /** Whether this is the state stateFor would look up (the same FMA mode included). */
@@ -172,6 +213,7 @@ class KernelState {
     const I = buf.spec.nInstances;
     for (let i = 0; i < I; i++)
       buf.gram[i] = choosePath(buf.spec.featureProbability[i], F, H, dtype) === "gram" ? 1 : 0;
+    this.serve({ dense: buf.gram.includes(0), gram: buf.gram.includes(1) });
     buf.override = currentPathOverride();
     buf.prep = preparedBatch(this.engine, batch, F, dtype, I, buf.gram);
     return buf.prep;
@@ -182,10 +224,10 @@ class KernelState {
     const { F, H, E, L } = this.lay;
     const B = batch.B;
     const I = spec.nInstances;
-    const ex = this.exports;
     const ws = this.ws;
     const buf = this.buffers(spec, B);
     const prep = this.paths(buf, batch);
+    const ex = this.exports;
     prep.sync(batch.version);
     const tabSize = impTableLayout(F, this.lay.dtype).size;
     const v = this.view;
@@ -225,13 +267,6 @@ class KernelState {
     grads.b.set(d.subarray(gbPtr / 8, gbPtr / 8 + I * F));
   }
 }
-
-/**
- * Up to this many features the dense path trains on blocks built once per batch (build_blocks); above, a
- * batch's blocks (B·F values an instance) would not stay in cache, and dense_sparse fills each block just
- * before its use.
- */
-const BLOCKS_MAX_F = 32;
 
 /**
  * What the kernels derive from a batch, per instance: the non-empty samples' row starts (compact_rows) and,
@@ -425,7 +460,8 @@ function pointersOf(
  */
 const lastState = new WeakMap<Engine, Map<Activation, KernelState>>();
 
-function stateFor(engine: Engine, act: Activation, F: number, H: number, dtype: "f32" | "f64"): KernelState {
+function stateFor(engine: Engine, act: Activation, spec: ModelSpec, dtype: "f32" | "f64"): KernelState {
+  const { nFeatures: F, nHidden: H } = spec;
   let byAct = lastState.get(engine);
   if (!byAct) {
     byAct = new Map();
@@ -436,7 +472,7 @@ function stateFor(engine: Engine, act: Activation, F: number, H: number, dtype: 
   const key = kernelKey(act, F, H, dtype);
   let s = engine.state.get(key) as KernelState | undefined;
   if (!s) {
-    s = new KernelState(engine, act, F, H, dtype);
+    s = new KernelState(engine, act, F, H, dtype, pathsOf(spec, dtype));
     engine.state.set(key, s);
   }
   byAct.set(act, s);
@@ -453,7 +489,7 @@ export const fastKernel: StepKernel = (spec, act, params, batch, grads, losses) 
   // The kernel's workspace may grow the memory, detaching views: take pointers first, views after.
   let state: KernelState;
   try {
-    state = stateFor(engine, act, spec.nFeatures, spec.nHidden, params.dtype);
+    state = stateFor(engine, act, spec, params.dtype);
   } catch (e) {
     if (!(e instanceof WasmUnavailable)) throw e;
     sparseKernel(spec, act, params, batch, grads, losses);

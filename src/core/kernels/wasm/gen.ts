@@ -169,6 +169,7 @@ export class Gen {
  */
 export class ConstPool {
   private readonly offsets = new Map<string, number>();
+  private readonly loads: Expr[] = [];
   readonly bytes: Uint8Array;
   constructor(
     /** Byte offset of the pool from `base`. */
@@ -178,17 +179,64 @@ export class ConstPool {
   ) {
     this.bytes = new Uint8Array(capacity * 16);
   }
+  /** The constant's slot (the next free one the first time it is asked for) as a load. */
   load(value: Uint8Array): Expr {
-    const key = value.join(",");
+    const key = constKey(value);
     let off = this.offsets.get(key);
     if (off === undefined) {
       off = this.offsets.size * 16;
       if (off >= this.bytes.length) throw new Error("constant pool full");
       this.bytes.set(value, off);
       this.offsets.set(key, off);
+      this.loads[off / 16] = v128Load(this.base, this.at + off);
     }
-    return v128Load(this.base, this.at + off);
+    return this.loads[off / 16];
   }
+}
+
+/** A 16-byte value as a string of eight 16-bit code units (a map key). */
+function constKey(b: Uint8Array): string {
+  let key = "";
+  for (let k = 0; k < 16; k += 2) key += String.fromCharCode(b[k] | (b[k + 1] << 8));
+  return key;
+}
+
+type Bin = (a: Expr, b: Expr) => Expr;
+type Un = (a: Expr) => Expr;
+type At = (addr: Expr, off?: number) => Expr;
+/** Each lane-wise operation's f32x4 and f64x2 instruction (a Vt takes one column of the table). */
+const LANE_OPS = {
+  loadSplat: [v128Load32Splat, v128Load64Splat],
+  sLoad: [f32Load, f64Load],
+  sStore: [f32Store, f64Store],
+  sc: [f32c, f64c],
+  splat: [f32x4Splat, f64x2Splat],
+  add: [f32x4Add, f64x2Add],
+  sub: [f32x4Sub, f64x2Sub],
+  mul: [f32x4Mul, f64x2Mul],
+  div: [f32x4Div, f64x2Div],
+  min: [f32x4Min, f64x2Min],
+  max: [f32x4Max, f64x2Max],
+  pmin: [f32x4Pmin, f64x2Pmin],
+  pmax: [f32x4Pmax, f64x2Pmax],
+  neg: [f32x4Neg, f64x2Neg],
+  abs: [f32x4Abs, f64x2Abs],
+  floor: [f32x4Floor, f64x2Floor],
+  nearest: [f32x4Nearest, f64x2Nearest],
+  lt: [f32x4Lt, f64x2Lt],
+  gt: [f32x4Gt, f64x2Gt],
+  le: [f32x4Le, f64x2Le],
+  ge: [f32x4Ge, f64x2Ge],
+  eq: [f32x4Eq, f64x2Eq],
+  extract: [f32x4ExtractLane, f64x2ExtractLane],
+} as const;
+
+/** Fills a 16-byte constant; `put(view, lane)` writes one lane. */
+function constBytes(put: (dv: DataView, lane: number) => void, lanes: number): Uint8Array {
+  const bytes = new Uint8Array(16);
+  const dv = new DataView(bytes.buffer);
+  for (let l = 0; l < lanes; l++) put(dv, l);
+  return bytes;
 }
 
 /** The vector type of a kernel, with its scalar counterpart. */
@@ -198,16 +246,22 @@ export class Vt {
   readonly E: number;
   readonly sTy: Ty;
   readonly shift: number;
+  readonly f32: boolean;
+  private readonly splatConsts = new Map<number, Expr>();
+  private immediates?: Vt;
   constructor(
     readonly dtype: Dtype,
     readonly pool?: ConstPool,
     /** Emit madd as relaxed SIMD's multiply-add (fused on FMA hardware) instead of mul then add. */
     readonly fma = false,
   ) {
-    this.L = dtype === "f32" ? 4 : 2;
-    this.E = dtype === "f32" ? 4 : 8;
-    this.shift = dtype === "f32" ? 2 : 3;
-    this.sTy = dtype === "f32" ? Ty.f32 : Ty.f64;
+    this.f32 = dtype === "f32";
+    this.L = this.f32 ? 4 : 2;
+    this.E = this.f32 ? 4 : 8;
+    this.shift = this.f32 ? 2 : 3;
+    this.sTy = this.f32 ? Ty.f32 : Ty.f64;
+    const column = this.f32 ? 0 : 1;
+    for (const [name, ops] of Object.entries(LANE_OPS)) Object.assign(this, { [name]: ops[column] });
   }
   /** The same pool with the other precision. */
   withDtype(dtype: Dtype): Vt {
@@ -215,7 +269,8 @@ export class Vt {
   }
   /** The same without the pool: constants as immediates. */
   withImmediates(): Vt {
-    return new Vt(this.dtype, undefined, this.fma);
+    this.immediates ??= new Vt(this.dtype, undefined, this.fma);
+    return this.immediates;
   }
   /** A 16-byte constant (from the pool when there is one). */
   vconst(bytes: Uint8Array): Expr {
@@ -223,20 +278,11 @@ export class Vt {
   }
   /** i32x4 with every lane = v. */
   i32s(v: number): Expr {
-    const b = new Uint8Array(16);
-    new Int32Array(b.buffer).fill(v | 0);
-    return this.vconst(b);
+    return this.vconst(constBytes((dv, l) => dv.setInt32(4 * l, v | 0, true), 4));
   }
   /** i64x2 with both lanes = v. */
   i64s(v: bigint): Expr {
-    const b = new Uint8Array(16);
-    const dv = new DataView(b.buffer);
-    dv.setBigUint64(0, BigInt.asUintN(64, v), true);
-    dv.setBigUint64(8, BigInt.asUintN(64, v), true);
-    return this.vconst(b);
-  }
-  get f32(): boolean {
-    return this.dtype === "f32";
+    return this.vconst(constBytes((dv, l) => dv.setBigUint64(8 * l, BigInt.asUintN(64, v), true), 2));
   }
 
   // memory
@@ -246,96 +292,63 @@ export class Vt {
   store(addr: Expr, v: Expr, off = 0): Expr {
     return v128Store(addr, v, off);
   }
-  loadSplat(addr: Expr, off = 0): Expr {
-    return this.f32 ? v128Load32Splat(addr, off) : v128Load64Splat(addr, off);
-  }
-  sLoad(addr: Expr, off = 0): Expr {
-    return this.f32 ? f32Load(addr, off) : f64Load(addr, off);
-  }
-  sStore(addr: Expr, v: Expr, off = 0): Expr {
-    return this.f32 ? f32Store(addr, v, off) : f64Store(addr, v, off);
-  }
+  declare readonly loadSplat: At;
+  declare readonly sLoad: At;
+  declare readonly sStore: (addr: Expr, v: Expr, off?: number) => Expr;
   /** Scalar of this precision, widened to f64. */
   sToF64(x: Expr): Expr {
     return this.f32 ? f64PromoteF32(x) : x;
   }
 
   // constants
+  /** Every lane = x (the same expression each time for the same x). */
   c(x: number): Expr {
-    const bytes = new Uint8Array(16);
-    const dv = new DataView(bytes.buffer);
-    for (let l = 0; l < this.L; l++) {
-      if (this.f32) dv.setFloat32(4 * l, x, true);
-      else dv.setFloat64(8 * l, x, true);
+    // a Map does not tell -0 from 0
+    if (Object.is(x, -0)) return this.lanes(new Array(this.L).fill(x));
+    let e = this.splatConsts.get(x);
+    if (!e) {
+      e = this.lanes(new Array(this.L).fill(x));
+      this.splatConsts.set(x, e);
     }
-    return this.vconst(bytes);
+    return e;
   }
   /** A constant with a different value per lane. */
   lanes(values: number[]): Expr {
-    const bytes = new Uint8Array(16);
-    const dv = new DataView(bytes.buffer);
-    values.forEach((x, l) => {
-      if (this.f32) dv.setFloat32(4 * l, x, true);
-      else dv.setFloat64(8 * l, x, true);
-    });
-    return this.vconst(bytes);
+    return this.vconst(
+      constBytes(
+        (dv, l) => (this.f32 ? dv.setFloat32(4 * l, values[l], true) : dv.setFloat64(8 * l, values[l], true)),
+        values.length,
+      ),
+    );
   }
   /** Integer lanes of the same width as the float lanes (i32 for f32, i64 for f64). */
   intLanes(values: number[]): Expr {
-    const bytes = new Uint8Array(16);
-    const dv = new DataView(bytes.buffer);
-    values.forEach((x, l) => {
-      if (this.f32) dv.setInt32(4 * l, x, true);
-      else dv.setBigInt64(8 * l, BigInt(x), true);
-    });
-    return this.vconst(bytes);
+    return this.vconst(
+      constBytes(
+        (dv, l) =>
+          this.f32 ? dv.setInt32(4 * l, values[l], true) : dv.setBigInt64(8 * l, BigInt(values[l]), true),
+        values.length,
+      ),
+    );
   }
-  sc(x: number): Expr {
-    return this.f32 ? f32c(x) : f64c(x);
-  }
-  splat(s: Expr): Expr {
-    return this.f32 ? f32x4Splat(s) : f64x2Splat(s);
-  }
+  declare readonly sc: (x: number) => Expr;
+  declare readonly splat: Un;
 
   // arithmetic
-  add(a: Expr, b: Expr): Expr {
-    return this.f32 ? f32x4Add(a, b) : f64x2Add(a, b);
-  }
-  sub(a: Expr, b: Expr): Expr {
-    return this.f32 ? f32x4Sub(a, b) : f64x2Sub(a, b);
-  }
-  mul(a: Expr, b: Expr): Expr {
-    return this.f32 ? f32x4Mul(a, b) : f64x2Mul(a, b);
-  }
-  div(a: Expr, b: Expr): Expr {
-    return this.f32 ? f32x4Div(a, b) : f64x2Div(a, b);
-  }
+  declare readonly add: Bin;
+  declare readonly sub: Bin;
+  declare readonly mul: Bin;
+  declare readonly div: Bin;
   /** IEEE-style min/max that propagate NaN. */
-  min(a: Expr, b: Expr): Expr {
-    return this.f32 ? f32x4Min(a, b) : f64x2Min(a, b);
-  }
-  max(a: Expr, b: Expr): Expr {
-    return this.f32 ? f32x4Max(a, b) : f64x2Max(a, b);
-  }
+  declare readonly min: Bin;
+  declare readonly max: Bin;
   /** pmin(a, b) = b < a ? b : a (one instruction on x86). */
-  pmin(a: Expr, b: Expr): Expr {
-    return this.f32 ? f32x4Pmin(a, b) : f64x2Pmin(a, b);
-  }
-  pmax(a: Expr, b: Expr): Expr {
-    return this.f32 ? f32x4Pmax(a, b) : f64x2Pmax(a, b);
-  }
-  neg(a: Expr): Expr {
-    return this.f32 ? f32x4Neg(a) : f64x2Neg(a);
-  }
-  abs(a: Expr): Expr {
-    return this.f32 ? f32x4Abs(a) : f64x2Abs(a);
-  }
-  floor(a: Expr): Expr {
-    return this.f32 ? f32x4Floor(a) : f64x2Floor(a);
-  }
-  nearest(a: Expr): Expr {
-    return this.f32 ? f32x4Nearest(a) : f64x2Nearest(a);
-  }
+  declare readonly pmin: Bin;
+  declare readonly pmax: Bin;
+  declare readonly neg: Un;
+  declare readonly abs: Un;
+  declare readonly floor: Un;
+  declare readonly nearest: Un;
   /** a·b + c: fused (one rounding) with `fma`, else two roundings (plain WebAssembly SIMD has no FMA). */
   madd(a: Expr, b: Expr, c: Expr): Expr {
     if (this.fma) return this.f32 ? f32x4RelaxedMadd(a, b, c) : f64x2RelaxedMadd(a, b, c);
@@ -343,21 +356,11 @@ export class Vt {
   }
 
   // comparisons: all-ones lanes where true
-  lt(a: Expr, b: Expr): Expr {
-    return this.f32 ? f32x4Lt(a, b) : f64x2Lt(a, b);
-  }
-  gt(a: Expr, b: Expr): Expr {
-    return this.f32 ? f32x4Gt(a, b) : f64x2Gt(a, b);
-  }
-  le(a: Expr, b: Expr): Expr {
-    return this.f32 ? f32x4Le(a, b) : f64x2Le(a, b);
-  }
-  ge(a: Expr, b: Expr): Expr {
-    return this.f32 ? f32x4Ge(a, b) : f64x2Ge(a, b);
-  }
-  eq(a: Expr, b: Expr): Expr {
-    return this.f32 ? f32x4Eq(a, b) : f64x2Eq(a, b);
-  }
+  declare readonly lt: Bin;
+  declare readonly gt: Bin;
+  declare readonly le: Bin;
+  declare readonly ge: Bin;
+  declare readonly eq: Bin;
   /**
    * mask ? a : b, for masks of whole lanes (comparison results). With relaxed SIMD (as for `madd`), its
    * lane select: one instruction on x86-64 (blendv) where bitselect takes three.
@@ -380,9 +383,7 @@ export class Vt {
     return v128Xor(a, b);
   }
 
-  extract(v: Expr, lane: number): Expr {
-    return this.f32 ? f32x4ExtractLane(v, lane) : f64x2ExtractLane(v, lane);
-  }
+  declare readonly extract: (v: Expr, lane: number) => Expr;
   /** Sum of the lanes, in lane order pairs ((l0 + l2) + (l1 + l3)) for f32, as a scalar. */
   hsum(g: Gen, v: Expr): Expr {
     const x = g.letV(v);

@@ -39,8 +39,27 @@ export { impTableLayout, type KernelLayout, kernelLayout } from "./kernel/layout
 export { ROW_COMPACT_TABLE } from "./kernel/prepare.js";
 
 /**
+ * Which algorithms a module serves (see fast.ts): `dense` brings dense_full and, by F, the prebuilt blocks
+ * (build_blocks, blocks_from_dense, dense_blocks) or dense_sparse; `gram` brings gram_rows. A spec's
+ * instances say which they need before anything is generated (choosePath), so a module can leave out the
+ * others: intro's ten instances are all dense, for example.
+ */
+export interface KernelPaths {
+  dense: boolean;
+  gram: boolean;
+}
+
+/**
+ * Up to this many features the dense path trains on blocks built once per batch (build_blocks); above, a
+ * batch's blocks (B·F values an instance) would not stay in cache, and dense_sparse fills each block just
+ * before its use.
+ */
+export const BLOCKS_MAX_F = 32;
+
+/**
  * Builds the module. The activation's vector form (vact.ts) is inlined; without one, mid calls env.mid. With
- * `fma`, multiply-adds are relaxed SIMD's (fused on FMA hardware: one rounding instead of two).
+ * `fma`, multiply-adds are relaxed SIMD's (fused on FMA hardware: one rounding instead of two). With
+ * `paths`, only the functions those algorithms call at this F; without, every function.
  */
 export function buildKernel(
   F: number,
@@ -48,6 +67,7 @@ export function buildKernel(
   dtype: Dtype,
   activation: Activation | string,
   fma = false,
+  paths?: KernelPaths,
 ): { bytes: Uint8Array; jsMid: boolean; consts: Uint8Array } {
   const entry = typeof activation === "string" ? getActivation(activation) : activation;
   const lay = kernelLayout(F, H, dtype);
@@ -76,15 +96,21 @@ export function buildKernel(
     // non-zero, which columns are in use (a load and a branch each)
     trackUsed: F > TRACK_USED_MIN_F,
   });
-  // the functions in a fixed order (their indices are the module's exports)
+  // the functions in a fixed order (the module's exports)
   emitCompact(k);
   emitSetup(k);
-  emitDenseFull(k);
-  emitDenseSparse(k);
-  emitBuildBlocks(k);
-  emitDenseBlocks(k);
-  if (F >= GRAM_LOOPED_MIN_F) emitGramRowsLooped(k);
-  else emitGramRows(k);
+  if (!paths || paths.dense) {
+    emitDenseFull(k);
+    if (!paths || F > BLOCKS_MAX_F) emitDenseSparse(k);
+    if (!paths || F <= BLOCKS_MAX_F) {
+      emitBuildBlocks(k);
+      emitDenseBlocks(k);
+    }
+  }
+  if (!paths || paths.gram) {
+    if (F >= GRAM_LOOPED_MIN_F) emitGramRowsLooped(k);
+    else emitGramRows(k);
+  }
   emitFinish(k);
   return { bytes: mb.bytes(), jsMid, consts: pool.bytes };
 }
