@@ -297,7 +297,7 @@ const ENTRIES: Activation[] = [
         // σ(z)·(1 − t²) = 4w(w + 1)/(n + 2)²: one division. Above softplus's threshold 20 PyTorch's softplus
         // is z itself and tanh(z) rounds to 1.
         const big = g.letV(vt.gt(z, vt.c(20)));
-        const w = m.exp(vt.pmin(z, vt.c(20)), "normal");
+        const w = m.exp(vt.pmin(z, vt.c(20)), "clampBelow");
         const n = g.letV(vt.mul(w, vt.add(w, vt.c(2))));
         const inv = g.letV(vt.div(vt.c(1), vt.add(n, vt.c(2))));
         const t = g.letV(vt.mul(n, inv));

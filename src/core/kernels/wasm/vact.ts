@@ -35,10 +35,10 @@ export interface VectorMath {
   g: Gen;
   vt: Vt;
   /**
-   * eˣ; `range: "normal"` clamps to where eˣ is a normal number (for e^{−|x|} terms), `"negative"` the same for
-   * x known to be ≤ 0.
+   * eˣ; `range: "normal"` clamps to where eˣ is a normal number (for e^{−|x|} terms), `"clampBelow"` the same
+   * for x the caller keeps below the overflow threshold.
    */
-  exp(x: Expr, range?: "full" | "normal" | "negative"): Expr;
+  exp(x: Expr, range?: "full" | "normal" | "clampBelow"): Expr;
   /** eˣ − 1 and eˣ for x ≤ 0 (positive x clamped to 0). */
   expm1NonPos(x: Expr): { em1: Expr; ex: Expr };
   /** ln(1 + t) for t in [0, 1]. */

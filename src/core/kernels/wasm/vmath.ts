@@ -102,9 +102,9 @@ function expm1Reduced(g: Gen, vt: Vt, r: Expr): Expr {
 }
 
 /**
- * eʳ for |r| ≤ ln2/2. f32: 1 + r + r²·(c₂ + … + c₆r⁴), a minimax fit of relative error with the first two
- * coefficients fixed at 1 (max 3.1e-9 in exact arithmetic), by Horner's rule so 1 is the one other constant;
- * f64: Taylor to degree 13.
+ * eʳ for |r| ≤ ln2/2 (a little beyond is fine). f32: 1 + r + r²·(c₂ + … + c₆r⁴), a minimax fit of relative
+ * error with the first two coefficients fixed at 1 (max 3.1e-9 in exact arithmetic), by Horner's rule so 1 is
+ * the one other constant; f64: Taylor to degree 13.
  */
 const EXP_F32 = [
   1, 1, 0.4999999345164735, 0.16666520688953088, 0.04166838737034085, 0.008368709928602934,
@@ -122,14 +122,14 @@ function expReduced(vt: Vt, r: Expr): Expr {
  * rounded function (the scale 2ⁿ is applied as two factors 2^(n>>1)·2^(n−(n>>1)), so n may exceed the
  * exponent range by one). With `range: "normal"` the input is clamped to where eˣ is a normal number (below,
  * the result is the smallest such, ~1e-38 in f32, instead of a subnormal; callers use it only for e^{−|x|}
- * terms where that difference is invisible) and the scale is added to the exponent field; `"negative"` is
- * "normal" for inputs known to be ≤ 0 (or NaN), clamped below only. NaN → NaN (pmin/pmax keep a NaN first
- * operand).
+ * terms where that difference is invisible) and the scale is added to the exponent field; `"clampBelow"` is
+ * "normal" for inputs the caller keeps below the overflow threshold (e.g. ≤ 0), clamped below only. NaN → NaN
+ * (pmin/pmax keep a NaN first operand).
  */
-export function vexp(g: Gen, vt: Vt, xIn: Expr, range: "full" | "normal" | "negative" = "full"): Expr {
+export function vexp(g: Gen, vt: Vt, xIn: Expr, range: "full" | "normal" | "clampBelow" = "full"): Expr {
   const full = range === "full";
   const [lo, hi] = vt.f32 ? (full ? [-104, 89] : [-87.3, 88.7]) : full ? [-746, 710] : [-708, 709];
-  const below = range === "negative" ? xIn : vt.pmin(xIn, vt.c(hi));
+  const below = range === "clampBelow" ? xIn : vt.pmin(xIn, vt.c(hi));
   const x = g.letV(vt.pmax(below, vt.c(lo)));
   const { t, r } = reduceLn2(g, vt, x);
   const p = g.letV(expReduced(vt, r));
@@ -161,8 +161,8 @@ function splitPow2(g: Gen, vt: Vt, ni: Expr): { s1: Expr; s2: Expr } {
  * eˣ − 1 and eˣ for x ≤ 0 (positive inputs are clamped to 0; callers select another branch there). Both are
  * accurate to ~1 ulp relative, including expm1 near 0 (where eˣ − 1 would cancel).
  */
-export function vexpm1NonPos(g: Gen, vt: Vt, xIn: Expr): { em1: Expr; ex: Expr } {
-  const x = g.letV(vt.pmax(vt.pmin(xIn, vt.c(0)), vt.c(vt.f32 ? -18 : -40)));
+export function vexpm1NonPos(g: Gen, vt: Vt, xIn: Expr, knownNonPositive = false): { em1: Expr; ex: Expr } {
+  const x = g.letV(vt.pmax(knownNonPositive ? xIn : vt.pmin(xIn, vt.c(0)), vt.c(vt.f32 ? -18 : -40)));
   const { t, r } = reduceLn2(g, vt, x);
   const q = expm1Reduced(g, vt, r);
   const one = vt.c(1);
@@ -237,7 +237,7 @@ function signMask(vt: Vt): Expr {
 /** tanh(x) = sign(x)·(−m)/(m + 2) with m = expm1(−2|x|). */
 export function vtanh(g: Gen, vt: Vt, xIn: Expr): Expr {
   const x = g.letV(xIn);
-  const { em1 } = vexpm1NonPos(g, vt, vt.mul(vt.abs(x), vt.c(-2)));
+  const { em1 } = vexpm1NonPos(g, vt, vt.mul(vt.abs(x), vt.c(-2)), true);
   const t = vt.div(vt.neg(em1), vt.add(em1, vt.c(2)));
   return g.letV(vt.xor(t, vt.and(x, signMask(vt))));
 }
@@ -252,7 +252,7 @@ export function vsigmoid(g: Gen, vt: Vt, xIn: Expr): { s: Expr; w: Expr; inv: Ex
 
 /** e^{−|x|}; −|x| is x with its sign bit set. */
 function expNegAbs(g: Gen, vt: Vt, x: Expr): Expr {
-  return vexp(g, vt, v128Or(x, signMask(vt)), "negative");
+  return vexp(g, vt, v128Or(x, signMask(vt)), "clampBelow");
 }
 
 function sigmoidOf(g: Gen, vt: Vt, x: Expr, w: Expr, inv: Expr): Expr {
@@ -284,6 +284,8 @@ const ERFCX_T = [
   0.22567586192788286, 0.2256696031754939, 0.20784252823152885, 0.16854382956287342, 0.14142221019292855,
   -0.005583526630074661, 0.16905170343549775, -0.18287727414926788, 0.0502551846574375,
 ];
+/** ERFCX_T halved: erfc(z)/2 = E·t·P(t)/2. */
+const HALF_ERFCX_T = ERFCX_T.map((c) => c / 2);
 
 /**
  * Φ(x), the standard normal CDF, and φ(x), its density, in f32 only. With z = |x|/√2 and E = e^{−z²}
@@ -304,12 +306,13 @@ export function vnormalCdfF32(g: Gen, vt: Vt, xIn: Expr): { Phi: Expr; phi: Expr
   const a = g.letV(vt.mul(vt.mul(xh, xh), vt.c(-0.5)));
   const l = g.letV(vt.sub(ax, xh));
   const delta = g.letV(vt.mul(l, vt.madd(l, vt.c(0.5), xh)));
-  const tt = g.letV(vt.madd(vt.sub(a, delta), vt.c(LOG2E), vt.c(MAGIC_F32)));
+  // n from a alone: δ < 2⁻¹¹·x² (< 0.09) only widens |r| a little beyond ln2/2
+  const tt = g.letV(vt.madd(a, vt.c(LOG2E), vt.c(MAGIC_F32)));
   const n = g.letV(vt.sub(tt, vt.c(MAGIC_F32)));
   const r = g.letV(vt.madd(n, vt.c(-F32_LN2_LO), vt.sub(vt.madd(n, vt.c(-F32_LN2_HI), a), delta)));
   // e^{−x²/2}; |x| ≤ 13.2 keeps it a normal number
   const gauss = g.letV(scaleByPow2(vt, g.letV(expReduced(vt, r)), tt));
-  const half = g.letV(vt.mul(vt.mul(gauss, vt.mul(t, horner(vt, t, ERFCX_T))), vt.c(0.5))); // erfc(|x|/√2)/2
+  const half = g.letV(vt.mul(gauss, vt.mul(t, horner(vt, t, HALF_ERFCX_T)))); // erfc(|x|/√2)/2
   const Phi = g.letV(vt.sel(vt.ge(x, vt.c(0)), vt.sub(vt.c(1), half), half));
   return { Phi, phi: g.letV(vt.mul(gauss, vt.c(INV_SQRT_2PI))) };
 }
