@@ -516,7 +516,7 @@ const ENTRIES: Activation[] = [
         if (!vt.f32) return { y: g.letV(vt.sub(z, t)), d };
         const u = g.letV(vt.mul(z, z));
         const series = vt.mul(vt.mul(z, u), m.horner(u, TANHSHRINK_P));
-        return { y: g.letV(vt.sel(vt.lt(vt.abs(z), vt.c(1)), series, vt.sub(z, t))), d };
+        return { y: g.letV(vt.sel(vt.lt(m.abs(z), vt.c(1)), series, vt.sub(z, t))), d };
       },
     },
   ),

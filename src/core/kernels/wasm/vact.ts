@@ -11,6 +11,7 @@ import type { Expr } from "./emit.js";
 import type { Dtype, Gen, Vt } from "./gen.js";
 import {
   horner,
+  vabs,
   vexp,
   vexpm1NonPos,
   vlog1pUnit,
@@ -52,6 +53,8 @@ export interface VectorMath {
   normalCdfF32(x: Expr): { Phi: Expr; phi: Expr };
   /** Σ coef[k]·tᵏ by Horner's rule. */
   horner(t: Expr, coef: number[]): Expr;
+  /** |x| in one instruction (vt.abs is three in V8). */
+  abs(x: Expr): Expr;
 }
 
 /** An elementwise activation's vector form: y and d for the lanes z. */
@@ -81,6 +84,7 @@ export function vectorMath(g: Gen, vt: Vt): VectorMath {
     sigmoidLog1p: (x) => vsigmoidLog1p(g, vt, x),
     normalCdfF32: (x) => vnormalCdfF32(g, vt, x),
     horner: (t, coef) => horner(vt, t, coef),
+    abs: (x) => vabs(vt, x),
   };
 }
 

@@ -234,11 +234,17 @@ function signMask(vt: Vt): Expr {
   return vt.c(-0);
 }
 
+/** |x| by clearing the sign bit with a constant mask: one instruction, where V8 builds f32x4.abs's in three. */
+export function vabs(vt: Vt, x: Expr): Expr {
+  return v128And(x, vt.f32 ? vt.i32s(0x7fffffff) : vt.i64s(0x7fffffffffffffffn));
+}
+
 /** tanh(x) = sign(x)·(−m)/(m + 2) with m = expm1(−2|x|). */
 export function vtanh(g: Gen, vt: Vt, xIn: Expr): Expr {
   const x = g.letV(xIn);
-  const { em1 } = vexpm1NonPos(g, vt, vt.mul(vt.abs(x), vt.c(-2)), true);
-  const t = vt.div(vt.neg(em1), vt.add(em1, vt.c(2)));
+  const { em1 } = vexpm1NonPos(g, vt, vt.mul(vabs(vt, x), vt.c(-2)), true);
+  // −m/(m + 2) as m/(−2 − m): the same value, without a negation
+  const t = vt.div(em1, vt.sub(vt.c(-2), em1));
   return g.letV(vt.xor(t, vt.and(x, signMask(vt))));
 }
 
@@ -295,7 +301,7 @@ const HALF_ERFCX_T = ERFCX_T.map((c) => c / 2);
 export function vnormalCdfF32(g: Gen, vt: Vt, xIn: Expr): { Phi: Expr; phi: Expr } {
   if (!vt.f32) throw new Error("vnormalCdfF32 is float32 only");
   const x = g.letV(xIn);
-  const absX = g.letV(vt.abs(x));
+  const absX = g.letV(vabs(vt, x));
   // t = 1/(1 + 0.4z), z = |x|/√2 (the constant 0.4/√2 rounded: z off by one rounding, as before)
   const t = g.letV(vt.div(vt.c(1), vt.madd(absX, vt.c(0.4 * Math.SQRT1_2), vt.c(1))));
   // e^{−x²/2} without rounding the exponent: |x| = h + l with h's square exact (12 significant bits), then
