@@ -45,9 +45,9 @@ export interface VectorMath {
   /** ln(1 + t) for t in [0, 1]. */
   log1pUnit(t: Expr): Expr;
   tanh(x: Expr): Expr;
-  /** σ(x), with w = e^{−|x|} and inv = 1/(1 + w). */
-  sigmoid(x: Expr): { s: Expr; w: Expr; inv: Expr };
-  /** sigmoid's values and log1pW = ln(1 + w), with one division. */
+  /** σ(x). */
+  sigmoid(x: Expr): { s: Expr };
+  /** σ(x), w = e^{−|x|}, inv = 1/(1 + w) and log1pW = ln(1 + w), with one division. */
   sigmoidLog1p(x: Expr): { s: Expr; w: Expr; inv: Expr; log1pW: Expr };
   /** Φ(x) and φ(x), the standard normal CDF and density: float32 only. */
   normalCdfF32(x: Expr): { Phi: Expr; phi: Expr };

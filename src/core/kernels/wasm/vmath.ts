@@ -252,12 +252,13 @@ export function vtanh(g: Gen, vt: Vt, xIn: Expr): Expr {
   return g.letV(vt.xor(t, vt.and(x, signMask(vt))));
 }
 
-/** σ(x) = 1/(1 + e^{−x}) for x ≥ 0, e^x/(1 + e^x) below; also returns w = e^{−|x|} and inv = 1/(1 + w). */
-export function vsigmoid(g: Gen, vt: Vt, xIn: Expr): { s: Expr; w: Expr; inv: Expr } {
-  const x = g.letV(xIn);
-  const w = expNegAbs(g, vt, x);
-  const inv = g.letV(vt.div(vt.c(1), vt.add(w, vt.c(1))));
-  return { s: sigmoidOf(g, vt, x, w, inv), w, inv };
+/**
+ * σ(x) = 1/(1 + e^{−x}), with e^{−x} in the normal range: accurate to a few ulp relative for x ≥ −87.3;
+ * below, 1.2e-38 (the normal-range clamp) instead of a subnormal. One division, no select.
+ */
+export function vsigmoid(g: Gen, vt: Vt, xIn: Expr): { s: Expr } {
+  const w = vexp(g, vt, vt.xor(xIn, signMask(vt)), "normal");
+  return { s: g.letV(vt.div(vt.c(1), vt.add(w, vt.c(1)))) };
 }
 
 /** e^{−|x|}; −|x| is x with its sign bit set. */
@@ -265,12 +266,8 @@ function expNegAbs(g: Gen, vt: Vt, x: Expr): Expr {
   return vexp(g, vt, v128Or(x, signMask(vt)), "clampBelow");
 }
 
-function sigmoidOf(g: Gen, vt: Vt, x: Expr, w: Expr, inv: Expr): Expr {
-  return g.letV(vt.sel(vt.ge(x, vt.c(0)), inv, vt.mul(w, inv)));
-}
-
 /**
- * vsigmoid's values and ln(1 + w) (softplus(x) = max(x, 0) + ln(1 + w)), with one division for both:
+ * σ(x), w = e^{−|x|}, inv = 1/(1 + w) and ln(1 + w) (softplus(x) = max(x, 0) + ln(1 + w)), with one division:
  * q = 1/((1 + w)(2 + w)) gives 1/(1 + w) = q·(2 + w) and log1p's w/(2 + w) = w·(1 + w)·q.
  */
 export function vsigmoidLog1p(g: Gen, vt: Vt, xIn: Expr): { s: Expr; w: Expr; inv: Expr; log1pW: Expr } {
@@ -281,7 +278,8 @@ export function vsigmoidLog1p(g: Gen, vt: Vt, xIn: Expr): { s: Expr; w: Expr; in
   const q = g.letV(vt.div(vt.c(1), vt.mul(a, b)));
   const inv = g.letV(vt.mul(q, b));
   const log1pW = log1pOfRatio(g, vt, g.letV(vt.mul(vt.mul(w, a), q)));
-  return { s: sigmoidOf(g, vt, x, w, inv), w, inv, log1pW };
+  // σ(x) = 1/(1 + w) for x ≥ 0, w/(1 + w) below
+  return { s: g.letV(vt.sel(vt.ge(x, vt.c(0)), inv, vt.mul(w, inv))), w, inv, log1pW };
 }
 
 const INV_SQRT_2PI = 0.3989422804014327;
