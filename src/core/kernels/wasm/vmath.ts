@@ -79,7 +79,9 @@ function reduceLn2(g: Gen, vt: Vt, x: Expr): { n: Expr; t: Expr; r: Expr } {
 
 /** n as integer lanes, from reduceLn2's t. */
 function intOf(g: Gen, vt: Vt, t: Expr): Expr {
-  return vt.f32 ? g.letV(i32x4Sub(t, vt.i32s(0x4b400000))) : g.letV(i64x2Sub(t, vt.i64s(0x4338000000000000n)));
+  return vt.f32
+    ? g.letV(i32x4Sub(t, vt.i32s(0x4b400000)))
+    : g.letV(i64x2Sub(t, vt.i64s(0x4338000000000000n)));
 }
 
 /**
