@@ -9,7 +9,17 @@
 
 import type { Expr } from "./emit.js";
 import type { Dtype, Gen, Vt } from "./gen.js";
-import { horner, vexp, vexpm1NonPos, vlog1pUnit, vnormalCdfF32, vsigmoid, vtanh } from "./vmath.js";
+import {
+  horner,
+  vabs,
+  vexp,
+  vexpm1NonPos,
+  vlog1pUnit,
+  vnormalCdfF32,
+  vsigmoid,
+  vsigmoidLog1p,
+  vtanh,
+} from "./vmath.js";
 
 /** The lanes of y = act(z) and d = act'(z) (each an expression safe to read several times). */
 export interface YD {
@@ -25,19 +35,26 @@ export interface YD {
 export interface VectorMath {
   g: Gen;
   vt: Vt;
-  /** eˣ; `range: "normal"` clamps to where eˣ is a normal number (for e^{−|x|} terms). */
-  exp(x: Expr, range?: "full" | "normal"): Expr;
+  /**
+   * eˣ; `range: "normal"` clamps to where eˣ is a normal number (for e^{−|x|} terms), `"clampBelow"` the same
+   * for x the caller keeps below the overflow threshold.
+   */
+  exp(x: Expr, range?: "full" | "normal" | "clampBelow"): Expr;
   /** eˣ − 1 and eˣ for x ≤ 0 (positive x clamped to 0). */
   expm1NonPos(x: Expr): { em1: Expr; ex: Expr };
   /** ln(1 + t) for t in [0, 1]. */
   log1pUnit(t: Expr): Expr;
   tanh(x: Expr): Expr;
-  /** σ(x), with w = e^{−|x|} and inv = 1/(1 + w). */
-  sigmoid(x: Expr): { s: Expr; w: Expr; inv: Expr };
+  /** σ(x). */
+  sigmoid(x: Expr): { s: Expr };
+  /** σ(x), w = e^{−|x|}, inv = 1/(1 + w) and log1pW = ln(1 + w), with one division. */
+  sigmoidLog1p(x: Expr): { s: Expr; w: Expr; inv: Expr; log1pW: Expr };
   /** Φ(x) and φ(x), the standard normal CDF and density: float32 only. */
   normalCdfF32(x: Expr): { Phi: Expr; phi: Expr };
   /** Σ coef[k]·tᵏ by Horner's rule. */
   horner(t: Expr, coef: number[]): Expr;
+  /** |x| in one instruction (vt.abs is three in V8). */
+  abs(x: Expr): Expr;
 }
 
 /** An elementwise activation's vector form: y and d for the lanes z. */
@@ -64,8 +81,10 @@ export function vectorMath(g: Gen, vt: Vt): VectorMath {
     log1pUnit: (t) => vlog1pUnit(g, vt, t),
     tanh: (x) => vtanh(g, vt, x),
     sigmoid: (x) => vsigmoid(g, vt, x),
+    sigmoidLog1p: (x) => vsigmoidLog1p(g, vt, x),
     normalCdfF32: (x) => vnormalCdfF32(g, vt, x),
     horner: (t, coef) => horner(vt, t, coef),
+    abs: (x) => vabs(vt, x),
   };
 }
 
