@@ -20,6 +20,7 @@ import {
   Ty,
 } from "../../src/core/kernels/wasm/emit.js";
 import { Gen, Vt } from "../../src/core/kernels/wasm/gen.js";
+import { TILED_DENSE_MIN_F } from "../../src/core/kernels/wasm/kernel/layout.js";
 import { buildKernel, kernelLayout, ROW_COMPACT_TABLE } from "../../src/core/kernels/wasm/kernel.js";
 import { elementwiseGen } from "../../src/core/kernels/wasm/vact.js";
 import {
@@ -184,6 +185,37 @@ describe("fast kernel = reference kernel on the same batch (p = 1, 0.3, 0.001)",
           }
         }
       }
+    }
+  });
+
+  // Many features: the dense path is dense_tiled (register tiles looped over features). 67 → 7 leaves
+  // partial tiles of features and hidden units; B = 150 a partial last chunk, and in f64 a padding block.
+  describe(`many features (${TILED_DENSE_MIN_F + 3} → 7, B = 150), dense path`, () => {
+    const F = TILED_DENSE_MIN_F + 3;
+    const spec = makeSpec(
+      F,
+      7,
+      [1, 0.3],
+      Array.from({ length: F }, (_, f) => 0.97 ** f),
+    );
+    for (const dtype of DTYPES) {
+      it.each([...ACTIVATION_IDS])(`%s, ${dtype}`, (id) => {
+        const ref = run(reference, spec, id, dtype, 7, 150);
+        setPathOverride("dense");
+        for (const fma of FMA_MODES) {
+          setFmaEnabled(fma);
+          const fast = run(fastKernel, spec, id, dtype, 7, 150);
+          const diffs = [
+            relDiff(ref.losses, fast.losses, spec.nInstances),
+            relDiff(ref.grads.W, fast.grads.W, spec.nInstances),
+            relDiff(ref.grads.b, fast.grads.b, spec.nInstances),
+          ];
+          expect(
+            Math.max(...diffs),
+            `${fma ? "fused" : "plain"}: losses, ∇W, ∇b differ by ${diffs.map((d) => d.toExponential(1))}`,
+          ).toBeLessThan(TOL[dtype]);
+        }
+      });
     }
   });
 

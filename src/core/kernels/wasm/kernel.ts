@@ -27,9 +27,10 @@ import { get, ModuleBuilder, Ty } from "./emit.js";
 import { ConstPool, type Dtype, Vt } from "./gen.js";
 import { type ActCode, kernelBuild } from "./kernel/context.js";
 import { emitDenseBlocks, emitDenseFull, emitDenseSparse } from "./kernel/dense.js";
+import { emitDenseTiled } from "./kernel/dense-tiled.js";
 import { emitGramRows } from "./kernel/gram.js";
 import { emitFinish, emitSetup } from "./kernel/instance.js";
-import { CONST_SLOTS, kernelLayout, TRACK_USED_MIN_F } from "./kernel/layout.js";
+import { CONST_SLOTS, kernelLayout, TILED_DENSE_MIN_F, TRACK_USED_MIN_F } from "./kernel/layout.js";
 import { emitBuildBlocks, emitCompact } from "./kernel/prepare.js";
 import { elementwiseGen, isVectorId } from "./vact.js";
 
@@ -78,8 +79,12 @@ export function buildKernel(
   // the functions in a fixed order (their indices are the module's exports)
   emitCompact(k);
   emitSetup(k);
-  emitDenseFull(k);
-  emitDenseSparse(k);
+  // many features: the dense path as register-tiled loops (dense_tiled), whose code does not grow with F
+  if (F >= TILED_DENSE_MIN_F) emitDenseTiled(k);
+  else {
+    emitDenseFull(k);
+    emitDenseSparse(k);
+  }
   emitBuildBlocks(k);
   emitDenseBlocks(k);
   emitGramRows(k);
