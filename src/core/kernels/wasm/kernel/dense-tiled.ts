@@ -30,12 +30,19 @@ import { emitHeavyLoop, emitMid, flushRowLoss } from "./mid.js";
 /** Blocks per register tile of h = X W, dh = dZ W and z = b + h Wᵀ (a chunk is rounded up to a multiple). */
 const BLOCK_TILE = 2;
 /** Hidden units per tile of h and dh (BLOCK_TILE × this many accumulators). */
-const PROJECT_TILE = 5;
+const PROJECT_TILE = 4;
 /** Features per tile of z. */
-const EXPAND_TILE = 5;
-/** A ∇W tile: features × hidden units (with ∇b's, the dz and x of its features: 15 vectors). */
+const EXPAND_TILE = 4;
+/** A ∇W tile: features × hidden units. */
 const GRAD_TILE_F = 2;
 const GRAD_TILE_H = 4;
+/** Features per pass of ∇b. */
+const BIAS_TILE = 8;
+const RAW_W = true;
+/** W[f, k] as a vector (all lanes): from W itself, or its pre-splatted copy WSPLAT; byte stride of one entry. */
+const wStep = (c: Ctx) => (RAW_W ? c.lay.E : 16);
+const wLoad = (c: Ctx, at: Expr, entry: number) =>
+  RAW_W ? c.vt.loadSplat(at, c.lay.W + c.lay.E * entry) : c.vt.load(at, c.lay.WSPLAT + 16 * entry);
 
 const ZERO = v128Const(new Uint8Array(16));
 
@@ -55,41 +62,86 @@ function strided(g: Gen, n: Expr, ptrs: [Expr, number][], body: (p: Expr[]) => v
   });
 }
 
+/** One operand of a register tile: a pointer from `base`, advanced by `step` each iteration; its i-th vector. */
+interface Operand {
+  base: Expr;
+  step: number;
+  at: (p: Expr, i: number) => Expr;
+}
+
+/**
+ * acc[i][j] += a_i · b_j, summed over n iterations. TurboFan loads every operand of an iteration first, so
+ * the tile's accumulators and operands (rows·cols + rows + cols vectors) must fit the 15 vector registers.
+ */
+function tileSum(c: Ctx, n: Expr, a: Operand, b: Operand, acc: number[][]): void {
+  const { g, vt } = c;
+  strided(
+    g,
+    n,
+    [
+      [a.base, a.step],
+      [b.base, b.step],
+    ],
+    ([pa, pb]) => {
+      const av = acc.map((_, i) => g.letV(a.at(pa, i)));
+      for (let j = 0; j < acc[0].length; j++) {
+        const bv = g.letV(b.at(pb, j));
+        for (let i = 0; i < acc.length; i++) g.set(acc[i][j], vt.madd(av[i], bv, get(acc[i][j])));
+      }
+    },
+  );
+}
+
+/** A rows × cols tile of accumulators, each initialised by init(i, j). */
+const newTile = (g: Gen, rows: number, cols: number, init: (i: number, j: number) => Expr): number[][] =>
+  Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => g.varV(init(i, j))));
+
+/**
+ * body(p, n) over `count` items in tiles of `size`: a loop over the whole tiles with pointers (bases and bytes
+ * per item, as strided), then the rest (n < size) at constant offsets.
+ */
+function tiled(
+  g: Gen,
+  count: number,
+  size: number,
+  ptrs: [Expr, number][],
+  body: (p: Expr[], n: number) => void,
+): void {
+  const full = Math.floor(count / size);
+  if (full > 0)
+    strided(
+      g,
+      i32(full),
+      ptrs.map(([base, step]) => [base, step * size]),
+      (p) => body(p, size),
+    );
+  const done = full * size;
+  if (count > done)
+    body(
+      ptrs.map(([base, step]) => i32Add(base, i32(step * done))),
+      count - done,
+    );
+}
+
 /** out[b][k] = Σ_f A[b][f]·W[f, k] for the chunk's cnt blocks: A and out are workspace regions (src, dst). */
 function emitProject(c: Ctx, cnt: Expr, src: number, dst: number): void {
   const { g, vt, lay, ws } = c;
   const { F, H } = lay;
   const R = BLOCK_TILE;
-  strided(
-    g,
-    i32DivU(cnt, i32(R)),
-    [
-      [i32Add(ws, i32(src)), 16 * F * R],
-      [i32Add(ws, i32(dst)), 16 * H * R],
-    ],
-    ([a, out]) => {
-      for (const [k0, k1] of chunks(H, PROJECT_TILE)) {
-        const acc = Array.from({ length: R }, () => Array.from({ length: k1 - k0 }, () => g.varV(ZERO)));
-        strided(
-          g,
-          i32(F),
-          [
-            [a, 16],
-            [ws, 16 * H],
-          ],
-          ([af, wrow]) => {
-            const x = acc.map((_, r) => g.letV(vt.load(af, 16 * F * r)));
-            for (let k = k0; k < k1; k++) {
-              const w = g.letV(vt.load(wrow, lay.WSPLAT + 16 * k));
-              for (let r = 0; r < R; r++) g.set(acc[r][k - k0], vt.madd(x[r], w, get(acc[r][k - k0])));
-            }
-          },
-        );
-        for (let r = 0; r < R; r++)
-          for (let k = k0; k < k1; k++) g.emit(vt.store(out, get(acc[r][k - k0]), 16 * (H * r + k)));
-      }
-    },
-  );
+  const ptrs: [Expr, number][] = [
+    [i32Add(ws, i32(src)), 16 * F * R],
+    [i32Add(ws, i32(dst)), 16 * H * R],
+  ];
+  strided(g, i32DivU(cnt, i32(R)), ptrs, ([a, out]) => {
+    for (const [k0, k1] of chunks(H, PROJECT_TILE)) {
+      const acc = newTile(g, R, k1 - k0, () => ZERO);
+      const x = { base: a, step: 16, at: (p: Expr, r: number) => vt.load(p, 16 * F * r) };
+      const w = { base: ws, step: wStep(c) * H, at: (p: Expr, j: number) => wLoad(c, p, k0 + j) };
+      tileSum(c, i32(F), x, w, acc);
+      for (let r = 0; r < R; r++)
+        for (let k = k0; k < k1; k++) g.emit(vt.store(out, get(acc[r][k - k0]), 16 * (H * r + k)));
+    }
+  });
 }
 
 /** z[b][f] = b_f + Σ_k h[b][k]·W[f, k] for the chunk's blocks, EXPAND_TILE features at a time. */
@@ -97,47 +149,26 @@ function emitExpand(c: Ctx, cnt: Expr): void {
   const { g, vt, lay, ws } = c;
   const { F, H } = lay;
   const R = BLOCK_TILE;
-  const C = EXPAND_TILE;
-  strided(
-    g,
-    i32DivU(cnt, i32(R)),
-    [
-      [i32Add(ws, i32(lay.TH)), 16 * H * R],
-      [i32Add(ws, i32(lay.TZ)), 16 * F * R],
-    ],
-    ([h, z]) => {
-      /** n features from the one whose z is at zf (its b splat at bf + BSPLAT, its W row at wrow + WSPLAT). */
-      const tile = (zf: Expr, bf: Expr, wrow: Expr, n: number) => {
-        const acc = Array.from({ length: R }, () =>
-          Array.from({ length: n }, (_, j) => g.varV(vt.load(bf, lay.BSPLAT + 16 * j))),
-        );
-        for (let k = 0; k < H; k++) {
-          const hv = acc.map((_, r) => g.letV(vt.load(h, 16 * (H * r + k))));
-          for (let j = 0; j < n; j++) {
-            const w = g.letV(vt.load(wrow, lay.WSPLAT + 16 * (H * j + k)));
-            for (let r = 0; r < R; r++) g.set(acc[r][j], vt.madd(hv[r], w, get(acc[r][j])));
-          }
-        }
-        for (let r = 0; r < R; r++)
-          for (let j = 0; j < n; j++) g.emit(vt.store(zf, get(acc[r][j]), 16 * (F * r + j)));
-      };
-      const full = Math.floor(F / C);
-      if (full > 0)
-        strided(
-          g,
-          i32(full),
-          [
-            [z, 16 * C],
-            [ws, 16 * C],
-            [ws, 16 * C * H],
-          ],
-          ([zf, bf, wrow]) => tile(zf, bf, wrow, C),
-        );
-      const f0 = full * C;
-      if (F > f0)
-        tile(i32Add(z, i32(16 * f0)), i32Add(ws, i32(16 * f0)), i32Add(ws, i32(16 * f0 * H)), F - f0);
-    },
-  );
+  const ptrs: [Expr, number][] = [
+    [i32Add(ws, i32(lay.TH)), 16 * H * R],
+    [i32Add(ws, i32(lay.TZ)), 16 * F * R],
+  ];
+  strided(g, i32DivU(cnt, i32(R)), ptrs, ([h, z]) => {
+    // per feature: its z, its b splat (BSPLAT) and its row of W
+    const fptrs: [Expr, number][] = [
+      [z, 16],
+      [ws, 16],
+      [ws, wStep(c) * H],
+    ];
+    tiled(g, F, EXPAND_TILE, fptrs, ([zf, bf, wrow], n) => {
+      const acc = newTile(g, R, n, (_, j) => vt.load(bf, lay.BSPLAT + 16 * j));
+      const hv = { base: h, step: 16, at: (p: Expr, r: number) => vt.load(p, 16 * H * r) };
+      const w = { base: wrow, step: wStep(c), at: (p: Expr, j: number) => wLoad(c, p, H * j) };
+      tileSum(c, i32(H), hv, w, acc);
+      for (let r = 0; r < R; r++)
+        for (let j = 0; j < n; j++) g.emit(vt.store(zf, get(acc[r][j]), 16 * (F * r + j)));
+    });
+  });
 }
 
 /** The activation, loss and dz of each block of the chunk (z in and dz out at TZ, x at TX). */
@@ -158,62 +189,47 @@ function emitMids(c: Ctx, cnt: Expr): void {
   });
 }
 
-/** ∇W[f, k] += Σ_b dz[b][f]·h[b][k] + x[b][f]·dh[b][k] and ∇b[f] += Σ_b dz[b][f] over the chunk's blocks. */
+/** ∇W[f, k] += Σ_b dz[b][f]·h[b][k] + x[b][f]·dh[b][k] over the chunk's blocks, and ∇b[f] += Σ_b dz[b][f]. */
 function emitGrad(c: Ctx, cnt: Expr): void {
   const { g, vt, lay, ws } = c;
   const { F, H } = lay;
-  const toX = lay.TX - lay.TZ;
-  const toDh = lay.TDH - lay.TH;
-  /** n features from the one whose z is at zf (∇W row at gwrow + GW, ∇b at gbf + GB). */
-  const tile = (zf: Expr, gwrow: Expr, gbf: Expr, n: number) => {
+  // per feature: its dz (z region) and its row of ∇W
+  const fptrs: [Expr, number][] = [
+    [ws, 16],
+    [ws, 16 * H],
+  ];
+  tiled(g, F, GRAD_TILE_F, fptrs, ([fo, gwrow], n) => {
     for (const [k0, k1] of chunks(H, GRAD_TILE_H)) {
       const at = (j: number, k: number) => lay.GW + 16 * (H * j + k);
-      const acc = Array.from({ length: n }, (_, j) =>
-        Array.from({ length: k1 - k0 }, (_, d) => g.varV(vt.load(gwrow, at(j, k0 + d)))),
-      );
-      const gb = k0 === 0 ? Array.from({ length: n }, (_, j) => g.varV(vt.load(gbf, lay.GB + 16 * j))) : [];
-      strided(
-        g,
-        cnt,
-        [
-          [zf, 16 * F],
-          [i32Add(ws, i32(lay.TH)), 16 * H],
-        ],
-        ([zb, hb]) => {
-          const dz = acc.map((_, j) => g.letV(vt.load(zb, 16 * j)));
-          const x = acc.map((_, j) => g.letV(vt.load(zb, toX + 16 * j)));
-          for (let k = k0; k < k1; k++) {
-            const hv = g.letV(vt.load(hb, 16 * k));
-            for (let j = 0; j < n; j++) g.set(acc[j][k - k0], vt.madd(dz[j], hv, get(acc[j][k - k0])));
-          }
-          for (let k = k0; k < k1; k++) {
-            const dh = g.letV(vt.load(hb, toDh + 16 * k));
-            for (let j = 0; j < n; j++) g.set(acc[j][k - k0], vt.madd(x[j], dh, get(acc[j][k - k0])));
-          }
-          for (const [j, v] of gb.entries()) g.set(v, vt.add(get(v), dz[j]));
-        },
-      );
+      const acc = newTile(g, n, k1 - k0, (j, d) => vt.load(gwrow, at(j, k0 + d)));
+      // the two products, one after the other: each accumulator takes one multiply-add per iteration
+      for (const [a, b] of [
+        [lay.TZ, lay.TH],
+        [lay.TX, lay.TDH],
+      ]) {
+        const left = {
+          base: i32Add(fo, i32(a)),
+          step: 16 * F,
+          at: (p: Expr, j: number) => vt.load(p, 16 * j),
+        };
+        const right = {
+          base: i32Add(ws, i32(b)),
+          step: 16 * H,
+          at: (p: Expr, d: number) => vt.load(p, 16 * (k0 + d)),
+        };
+        tileSum(c, cnt, left, right, acc);
+      }
       for (let j = 0; j < n; j++)
         for (let k = k0; k < k1; k++) g.emit(vt.store(gwrow, get(acc[j][k - k0]), at(j, k)));
-      for (const [j, v] of gb.entries()) g.emit(vt.store(gbf, get(v), lay.GB + 16 * j));
     }
-  };
-  const C = GRAD_TILE_F;
-  const full = Math.floor(F / C);
-  const z0 = i32Add(ws, i32(lay.TZ));
-  if (full > 0)
-    strided(
-      g,
-      i32(full),
-      [
-        [z0, 16 * C],
-        [ws, 16 * C * H],
-        [ws, 16 * C],
-      ],
-      ([zf, gwrow, gbf]) => tile(zf, gwrow, gbf, C),
-    );
-  const f0 = full * C;
-  if (F > f0) tile(i32Add(z0, i32(16 * f0)), i32Add(ws, i32(16 * f0 * H)), i32Add(ws, i32(16 * f0)), F - f0);
+  });
+  tiled(g, F, BIAS_TILE, [[ws, 16]], ([fo], n) => {
+    const acc = Array.from({ length: n }, (_, j) => g.varV(vt.load(fo, lay.GB + 16 * j)));
+    strided(g, cnt, [[i32Add(fo, i32(lay.TZ)), 16 * F]], ([zb]) => {
+      for (const [j, v] of acc.entries()) g.set(v, vt.add(get(v), vt.load(zb, 16 * j)));
+    });
+    for (const [j, v] of acc.entries()) g.emit(vt.store(fo, get(v), lay.GB + 16 * j));
+  });
 }
 
 /**
