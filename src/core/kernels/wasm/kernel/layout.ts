@@ -64,7 +64,7 @@ export interface KernelLayout {
 }
 
 /** From this many features on, the dense path is dense_tiled (register tiles, code size bounded in F). */
-export const TILED_DENSE_MIN_F = 64;
+export const TILED_DENSE_MIN_F = 33;
 /** Blocks per chunk of dense_tiled: a chunk's x, z, h and dh stay in the L2 cache. */
 export const TILE_CHUNK = 16;
 
