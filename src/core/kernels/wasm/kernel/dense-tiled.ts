@@ -50,7 +50,7 @@ const ZERO = v128Const(new Uint8Array(16));
  * for (i = 0; i < n; i++) with pointers p_j = base_j + i·step_j, which body reads: a wasm loop that runs at
  * least once (n ≥ 1, evaluated once).
  */
-function strided(g: Gen, n: Expr, ptrs: [Expr, number][], body: (p: Expr[]) => void): void {
+export function strided(g: Gen, n: Expr, ptrs: [Expr, number][], body: (p: Expr[]) => void): void {
   const vars = ptrs.map(([base]) => g.varI(base));
   const end = g.letI(i32Add(get(vars[0]), i32Mul(n, i32(ptrs[0][1]))));
   g.loop((again) => {
