@@ -11,7 +11,9 @@ import {
   get,
   i32,
   i32Add,
+  i32And,
   i32DivU,
+  i32Eqz,
   i32Load,
   i32LtS,
   i32Mul,
@@ -26,6 +28,7 @@ import { Gen } from "../gen.js";
 import { type Ctx, chunks, type KernelBuild, rowAt, type XZ } from "./context.js";
 import { impTableLayout, TILE_CHUNK } from "./layout.js";
 import { emitHeavyLoop, emitMid, flushRowLoss } from "./mid.js";
+import { transpose2, transpose4 } from "./transpose.js";
 
 /** Blocks per register tile of h = X W, dh = dZ W and z = b + h Wᵀ (a chunk is rounded up to a multiple). */
 const BLOCK_TILE = 2;
@@ -232,6 +235,69 @@ function emitGrad(c: Ctx, cnt: Expr): void {
   });
 }
 
+/** The rows of a compacted batch (compact_rows): starts, features and values, and how many. */
+interface Rows {
+  list: Expr;
+  feat: Expr;
+  val: Expr;
+  n: Expr;
+}
+
+/**
+ * Fills the chunk's cnt blocks at TX from rows k, k + 1, … (k advances past them). A block whose L rows hold
+ * every feature (the rows of p = 1, features in order) is transposed from them L features at a time; any
+ * other is zeroed and each row's entries written into its lane. Lanes past the n-th row stay zero.
+ */
+function emitFill(c: Ctx, rows: Rows, k: number, cnt: Expr): void {
+  const { g, vt, lay, ws } = c;
+  const { F, L, E } = lay;
+  const { list, feat, val, n } = rows;
+  strided(g, cnt, [[i32Add(ws, i32(lay.TX)), 16 * F]], ([xb]) => {
+    const first = g.letI(rowAt(list, get(k)));
+    // list[k + L] is read before the bound is known: within compact_rows' n + 4 entries
+    const inBatch = i32LtS(i32Add(get(k), i32(L - 1)), n);
+    const allFull = i32Eqz(i32Sub(i32Sub(rowAt(list, get(k), 4 * L), first), i32(L * F)));
+    g.if(
+      i32And(inBatch, allFull),
+      () => {
+        const rowsAt = g.letI(i32Add(val, i32Shl(first, i32(vt.shift))));
+        const groups = Math.floor(F / L);
+        const ptrs: [Expr, number][] = [
+          [rowsAt, 16],
+          [xb, 16 * L],
+        ];
+        strided(g, i32(groups), ptrs, ([from, to]) => {
+          const r = Array.from({ length: L }, (_, l) => g.letV(vt.load(from, l * F * E)));
+          const out = vt.f32 ? transpose4(g, r) : transpose2(r);
+          for (const [j, v] of out.entries()) g.emit(vt.store(to, v, 16 * j));
+        });
+        for (let f = groups * L; f < F; f++)
+          for (let l = 0; l < L; l++)
+            g.emit(vt.sStore(xb, vt.sLoad(rowsAt, (l * F + f) * E), 16 * f + l * E));
+        g.set(k, i32Add(get(k), i32(L)));
+      },
+      () => {
+        strided(g, i32(F), [[xb, 16]], ([p]) => g.emit(v128Store(p, ZERO)));
+        for (let lane = 0; lane < L; lane++)
+          g.if(i32LtS(get(k), n), () => {
+            const start = g.letI(rowAt(list, get(k)));
+            const count = i32Sub(rowAt(list, get(k), 4), start);
+            const at = (base: Expr, shift: number) => i32Add(base, i32Shl(start, i32(shift)));
+            const ptrs: [Expr, number][] = [
+              [at(feat, 2), 4],
+              [at(val, vt.shift), E],
+            ];
+            strided(g, count, ptrs, ([fp, vp]) => {
+              const slot = i32Add(xb, i32Shl(i32Load(fp), i32(4)));
+              g.emit(vt.sStore(slot, vt.sLoad(vp), lane * E));
+            });
+            g.set(k, i32Add(get(k), i32(1)));
+          });
+      },
+    );
+  });
+}
+
 /**
  * dense_tiled(ws, rows, feat, val, n, impk) -> rows processed (padding included): the n rows of a compacted
  * batch (compact_rows), as dense_sparse. A chunk's blocks are filled into TX (padding lanes, and padding
@@ -254,29 +320,7 @@ export function emitDenseTiled(kb: KernelBuild): void {
       const left = g.letI(i32Sub(blocks, b0));
       const upTo = select(left, i32(TILE_CHUNK), i32LtS(left, i32(TILE_CHUNK)));
       g.set(cnt, i32Mul(i32DivU(i32Add(upTo, i32(R - 1)), i32(R)), i32(R)));
-      // fill: zero each block, then write each row's entries into its lane
-      strided(g, get(cnt), [[i32Add(ws, i32(lay.TX)), 16 * F]], ([xb]) => {
-        strided(g, i32(F), [[xb, 16]], ([p]) => g.emit(v128Store(p, ZERO)));
-        for (let lane = 0; lane < L; lane++)
-          g.if(i32LtS(get(k), n), () => {
-            const start = g.letI(rowAt(list, get(k)));
-            const count = i32Sub(rowAt(list, get(k), 4), start);
-            const at = (base: Expr, shift: number) => i32Add(base, i32Shl(start, i32(shift)));
-            strided(
-              g,
-              count,
-              [
-                [at(feat, 2), 4],
-                [at(val, vt.shift), E],
-              ],
-              ([fp, vp]) => {
-                const slot = i32Add(xb, i32Shl(i32Load(fp), i32(4)));
-                g.emit(vt.sStore(slot, vt.sLoad(vp), lane * E));
-              },
-            );
-            g.set(k, i32Add(get(k), i32(1)));
-          });
-      });
+      emitFill(c, { list, feat, val, n }, k, get(cnt));
       emitProject(c, get(cnt), lay.TX, lay.TH);
       emitExpand(c, get(cnt));
       emitMids(c, get(cnt));
