@@ -106,6 +106,14 @@ describe("fast kernel = reference kernel on the same batch (p = 1, 0.3, 0.001)",
   });
   // [name, spec, batch size]: blocks are trained in pairs (dense_full for 20 → 5, dense_blocks for 7 → 3
   // and 5 → 2), with an odd number of blocks at p = 1 for 20 → 5 (100 samples: 25 blocks) and 5 → 2 (99)
+  // (p = 0.3 instead of 0.25 puts one sample's softshrink z within float32 rounding of its kink, where every
+  // path, the unchanged Gram path too, differs from the reference by 4e-5)
+  const manyFeatures = makeSpec(
+    67,
+    7,
+    [1, 0.25, 0.02],
+    Array.from({ length: 67 }, (_, f) => 0.97 ** f),
+  );
   const shapes: [string, ModelSpec, number][] = [
     [
       "20 → 5",
@@ -137,7 +145,11 @@ describe("fast kernel = reference kernel on the same batch (p = 1, 0.3, 0.001)",
       ),
       99,
     ],
+    // many features: the dense path is dense_tiled, with partial tiles of features and hidden units, a
+    // partial last chunk of blocks and (f64) a padding block
+    ["67 → 7, B = 150", manyFeatures, 150],
   ];
+  it("the 67 → 7 shape takes dense_tiled", () => expect(67).toBeGreaterThanOrEqual(TILED_DENSE_MIN_F));
   const paths: (InstancePath | "auto")[] = ["dense", "gram", "auto"];
   for (const [shapeName, spec, batchSize] of shapes) {
     for (const dtype of DTYPES) {
@@ -185,38 +197,6 @@ describe("fast kernel = reference kernel on the same batch (p = 1, 0.3, 0.001)",
           }
         }
       }
-    }
-  });
-
-  // Many features: the dense path is dense_tiled (register tiles looped over features). 67 → 7 leaves
-  // partial tiles of features and hidden units; B = 150 a partial last chunk, and in f64 a padding block.
-  describe("many features (67 → 7, B = 150), dense path", () => {
-    const F = 67;
-    it("is a shape for dense_tiled", () => expect(F).toBeGreaterThanOrEqual(TILED_DENSE_MIN_F));
-    const spec = makeSpec(
-      F,
-      7,
-      [1, 0.3],
-      Array.from({ length: F }, (_, f) => 0.97 ** f),
-    );
-    for (const dtype of DTYPES) {
-      it.each([...ACTIVATION_IDS])(`%s, ${dtype}`, (id) => {
-        const ref = run(reference, spec, id, dtype, 7, 150);
-        setPathOverride("dense");
-        for (const fma of FMA_MODES) {
-          setFmaEnabled(fma);
-          const fast = run(fastKernel, spec, id, dtype, 7, 150);
-          const diffs = [
-            relDiff(ref.losses, fast.losses, spec.nInstances),
-            relDiff(ref.grads.W, fast.grads.W, spec.nInstances),
-            relDiff(ref.grads.b, fast.grads.b, spec.nInstances),
-          ];
-          expect(
-            Math.max(...diffs),
-            `${fma ? "fused" : "plain"}: losses, ∇W, ∇b differ by ${diffs.map((d) => d.toExponential(1))}`,
-          ).toBeLessThan(TOL[dtype]);
-        }
-      });
     }
   });
 
