@@ -465,37 +465,44 @@ describe("WebAssembly sampler = JavaScript sampler, bit for bit", () => {
 // Lockstep training: one sampled batch per step for several runs = each run trained alone.
 
 describe("trainLockstep = train, bit for bit", () => {
-  it.each(DTYPES)("%s: four activations of the demo preset, curves and snapshots included", async (dtype) => {
-    const { trainLockstep } = await import("../../src/core/lockstep.js");
-    const { train, TRAIN_DEFAULTS } = await import("../../src/core/train.js");
-    const spec = makeSpec(
+  // the demo preset, and 45 → 6 whose dense instances take dense_tiled
+  const lockstepSpecs = [
+    makeSpec(
       20,
       5,
       [1, 0.3, 0.01],
       Array.from({ length: 20 }, (_, f) => 0.7 ** f),
-    );
-    const configs = ["relu", "gelu", "softmax", "tanh"].map((activation) => ({
-      ...TRAIN_DEFAULTS,
-      spec,
-      activation,
-      steps: 120,
-      batchSize: 256,
-      dtype,
-      seed: 4,
-    }));
-    const together = trainLockstep(configs, [{ snapshots: 5 }, {}, {}, { snapshots: 3 }]);
-    configs.forEach((c, k) => {
-      const alone = train(c, k === 0 ? { snapshots: 5 } : k === 3 ? { snapshots: 3 } : {});
-      expect(Array.from(together[k].params.W)).toEqual(Array.from(alone.params.W));
-      expect(Array.from(together[k].params.b)).toEqual(Array.from(alone.params.b));
-      expect(Array.from(together[k].trainLoss)).toEqual(Array.from(alone.trainLoss));
-      expect(together[k].curve).toEqual(alone.curve);
-      expect(together[k].snapshots?.step).toEqual(alone.snapshots?.step);
-      expect(together[k].snapshots?.W.map((w) => Array.from(w))).toEqual(
-        alone.snapshots?.W.map((w) => Array.from(w)),
-      );
-    });
-  });
+    ),
+    makeSpec(45, 6, [1, 0.4, 0.01], new Array(45).fill(1)),
+  ];
+  it.each(DTYPES.flatMap((dtype) => lockstepSpecs.map((spec) => [dtype, spec] as const)))(
+    "%s: four activations, curves and snapshots included (%#)",
+    async (dtype, spec) => {
+      const { trainLockstep } = await import("../../src/core/lockstep.js");
+      const { train, TRAIN_DEFAULTS } = await import("../../src/core/train.js");
+      const configs = ["relu", "gelu", "softmax", "tanh"].map((activation) => ({
+        ...TRAIN_DEFAULTS,
+        spec,
+        activation,
+        steps: 120,
+        batchSize: 256,
+        dtype,
+        seed: 4,
+      }));
+      const together = trainLockstep(configs, [{ snapshots: 5 }, {}, {}, { snapshots: 3 }]);
+      configs.forEach((c, k) => {
+        const alone = train(c, k === 0 ? { snapshots: 5 } : k === 3 ? { snapshots: 3 } : {});
+        expect(Array.from(together[k].params.W)).toEqual(Array.from(alone.params.W));
+        expect(Array.from(together[k].params.b)).toEqual(Array.from(alone.params.b));
+        expect(Array.from(together[k].trainLoss)).toEqual(Array.from(alone.trainLoss));
+        expect(together[k].curve).toEqual(alone.curve);
+        expect(together[k].snapshots?.step).toEqual(alone.snapshots?.step);
+        expect(together[k].snapshots?.W.map((w) => Array.from(w))).toEqual(
+          alone.snapshots?.W.map((w) => Array.from(w)),
+        );
+      });
+    },
+  );
 });
 
 describe("compact_rows: the non-empty samples' row starts, in order", () => {
