@@ -30,7 +30,10 @@ import { impTableLayout, TILE_CHUNK } from "./layout.js";
 import { emitHeavyLoop, emitMid, flushRowLoss } from "./mid.js";
 import { transpose2, transpose4 } from "./transpose.js";
 
-/** Blocks per register tile of h = X W, dh = dZ W and z = b + h Wᵀ (a chunk is rounded up to a multiple). */
+/**
+ * Blocks per register tile of h = X W, dh = dZ W and z = b + h Wᵀ (a chunk is rounded up to a multiple, and
+ * TILE_CHUNK must be one).
+ */
 const BLOCK_TILE = 2;
 /** Hidden units per tile of h and dh (BLOCK_TILE × this many accumulators). */
 const PROJECT_TILE = 4;
@@ -41,11 +44,9 @@ const GRAD_TILE_F = 2;
 const GRAD_TILE_H = 4;
 /** Features per pass of ∇b. */
 const BIAS_TILE = 8;
-const RAW_W = true;
-/** W[f, k] as a vector (all lanes): from W itself, or its pre-splatted copy WSPLAT; byte stride of one entry. */
-const wStep = (c: Ctx) => (RAW_W ? c.lay.E : 16);
-const wLoad = (c: Ctx, at: Expr, entry: number) =>
-  RAW_W ? c.vt.loadSplat(at, c.lay.W + c.lay.E * entry) : c.vt.load(at, c.lay.WSPLAT + 16 * entry);
+/** W[f, k] splatted from W itself (in L1 at these sizes, where WSPLAT is four times larger): an entry's bytes. */
+const wStep = (c: Ctx) => c.lay.E;
+const wLoad = (c: Ctx, at: Expr, entry: number) => c.vt.loadSplat(at, c.lay.W + c.lay.E * entry);
 
 const ZERO = v128Const(new Uint8Array(16));
 
@@ -315,6 +316,7 @@ export function emitDenseTiled(kb: KernelBuild): void {
     const done = g.varI(i32(0));
     const cnt = g.varI();
     const R = BLOCK_TILE;
+    if (TILE_CHUNK % R !== 0) throw new Error(`TILE_CHUNK must be a multiple of ${R}`);
     const blocks = g.letI(i32DivU(i32Add(n, i32(L - 1)), i32(L)));
     g.forRange(i32(0), blocks, TILE_CHUNK, (b0) => {
       const left = g.letI(i32Sub(blocks, b0));
