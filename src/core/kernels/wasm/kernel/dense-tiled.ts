@@ -305,8 +305,8 @@ function emitFill(c: Ctx, rows: Rows, k: number, cnt: Expr): void {
  * blocks up to a multiple of BLOCK_TILE, are all-zero samples, which the caller counts out).
  */
 export function emitDenseTiled(kb: KernelBuild): void {
-  const { mb, lay, vt, newCtx, flushLoss } = kb;
-  const { F, L, E } = lay;
+  const { mb, lay, newCtx, flushLoss } = kb;
+  const { L } = lay;
   mb.fn("dense_tiled", [Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32], [Ty.i32], (f) => {
     const g = new Gen(f);
     const ws = get(0);
