@@ -20,7 +20,7 @@ import {
   Ty,
 } from "../../src/core/kernels/wasm/emit.js";
 import { Gen, Vt } from "../../src/core/kernels/wasm/gen.js";
-import { GRAM_LOOPED_MIN_F } from "../../src/core/kernels/wasm/kernel/layout.js";
+import { GRAM_LOOPED_MIN_F, TILED_DENSE_MIN_F } from "../../src/core/kernels/wasm/kernel/layout.js";
 import { buildKernel, kernelLayout, ROW_COMPACT_TABLE } from "../../src/core/kernels/wasm/kernel.js";
 import { elementwiseGen } from "../../src/core/kernels/wasm/vact.js";
 import {
@@ -106,6 +106,14 @@ describe("fast kernel = reference kernel on the same batch (p = 1, 0.3, 0.001)",
   });
   // [name, spec, batch size]: blocks are trained in pairs (dense_full for 20 → 5, dense_blocks for 7 → 3
   // and 5 → 2), with an odd number of blocks at p = 1 for 20 → 5 (100 samples: 25 blocks) and 5 → 2 (99)
+  // (p = 0.3 instead of 0.25 puts one sample's softshrink z within float32 rounding of its kink, where every
+  // path, the unchanged Gram path too, differs from the reference by 4e-5)
+  const manyFeatures = makeSpec(
+    67,
+    7,
+    [1, 0.25, 0.02],
+    Array.from({ length: 67 }, (_, f) => 0.97 ** f),
+  );
   const shapes: [string, ModelSpec, number][] = [
     [
       "20 → 5",
@@ -154,10 +162,14 @@ describe("fast kernel = reference kernel on the same batch (p = 1, 0.3, 0.001)",
       ),
       64,
     ]),
+    // many features: the dense path is dense_tiled, with partial tiles of features and hidden units, a
+    // partial last chunk of blocks and (f64) a padding block
+    ["67 → 7, B = 150", manyFeatures, 150],
   ];
   it("covers the looped Gram path", () => {
-    expect(shapes.filter(([, spec]) => spec.nFeatures >= GRAM_LOOPED_MIN_F).length).toBe(2);
+    expect(shapes.filter(([, spec]) => spec.nFeatures >= GRAM_LOOPED_MIN_F).length).toBe(3);
   });
+  it("the 67 → 7 shape takes dense_tiled", () => expect(67).toBeGreaterThanOrEqual(TILED_DENSE_MIN_F));
   const paths: (InstancePath | "auto")[] = ["dense", "gram", "auto"];
   for (const [shapeName, spec, batchSize] of shapes) {
     for (const dtype of DTYPES) {
@@ -473,37 +485,44 @@ describe("WebAssembly sampler = JavaScript sampler, bit for bit", () => {
 // Lockstep training: one sampled batch per step for several runs = each run trained alone.
 
 describe("trainLockstep = train, bit for bit", () => {
-  it.each(DTYPES)("%s: four activations of the demo preset, curves and snapshots included", async (dtype) => {
-    const { trainLockstep } = await import("../../src/core/lockstep.js");
-    const { train, TRAIN_DEFAULTS } = await import("../../src/core/train.js");
-    const spec = makeSpec(
+  // the demo preset, and 45 → 6 whose dense instances take dense_tiled
+  const lockstepSpecs = [
+    makeSpec(
       20,
       5,
       [1, 0.3, 0.01],
       Array.from({ length: 20 }, (_, f) => 0.7 ** f),
-    );
-    const configs = ["relu", "gelu", "softmax", "tanh"].map((activation) => ({
-      ...TRAIN_DEFAULTS,
-      spec,
-      activation,
-      steps: 120,
-      batchSize: 256,
-      dtype,
-      seed: 4,
-    }));
-    const together = trainLockstep(configs, [{ snapshots: 5 }, {}, {}, { snapshots: 3 }]);
-    configs.forEach((c, k) => {
-      const alone = train(c, k === 0 ? { snapshots: 5 } : k === 3 ? { snapshots: 3 } : {});
-      expect(Array.from(together[k].params.W)).toEqual(Array.from(alone.params.W));
-      expect(Array.from(together[k].params.b)).toEqual(Array.from(alone.params.b));
-      expect(Array.from(together[k].trainLoss)).toEqual(Array.from(alone.trainLoss));
-      expect(together[k].curve).toEqual(alone.curve);
-      expect(together[k].snapshots?.step).toEqual(alone.snapshots?.step);
-      expect(together[k].snapshots?.W.map((w) => Array.from(w))).toEqual(
-        alone.snapshots?.W.map((w) => Array.from(w)),
-      );
-    });
-  });
+    ),
+    makeSpec(45, 6, [1, 0.4, 0.01], new Array(45).fill(1)),
+  ];
+  it.each(DTYPES.flatMap((dtype) => lockstepSpecs.map((spec) => [dtype, spec] as const)))(
+    "%s: four activations, curves and snapshots included (%#)",
+    async (dtype, spec) => {
+      const { trainLockstep } = await import("../../src/core/lockstep.js");
+      const { train, TRAIN_DEFAULTS } = await import("../../src/core/train.js");
+      const configs = ["relu", "gelu", "softmax", "tanh"].map((activation) => ({
+        ...TRAIN_DEFAULTS,
+        spec,
+        activation,
+        steps: 120,
+        batchSize: 256,
+        dtype,
+        seed: 4,
+      }));
+      const together = trainLockstep(configs, [{ snapshots: 5 }, {}, {}, { snapshots: 3 }]);
+      configs.forEach((c, k) => {
+        const alone = train(c, k === 0 ? { snapshots: 5 } : k === 3 ? { snapshots: 3 } : {});
+        expect(Array.from(together[k].params.W)).toEqual(Array.from(alone.params.W));
+        expect(Array.from(together[k].params.b)).toEqual(Array.from(alone.params.b));
+        expect(Array.from(together[k].trainLoss)).toEqual(Array.from(alone.trainLoss));
+        expect(together[k].curve).toEqual(alone.curve);
+        expect(together[k].snapshots?.step).toEqual(alone.snapshots?.step);
+        expect(together[k].snapshots?.W.map((w) => Array.from(w))).toEqual(
+          alone.snapshots?.W.map((w) => Array.from(w)),
+        );
+      });
+    },
+  );
 });
 
 describe("compact_rows: the non-empty samples' row starts, in order", () => {

@@ -27,13 +27,17 @@ import {
   ROW_COMPACT_TABLE,
 } from "./wasm/kernel.js";
 
+type RowsFn = (ws: number, rows: number, feat: number, val: number, n: number, impk: number) => number;
+
 interface Exports {
   setup(ws: number, w: number, b: number, gram: number): void;
   dense_full?: (ws: number, val: number, nBlocks: number, impk: number) => number;
   compact_rows(ws: number, rs: number, B: number, out: number): number;
   compact_samples(ws: number, rs: number, B: number, out: number): number;
   blocks_from_dense?: (ws: number, samples: number, n: number, dense: number, out: number) => number;
-  dense_sparse(ws: number, rows: number, feat: number, val: number, n: number, impk: number): number;
+  /** The dense path over a compacted batch's rows: dense_sparse, or for many features dense_tiled. */
+  dense_sparse?: RowsFn;
+  dense_tiled?: RowsFn;
   build_blocks(ws: number, rows: number, feat: number, val: number, n: number, out: number): number;
   dense_blocks(ws: number, blocks: number, nBlocks: number, impk: number): number;
   gram_rows(ws: number, rows: number, feat: number, val: number, n: number, impk: number): number;
@@ -256,7 +260,8 @@ class KernelState {
         rows = ex.dense_blocks(ws, prep.blocks[i], nBlocks, impk);
       } else {
         const n = prep.compacted(i, ex, ws, rs);
-        rows = ex.dense_sparse(ws, prep.rows[i], batch.feature, batch.value, n, impk);
+        const dense = (ex.dense_tiled ?? ex.dense_sparse) as RowsFn;
+        rows = dense(ws, prep.rows[i], batch.feature, batch.value, n, impk);
       }
       // the all-zero samples (and the dense path's padding lanes, which were processed as all-zero samples)
       ex.finish(ws, buf.grads + i * F * H * 8, gbPtr + i * F * 8, gram, impk, B - rows);

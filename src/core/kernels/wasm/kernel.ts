@@ -27,10 +27,11 @@ import { get, ModuleBuilder, Ty } from "./emit.js";
 import { ConstPool, type Dtype, Vt } from "./gen.js";
 import { type ActCode, kernelBuild } from "./kernel/context.js";
 import { emitDenseBlocks, emitDenseFull, emitDenseSparse } from "./kernel/dense.js";
+import { emitDenseTiled } from "./kernel/dense-tiled.js";
 import { emitGramRows } from "./kernel/gram.js";
 import { emitGramRowsLooped, GRAM_LOOPED_MIN_F } from "./kernel/gram-looped.js";
 import { emitFinish, emitSetup } from "./kernel/instance.js";
-import { CONST_SLOTS, kernelLayout, TRACK_USED_MIN_F } from "./kernel/layout.js";
+import { CONST_SLOTS, kernelLayout, TILED_DENSE_MIN_F, TRACK_USED_MIN_F } from "./kernel/layout.js";
 import { emitBuildBlocks, emitCompact } from "./kernel/prepare.js";
 import { elementwiseGen, isVectorId } from "./vact.js";
 
@@ -100,11 +101,15 @@ export function buildKernel(
   emitCompact(k);
   emitSetup(k);
   if (!paths || paths.dense) {
-    emitDenseFull(k);
-    if (!paths || F > BLOCKS_MAX_F) emitDenseSparse(k);
-    if (!paths || F <= BLOCKS_MAX_F) {
-      emitBuildBlocks(k);
-      emitDenseBlocks(k);
+    // many features: the dense path as register-tiled loops (dense_tiled), whose code does not grow with F
+    if (F >= TILED_DENSE_MIN_F) emitDenseTiled(k);
+    else {
+      emitDenseFull(k);
+      if (!paths || F > BLOCKS_MAX_F) emitDenseSparse(k);
+      if (!paths || F <= BLOCKS_MAX_F) {
+        emitBuildBlocks(k);
+        emitDenseBlocks(k);
+      }
     }
   }
   if (!paths || paths.gram) {

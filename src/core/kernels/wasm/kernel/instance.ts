@@ -22,6 +22,8 @@ import {
 import { Gen } from "../gen.js";
 import { type KernelBuild, zeroRegion } from "./context.js";
 import { emitGramFinishLooped, emitGramSetupLooped, GRAM_LOOPED_MIN_F } from "./gram-looped.js";
+import { emitDenseFinishLooped, emitDenseZeroLooped, emitSetupCopiesLooped } from "./instance-looped.js";
+import { TILED_DENSE_MIN_F } from "./layout.js";
 import { emitMid } from "./mid.js";
 
 /**
@@ -34,11 +36,15 @@ export function emitSetup(kb: KernelBuild): void {
     const g = new Gen(f);
     const ws = get(0);
     const [w, b] = [get(1), get(2)];
-    for (let q = 0; q < F * H; q++) g.emit(vt.sStore(ws, vt.sLoad(w, q * E), lay.W + q * E));
-    for (let q = 0; q < F; q++) g.emit(vt.sStore(ws, vt.sLoad(b, q * E), lay.BIAS + q * E));
-    for (let q = 0; q < F * H; q++)
-      g.emit(vt.store(ws, vt.loadSplat(ws, lay.W + q * E), lay.WSPLAT + 16 * q));
-    for (let q = 0; q < F; q++) g.emit(vt.store(ws, vt.loadSplat(ws, lay.BIAS + q * E), lay.BSPLAT + 16 * q));
+    if (F >= TILED_DENSE_MIN_F) emitSetupCopiesLooped(kb, g, ws, w, b);
+    else {
+      for (let q = 0; q < F * H; q++) g.emit(vt.sStore(ws, vt.sLoad(w, q * E), lay.W + q * E));
+      for (let q = 0; q < F; q++) g.emit(vt.sStore(ws, vt.sLoad(b, q * E), lay.BIAS + q * E));
+      for (let q = 0; q < F * H; q++)
+        g.emit(vt.store(ws, vt.loadSplat(ws, lay.W + q * E), lay.WSPLAT + 16 * q));
+      for (let q = 0; q < F; q++)
+        g.emit(vt.store(ws, vt.loadSplat(ws, lay.BIAS + q * E), lay.BSPLAT + 16 * q));
+    }
     g.emit(f64Store(ws, f64c(0), lay.OUT_LOSS));
     g.if(
       get(3),
@@ -68,6 +74,7 @@ export function emitSetup(kb: KernelBuild): void {
         zeroRegion(g, ws, lay.GB, V * 16);
       },
       () => {
+        if (F >= TILED_DENSE_MIN_F) return emitDenseZeroLooped(kb, g, ws);
         zeroRegion(g, ws, lay.GW, F * H * 16);
         zeroRegion(g, ws, lay.GB, F * 16);
       },
@@ -134,6 +141,7 @@ export function emitFinish(kb: KernelBuild): void {
           g.emit(f64Store(outB, vt.sToF64(vt.sLoad(ws, lay.GB + fi * E)), 8 * fi));
       },
       () => {
+        if (F >= TILED_DENSE_MIN_F) return emitDenseFinishLooped(kb, g, ws, outW, outB);
         for (let q = 0; q < F * H; q++)
           g.emit(f64Store(outW, vt.sToF64(vt.hsum(g, vt.load(ws, lay.GW + 16 * q))), 8 * q));
         for (let q = 0; q < F; q++)

@@ -51,8 +51,22 @@ export interface KernelLayout {
   ROWTAB: number;
   /** 32 zero bytes: the padding rows of blocks_from_dense. */
   ZERO: number;
+  /**
+   * dense_tiled (large F, TILED_DENSE_MIN_F), per chunk of TILE_CHUNK blocks, block after block: z then dz
+   * (F vectors a block), x (F), the softmax family's e^{z − max} (F), h (H) and dh (H); empty below.
+   */
+  TZ: number;
+  TX: number;
+  TE: number;
+  TH: number;
+  TDH: number;
   size: number;
 }
+
+/** From this many features on, the dense path is dense_tiled (register tiles, code size bounded in F). */
+export const TILED_DENSE_MIN_F = 33;
+/** Blocks per chunk of dense_tiled: a chunk's x, z, h and dh stay in the L2 cache. */
+export const TILE_CHUNK = 16;
 
 export const CONST_SLOTS = 512;
 
@@ -125,10 +139,17 @@ export function kernelLayout(F: number, H: number, dtype: Dtype): KernelLayout {
     CONST: take(CONST_SLOTS * 16),
     ROWTAB: take(256),
     ZERO: take(32),
+    ...tiledRegions(F, H, take),
     size: 0,
   };
   lay.size = at;
   return lay;
+}
+
+/** dense_tiled's chunk regions, in this order (its offsets between them must be non-negative). */
+function tiledRegions(F: number, H: number, take: (bytes: number) => number) {
+  const n = F >= TILED_DENSE_MIN_F ? TILE_CHUNK * 16 : 0;
+  return { TZ: take(n * F), TX: take(n * F), TE: take(n * F), TH: take(n * H), TDH: take(n * H) };
 }
 
 /** Byte offsets inside one instance's importance table (written by the caller). */
