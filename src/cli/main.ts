@@ -24,16 +24,27 @@ const commands = {
   report: () => import("./commands/report.js"),
   serve: () => import("./commands/serve.js"),
   show: () => import("./commands/show.js"),
-  sweep: async (o: { queue?: string; workers?: number }) => {
-    // local workers start while the sweep machinery loads and plans (experiments/sweep-pool.ts)
-    if (!o.queue)
-      (await import("../experiments/sweep-pool.js")).prestartSweepWorkers(
-        o.workers ?? availableParallelism(),
-      );
-    return import("./commands/sweep.js");
-  },
+  sweep: () => import("./commands/sweep.js"),
   train: () => import("./commands/train.js"),
 };
+
+/**
+ * Runs a sweep command with its local workers started while the sweep machinery loads and plans
+ * (experiments/sweep-pool.ts); started workers it did not take are stopped however it ends, so that a bad
+ * config run in-process (tests, the explorer) leaves no thread behind.
+ */
+async function withSweep(
+  o: { queue?: string; workers?: number },
+  run: (m: Awaited<ReturnType<typeof commands.sweep>>) => Promise<void>,
+): Promise<void> {
+  const pool = o.queue ? undefined : await import("../experiments/sweep-pool.js");
+  pool?.prestartSweepWorkers(Math.min(o.workers ?? availableParallelism(), availableParallelism()));
+  try {
+    await run(await commands.sweep());
+  } finally {
+    pool?.stopUnusedSweepWorkers();
+  }
+}
 
 const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -130,7 +141,7 @@ export function buildProgram(): Command {
         intFlag("--attempts", 1),
       ),
     "results",
-  ).action((o) => guard(async () => void (await (await commands.sweep(o)).sweepCommand(o))));
+  ).action((o) => guard(() => withSweep(o, async (m) => void (await m.sweepCommand(o)))));
 
   sweepOptions(
     program
@@ -143,7 +154,10 @@ export function buildProgram(): Command {
   ).action((o) =>
     guard(async () => {
       const steps = o.steps ?? (o.quick ? 1000 : undefined);
-      await (await commands.sweep(o)).sweepCommand({ ...o, config: SEED_STUDY_CONFIG, steps });
+      await withSweep(
+        o,
+        async (m) => void (await m.sweepCommand({ ...o, config: SEED_STUDY_CONFIG, steps })),
+      );
       // The report of whatever the store holds (also after failed cells), unless the run was interrupted.
       if (process.exitCode !== 130 && process.exitCode !== 143)
         await (await commands.report()).reportCommand(o.out);
