@@ -209,12 +209,12 @@ describe("kernels with some of the paths", () => {
     const dense = exportsOf(buildKernel(5, 2, "f32", "relu", false, { dense: true, gram: false }).bytes);
     expect(dense).toContain("dense_blocks");
     expect(dense).not.toContain("gram_rows");
-    expect(dense).not.toContain("dense_sparse");
+    expect(dense).not.toContain("dense_tiled");
     const gram = exportsOf(buildKernel(20, 5, "f32", "relu", false, { dense: false, gram: true }).bytes);
     expect(gram).toContain("gram_rows");
     expect(gram).not.toContain("dense_blocks");
     const all = exportsOf(buildKernel(20, 5, "f32", "relu", false).bytes);
-    expect(all).toEqual(expect.arrayContaining(["dense_full", "dense_sparse", "dense_blocks", "gram_rows"]));
+    expect(all).toEqual(expect.arrayContaining(["dense_full", "build_blocks", "dense_blocks", "gram_rows"]));
   });
 
   it.runIf(wasmEnabled())("are replaced by a fuller module when a later step needs another path", () => {

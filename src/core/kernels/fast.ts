@@ -35,8 +35,7 @@ interface Exports {
   compact_rows(ws: number, rs: number, B: number, out: number): number;
   compact_samples(ws: number, rs: number, B: number, out: number): number;
   blocks_from_dense?: (ws: number, samples: number, n: number, dense: number, out: number) => number;
-  /** The dense path over a compacted batch's rows: dense_sparse, or for many features dense_tiled. */
-  dense_sparse?: RowsFn;
+  /** The dense path over a compacted batch's rows, for many features (above BLOCKS_MAX_F). */
   dense_tiled?: RowsFn;
   build_blocks(ws: number, rows: number, feat: number, val: number, n: number, out: number): number;
   dense_blocks(ws: number, blocks: number, nBlocks: number, impk: number): number;
@@ -260,8 +259,7 @@ class KernelState {
         rows = ex.dense_blocks(ws, prep.blocks[i], nBlocks, impk);
       } else {
         const n = prep.compacted(i, ex, ws, rs);
-        const dense = (ex.dense_tiled ?? ex.dense_sparse) as RowsFn;
-        rows = dense(ws, prep.rows[i], batch.feature, batch.value, n, impk);
+        rows = (ex.dense_tiled as RowsFn)(ws, prep.rows[i], batch.feature, batch.value, n, impk);
       }
       // the all-zero samples (and the dense path's padding lanes, which were processed as all-zero samples)
       ex.finish(ws, buf.grads + i * F * H * 8, gbPtr + i * F * 8, gram, impk, B - rows);

@@ -26,7 +26,7 @@ import { type Activation, getActivation } from "../../activations.js";
 import { get, ModuleBuilder, Ty } from "./emit.js";
 import { ConstPool, type Dtype, Vt } from "./gen.js";
 import { type ActCode, kernelBuild } from "./kernel/context.js";
-import { emitDenseBlocks, emitDenseFull, emitDenseSparse } from "./kernel/dense.js";
+import { emitDenseBlocks, emitDenseFull } from "./kernel/dense.js";
 import { emitDenseTiled } from "./kernel/dense-tiled.js";
 import { emitGramRows } from "./kernel/gram.js";
 import { emitGramRowsLooped, GRAM_LOOPED_MIN_F } from "./kernel/gram-looped.js";
@@ -40,8 +40,8 @@ export { impTableLayout, type KernelLayout, kernelLayout } from "./kernel/layout
 export { ROW_COMPACT_TABLE } from "./kernel/prepare.js";
 
 /**
- * Which algorithms a module serves (see fast.ts): `dense` brings dense_full and, by F, the prebuilt blocks
- * (build_blocks, blocks_from_dense, dense_blocks) or dense_sparse; `gram` brings gram_rows. A spec's
+ * Which algorithms a module serves (see fast.ts): `dense` brings, by F, dense_full and the prebuilt blocks
+ * (build_blocks, blocks_from_dense, dense_blocks) or dense_tiled; `gram` brings gram_rows. A spec's
  * instances say which they need before anything is generated (choosePath), so a module can leave out the
  * others: intro's ten instances are all dense, for example.
  */
@@ -52,8 +52,8 @@ export interface KernelPaths {
 
 /**
  * Up to this many features the dense path trains on blocks built once per batch (build_blocks); above, a
- * batch's blocks (B·F values an instance) would not stay in cache, and dense_sparse fills each block just
- * before its use.
+ * batch's blocks (B·F values an instance) would not stay in cache, and dense_tiled (TILED_DENSE_MIN_F, the
+ * next feature count) fills each chunk of blocks just before its use.
  */
 export const BLOCKS_MAX_F = 32;
 
@@ -105,11 +105,8 @@ export function buildKernel(
     if (F >= TILED_DENSE_MIN_F) emitDenseTiled(k);
     else {
       emitDenseFull(k);
-      if (!paths || F > BLOCKS_MAX_F) emitDenseSparse(k);
-      if (!paths || F <= BLOCKS_MAX_F) {
-        emitBuildBlocks(k);
-        emitDenseBlocks(k);
-      }
+      emitBuildBlocks(k);
+      emitDenseBlocks(k);
     }
   }
   if (!paths || paths.gram) {

@@ -301,7 +301,7 @@ function emitFill(c: Ctx, rows: Rows, k: number, cnt: Expr): void {
 
 /**
  * dense_tiled(ws, rows, feat, val, n, impk) -> rows processed (padding included): the n rows of a compacted
- * batch (compact_rows), as dense_sparse. A chunk's blocks are filled into TX (padding lanes, and padding
+ * batch (compact_rows). A chunk's blocks are filled into TX (padding lanes, and padding
  * blocks up to a multiple of BLOCK_TILE, are all-zero samples, which the caller counts out).
  */
 export function emitDenseTiled(kb: KernelBuild): void {

@@ -1,7 +1,7 @@
 // The dense path (direct form, lanes = samples): blocks of L samples as F vectors, trained by
 //     h = Xᵀ-products with W, z = b + W h, mid, dh = Wᵀ dz, ∇W += dz hᵀ + x dhᵀ, ∇b += dz
 // one block (or a pair side by side) at a time; and the functions that feed it blocks: dense_full (every
-// sample has every feature), dense_sparse (blocks filled just before use), dense_blocks (prebuilt blocks).
+// sample has every feature), dense_blocks (prebuilt blocks).
 
 import { type Expr, get, i32, i32Add, i32And, i32Mul, i32ShrU, Ty } from "../emit.js";
 import { Gen } from "../gen.js";
@@ -17,7 +17,6 @@ import {
 } from "./context.js";
 import { impTableLayout } from "./layout.js";
 import { emitElementwise, emitMid, flushRowLoss } from "./mid.js";
-import { emitBlockFill } from "./prepare.js";
 import { transpose2, transpose4 } from "./transpose.js";
 
 /**
@@ -220,31 +219,6 @@ export function emitDenseFull(kb: KernelBuild): void {
       g.emit(i32Mul(get(2), i32(L)));
     });
   }
-}
-
-/**
- * dense_sparse(ws, rows, feat, val, n, impk) -> rows processed (a multiple of L, padding included): the n
- * rows of a compacted batch, L to a block, each block filled into XBLK and trained on at once (for large
- * F, where a batch's blocks would not stay in cache)
- */
-export function emitDenseSparse(kb: KernelBuild): void {
-  const { mb, lay, newCtx, flushLoss } = kb;
-  const { L } = lay;
-  mb.fn("dense_sparse", [Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32, Ty.i32], [Ty.i32], (f) => {
-    const g = new Gen(f);
-    const ws = get(0);
-    const rows = { list: get(1), feat: get(2), val: get(3), n: get(4) };
-    const c = newCtx(g, ws, get(5));
-    const k = g.varI(i32(0));
-    const done = g.varI(i32(0));
-    g.forRange(i32(0), rows.n, L, () => {
-      emitBlockFill(kb, g, rows, k, ws, lay.XBLK);
-      g.set(done, i32Add(get(done), i32(L)));
-      emitDenseBlock(c);
-    });
-    flushLoss(c);
-    g.emit(get(done));
-  });
 }
 
 /**

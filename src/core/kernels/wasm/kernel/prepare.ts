@@ -56,7 +56,7 @@ export const ROW_COMPACT_TABLE: Uint8Array = (() => {
 })();
 
 /**
- * Up to this many features, dense_sparse fills its blocks without branches on the data: a sample's number of
+ * Up to this many features, build_blocks fills its blocks without branches on the data: a sample's number of
  * non-zeros, and whether it has any, are random, so branching on them mispredicts about once a sample. It
  * reads F entries from the sample's start, at most F − 1 past the last one: within the batch arrays' slack
  * (SLACK = 8 entries in sampling.ts).
