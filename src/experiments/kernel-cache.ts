@@ -102,7 +102,10 @@ export function diskModuleCache(dir: string, fingerprint?: () => string): Module
     set(key, bytes) {
       try {
         if (!trusted()) return;
-        if (!trimmed) trimmed = trimCache(dir, CACHE_MAX_BYTES);
+        if (!trimmed) {
+          trimCache(dir, CACHE_MAX_BYTES);
+          trimmed = true;
+        }
         const file = join(dir, `${nameOf(key)}.bin`);
         const temp = `${file}.${process.pid}-${threadId}.tmp`;
         writeFileSync(temp, Buffer.concat([MAGIC, digestOf(key, bytes), bytes]));
@@ -129,7 +132,7 @@ function ownDirectory(dir: string): boolean {
 }
 
 /** Removes the oldest entries (and stray temporary files) while the directory holds more than `max` bytes. */
-function trimCache(dir: string, max: number): boolean {
+function trimCache(dir: string, max: number): void {
   const files: { path: string; stat: Stats }[] = [];
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
@@ -140,14 +143,13 @@ function trimCache(dir: string, max: number): boolean {
     }
   }
   let total = files.reduce((sum, f) => sum + f.stat.size, 0);
-  if (total <= max) return true;
+  if (total <= max) return;
   files.sort((a, b) => a.stat.mtimeMs - b.stat.mtimeMs);
   for (const f of files) {
     if (total <= max / 2) break;
     removeQuietly(f.path);
     total -= f.stat.size;
   }
-  return true;
 }
 
 function removeQuietly(path: string): void {
