@@ -3,7 +3,7 @@
 
 import type { ModelSpec, Params } from "../core/model.js";
 import { specOf } from "./cell-spec.js";
-import { registerJobFormulas } from "./formula-config.js";
+import { registerJobFormulas } from "./formula-jobs.js";
 import { type RunOutput, runTraining, runTrainingLockstep } from "./run.js";
 import { encodeSafetensors, type Tensor } from "./safetensors.js";
 import { type CellFiles, RESULT_SCHEMA } from "./store-format.js";

@@ -1,16 +1,13 @@
-// User formula activations in study configs and CLI lists (src/core/formula/): the schemas that validate
-// them (the errors name the formula's problem and position), and the definitions a study's cells carry so
-// that any worker (thread, queue worker, browser) can rebuild them.
+// User formula activations in study configs (src/core/formula/): the schemas that validate them, whose
+// errors name the formula's problem and position. What cells and CLI arguments do with a definition is in
+// formula-jobs.ts, which does not load zod (a sweep worker and `tms train` never validate a config).
 
 import { z } from "zod";
 import { ACTIVATIONS, UnknownIdError } from "../core/activations.js";
 import {
   checkFormulaName,
   compileFormulaActivation,
-  defineFormulaActivation,
   expandFamily,
-  type FormulaDefinition,
-  type FormulaFamily,
   parseActivationSpec,
 } from "../core/formula/activation.js";
 import { FormulaError } from "../core/formula/errors.js";
@@ -54,41 +51,3 @@ export const formulaFamilySchema = z
       }
     }
   });
-
-/**
- * The formula activations of a study, in order: the inline `name=formula` entries of its activation list,
- * then each family's members. Two definitions of one id are refused.
- */
-export function studyFormulas(
-  activations: readonly string[],
-  families: readonly FormulaFamily[],
-): FormulaDefinition[] {
-  const defs: FormulaDefinition[] = [];
-  for (const spec of activations) {
-    const def = parseActivationSpec(spec);
-    if (def) defs.push(def);
-  }
-  for (const family of families) defs.push(...expandFamily(family));
-  const seen = new Map<string, string>();
-  for (const d of defs) {
-    const text = JSON.stringify([d.formula, d.params ?? null]);
-    const before = seen.get(d.id);
-    if (before !== undefined && before !== text)
-      throw new FormulaError(`activation '${d.id}' is defined twice, differently`);
-    seen.set(d.id, text);
-  }
-  return defs.filter((d, k) => defs.findIndex((e) => e.id === d.id) === k);
-}
-
-/** Registers the formula activations jobs carry (in whichever thread or process trains them). */
-export function registerJobFormulas(jobs: readonly { formula?: FormulaDefinition }[]): void {
-  for (const job of jobs) if (job.formula) defineFormulaActivation(job.formula);
-}
-
-/** A CLI activation argument: a built-in id as it is, `name=formula` defined and replaced by its name. */
-export function activationFromArgument(spec: string): { id: string; formula?: FormulaDefinition } {
-  const def = parseActivationSpec(spec);
-  if (!def) return { id: spec };
-  defineFormulaActivation(def);
-  return { id: def.id, formula: def };
-}

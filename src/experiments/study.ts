@@ -7,7 +7,7 @@ import type { SoftmaxDim } from "../core/kernels/types.js";
 import type { DType } from "../core/model.js";
 import { cellKey, variantOf } from "./cell-key.js";
 import { ConfigError, type ExperimentConfig, parseSeeds, type StudyConfig } from "./config.js";
-import { studyFormulas } from "./formula-config.js";
+import { studyFormulas } from "./formula-jobs.js";
 import { PRESET_IDS, PRESETS } from "./presets.js";
 import { RUN_DEFAULTS, type RunOptions } from "./run.js";
 

@@ -9,7 +9,7 @@ import {
 } from "../../core/activation-properties.js";
 import { ACTIVATION_IDS, type Activation, getActivation } from "../../core/activations.js";
 import { splitActivationList } from "../../core/formula/activation.js";
-import { activationFromArgument } from "../../experiments/formula-config.js";
+import { activationFromArgument } from "../../experiments/formula-jobs.js";
 
 export interface ActivationsOptions {
   json?: boolean;

@@ -2,7 +2,7 @@
 
 import Table from "cli-table3";
 import { getActivation } from "../../core/activations.js";
-import { activationFromArgument } from "../../experiments/formula-config.js";
+import { activationFromArgument } from "../../experiments/formula-jobs.js";
 import { getPreset } from "../../experiments/presets.js";
 import { type RunOptions, runTraining } from "../../experiments/run.js";
 
