@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-import { delayWasmTierUp, enableRelaxedSimd } from "../dist/src/cli/node-flags.js";
+// The `tms` command: the bundle of the compiled CLI (scripts/bundle.mjs; `npm run build` makes both).
+import { delayWasmTierUp, enableRelaxedSimd } from "../dist/bundle/cli/node-flags.js";
 
 enableRelaxedSimd();
 delayWasmTierUp();
-const { main } = await import("../dist/src/cli/main.js");
+const { main } = await import("../dist/bundle/cli/main.js");
 await main();

@@ -1,20 +1,15 @@
 // Facts about this installation recorded in every result: version, Node, git commit.
 
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import type { RunEnvironment } from "../experiments/cell.js";
+import { PACKAGE_ROOT, VERSION } from "../experiments/package-root.js";
 
-const packageRoot = fileURLToPath(new URL("../../../", import.meta.url));
-
-export const VERSION: string = (
-  JSON.parse(readFileSync(`${packageRoot}package.json`, "utf8")) as { version: string }
-).version;
+export { VERSION };
 
 function gitCommit(): string | null {
   try {
     return execFileSync("git", ["rev-parse", "HEAD"], {
-      cwd: packageRoot,
+      cwd: PACKAGE_ROOT,
       stdio: ["ignore", "pipe", "ignore"],
     })
       .toString()

@@ -1,12 +1,12 @@
 // The `tms` command line: one sub-command per file in commands/.
 
-import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { DEFAULT_LOCKSTEP } from "../core/lockstep.js";
 import { LR_SCHEDULES, type LrSchedule, OPTIMIZER_NAMES, type OptimizerName } from "../core/optimizer.js";
 import { installKernelCache } from "../experiments/kernel-cache.js";
+import { PACKAGE_ROOT, VERSION } from "../experiments/package-root.js";
 import { PRESET_IDS } from "../experiments/presets.js";
 import { RUN_DEFAULTS } from "../experiments/run.js";
 import { addQueueCommands } from "./commands/queue.js";
@@ -14,7 +14,7 @@ import { guard, oneLine } from "./errors.js";
 import { choiceFlag, intFlag, numberList, positiveFlag } from "./parse.js";
 
 /** `tms run` is `tms sweep --config examples/seed-study.toml`: the study lives in one documented file. */
-const SEED_STUDY_CONFIG = fileURLToPath(new URL("../../../examples/seed-study.toml", import.meta.url));
+const SEED_STUDY_CONFIG = join(PACKAGE_ROOT, "examples", "seed-study.toml");
 
 // Each command's module loads when that command runs: the report's renderers (vega, vega-lite, docx,
 // resvg), the server and the sweep machinery would otherwise cost every command their start-up.
@@ -46,14 +46,10 @@ async function withSweep(
   }
 }
 
-const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
-  version: string;
-};
-
 export function buildProgram(): Command {
   const program = new Command("tms")
     .description("tms-lab: Toy Models of Superposition for 27 activation functions — train, sweep, report.")
-    .version(pkg.version)
+    .version(VERSION)
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`${oneLine(text.trimEnd())}\n`) })
     .showHelpAfterError("(run with --help for usage)");

@@ -64,6 +64,12 @@ export function generatorFingerprint(coreDir = defaultCoreDir()): string {
 
 const defaultCoreDir = () => fileURLToPath(new URL("../core/", import.meta.url));
 
+// The bundle the `tms` command runs (scripts/bundle.mjs) has no src/core files beside it: it carries the
+// fingerprint of the core modules it was built from, which also spares each thread the hashing.
+declare const __TMS_CORE_FINGERPRINT__: string | undefined;
+const bundledFingerprint = typeof __TMS_CORE_FINGERPRINT__ === "string" ? __TMS_CORE_FINGERPRINT__ : undefined;
+const defaultFingerprint = () => bundledFingerprint ?? generatorFingerprint();
+
 /** The disk cache in `dir` for the generator with this fingerprint (computed on first use by default). */
 export function diskModuleCache(dir: string, fingerprint?: () => string): ModuleByteCache {
   let fp: string | undefined;
@@ -74,7 +80,7 @@ export function diskModuleCache(dir: string, fingerprint?: () => string): Module
     return usable;
   };
   const nameOf = (key: string) => {
-    fp ??= (fingerprint ?? generatorFingerprint)();
+    fp ??= (fingerprint ?? defaultFingerprint)();
     return createHash("sha256").update(`${fp}\n${key}`).digest("hex").slice(0, 40);
   };
   const digestOf = (key: string, payload: Uint8Array) =>

@@ -7,11 +7,11 @@ import { createReadStream, existsSync, realpathSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { extname, join, resolve, sep } from "node:path";
-import { fileURLToPath } from "node:url";
+import { PACKAGE_ROOT } from "../../experiments/package-root.js";
 import { UsageError } from "../errors.js";
 
-/** web/dist of this installation (serve.js lives in dist/src/cli/commands/). */
-export const WEB_DIST = fileURLToPath(new URL("../../../../web/dist/", import.meta.url));
+/** web/dist of this installation. */
+export const WEB_DIST = join(PACKAGE_ROOT, "web", "dist");
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",

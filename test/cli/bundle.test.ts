@@ -1,0 +1,43 @@
+// The `tms` command runs the bundle of the compiled CLI (scripts/bundle.mjs), not dist/src. The bundle has no
+// src/core files beside it, so it carries the fingerprint of the core it was built from (the key of the
+// generated-module cache, experiments/kernel-cache.ts). Both layouts of one build must name the same cache
+// entries: a stale or wrong fingerprint would make every bundled run regenerate its kernels, or worse, reuse
+// entries of another generator.
+
+import { spawnSync } from "node:child_process";
+import { readdirSync, rmSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { BIN, ensureBuilt, ROOT, tempDir } from "../helpers/cli.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** `tms train …` through the bundle (bin/tms.js) or through the compiled modules it was bundled from. */
+function trainWith(layout: "bundle" | "modules", cache: string): void {
+  const args = ["train", "--preset", "intro", "--activation", "gelu", "--steps", "2", "--json"];
+  const unbundled = `const f = await import("${ROOT}dist/src/cli/node-flags.js"); f.enableRelaxedSimd(); f.delayWasmTierUp(); await (await import("${ROOT}dist/src/cli/main.js")).main();`;
+  const command =
+    layout === "bundle" ? [BIN, ...args] : ["--input-type=module", "-e", unbundled, "--", "tms", ...args];
+  const r = spawnSync(process.execPath, command, {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, TMS_KERNEL_CACHE: cache },
+  });
+  expect(r.status, r.stderr).toBe(0);
+  expect(JSON.parse(r.stdout).activation).toBe("gelu");
+}
+
+describe("the bundled command line", () => {
+  it("names the same kernel-cache entries as the compiled modules of its build", () => {
+    ensureBuilt();
+    const cache = tempDir("tms-bundle-cache-");
+    dirs.push(cache);
+    trainWith("bundle", cache);
+    const written = readdirSync(cache).sort();
+    expect(written.length).toBeGreaterThan(0);
+    trainWith("modules", cache);
+    expect(readdirSync(cache).sort()).toEqual(written); // every module was a hit: nothing new written
+  });
+});
