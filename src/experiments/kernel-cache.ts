@@ -7,7 +7,9 @@
 // whole entry or none. Everything here is best-effort: a cache that cannot be read or written is no cache.
 //
 // Location: $TMS_KERNEL_CACHE, else $XDG_CACHE_HOME/tms-lab/kernels, else <os tmpdir>/tms-lab-kernels-<uid>.
-// TMS_KERNEL_CACHE=off turns it off; deleting the directory clears it.
+// Behind it, read-only, the kernels `npm run build` generated into dist/kernels/ (scripts/prebuild-kernels.mjs:
+// the seed study's and the large presets' relu), so a fresh installation's first short run does not generate
+// them either. TMS_KERNEL_CACHE=off turns both off; deleting the directory clears it.
 
 import { createHash } from "node:crypto";
 import {
@@ -25,6 +27,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { threadId } from "node:worker_threads";
 import { type ModuleByteCache, setModuleByteCache } from "../core/kernels/engine.js";
+import { PACKAGE_ROOT } from "./package-root.js";
 
 export const KERNEL_CACHE_ENV = "TMS_KERNEL_CACHE";
 const OFF = new Set(["off", "0", "false", "no", "none"]);
@@ -67,16 +70,32 @@ const defaultCoreDir = () => fileURLToPath(new URL("../core/", import.meta.url))
 // The bundle the `tms` command runs (scripts/bundle.mjs) has no src/core files beside it: it carries the
 // fingerprint of the core modules it was built from, which also spares each thread the hashing.
 declare const __TMS_CORE_FINGERPRINT__: string | undefined;
-const bundledFingerprint = typeof __TMS_CORE_FINGERPRINT__ === "string" ? __TMS_CORE_FINGERPRINT__ : undefined;
-const defaultFingerprint = () => bundledFingerprint ?? generatorFingerprint();
+const bundledFingerprint =
+  typeof __TMS_CORE_FINGERPRINT__ === "string" ? __TMS_CORE_FINGERPRINT__ : undefined;
+let fingerprintOfThisProcess: string | undefined;
+const defaultFingerprint = () => {
+  fingerprintOfThisProcess ??= bundledFingerprint ?? generatorFingerprint();
+  return fingerprintOfThisProcess;
+};
 
-/** The disk cache in `dir` for the generator with this fingerprint (computed on first use by default). */
-export function diskModuleCache(dir: string, fingerprint?: () => string): ModuleByteCache {
+/** Where the build leaves the kernels it generated (scripts/prebuild-kernels.mjs). */
+export const SHIPPED_KERNELS_DIR = join(PACKAGE_ROOT, "dist", "kernels");
+
+/**
+ * The disk cache in `dir` for the generator with this fingerprint (computed on first use by default).
+ * `readOnly`: the installation's own shipped entries: never written, and trusted as its code is (the
+ * ownership check guards a shared temporary directory, not the package's files).
+ */
+export function diskModuleCache(
+  dir: string,
+  fingerprint?: () => string,
+  options: { readOnly?: boolean } = {},
+): ModuleByteCache {
   let fp: string | undefined;
   let trimmed = false;
   let usable: boolean | undefined;
   const trusted = () => {
-    usable ??= ownDirectory(dir);
+    usable ??= options.readOnly ? true : ownDirectory(dir);
     return usable;
   };
   const nameOf = (key: string) => {
@@ -107,7 +126,7 @@ export function diskModuleCache(dir: string, fingerprint?: () => string): Module
     },
     set(key, bytes) {
       try {
-        if (!trusted()) return;
+        if (options.readOnly || !trusted()) return;
         if (!trimmed) {
           trimCache(dir, CACHE_MAX_BYTES);
           trimmed = true;
@@ -166,8 +185,26 @@ function removeQuietly(path: string): void {
   }
 }
 
-/** Installs the disk cache for this thread's generated modules, unless the environment turns it off. */
-export function installKernelCache(env: NodeJS.ProcessEnv = process.env): void {
+/** Looks in `first`, then in `then`; stores in `first`. */
+export function layeredModuleCache(first: ModuleByteCache, then: ModuleByteCache): ModuleByteCache {
+  return {
+    get: (key) => first.get(key) ?? then.get(key),
+    set: (key, bytes) => first.set(key, bytes),
+  };
+}
+
+/**
+ * Installs the disk cache for this thread's generated modules, with the build's shipped kernels behind it,
+ * unless the environment turns it off.
+ */
+export function installKernelCache(
+  env: NodeJS.ProcessEnv = process.env,
+  shipped = SHIPPED_KERNELS_DIR,
+): void {
   const dir = kernelCacheDir(env);
-  setModuleByteCache(dir ? diskModuleCache(dir) : undefined);
+  setModuleByteCache(
+    dir
+      ? layeredModuleCache(diskModuleCache(dir), diskModuleCache(shipped, undefined, { readOnly: true }))
+      : undefined,
+  );
 }

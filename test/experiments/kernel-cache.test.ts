@@ -114,6 +114,43 @@ describe("the disk cache", () => {
   });
 });
 
+describe("the kernels shipped with the build (dist/kernels, scripts/prebuild-kernels.mjs)", () => {
+  it("a read-only cache serves its entries and never writes", () => {
+    const dir = tempDir();
+    diskModuleCache(dir, () => "generator-1").set("k", bytes(5, 6));
+    const shipped = diskModuleCache(dir, () => "generator-1", { readOnly: true });
+    expect(Array.from(shipped.get("k") ?? [])).toEqual([5, 6]);
+    shipped.set("other", bytes(1));
+    expect(entries(dir).length).toBe(1);
+    expect(diskModuleCache(join(dir, "missing"), () => "g", { readOnly: true }).get("k")).toBeUndefined();
+  });
+
+  it.runIf(wasmEnabled())(
+    "answer when the user's cache misses; what is new goes to the user's cache only",
+    () => {
+      const shipped = tempDir();
+      installKernelCache({ [KERNEL_CACHE_ENV]: shipped }, tempDir());
+      forgetCompiledModules();
+      trainSmall("softsign"); // the build's run fills the shipped directory
+      const shippedEntries = entries(shipped);
+      expect(shippedEntries.length).toBeGreaterThan(0);
+
+      const user = tempDir();
+      installKernelCache({ [KERNEL_CACHE_ENV]: user }, shipped);
+      forgetCompiledModules();
+      trainSmall("softsign");
+      expect(entries(user)).toEqual([]); // every module came from the shipped directory
+      trainSmall("tanhshrink");
+      expect(entries(user).length).toBeGreaterThan(0); // its kernel was generated and kept by the user
+      expect(entries(shipped)).toEqual(shippedEntries);
+      installKernelCache({ [KERNEL_CACHE_ENV]: "off" }, shipped);
+      forgetCompiledModules();
+      trainSmall("tanhshrink");
+      expect(entries(shipped)).toEqual(shippedEntries);
+    },
+  );
+});
+
 /** A cache in memory that records what is asked of it. */
 function recordingCache(): ModuleByteCache & { store: Map<string, Uint8Array>; gets: string[] } {
   const store = new Map<string, Uint8Array>();
