@@ -10,7 +10,8 @@
 // both see the same load; medians are printed for each.
 // --cache: the generated-module cache (experiments/kernel-cache.ts) each run sees: warm (default: one
 // directory per build, filled by a run before the counted ones), cold (a new empty directory per run: a
-// fresh clone's first run) or off (TMS_KERNEL_CACHE=off). Builds without the cache ignore it.
+// fresh clone's first run, which still reads the kernels the build shipped in dist/kernels) or off
+// (TMS_KERNEL_CACHE=off: every module generated). Builds without the cache ignore it.
 
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";

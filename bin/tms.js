@@ -3,8 +3,9 @@
 import module from "node:module";
 
 // Node ≥ 22.1 can keep compiled JavaScript on disk between runs (its default directory under the temp dir;
-// NODE_DISABLE_COMPILE_CACHE=1 turns it off): ≈ 50 ms of a short study's start-up. Node 20 has no such
-// cache. Enabled before the bundle loads, so that the bundle's own modules are cached too.
+// NODE_DISABLE_COMPILE_CACHE=1 turns it off): a few tens of milliseconds of a short study's start-up
+// (docs/speed.md). Node 20 has no such cache. Enabled before the bundle loads, so that the bundle's own
+// modules are cached too.
 module.enableCompileCache?.();
 const { delayWasmTierUp, enableRelaxedSimd } = await import("../dist/bundle/cli/node-flags.js");
 
