@@ -121,7 +121,7 @@ export function diskModuleCache(
         entry.subarray(0, MAGIC.length).equals(MAGIC) &&
         entry.subarray(MAGIC.length, head).equals(digestOf(key, payload));
       if (ok) return new Uint8Array(payload.buffer, payload.byteOffset, payload.length);
-      removeQuietly(file);
+      if (!options.readOnly) removeQuietly(file);
       return undefined;
     },
     set(key, bytes) {

@@ -6,18 +6,26 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-function findPackageRoot(from: string): string {
+interface PackageJson {
+  name?: string;
+  version: string;
+}
+
+/** The nearest directory at or above `from` whose package.json is tms-lab's, with that package.json. */
+function findPackage(from: string): { root: string; pkg: PackageJson } {
   for (let dir = from; ; dir = dirname(dir)) {
     const file = join(dir, "package.json");
-    if (existsSync(file) && (JSON.parse(readFileSync(file, "utf8")) as { name?: string }).name === "tms-lab")
-      return dir;
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, "utf8")) as PackageJson;
+      if (pkg.name === "tms-lab") return { root: dir, pkg };
+    }
     if (dirname(dir) === dir) throw new Error(`no tms-lab package.json above ${from}`);
   }
 }
 
-export const PACKAGE_ROOT: string = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+const found = findPackage(dirname(fileURLToPath(import.meta.url)));
+
+export const PACKAGE_ROOT: string = found.root;
 
 /** tms-lab's version, from its package.json. */
-export const VERSION: string = (
-  JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }
-).version;
+export const VERSION: string = found.pkg.version;

@@ -122,6 +122,13 @@ describe("the kernels shipped with the build (dist/kernels, scripts/prebuild-ker
     expect(Array.from(shipped.get("k") ?? [])).toEqual([5, 6]);
     shipped.set("other", bytes(1));
     expect(entries(dir).length).toBe(1);
+    // a damaged shipped entry is a miss, and stays where it is (the package's files are not the cache's)
+    const [file] = entries(dir);
+    const damaged = Buffer.from(readFileSync(join(dir, file)));
+    damaged[damaged.length - 1] ^= 1;
+    writeFileSync(join(dir, file), damaged);
+    expect(shipped.get("k")).toBeUndefined();
+    expect(entries(dir)).toEqual([file]);
     expect(diskModuleCache(join(dir, "missing"), () => "g", { readOnly: true }).get("k")).toBeUndefined();
   });
 
