@@ -1,7 +1,8 @@
 // One schema for everything a user can configure, validated once at the edge (config files and CLI flags
 // alike); inside, values are trusted. Errors name the key path and what was expected.
 
-import { z } from "zod";
+// a namespace import, so the bundler can leave out what is unused (zod's 60-odd locales among it)
+import * as z from "zod";
 import { ACTIVATION_IDS } from "../core/activations.js";
 import { LR_SCHEDULES, OPTIMIZER_NAMES } from "../core/optimizer.js";
 import { TRAIN_DEFAULTS } from "../core/train.js";

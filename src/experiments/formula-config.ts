@@ -2,7 +2,7 @@
 // errors name the formula's problem and position. What cells and CLI arguments do with a definition is in
 // formula-jobs.ts, which does not load zod (a sweep worker and `tms train` never validate a config).
 
-import { z } from "zod";
+import * as z from "zod";
 import { ACTIVATIONS, UnknownIdError } from "../core/activations.js";
 import {
   checkFormulaName,
