@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from "commander";
 import { DEFAULT_LOCKSTEP } from "../core/lockstep.js";
 import { LR_SCHEDULES, type LrSchedule, OPTIMIZER_NAMES, type OptimizerName } from "../core/optimizer.js";
 import { installKernelCache } from "../experiments/kernel-cache.js";
+import { installNativeKernel } from "../experiments/native-kernel.js";
 import { PACKAGE_ROOT, VERSION } from "../experiments/package-root.js";
 import { PRESET_IDS } from "../experiments/presets.js";
 import { RUN_DEFAULTS } from "../experiments/run.js";
@@ -199,6 +200,7 @@ export function buildProgram(): Command {
 /** Runs the command line `argv` (node's: [node, script, ...args]); the outcome is in process.exitCode. */
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
   installKernelCache();
+  installNativeKernel();
   const program = buildProgram();
   try {
     await program.parseAsync([...argv]);

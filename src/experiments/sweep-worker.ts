@@ -4,6 +4,7 @@
 import { parentPort, threadId } from "node:worker_threads";
 import { executeCells, type RunEnvironment } from "./cell.js";
 import { installKernelCache } from "./kernel-cache.js";
+import { installNativeKernel } from "./native-kernel.js";
 import type { CellFiles } from "./store-format.js";
 import type { CellJob } from "./study.js";
 
@@ -20,6 +21,7 @@ const PROGRESS_EVERY_MS = 100;
 const port = parentPort;
 if (port) {
   installKernelCache();
+  installNativeKernel();
   port.on("message", (msg: ToWorker) => {
     const { jobs, env } = msg;
     try {

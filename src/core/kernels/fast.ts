@@ -12,6 +12,7 @@ import type { ModelSpec, Params } from "../model.js";
 import { denseRowsOf, type SparseBatch, sampledVersion } from "../sampling.js";
 import { choosePath, currentPathOverride, type InstancePath } from "./cost.js";
 import { compiledModule, Engine, engineOf, fmaEnabled, wasmEnabled } from "./engine.js";
+import { NATIVE_ARG, nativeGramFor } from "./native/native.js";
 import { sparseKernel } from "./sparse.js";
 import type { Gradients, StepKernel } from "./types.js";
 
@@ -54,6 +55,13 @@ interface SpecBuffers {
   /** The PreparedBatch these paths need, and the setPathOverride value they were chosen under. */
   prep?: PreparedBatch;
   override: InstancePath | undefined | null;
+  /** Whether the native kernel runs the Gram instances (as when the paths were chosen). */
+  native: boolean;
+  /** For the native kernel: the Gram instances, their importance rows end to end, arguments and losses. */
+  nativeInstances: number[];
+  nativeImportance: Float64Array;
+  nativeArgs: Int32Array;
+  nativeLosses: Float64Array;
 }
 
 /** Names a kernel: shape, precision, activation, FMA (its state in an engine; with its paths, its module). */
@@ -205,19 +213,41 @@ class KernelState {
         for (let w = 0; w < words; w++) ints[(base + tab.MASK) / 4 + q * words + w] = q < F ? -1 : 0;
       }
     }
-    this.specBuffers = { spec, B, impk, params, grads, gram: new Uint8Array(I), override: null };
+    this.specBuffers = {
+      spec,
+      B,
+      impk,
+      params,
+      grads,
+      gram: new Uint8Array(I),
+      override: null,
+      native: false,
+      nativeInstances: [],
+      nativeImportance: new Float64Array(0),
+      nativeArgs: new Int32Array(0),
+      nativeLosses: new Float64Array(0),
+    };
     return this.specBuffers;
   }
 
   /** Each instance's algorithm (choosePath, which honours setPathOverride) and the PreparedBatch for it. */
-  private paths(buf: SpecBuffers, batch: BatchPointers): PreparedBatch {
-    if (buf.prep && buf.override === currentPathOverride()) return buf.prep;
+  private paths(buf: SpecBuffers, batch: BatchPointers, native: boolean): PreparedBatch {
+    if (buf.prep && buf.override === currentPathOverride() && buf.native === native) return buf.prep;
     const { F, H, dtype } = this.lay;
     const I = buf.spec.nInstances;
     for (let i = 0; i < I; i++)
       buf.gram[i] = choosePath(buf.spec.featureProbability[i], F, H, dtype) === "gram" ? 1 : 0;
-    this.serve({ dense: buf.gram.includes(0), gram: buf.gram.includes(1) });
+    // the native kernel runs the Gram instances: then the module need not have gram_rows
+    this.serve({ dense: buf.gram.includes(0), gram: buf.gram.includes(1) && !native });
     buf.override = currentPathOverride();
+    buf.native = native;
+    buf.nativeInstances = native ? [...buf.gram.keys()].filter((i) => buf.gram[i]) : [];
+    const n = buf.nativeInstances.length;
+    buf.nativeImportance = new Float64Array(n * F);
+    for (const [k, i] of buf.nativeInstances.entries())
+      buf.nativeImportance.set(buf.spec.importance.subarray(i * F, (i + 1) * F), k * F);
+    buf.nativeArgs = new Int32Array(n * NATIVE_ARG.COUNT);
+    buf.nativeLosses = new Float64Array(n);
     buf.prep = preparedBatch(this.engine, batch, F, dtype, I, buf.gram);
     return buf.prep;
   }
@@ -229,7 +259,8 @@ class KernelState {
     const I = spec.nInstances;
     const ws = this.ws;
     const buf = this.buffers(spec, B);
-    const prep = this.paths(buf, batch);
+    const native = nativeGramFor(this.act, F, this.lay.dtype);
+    const prep = this.paths(buf, batch, native !== undefined);
     const ex = this.exports;
     prep.sync(batch.version);
     const tabSize = impTableLayout(F, this.lay.dtype).size;
@@ -242,8 +273,31 @@ class KernelState {
     const bPtr = buf.params + I * F * H * E;
     const gbPtr = buf.grads + I * F * H * 8;
     const outLoss = (ws + this.lay.OUT_LOSS) / 8;
+    if (native && buf.nativeInstances.length > 0) {
+      // the Gram instances in one call to the native kernel
+      const a = buf.nativeArgs;
+      buf.nativeInstances.forEach((i, k) => {
+        const o = k * NATIVE_ARG.COUNT;
+        a[o + NATIVE_ARG.ACT] = native.act;
+        a[o + NATIVE_ARG.F] = F;
+        a[o + NATIVE_ARG.H] = H;
+        a[o + NATIVE_ARG.B] = B;
+        a[o + NATIVE_ARG.W] = buf.params + i * F * H * E;
+        a[o + NATIVE_ARG.BIAS] = bPtr + i * F * E;
+        a[o + NATIVE_ARG.ROW_START] = batch.rowStart + 4 * i * (B + 1);
+        a[o + NATIVE_ARG.FEATURE] = batch.feature;
+        a[o + NATIVE_ARG.VALUE] = batch.value;
+        a[o + NATIVE_ARG.GRAD_W] = buf.grads + i * F * H * 8;
+        a[o + NATIVE_ARG.GRAD_B] = gbPtr + i * F * 8;
+      });
+      native.kernel.gram(this.engine.buffer, a, buf.nativeImportance, buf.nativeLosses);
+      buf.nativeInstances.forEach((i, k) => {
+        losses[i] = buf.nativeLosses[k];
+      });
+    }
     for (let i = 0; i < I; i++) {
       const gram = buf.gram[i];
+      if (gram && native) continue; // done above
       ex.setup(ws, buf.params + i * F * H * E, bPtr + i * F * E, gram);
       const impk = buf.impk + i * tabSize;
       const rs = batch.rowStart + 4 * i * (B + 1);

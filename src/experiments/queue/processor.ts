@@ -5,6 +5,7 @@
 import { threadId } from "node:worker_threads";
 import type { SandboxedJob } from "bullmq";
 import { executeCell } from "../cell.js";
+import { installNativeKernel } from "../native-kernel.js";
 import type { CellJob } from "../study.js";
 import { encodeCellFiles, type WireCellFiles, workerEnvFromProcess } from "./wire.js";
 
@@ -12,6 +13,7 @@ import { encodeCellFiles, type WireCellFiles, workerEnvFromProcess } from "./wir
 const PROGRESS_EVERY_MS = 1000;
 
 const env = workerEnvFromProcess();
+installNativeKernel();
 
 export default async function processCell(job: SandboxedJob<CellJob, WireCellFiles>): Promise<WireCellFiles> {
   let last = Date.now();

@@ -1,0 +1,290 @@
+// tms-lab's native step kernel for Node: an N-API addon with the Gram path of the WebAssembly kernel
+// (src/core/kernels/wasm/kernel/gram.ts), compiled by scripts/build-native.mjs for the machine it builds on.
+// Why it exists: on x86-64 the compiler's code keeps z, dz and the loss in 32 vector registers of 8 lanes,
+// where V8's WebAssembly has 16 registers of 4 lanes (docs/speed.md, "A native kernel"). The WebAssembly
+// kernel stays the browser's path and the fallback; src/core/kernels/fast.ts chooses per instance.
+//
+// One instance of one step, float32, F ≤ 32 features (lanes = features, NV vectors of 8):
+//   M = W Wᵀ;  per non-empty sample  z = b + Σ_{j ∈ nz} M[:, j]·x_j,  (y, y') = act(z),  e = y − x,
+//   loss += k·e², dz = k·e·y', ∇b += dz, C[:, j] += dz·x_j  (k = 2·imp/(B·F));
+//   the n₀ all-zero samples add n₀ times the same at z = b, x = 0;  ∇W = (C + Cᵀ) W.
+// The activations are generated from the table (kernels/native/emit-c.ts → activations.gen.h).
+
+#include <node_api.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include <immintrin.h>
+
+#include "vmath.h"  // vf, vi (8 float lanes), TMS_MADD, tms_sel, tms_vexp, …
+
+static inline vf tms_c(uint32_t bits) {
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return tms_splat(f);
+}
+
+#include "activations.gen.h"
+
+namespace {
+
+constexpr int VW = 8;
+constexpr int MAX_NV = 4;  // F ≤ 32
+
+/** The Int32Array of arguments, in this order (src/core/kernels/native/native.ts mirrors it). */
+enum Arg { ACT, NF, NH, NB, W_AT, B_AT, ROWSTART_AT, FEATURE_AT, VALUE_AT, GRAD_W_AT, GRAD_B_AT, N_ARGS };
+
+typedef void (*ActFn)(vf, vf *, vf *);
+
+struct Instance {
+  int F, H, B;
+  const float *W, *bias;
+  const double *imp;
+  const int32_t *rowStart, *feature;
+  const float *value;
+  double *gradW, *gradB;
+};
+
+inline vf splat(float x) { return tms_splat(x); }
+
+/** One instance's Gram path; returns its loss, or −1 if a row is out of order or names a feature ≥ F. */
+template <ActFn ACTIVATION, int NV>
+double gramInstance(const Instance &in) {
+  constexpr int FP = NV * VW;
+  const int F = in.F, H = in.H, B = in.B;
+  alignas(32) vf M[FP][NV];   // M[j] = column j of W Wᵀ
+  alignas(32) vf C[FP][NV];   // C[j] = Σ dz·x_j
+  alignas(32) vf WT[64][NV];  // WT[k] = column k of W (lanes = features), for H ≤ 64
+  alignas(32) float x[FP];    // the current sample, dense (zeroed again after each row)
+  std::memset(C, 0, sizeof C);
+  std::memset(x, 0, sizeof x);
+  std::memset(WT, 0, sizeof(vf) * NV * H);
+  float *wt = reinterpret_cast<float *>(WT);
+  for (int f = 0; f < F; f++)
+    for (int kk = 0; kk < H; kk++) wt[kk * FP + f] = in.W[f * H + kk];
+  // M[j] = Σ_k W[:, k]·W[j, k]
+  for (int j = 0; j < FP; j++)
+    for (int v = 0; v < NV; v++) {
+      vf s = splat(0);
+      if (j < F)
+        for (int kk = 0; kk < H; kk++) s = TMS_MADD(WT[kk][v], splat(in.W[j * H + kk]), s);
+      M[j][v] = s;
+    }
+  alignas(32) float bs[FP] = {0}, ks[FP] = {0};
+  const double scale = 1.0 / (double(B) * F);
+  for (int f = 0; f < F; f++) {
+    bs[f] = in.bias[f];
+    ks[f] = float(2 * in.imp[f] * scale);
+  }
+  vf b[NV], k[NV], gb[NV], lossv = splat(0), xv[NV];
+  for (int v = 0; v < NV; v++) {
+    std::memcpy(&b[v], bs + VW * v, sizeof(vf));
+    std::memcpy(&k[v], ks + VW * v, sizeof(vf));
+    gb[v] = splat(0);
+  }
+  int rows = 0;
+  bool bad = false;
+  const int first = in.rowStart[0], end = in.rowStart[B];
+  for (int s = 0; s < B; s++) {
+    // runs of eight all-zero samples at once (most of a sparse instance's batch)
+#if defined(__AVX2__)
+    while (s + 8 <= B) {
+      const __m256i r0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(in.rowStart + s));
+      const __m256i r1 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(in.rowStart + s + 1));
+      if (_mm256_movemask_epi8(_mm256_cmpeq_epi32(r0, r1)) != -1) break;
+      s += 8;
+    }
+    if (s >= B) break;
+#endif
+    const int e0 = in.rowStart[s], e1 = in.rowStart[s + 1];
+    if (e0 == e1) continue;
+    // rows out of order, or past the entries the caller checked: read nothing
+    if (e1 < e0 || e0 < first || e1 > end) {
+      bad = true;
+      break;
+    }
+    rows++;
+    vf z[NV];
+    for (int v = 0; v < NV; v++) z[v] = b[v];
+    for (int e = e0; e < e1; e++) {
+      const uint32_t j = uint32_t(in.feature[e]);
+      if (j >= uint32_t(F)) {
+        bad = true;
+        continue;
+      }
+      const float xj = in.value[e];
+      x[j] = xj;
+      const vf xs = splat(xj);
+      for (int v = 0; v < NV; v++) z[v] = TMS_MADD(M[j][v], xs, z[v]);
+    }
+    std::memcpy(xv, x, sizeof xv);
+    vf dz[NV];
+    for (int v = 0; v < NV; v++) {
+      vf y, d;
+      ACTIVATION(z[v], &y, &d);
+      const vf ke = k[v] * (y - xv[v]);
+      lossv = TMS_MADD(ke, y - xv[v], lossv);
+      dz[v] = ke * d;
+      gb[v] += dz[v];
+    }
+    for (int e = e0; e < e1; e++) {
+      const uint32_t j = uint32_t(in.feature[e]);
+      if (j >= uint32_t(F)) continue;
+      x[j] = 0;
+      const vf xs = splat(in.value[e]);
+      for (int v = 0; v < NV; v++) C[j][v] = TMS_MADD(dz[v], xs, C[j][v]);
+    }
+  }
+  if (bad) return -1;
+  // the all-zero samples: z = b, x = 0, each the same loss and ∇b; nothing for ∇W
+  const double n0 = B - rows;
+  double loss = 0;
+  for (int l = 0; l < VW; l++) loss += lossv[l];
+  for (int v = 0; v < NV; v++) {
+    vf y, d;
+    ACTIVATION(b[v], &y, &d);
+    const vf ke = k[v] * y;
+    const vf l0 = ke * y, g0 = ke * d;
+    for (int l = 0; l < VW && VW * v + l < F; l++) {
+      loss += n0 * double(l0[l]);
+      in.gradB[VW * v + l] = double(gb[v][l]) + n0 * double(g0[l]);
+    }
+  }
+  // ∇W = (C + Cᵀ) W: with S = C + Cᵀ (S[j] its column j, lanes = features), ∇W[:, k] = Σ_j S[j]·W[j, k]
+  alignas(32) vf S[FP][NV];
+  const float *c = reinterpret_cast<const float *>(C);
+  float *sm = reinterpret_cast<float *>(S);
+  // (rows and lanes of C past F are zero: C[j] is only updated for j < F, and dz is 0 in lanes past F)
+  for (int j = 0; j < F; j++)
+    for (int f = 0; f < FP; f++) sm[j * FP + f] = c[j * FP + f] + c[f * FP + j];
+  for (int kk = 0; kk < H; kk++) {
+    vf g[NV];
+    for (int v = 0; v < NV; v++) g[v] = splat(0);
+    for (int j = 0; j < F; j++) {
+      const vf w = splat(in.W[j * H + kk]);
+      for (int v = 0; v < NV; v++) g[v] = TMS_MADD(S[j][v], w, g[v]);
+    }
+    alignas(32) float gs[FP];
+    std::memcpy(gs, g, sizeof gs);
+    for (int f = 0; f < F; f++) in.gradW[f * H + kk] = gs[f];
+  }
+  return 0.5 * loss;
+}
+
+#define TMS_ROW(name) {&gramInstance<tms_act_##name, 1>, &gramInstance<tms_act_##name, 2>, \
+                       &gramInstance<tms_act_##name, 3>, &gramInstance<tms_act_##name, 4>},
+typedef double (*GramFn)(const Instance &);
+const GramFn GRAM[][MAX_NV] = {TMS_ACTIVATIONS(TMS_ROW)};
+#define TMS_NAME(name) #name,
+const char *const IDS[] = {TMS_ACTIVATIONS(TMS_NAME)};
+constexpr int N_ACTS = sizeof(IDS) / sizeof(IDS[0]);
+
+napi_value fail(napi_env env, const char *message) {
+  napi_throw_range_error(env, "TMS_NATIVE", message);
+  return nullptr;
+}
+
+/** Whether [at, at + bytes) lies in the memory and `at` is aligned to `align`. */
+bool inside(size_t len, int64_t at, int64_t bytes, int align) {
+  return at >= 0 && bytes >= 0 && at % align == 0 && uint64_t(at + bytes) <= len;
+}
+
+/** Checks one instance's arguments against the memory; fills `in`, or returns what is wrong. */
+const char *instanceOf(const int32_t *a, const double *imp, char *mem, size_t memLen, Instance &in) {
+  const int F = a[NF], H = a[NH], B = a[NB];
+  if (a[ACT] < 0 || a[ACT] >= N_ACTS) return "gram: unknown activation index";
+  if (F < 1 || F > VW * MAX_NV || H < 1 || H > 64 || B < 1) return "gram: bad model shape";
+  const int64_t FH = int64_t(F) * H;
+  if (!inside(memLen, a[W_AT], 4 * FH, 4) || !inside(memLen, a[B_AT], 4 * F, 4) ||
+      !inside(memLen, a[ROWSTART_AT], 4 * (int64_t(B) + 1), 4) ||
+      !inside(memLen, a[GRAD_W_AT], 8 * FH, 8) || !inside(memLen, a[GRAD_B_AT], 8 * F, 8))
+    return "gram: an address lies outside the memory";
+  const int32_t *rowStart = reinterpret_cast<const int32_t *>(mem + a[ROWSTART_AT]);
+  // the entries between the first row's start and the last row's end must be inside the memory (the kernel
+  // reads no row that is out of order or outside them)
+  const int64_t first = rowStart[0], end = rowStart[B];
+  if (first < 0 || end < first || !inside(memLen, a[FEATURE_AT] + 4 * first, 4 * (end - first), 4) ||
+      !inside(memLen, a[VALUE_AT] + 4 * first, 4 * (end - first), 4))
+    return "gram: the batch's entries lie outside the memory";
+  in = Instance{F,
+                H,
+                B,
+                reinterpret_cast<const float *>(mem + a[W_AT]),
+                reinterpret_cast<const float *>(mem + a[B_AT]),
+                imp,
+                rowStart,
+                reinterpret_cast<const int32_t *>(mem + a[FEATURE_AT]),
+                reinterpret_cast<const float *>(mem + a[VALUE_AT]),
+                reinterpret_cast<double *>(mem + a[GRAD_W_AT]),
+                reinterpret_cast<double *>(mem + a[GRAD_B_AT])};
+  return nullptr;
+}
+
+/** The typed array's elements, if it is one of `type` with at least `atLeast` of them. */
+template <typename T>
+T *typedArray(napi_env env, napi_value value, napi_typedarray_type type, size_t atLeast, size_t *length) {
+  napi_typedarray_type actual;
+  void *data;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, value, &actual, length, &data, &buffer, &offset) != napi_ok ||
+      actual != type || *length < atLeast)
+    return nullptr;
+  return static_cast<T *>(data);
+}
+
+/**
+ * gram(memory: ArrayBuffer, args: Int32Array, importance: Float64Array, losses: Float64Array): the Gram
+ * path of n = losses.length instances in one call. Instance i's arguments are args[i·N_ARGS …] and its
+ * importance importance[i·F …]; every address is a byte offset into memory (the WebAssembly engine's,
+ * where the batch and parameters already are); ∇W and ∇b are written there as float64, the loss to
+ * losses[i].
+ */
+napi_value Gram(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 4)
+    return fail(env, "gram(memory, args, importance, losses) takes four arguments");
+  void *memData;
+  size_t memLen;
+  if (napi_get_arraybuffer_info(env, argv[0], &memData, &memLen) != napi_ok)
+    return fail(env, "gram: memory must be an ArrayBuffer");
+  size_t nLosses, nArgs, nImp;
+  double *losses = typedArray<double>(env, argv[3], napi_float64_array, 0, &nLosses);
+  const int32_t *args = typedArray<const int32_t>(env, argv[1], napi_int32_array, N_ARGS * nLosses, &nArgs);
+  const double *imp = typedArray<const double>(env, argv[2], napi_float64_array, 0, &nImp);
+  if (!losses || !args || !imp)
+    return fail(env, "gram: args, importance and losses must be an Int32Array and two Float64Arrays");
+  size_t impAt = 0;
+  for (size_t i = 0; i < nLosses; i++) {
+    const int32_t *a = args + i * N_ARGS;
+    if (a[NF] < 1 || impAt + size_t(a[NF]) > nImp) return fail(env, "gram: importance is too short");
+    Instance in;
+    if (const char *why = instanceOf(a, imp + impAt, static_cast<char *>(memData), memLen, in))
+      return fail(env, why);
+    impAt += a[NF];
+    const double loss = GRAM[a[ACT]][(in.F + VW - 1) / VW - 1](in);
+    if (loss < 0) return fail(env, "gram: a row is out of order, or names a feature outside 0 … F−1");
+    losses[i] = loss;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  napi_value fn, ids, lanes;
+  napi_create_function(env, "gram", NAPI_AUTO_LENGTH, Gram, nullptr, &fn);
+  napi_set_named_property(env, exports, "gram", fn);
+  napi_create_array_with_length(env, N_ACTS, &ids);
+  for (int i = 0; i < N_ACTS; i++) {
+    napi_value s;
+    napi_create_string_utf8(env, IDS[i], NAPI_AUTO_LENGTH, &s);
+    napi_set_element(env, ids, i, s);
+  }
+  napi_set_named_property(env, exports, "ids", ids);
+  napi_create_int32(env, VW, &lanes);
+  napi_set_named_property(env, exports, "lanes", lanes);
+  return exports;
+}

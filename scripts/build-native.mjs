@@ -1,0 +1,86 @@
+// Builds the native kernel (native/kernel.cc) into dist/native/tms_native.node for this machine, if it has a
+// C++ compiler: `npm run build` runs it after tsc. The activations come from the table, through
+// dist/src/core/kernels/native/emit-c.js (→ dist/native/activations.gen.h). The Node-API headers come from
+// the node-api-headers package, so nothing is downloaded. Everything here is optional: without a compiler,
+// or if compilation fails, it says so in one line and exits 0, and tms-lab runs the WebAssembly kernel.
+//
+//   node scripts/build-native.mjs          (TMS_NATIVE=off: build nothing; CXX: the compiler to use)
+
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const out = join(root, "dist", "native");
+const OFF = new Set(["off", "0", "false", "no", "none"]);
+
+/** Prints why there is no native kernel and leaves none behind (a stale addon must not be loaded). */
+function skip(why) {
+  rmSync(out, { recursive: true, force: true });
+  process.stdout.write(`native kernel not built: ${why}; tms-lab will use its WebAssembly kernel\n`);
+  process.exit(0);
+}
+
+if (OFF.has((process.env.TMS_NATIVE ?? "").toLowerCase())) skip(`TMS_NATIVE=${process.env.TMS_NATIVE}`);
+if (process.platform !== "linux" || process.arch !== "x64")
+  skip(`${process.platform}/${process.arch} is not supported yet`);
+
+const compiler = [process.env.CXX, "c++", "g++", "clang++"].find(
+  (c) => c && spawnSync(c, ["--version"], { encoding: "utf8" }).status === 0,
+);
+if (!compiler) skip("no C++ compiler (c++, g++ or clang++) found");
+
+let headers;
+try {
+  headers = join(dirname(createRequire(import.meta.url).resolve("node-api-headers/package.json")), "include");
+} catch {
+  skip("the node-api-headers package is missing (npm ci installs it)");
+}
+
+const { ACTIVATIONS } = await import(join(root, "dist", "src", "core", "activations.js"));
+const { activationsHeader } = await import(
+  join(root, "dist", "src", "core", "kernels", "native", "emit-c.js")
+);
+const { source, ids, skipped } = activationsHeader([...ACTIVATIONS.values()]);
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+writeFileSync(join(out, "activations.gen.h"), source);
+
+// -march=native: the build runs where tms-lab runs (npm ci); experiments/native-kernel.ts refuses the addon
+// on a CPU without every feature of this one. -ffp-contract=off: multiply-adds are fused only where the
+// code says so (TMS_MADD), as in the WebAssembly kernel.
+const flags = ["-O3", "-march=native", "-ffp-contract=off", "-std=c++17", "-shared", "-fPIC"];
+flags.push("-fvisibility=hidden", "-fno-exceptions", "-fno-rtti");
+const args = [...flags, "-I", headers, "-I", out, "-I", join(root, "native")];
+args.push(join(root, "native", "kernel.cc"), "-o", join(out, "tms_native.node"));
+const t0 = performance.now();
+const r = spawnSync(compiler, args, { encoding: "utf8" });
+if (r.status !== 0) skip(`${compiler} failed: ${(r.stderr || r.error?.message || "").trim().split("\n")[0]}`);
+
+let cpuFlags = [];
+try {
+  const line = /^flags\s*:\s*(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"));
+  // the instruction-set features only (not, say, a hypervisor's flags, which differ between identical CPUs)
+  const isa = /^(sse|ssse3|avx|fma|f16c|bmi|popcnt|abm|lzcnt|movbe|adx|sha|vaes|vpclmul|pclmul|gfni|aes|amx)/;
+  cpuFlags = line
+    ? line[1]
+        .trim()
+        .split(/\s+/)
+        .filter((f) => isa.test(f))
+    : [];
+} catch {
+  skip("/proc/cpuinfo is unreadable, so the addon could not be matched to a CPU later");
+}
+const compilerVersion = spawnSync(compiler, ["--version"], { encoding: "utf8" }).stdout.split("\n")[0];
+writeFileSync(
+  join(out, "build.json"),
+  `${JSON.stringify({ compiler: compilerVersion, flags, cpuFlags, ids, skipped }, null, 1)}\n`,
+);
+const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+process.stdout.write(
+  `native kernel built (${compilerVersion}, ${seconds} s): Gram path for ${ids.length} activations` +
+    (skipped.length ? ` (not: ${skipped.join(", ")})` : "") +
+    "\n",
+);

@@ -1,0 +1,62 @@
+// The seam to an optional native kernel (native/kernel.cc, an N-API addon that only Node can load): core
+// declares what it calls, and Node code installs it (experiments/native-kernel.ts) before training. Without
+// one, or for what it does not cover, the WebAssembly kernel runs: so core still runs in a browser.
+//
+// The native kernel computes the same mathematics as the WebAssembly Gram path in the same precision, with
+// 8 lanes instead of 4, so its sums round in another order: results agree to float32 rounding, not bit for
+// bit. Whether it is used depends only on the machine's installation (and TMS_NATIVE), never on timing, so
+// one machine gives the same bits for the same seed in lockstep or alone, on any number of workers.
+
+import { ACTIVATIONS, type Activation } from "../../activations.js";
+
+/** What the addon exports. */
+export interface NativeKernel {
+  /** The activation ids it has code for; an id's position is its index in `gram`'s arguments. */
+  readonly ids: readonly string[];
+  /**
+   * The Gram path (float32) of n = losses.length instances: each reads W, b and its batch from `memory` and
+   * writes ∇W and ∇b there as float64, and its loss to losses[i]. Instance i's arguments are
+   * args[i·NATIVE_ARG.COUNT …] (indices and byte offsets, in NATIVE_ARG's order), its importance
+   * importance[i·F …]. Throws a RangeError (code TMS_NATIVE) on arguments that do not fit the memory.
+   */
+  gram(memory: ArrayBuffer, args: Int32Array, importance: Float64Array, losses: Float64Array): void;
+}
+
+/** The positions in `gram`'s Int32Array of arguments (native/kernel.cc's `Arg`). */
+export const NATIVE_ARG = {
+  ACT: 0,
+  F: 1,
+  H: 2,
+  B: 3,
+  W: 4,
+  BIAS: 5,
+  ROW_START: 6,
+  FEATURE: 7,
+  VALUE: 8,
+  GRAD_W: 9,
+  GRAD_B: 10,
+  COUNT: 11,
+} as const;
+
+/** Up to this many features (four vectors of eight lanes). */
+export const NATIVE_MAX_F = 32;
+
+let installed: { kernel: NativeKernel; index: Map<string, number> } | undefined;
+
+/** Installs (or, with undefined, removes) the native kernel for this thread. */
+export function setNativeKernel(kernel: NativeKernel | undefined): void {
+  installed = kernel ? { kernel, index: new Map(kernel.ids.map((id, i) => [id, i])) } : undefined;
+}
+
+/** The installed kernel and the activation's index in it, if it can run this model; else undefined. */
+export function nativeGramFor(
+  act: Activation,
+  F: number,
+  dtype: "f32" | "f64",
+): { kernel: NativeKernel; act: number } | undefined {
+  if (!installed || dtype !== "f32" || F > NATIVE_MAX_F) return undefined;
+  // a user's formula may reuse a built-in id: only the table's own entries have native code
+  if (ACTIVATIONS.get(act.id) !== act) return undefined;
+  const index = installed.index.get(act.id);
+  return index === undefined ? undefined : { kernel: installed.kernel, act: index };
+}
