@@ -48,6 +48,19 @@ struct Instance {
 
 inline vf splat(float x) { return tms_splat(x); }
 
+/** An elementwise activation's part of a row: y, e = y − x, the loss k·e² and dz = k·e·act'(z) per vector. */
+template <ActFn ACTIVATION, int NV>
+inline void activationRow(const vf *z, const vf *x, const vf *k, vf &lossv, vf *dz) {
+  for (int v = 0; v < NV; v++) {
+    vf y, d;
+    ACTIVATION(z[v], &y, &d);
+    const vf e = y - x[v];
+    const vf ke = k[v] * e;
+    lossv = TMS_MADD(ke, e, lossv);
+    dz[v] = ke * d;
+  }
+}
+
 /** One instance's Gram path; returns its loss, or −1 if a row is out of order or names a feature ≥ F. */
 template <ActFn ACTIVATION, int NV>
 double gramInstance(const Instance &in) {
@@ -56,9 +69,7 @@ double gramInstance(const Instance &in) {
   alignas(32) vf M[FP][NV];   // M[j] = column j of W Wᵀ
   alignas(32) vf C[FP][NV];   // C[j] = Σ dz·x_j
   alignas(32) vf WT[64][NV];  // WT[k] = column k of W (lanes = features), for H ≤ 64
-  alignas(32) float x[FP];    // the current sample, dense (zeroed again after each row)
   std::memset(C, 0, sizeof C);
-  std::memset(x, 0, sizeof x);
   std::memset(WT, 0, sizeof(vf) * NV * H);
   float *wt = reinterpret_cast<float *>(WT);
   for (int f = 0; f < F; f++)
@@ -83,6 +94,7 @@ double gramInstance(const Instance &in) {
     std::memcpy(&k[v], ks + VW * v, sizeof(vf));
     gb[v] = splat(0);
   }
+  alignas(32) float x[FP] = {0};  // the current sample, dense (zeroed again after each row)
   int rows = 0;
   bool bad = false;
   const int first = in.rowStart[0], end = in.rowStart[B];
@@ -120,14 +132,8 @@ double gramInstance(const Instance &in) {
     }
     std::memcpy(xv, x, sizeof xv);
     vf dz[NV];
-    for (int v = 0; v < NV; v++) {
-      vf y, d;
-      ACTIVATION(z[v], &y, &d);
-      const vf ke = k[v] * (y - xv[v]);
-      lossv = TMS_MADD(ke, y - xv[v], lossv);
-      dz[v] = ke * d;
-      gb[v] += dz[v];
-    }
+    activationRow<ACTIVATION, NV>(z, xv, k, lossv, dz);
+    for (int v = 0; v < NV; v++) gb[v] += dz[v];
     for (int e = e0; e < e1; e++) {
       const uint32_t j = uint32_t(in.feature[e]);
       if (j >= uint32_t(F)) continue;
@@ -141,15 +147,14 @@ double gramInstance(const Instance &in) {
   const double n0 = B - rows;
   double loss = 0;
   for (int l = 0; l < VW; l++) loss += lossv[l];
-  for (int v = 0; v < NV; v++) {
-    vf y, d;
-    ACTIVATION(b[v], &y, &d);
-    const vf ke = k[v] * y;
-    const vf l0 = ke * y, g0 = ke * d;
-    for (int l = 0; l < VW && VW * v + l < F; l++) {
-      loss += n0 * double(l0[l]);
-      in.gradB[VW * v + l] = double(gb[v][l]) + n0 * double(g0[l]);
-    }
+  {
+    const vf zero[NV] = {};
+    vf l0 = splat(0), g0[NV];
+    activationRow<ACTIVATION, NV>(b, zero, k, l0, g0);
+    for (int l = 0; l < VW; l++) loss += n0 * double(l0[l]);
+    for (int v = 0; v < NV; v++)
+      for (int l = 0; l < VW && VW * v + l < F; l++)
+        in.gradB[VW * v + l] = double(gb[v][l]) + n0 * double(g0[v][l]);
   }
   // ∇W = (C + Cᵀ) W: with S = C + Cᵀ (S[j] its column j, lanes = features), ∇W[:, k] = Σ_j S[j]·W[j, k]
   alignas(32) vf S[FP][NV];
@@ -172,9 +177,10 @@ double gramInstance(const Instance &in) {
   return 0.5 * loss;
 }
 
-#define TMS_ROW(name) {&gramInstance<tms_act_##name, 1>, &gramInstance<tms_act_##name, 2>, \
-                       &gramInstance<tms_act_##name, 3>, &gramInstance<tms_act_##name, 4>},
 typedef double (*GramFn)(const Instance &);
+#define TMS_ROW(name) \
+  {&gramInstance<tms_act_##name, 1>, &gramInstance<tms_act_##name, 2>, &gramInstance<tms_act_##name, 3>, \
+   &gramInstance<tms_act_##name, 4>},
 const GramFn GRAM[][MAX_NV] = {TMS_ACTIVATIONS(TMS_ROW)};
 #define TMS_NAME(name) #name,
 const char *const IDS[] = {TMS_ACTIVATIONS(TMS_NAME)};

@@ -43,15 +43,18 @@ export function nativeUnavailable(
   const addon = join(dir, "tms_native.node");
   const infoFile = join(dir, "build.json");
   if (!existsSync(addon) || !existsSync(infoFile)) return "not built (no C++ compiler at build time?)";
-  let info: NativeBuildInfo;
+  let info: Partial<NativeBuildInfo> | null;
   try {
-    info = JSON.parse(readFileSync(infoFile, "utf8")) as NativeBuildInfo;
+    info = JSON.parse(readFileSync(infoFile, "utf8")) as Partial<NativeBuildInfo> | null;
   } catch {
     return "its build.json is unreadable";
   }
+  const flags = info?.cpuFlags;
+  if (!Array.isArray(flags) || !flags.every((f) => typeof f === "string"))
+    return "its build.json does not list the CPU features it was built for";
   const have = cpuFlags();
   if (!have) return "this machine's CPU features are unknown";
-  const missing = info.cpuFlags.filter((f) => !have.has(f));
+  const missing = flags.filter((f) => !have.has(f));
   if (missing.length > 0) return `built for another CPU (this one lacks ${missing.slice(0, 3).join(", ")})`;
   return undefined;
 }

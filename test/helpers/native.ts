@@ -1,0 +1,68 @@
+// The native kernel (native/kernel.cc → dist/native/tms_native.node) in tests: whether this machine must be
+// able to build it (the conditions of scripts/build-native.mjs), and a spy that counts and records the
+// addon's `gram` calls.
+
+import { spawnSync } from "node:child_process";
+import type { NativeKernel } from "../../src/core/kernels/native/native.js";
+import { NATIVE_ARG } from "../../src/core/kernels/native/native.js";
+
+const OFF = new Set(["off", "0", "false", "no", "none"]);
+
+/** The first of the compilers that runs here, or undefined. */
+export function firstCompiler(candidates: readonly (string | undefined)[]): string | undefined {
+  return candidates.find(
+    (c) => c !== undefined && c !== "" && spawnSync(c, ["--version"], { encoding: "utf8" }).status === 0,
+  );
+}
+
+/** The C++ compiler scripts/build-native.mjs would use, if any. */
+export const CXX = firstCompiler([process.env.CXX, "c++", "g++", "clang++"]);
+/** A C compiler (for native/vmath-test.c), if any. */
+export const CC = firstCompiler(["gcc", "cc", "clang"]);
+
+/** Why the native kernel cannot be built on this machine (so its tests are skipped), or undefined. */
+export function whyNoNativeBuild(): string | undefined {
+  if (process.platform !== "linux" || process.arch !== "x64")
+    return `${process.platform}/${process.arch} has no native kernel`;
+  if (OFF.has((process.env.TMS_NATIVE ?? "").toLowerCase()))
+    return `TMS_NATIVE=${process.env.TMS_NATIVE} is set`;
+  if (!CXX) return "no C++ compiler (c++, g++ or clang++) runs here";
+  return undefined;
+}
+
+/** One instance of one recorded `gram` call: its arguments and what the addon wrote. */
+export interface GramRecord {
+  args: number[];
+  loss: number;
+  gradW: Float64Array;
+  gradB: Float64Array;
+}
+
+/** Wraps an addon: the same kernel, with each call's instances recorded (`calls` counts the calls). */
+export function spyKernel(addon: NativeKernel): {
+  kernel: NativeKernel;
+  calls: () => number;
+  records: GramRecord[];
+} {
+  let calls = 0;
+  const records: GramRecord[] = [];
+  const kernel: NativeKernel = {
+    ids: addon.ids,
+    gram(memory, args, importance, losses) {
+      calls++;
+      addon.gram(memory, args, importance, losses);
+      for (let k = 0; k < losses.length; k++) {
+        const a = Array.from(args.subarray(k * NATIVE_ARG.COUNT, (k + 1) * NATIVE_ARG.COUNT));
+        const F = a[NATIVE_ARG.F];
+        const H = a[NATIVE_ARG.H];
+        records.push({
+          args: a,
+          loss: losses[k],
+          gradW: new Float64Array(memory, a[NATIVE_ARG.GRAD_W], F * H).slice(),
+          gradB: new Float64Array(memory, a[NATIVE_ARG.GRAD_B], F).slice(),
+        });
+      }
+    },
+  };
+  return { kernel, calls: () => calls, records };
+}
