@@ -25,6 +25,7 @@ import { writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { enableRelaxedSimd } from "../src/cli/node-flags.js";
+import { installNativeKernel } from "../src/experiments/native-kernel.js";
 import { TRAIN_DEFAULTS, train } from "../src/core/train.js";
 import { getPreset } from "../src/experiments/presets.js";
 import { denseKernelGflops, kernelMacs, measureBound } from "./flops.js";
@@ -222,6 +223,7 @@ function seedStudy(jax: string | undefined, steps: number, runs: number) {
 
 async function main(): Promise<void> {
   enableRelaxedSimd(); // as the `tms` command does
+  const native = installNativeKernel(); // as `tms` does (TMS_NATIVE=off: the WebAssembly kernel alone)
   const args = parseArgs(process.argv.slice(2));
   const load0 = loadavg();
   const bound = measureBound();
@@ -243,6 +245,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `load average ${load0.map((l) => l.toFixed(1)).join(" ")} on ${cpus().length} cores (times stretch under load; ratios come from the same minutes)\n` +
       `bound: ${bound.toFixed(1)} GFLOP/s f32 (measured f32x4 mul+add, one core)\n` +
+      `native kernel (Gram path): ${native}\n` +
       `${torch ? "PyTorch: found, --threads 1" : "PyTorch: not available (or --no-torch)"}\n${jaxFound.note}${jax ? ", --threads 1" : ""}\n` +
       "ratios: peer seconds / tms-lab seconds (> 1: tms-lab faster); cold = one `tms train --json` process, warm = in-process median of 3\n",
   );
@@ -265,6 +268,7 @@ async function main(): Promise<void> {
     cpu: cpus()[0]?.model,
     loadAverage: { start: load0, end: loadavg() },
     boundGflops: bound,
+    nativeKernel: native,
     torch,
     jax: jaxFound.note,
     steps: args.steps,
