@@ -49,7 +49,11 @@ function perInstance(F: number, H: number, activation: string, p: number, native
   const times: number[][] = kernels.map(() => []);
   for (let c = 0; c < WARM_CALLS + CALLS; c++) {
     sampleBatch(spec, rng, batch);
-    kernels.forEach((kernel, k) => {
+    // alternate which goes first: the first after sampling finds the batch's derived data (compacted
+    // rows, blocks) not yet built, and the second may reuse them
+    const order = c % 2 ? [...kernels.keys()].reverse() : [...kernels.keys()];
+    order.forEach((k) => {
+      const kernel = kernels[k];
       setNativeKernel(kernel);
       const t0 = performance.now();
       fastKernel(spec, act, params, batch, grads, losses);

@@ -18,6 +18,7 @@ import {
   NATIVE_ARG,
   NATIVE_MAX_F,
   type NativeKernel,
+  nativeTakes,
   setNativeKernel,
 } from "../../src/core/kernels/native/native.js";
 import { makeReferenceKernel } from "../../src/core/kernels/reference.js";
@@ -161,6 +162,10 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
       const natural = PS.every((p) => choosePath(p, F, H, "f32") === "gram");
       if (!natural) setPathOverride("gram");
       for (const p of PS) expect(choosePath(p, F, H, "f32")).toBe("gram");
+      const taken = [...PS.keys()].filter((i) => nativeTakes(PS[i], F));
+      // both kinds in every shape: some instances the addon takes, and some it leaves to WebAssembly
+      expect(taken.length).toBeGreaterThan(0);
+      expect(taken.length).toBeLessThan(PS.length);
       let differsFromWasm = 0;
       for (const id of ids) {
         const act = getActivation(id);
@@ -170,15 +175,17 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
         const got = run(fastKernel, spec, act, "f32");
         setNativeKernel(undefined);
         const wasm = run(fastKernel, spec, act, "f32");
-        // it ran, once, for every instance, with the arguments of this model and this activation
+        // it ran, once, for the instances it takes (p·F ≥ NATIVE_MIN_NONZEROS), with the arguments of this
+        // model and this activation; the others ran in WebAssembly
         expect(spy.calls(), `${id}: calls of the addon's gram`).toBe(1);
-        expect(spy.records.length).toBe(spec.nInstances);
+        expect(spy.records.length).toBe(taken.length);
         for (const r of spy.records) {
           expect(r.args[NATIVE_ARG.ACT]).toBe(ids.indexOf(id));
           expect([r.args[NATIVE_ARG.F], r.args[NATIVE_ARG.H], r.args[NATIVE_ARG.B]]).toEqual([F, H, 512]);
         }
         // and what the fast kernel returns is what the addon wrote (nothing ran over it)
-        spy.records.forEach((r, i) => {
+        spy.records.forEach((r, k) => {
+          const i = taken[k];
           expect(got.losses[i], `${id}: instance ${i}'s loss`).toBe(r.loss);
           expect(bitEqual(got.grads.W.subarray(i * F * H, (i + 1) * F * H), r.gradW), `${id}: ∇W ${i}`).toBe(
             true,
@@ -196,17 +203,25 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
     });
   });
 
-  it("dense instances beside Gram ones: only the Gram ones go to the addon, all = reference", () => {
-    const spec = specOf(20, 5, [1, 0.3, 0.01, 0.5]);
+  it("dense instances beside Gram ones: only the Gram ones it takes go to the addon, all = reference", () => {
+    const spec = specOf(20, 5, [1, 0.3, 0.01, 0.5, 0.05]);
     const paths = Array.from(spec.featureProbability, (p) => choosePath(p, 20, 5, "f32"));
-    expect(paths).toEqual(["dense", "gram", "gram", "dense"]);
+    expect(paths).toEqual(["dense", "gram", "gram", "dense", "gram"]);
+    // p = 0.01: 0.2 expected non-zeros a sample, below NATIVE_MIN_NONZEROS
+    expect(Array.from(spec.featureProbability, (p) => nativeTakes(p, 20))).toEqual([
+      true,
+      true,
+      false,
+      true,
+      true,
+    ]);
     for (const id of ["relu", "gelu", "softplus"]) {
       const act = getActivation(id);
       const spy = spyKernel(theAddon());
       setNativeKernel(spy.kernel);
       const got = run(fastKernel, spec, act, "f32");
       expect(spy.calls()).toBe(1);
-      expect(spy.records.map((r) => r.loss)).toEqual([got.losses[1], got.losses[2]]);
+      expect(spy.records.map((r) => r.loss)).toEqual([got.losses[1], got.losses[4]]);
       const d = diffs(run(reference, spec, act, "f32"), got, spec.nInstances);
       expect(Math.max(...d), `${id}: ${fmt(d)}`).toBeLessThan(TOL_F32);
     }

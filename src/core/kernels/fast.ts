@@ -12,7 +12,7 @@ import type { ModelSpec, Params } from "../model.js";
 import { denseRowsOf, type SparseBatch, sampledVersion } from "../sampling.js";
 import { choosePath, currentPathOverride, type InstancePath } from "./cost.js";
 import { compiledModule, Engine, engineOf, fmaEnabled, wasmEnabled } from "./engine.js";
-import { NATIVE_ARG, nativeGramFor } from "./native/native.js";
+import { NATIVE_ARG, nativeGramFor, nativeTakes } from "./native/native.js";
 import { sparseKernel } from "./sparse.js";
 import type { Gradients, StepKernel } from "./types.js";
 
@@ -59,6 +59,8 @@ interface SpecBuffers {
   native: boolean;
   /** For the native kernel: the Gram instances, their importance rows end to end, arguments and losses. */
   nativeInstances: number[];
+  /** nativeInstances as a flag per instance. */
+  nativeTaken: Uint8Array;
   nativeImportance: Float64Array;
   nativeArgs: Int32Array;
   nativeLosses: Float64Array;
@@ -223,6 +225,7 @@ class KernelState {
       override: null,
       native: false,
       nativeInstances: [],
+      nativeTaken: new Uint8Array(I),
       nativeImportance: new Float64Array(0),
       nativeArgs: new Int32Array(0),
       nativeLosses: new Float64Array(0),
@@ -237,11 +240,16 @@ class KernelState {
     const I = buf.spec.nInstances;
     for (let i = 0; i < I; i++)
       buf.gram[i] = choosePath(buf.spec.featureProbability[i], F, H, dtype) === "gram" ? 1 : 0;
-    // the native kernel runs the Gram instances: then the module need not have gram_rows
-    this.serve({ dense: buf.gram.includes(0), gram: buf.gram.includes(1) && !native });
+    // the native kernel runs the Gram instances it takes (nativeTakes); the module serves the others
+    buf.nativeInstances = native
+      ? [...buf.gram.keys()].filter((i) => buf.gram[i] && nativeTakes(buf.spec.featureProbability[i], F))
+      : [];
+    buf.nativeTaken.fill(0);
+    for (const i of buf.nativeInstances) buf.nativeTaken[i] = 1;
+    const wasmGram = [...buf.gram.keys()].some((i) => buf.gram[i] && !buf.nativeTaken[i]);
+    this.serve({ dense: buf.gram.includes(0), gram: wasmGram });
     buf.override = currentPathOverride();
     buf.native = native;
-    buf.nativeInstances = native ? [...buf.gram.keys()].filter((i) => buf.gram[i]) : [];
     const n = buf.nativeInstances.length;
     buf.nativeImportance = new Float64Array(n * F);
     for (const [k, i] of buf.nativeInstances.entries())
@@ -297,7 +305,7 @@ class KernelState {
     }
     for (let i = 0; i < I; i++) {
       const gram = buf.gram[i];
-      if (gram && native) continue; // done above
+      if (buf.nativeTaken[i]) continue; // done above
       ex.setup(ws, buf.params + i * F * H * E, bPtr + i * F * E, gram);
       const impk = buf.impk + i * tabSize;
       const rs = batch.rowStart + 4 * i * (B + 1);

@@ -41,6 +41,17 @@ export const NATIVE_ARG = {
 /** Up to this many features (four vectors of eight lanes). */
 export const NATIVE_MAX_F = 32;
 
+/**
+ * The native kernel takes a Gram instance from this many expected non-zeros per sample (p·F) on: there it
+ * is 0.67–0.97× the WebAssembly kernel's time; below, its fixed cost per instance (setup, finish) outweighs
+ * its faster rows, and light activations ran 1.10–1.18× at F = 20, p = 0.01 and 0.003 (docs/speed.md).
+ * A function of the spec alone, so results never depend on timing.
+ */
+export const NATIVE_MIN_NONZEROS = 0.5;
+
+/** Whether the native kernel runs a Gram-path instance of feature probability p with F features. */
+export const nativeTakes = (p: number, F: number): boolean => p * F >= NATIVE_MIN_NONZEROS;
+
 let installed: { kernel: NativeKernel; index: Map<string, number> } | undefined;
 
 /** Installs (or, with undefined, removes) the native kernel for this thread. */
