@@ -25,8 +25,8 @@ import { writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { enableRelaxedSimd } from "../src/cli/node-flags.js";
-import { installNativeKernel } from "../src/experiments/native-kernel.js";
 import { TRAIN_DEFAULTS, train } from "../src/core/train.js";
+import { installNativeKernel } from "../src/experiments/native-kernel.js";
 import { getPreset } from "../src/experiments/presets.js";
 import { denseKernelGflops, kernelMacs, measureBound } from "./flops.js";
 import { formulaRows } from "./formula.js";
@@ -245,7 +245,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `load average ${load0.map((l) => l.toFixed(1)).join(" ")} on ${cpus().length} cores (times stretch under load; ratios come from the same minutes)\n` +
       `bound: ${bound.toFixed(1)} GFLOP/s f32 (measured f32x4 mul+add, one core)\n` +
-      `native kernel (Gram path): ${native}\n` +
+      `native kernel: ${native}\n` +
       `${torch ? "PyTorch: found, --threads 1" : "PyTorch: not available (or --no-torch)"}\n${jaxFound.note}${jax ? ", --threads 1" : ""}\n` +
       "ratios: peer seconds / tms-lab seconds (> 1: tms-lab faster); cold = one `tms train --json` process, warm = in-process median of 3\n",
   );

@@ -177,11 +177,138 @@ double gramInstance(const Instance &in) {
   return 0.5 * loss;
 }
 
+/**
+ * One instance's dense path (direct form, lanes = samples), for instances whose samples are stored as dense
+ * rows (`value` → B·F floats, row-major: the values of an instance whose every slot is kept, or the
+ * sampler's dense copy; `rowStart` tells the empty samples). Non-empty samples go eight to a block X[f];
+ * per block
+ *   h_k = Σ_f X[f]·W[f,k],  z_f = b_f + Σ_k h_k·W[f,k],  dz_f = k_f·e·act'(z_f),  dh_k = Σ_f dz_f·W[f,k],
+ * and, once per chunk of blocks, with the accumulators in registers (feature groups at a time),
+ *   ∇W[f,k] += Σ_blocks dz_f·h_k + X[f]·dh_k,  ∇b_f += Σ_blocks dz_f  (lane partial sums, added at the end).
+ * The last block's padding lanes are all-zero samples, counted out of the n₀ all-zero samples.
+ */
+template <ActFn ACTIVATION, int H>
+double denseInstance(const Instance &in) {
+  constexpr int NB = 8;                                  // blocks per chunk
+  constexpr int FG = H >= 5 ? 2 : H >= 3 ? 4 : 8;        // features a group (accumulators in registers)
+  const int F = in.F, B = in.B;
+  const int FP = (F + FG - 1) / FG * FG;                 // ≤ 32
+  alignas(32) vf X[NB][32], DZ[NB][32], HB[NB][H], DH[NB][H];
+  alignas(32) vf gW[32][H], gb[32];
+  alignas(32) float w[32][H];
+  vf bf[32], kf[32];
+  const double scale = 1.0 / (double(B) * F);
+  for (int f = 0; f < FP; f++) {
+    bf[f] = splat(f < F ? in.bias[f] : 0.f);
+    kf[f] = splat(f < F ? float(2 * in.imp[f] * scale) : 0.f);
+    gb[f] = splat(0);
+    for (int k = 0; k < H; k++) {
+      w[f][k] = f < F ? in.W[f * H + k] : 0.f;
+      gW[f][k] = splat(0);
+    }
+  }
+  // X's rows F … FP−1 stay zero, and so do DZ's (never written): the padding features of a group
+  for (int b = 0; b < NB; b++)
+    for (int f = 0; f < FP; f++) X[b][f] = DZ[b][f] = splat(0);
+  vf lossv = splat(0);
+  int rows = 0, nb = 0, lane = 0;
+  const float *source = in.value;
+  for (int s = 0; s <= B; s++) {
+    if (s < B) {
+      if (in.rowStart[s + 1] == in.rowStart[s]) continue;
+      float *x = reinterpret_cast<float *>(X[nb]);
+      const float *row = source + int64_t(s) * F;
+      for (int f = 0; f < F; f++) x[f * VW + lane] = row[f];
+      if (++lane < VW) continue;
+    } else if (lane == 0 && nb == 0) {
+      break;
+    }
+    if (lane > 0) {
+      // a block: forward, activation, backward through z
+      rows += VW;
+      vf h[H], dh[H];
+      for (int k = 0; k < H; k++) {
+        h[k] = splat(0);
+        dh[k] = splat(0);
+      }
+      for (int f = 0; f < F; f++)
+        for (int k = 0; k < H; k++) h[k] = TMS_MADD(X[nb][f], splat(w[f][k]), h[k]);
+      for (int f = 0; f < F; f++) {
+        vf z = bf[f];
+        for (int k = 0; k < H; k++) z = TMS_MADD(h[k], splat(w[f][k]), z);
+        vf y, d;
+        ACTIVATION(z, &y, &d);
+        const vf e = y - X[nb][f];
+        const vf ke = kf[f] * e;
+        lossv = TMS_MADD(ke, e, lossv);
+        const vf dz = ke * d;
+        DZ[nb][f] = dz;
+        for (int k = 0; k < H; k++) dh[k] = TMS_MADD(dz, splat(w[f][k]), dh[k]);
+      }
+      for (int k = 0; k < H; k++) {
+        HB[nb][k] = h[k];
+        DH[nb][k] = dh[k];
+      }
+      nb++;
+      lane = 0;
+    }
+    if (nb == NB || (s == B && nb > 0)) {
+      // the chunk's ∇W and ∇b, FG features at a time
+      for (int f0 = 0; f0 < FP; f0 += FG) {
+        vf acc[FG][H], accb[FG];
+        for (int i = 0; i < FG; i++) {
+          accb[i] = gb[f0 + i];
+          for (int k = 0; k < H; k++) acc[i][k] = gW[f0 + i][k];
+        }
+        for (int b = 0; b < nb; b++)
+          for (int i = 0; i < FG; i++) {
+            const vf dz = DZ[b][f0 + i], x = X[b][f0 + i];
+            accb[i] += dz;
+            for (int k = 0; k < H; k++) acc[i][k] = TMS_MADD(x, DH[b][k], TMS_MADD(dz, HB[b][k], acc[i][k]));
+          }
+        for (int i = 0; i < FG; i++) {
+          gb[f0 + i] = accb[i];
+          for (int k = 0; k < H; k++) gW[f0 + i][k] = acc[i][k];
+        }
+      }
+      for (int b = 0; b < nb; b++)
+        for (int f = 0; f < F; f++) X[b][f] = splat(0);
+      nb = 0;
+    }
+    if (s == B) break;
+  }
+  // the all-zero samples (n₀ < 0 when padding lanes were computed as all-zero samples)
+  const double n0 = B - rows;
+  double loss = 0;
+  for (int l = 0; l < VW; l++) loss += lossv[l];
+  for (int f = 0; f < F; f++) {
+    vf y, d;
+    ACTIVATION(bf[f], &y, &d);
+    const vf ke = kf[f] * y;
+    loss += n0 * double((ke * y)[0]);
+    double g = n0 * double((ke * d)[0]);
+    for (int l = 0; l < VW; l++) g += gb[f][l];
+    in.gradB[f] = g;
+    for (int k = 0; k < H; k++) {
+      double a = 0;
+      for (int l = 0; l < VW; l++) a += gW[f][k][l];
+      in.gradW[f * H + k] = a;
+    }
+  }
+  return 0.5 * loss;
+}
+
 typedef double (*GramFn)(const Instance &);
 #define TMS_ROW(name) \
   {&gramInstance<tms_act_##name, 1>, &gramInstance<tms_act_##name, 2>, &gramInstance<tms_act_##name, 3>, \
    &gramInstance<tms_act_##name, 4>},
 const GramFn GRAM[][MAX_NV] = {TMS_ACTIVATIONS(TMS_ROW)};
+/** The dense path for H ≤ DENSE_MAX_H (h and dh in registers); above, the WebAssembly kernel's. */
+constexpr int DENSE_MAX_H = 5;
+#define TMS_DENSE_ROW(name)                                                                    \
+  {&denseInstance<tms_act_##name, 1>, &denseInstance<tms_act_##name, 2>,                       \
+   &denseInstance<tms_act_##name, 3>, &denseInstance<tms_act_##name, 4>, &denseInstance<tms_act_##name, 5>},
+const GramFn DENSE[][DENSE_MAX_H] = {TMS_ACTIVATIONS(TMS_DENSE_ROW)};
 #define TMS_NAME(name) #name,
 const char *const IDS[] = {TMS_ACTIVATIONS(TMS_NAME)};
 constexpr int N_ACTS = sizeof(IDS) / sizeof(IDS[0]);
@@ -196,23 +323,35 @@ bool inside(size_t len, int64_t at, int64_t bytes, int align) {
   return at >= 0 && bytes >= 0 && at % align == 0 && uint64_t(at + bytes) <= len;
 }
 
-/** Checks one instance's arguments against the memory; fills `in`, or returns what is wrong. */
-const char *instanceOf(const int32_t *a, const double *imp, char *mem, size_t memLen, Instance &in) {
+/** The message for the path being called ("gram: …" or "dense: …"). */
+#define TMS_WHY(text) (dense ? "dense: " text : "gram: " text)
+
+/**
+ * Checks one instance's arguments against the memory; fills `in`, or returns what is wrong. The Gram path
+ * reads the batch's CSR entries (feature and value); the dense path reads B·F values as dense rows.
+ */
+const char *instanceOf(bool dense, const int32_t *a, const double *imp, char *mem, size_t memLen,
+                       Instance &in) {
   const int F = a[NF], H = a[NH], B = a[NB];
-  if (a[ACT] < 0 || a[ACT] >= N_ACTS) return "gram: unknown activation index";
-  if (F < 1 || F > VW * MAX_NV || H < 1 || H > 64 || B < 1) return "gram: bad model shape";
+  if (a[ACT] < 0 || a[ACT] >= N_ACTS) return TMS_WHY("unknown activation index");
+  if (F < 1 || F > VW * MAX_NV || H < 1 || H > (dense ? DENSE_MAX_H : 64) || B < 1)
+    return TMS_WHY("bad model shape");
   const int64_t FH = int64_t(F) * H;
   if (!inside(memLen, a[W_AT], 4 * FH, 4) || !inside(memLen, a[B_AT], 4 * F, 4) ||
       !inside(memLen, a[ROWSTART_AT], 4 * (int64_t(B) + 1), 4) ||
       !inside(memLen, a[GRAD_W_AT], 8 * FH, 8) || !inside(memLen, a[GRAD_B_AT], 8 * F, 8))
-    return "gram: an address lies outside the memory";
+    return TMS_WHY("an address lies outside the memory");
   const int32_t *rowStart = reinterpret_cast<const int32_t *>(mem + a[ROWSTART_AT]);
-  // the entries between the first row's start and the last row's end must be inside the memory (the kernel
-  // reads no row that is out of order or outside them)
-  const int64_t first = rowStart[0], end = rowStart[B];
-  if (first < 0 || end < first || !inside(memLen, a[FEATURE_AT] + 4 * first, 4 * (end - first), 4) ||
-      !inside(memLen, a[VALUE_AT] + 4 * first, 4 * (end - first), 4))
-    return "gram: the batch's entries lie outside the memory";
+  if (dense) {
+    if (!inside(memLen, a[VALUE_AT], 4 * int64_t(B) * F, 4)) return TMS_WHY("the dense rows lie outside the memory");
+  } else {
+    // the entries between the first row's start and the last row's end must be inside the memory (the
+    // kernel reads no row that is out of order or outside them)
+    const int64_t first = rowStart[0], end = rowStart[B];
+    if (first < 0 || end < first || !inside(memLen, a[FEATURE_AT] + 4 * first, 4 * (end - first), 4) ||
+        !inside(memLen, a[VALUE_AT] + 4 * first, 4 * (end - first), 4))
+      return TMS_WHY("the batch's entries lie outside the memory");
+  }
   in = Instance{F,
                 H,
                 B,
@@ -245,33 +384,35 @@ T *typedArray(napi_env env, napi_value value, napi_typedarray_type type, size_t 
  * path of n = losses.length instances in one call. Instance i's arguments are args[i·N_ARGS …] and its
  * importance importance[i·F …]; every address is a byte offset into memory (the WebAssembly engine's,
  * where the batch and parameters already are); ∇W and ∇b are written there as float64, the loss to
- * losses[i].
+ * losses[i]. dense(…): the same for the dense path, with VALUE_AT the instance's B·F dense rows.
  */
-napi_value Gram(napi_env env, napi_callback_info info) {
+template <bool dense>
+napi_value Run(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 4)
-    return fail(env, "gram(memory, args, importance, losses) takes four arguments");
+    return fail(env, TMS_WHY("takes four arguments (memory, args, importance, losses)"));
   void *memData;
   size_t memLen;
   if (napi_get_arraybuffer_info(env, argv[0], &memData, &memLen) != napi_ok)
-    return fail(env, "gram: memory must be an ArrayBuffer");
+    return fail(env, TMS_WHY("memory must be an ArrayBuffer"));
   size_t nLosses, nArgs, nImp;
   double *losses = typedArray<double>(env, argv[3], napi_float64_array, 0, &nLosses);
   const int32_t *args = typedArray<const int32_t>(env, argv[1], napi_int32_array, N_ARGS * nLosses, &nArgs);
   const double *imp = typedArray<const double>(env, argv[2], napi_float64_array, 0, &nImp);
   if (!losses || !args || !imp)
-    return fail(env, "gram: args, importance and losses must be an Int32Array and two Float64Arrays");
+    return fail(env, TMS_WHY("args, importance and losses must be an Int32Array and two Float64Arrays"));
   size_t impAt = 0;
   for (size_t i = 0; i < nLosses; i++) {
     const int32_t *a = args + i * N_ARGS;
-    if (a[NF] < 1 || impAt + size_t(a[NF]) > nImp) return fail(env, "gram: importance is too short");
+    if (a[NF] < 1 || impAt + size_t(a[NF]) > nImp) return fail(env, TMS_WHY("importance is too short"));
     Instance in;
-    if (const char *why = instanceOf(a, imp + impAt, static_cast<char *>(memData), memLen, in))
+    if (const char *why = instanceOf(dense, a, imp + impAt, static_cast<char *>(memData), memLen, in))
       return fail(env, why);
     impAt += a[NF];
-    const double loss = GRAM[a[ACT]][(in.F + VW - 1) / VW - 1](in);
-    if (loss < 0) return fail(env, "gram: a row is out of order, or names a feature outside 0 … F−1");
+    const double loss =
+        dense ? DENSE[a[ACT]][in.H - 1](in) : GRAM[a[ACT]][(in.F + VW - 1) / VW - 1](in);
+    if (loss < 0) return fail(env, TMS_WHY("a row is out of order, or names a feature outside 0 … F−1"));
     losses[i] = loss;
   }
   return nullptr;
@@ -281,8 +422,12 @@ napi_value Gram(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   napi_value fn, ids, lanes;
-  napi_create_function(env, "gram", NAPI_AUTO_LENGTH, Gram, nullptr, &fn);
+  napi_create_function(env, "gram", NAPI_AUTO_LENGTH, Run<false>, nullptr, &fn);
   napi_set_named_property(env, exports, "gram", fn);
+  napi_create_function(env, "dense", NAPI_AUTO_LENGTH, Run<true>, nullptr, &fn);
+  napi_set_named_property(env, exports, "dense", fn);
+  napi_create_int32(env, DENSE_MAX_H, &lanes);
+  napi_set_named_property(env, exports, "denseMaxH", lanes);
   napi_create_array_with_length(env, N_ACTS, &ids);
   for (int i = 0; i < N_ACTS; i++) {
     napi_value s;

@@ -80,7 +80,7 @@ writeFileSync(
 );
 const seconds = ((performance.now() - t0) / 1000).toFixed(1);
 process.stdout.write(
-  `native kernel built (${compilerVersion}, ${seconds} s): Gram path for ${ids.length} activations` +
+  `native kernel built (${compilerVersion}, ${seconds} s): Gram and dense paths for ${ids.length} activations` +
     (skipped.length ? ` (not: ${skipped.join(", ")})` : "") +
     "\n",
 );

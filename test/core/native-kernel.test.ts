@@ -3,8 +3,9 @@
 //  * for every activation it has, the fast kernel with it = the reference kernel on the same batch, within
 //    the tolerance of the WebAssembly kernel (test/core/kernels-fast.test.ts), and what the fast kernel
 //    returns for the Gram instances is what the addon wrote (a spy records its calls);
+//  * its dense path, for p = 1 instances from F = 8 on (H ≤ denseMaxH), the same;
 //  * what it does not cover (softmax family, user formulas, a copy of a built-in entry, F > 32, float64,
-//    dense instances) runs in WebAssembly, never in the addon;
+//    other dense instances) runs in WebAssembly, never in the addon;
 //  * bad arguments to the addon are exceptions, not crashes;
 //  * training with it ends where training without it does, and is deterministic.
 
@@ -203,7 +204,34 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
     });
   });
 
-  it("dense instances beside Gram ones: only the Gram ones it takes go to the addon, all = reference", () => {
+  describe.each([
+    [8, 2],
+    [20, 5],
+    [32, 3],
+  ])("p = 1 instances, F = %i, H = %i: its dense path = reference kernel", (F, H) => {
+    it("every activation it has", () => {
+      const spec = specOf(F, H, [1, 1]);
+      for (const p of spec.featureProbability) expect(choosePath(p, F, H, "f32")).toBe("dense");
+      for (const id of theAddon().ids) {
+        const act = getActivation(id);
+        const spy = spyKernel(theAddon());
+        setNativeKernel(spy.kernel);
+        const got = run(fastKernel, spec, act, "f32");
+        expect(spy.denseCalls(), `${id}: calls of the addon's dense`).toBe(1);
+        expect(spy.calls()).toBe(0);
+        spy.denseRecords.forEach((r, i) => {
+          expect(got.losses[i], `${id}: instance ${i}'s loss`).toBe(r.loss);
+          expect(bitEqual(got.grads.W.subarray(i * F * H, (i + 1) * F * H), r.gradW), `${id}: ∇W ${i}`).toBe(
+            true,
+          );
+        });
+        const d = diffs(run(reference, spec, act, "f32"), got, spec.nInstances);
+        expect(Math.max(...d), `${id}, native dense: ${fmt(d)}`).toBeLessThan(TOL_F32);
+      }
+    });
+  });
+
+  it("dense instances beside Gram ones: each instance goes to the path and kernel that takes it, all = reference", () => {
     const spec = specOf(20, 5, [1, 0.3, 0.01, 0.5, 0.05]);
     const paths = Array.from(spec.featureProbability, (p) => choosePath(p, 20, 5, "f32"));
     expect(paths).toEqual(["dense", "gram", "gram", "dense", "gram"]);
@@ -222,6 +250,9 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
       const got = run(fastKernel, spec, act, "f32");
       expect(spy.calls()).toBe(1);
       expect(spy.records.map((r) => r.loss)).toEqual([got.losses[1], got.losses[4]]);
+      // p = 1 (every slot kept, F ≥ 8) runs the native dense path; p = 0.5 stays in WebAssembly
+      expect(spy.denseCalls()).toBe(1);
+      expect(spy.denseRecords.map((r) => r.loss)).toEqual([got.losses[0]]);
       const d = diffs(run(reference, spec, act, "f32"), got, spec.nInstances);
       expect(Math.max(...d), `${id}: ${fmt(d)}`).toBeLessThan(TOL_F32);
     }
@@ -235,6 +266,7 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
       setNativeKernel(spy.kernel);
       const got = run(fastKernel, s, act, dtype, 3, 256);
       expect(spy.calls(), `${act.id}, F = ${s.nFeatures}, ${dtype}: calls of the addon's gram`).toBe(0);
+      expect(spy.denseCalls(), `${act.id}, F = ${s.nFeatures}, ${dtype}: calls of the addon's dense`).toBe(0);
       const d = diffs(run(reference, s, act, dtype, 3, 256), got, s.nInstances);
       expect(Math.max(...d), `${act.id}: ${fmt(d)}`).toBeLessThan(TOL[dtype]);
     };
@@ -249,6 +281,8 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
       const without: NativeKernel = {
         ids: ids.map((id) => (hidden.has(id) ? `not_${id}` : id)),
         gram: (memory, args, importance, losses) => theAddon().gram(memory, args, importance, losses),
+        dense: (memory, args, importance, losses) => theAddon().dense(memory, args, importance, losses),
+        denseMaxH: theAddon().denseMaxH,
       };
       for (const id of hidden) notCalled(spec, getActivation(id), "f32", without);
       // (and an id it keeps does call it)
@@ -285,9 +319,12 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
       for (const id of ["relu", "gelu"]) notCalled(spec, getActivation(id), "f64");
     });
 
-    it("dense instances (forced dense path)", () => {
+    it("dense instances (forced dense path) below p = 1, and p = 1 below F = 8 or above H = denseMaxH", () => {
       setPathOverride("dense");
       notCalled(spec, getActivation("relu"), "f32");
+      setPathOverride(undefined);
+      notCalled(specOf(5, 2, [1, 1]), getActivation("relu"), "f32");
+      notCalled(specOf(20, theAddon().denseMaxH + 1, [1, 1]), getActivation("gelu"), "f32");
     });
   });
 
@@ -367,6 +404,24 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
       );
       expect((error as Error).message, what).toMatch(/^gram/);
     };
+
+    it("dense: rows that do not fit the memory, or H above denseMaxH, are errors naming the path", () => {
+      const expectDenseError = (call: () => void, what: string) => {
+        expect(call, what).toThrow(/^dense/);
+      };
+      // B·F = 12 dense values from VAL_AT run past the end of this memory
+      const a = setUp();
+      a.args[NATIVE_ARG.VALUE] = SIZE - 16;
+      expectDenseError(() => theAddon().dense(a.memory, a.args, a.imp, a.losses), "dense rows past the end");
+      const b = setUp();
+      b.args[NATIVE_ARG.H] = theAddon().denseMaxH + 1;
+      expectDenseError(() => theAddon().dense(b.memory, b.args, b.imp, b.losses), "H above denseMaxH");
+      // and the same arguments with rows that fit do run (the dense rows: 12 floats from W_AT)
+      const c = setUp();
+      c.args[NATIVE_ARG.VALUE] = W_AT;
+      theAddon().dense(c.memory, c.args, c.imp, c.losses);
+      expect(Number.isFinite(c.losses[0])).toBe(true);
+    });
 
     it("the hand-made arguments are right (the cases below each break one thing)", () => {
       const { memory, args, imp, losses } = setUp();
@@ -477,7 +532,9 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
       const spy = spyKernel(theAddon());
       setNativeKernel(spy.kernel);
       const a = train(id);
-      expect(spy.calls(), "steps that called the addon").toBe(200);
+      expect(spy.calls(), "steps that called the addon's gram").toBe(200);
+      // demo's p = 1 instance (F = 20) takes the native dense path
+      expect(spy.denseCalls(), "steps that called the addon's dense").toBe(200);
       const b = train(id);
       setNativeKernel(undefined);
       const wasm = train(id);

@@ -6,7 +6,7 @@ import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { getActivation } from "../../src/core/activations.js";
-import { nativeGramFor, setNativeKernel } from "../../src/core/kernels/native/native.js";
+import { nativeKernelFor, setNativeKernel } from "../../src/core/kernels/native/native.js";
 import {
   installNativeKernel,
   NATIVE_DIR,
@@ -29,9 +29,9 @@ afterAll(() => {
 });
 
 const relu = getActivation("relu");
-const installed = () => nativeGramFor(relu, 20, "f32") !== undefined;
+const installed = () => nativeKernelFor(relu, 20, "f32") !== undefined;
 /** A fake addon: installed as the native kernel for relu, so a refusal can be seen to remove it. */
-const fake = { ids: ["relu"], gram: () => undefined };
+const fake = { ids: ["relu"], gram: () => undefined, dense: () => undefined, denseMaxH: 5 };
 
 /** A directory holding a (fake) addon and this build.json text. */
 function withBuildJson(text: string, addon = "not a shared object"): string {

@@ -30,7 +30,7 @@ export function whyNoNativeBuild(): string | undefined {
   return undefined;
 }
 
-/** One instance of one recorded `gram` call: its arguments and what the addon wrote. */
+/** One instance of one recorded call: its arguments and what the addon wrote. */
 export interface GramRecord {
   args: number[];
   loss: number;
@@ -38,31 +38,42 @@ export interface GramRecord {
   gradB: Float64Array;
 }
 
-/** Wraps an addon: the same kernel, with each call's instances recorded (`calls` counts the calls). */
+/**
+ * Wraps an addon: the same kernel, with each call's instances recorded, per path (`calls` counts the
+ * `gram` calls and `records` holds their instances; `denseCalls` and `denseRecords` the `dense` ones).
+ */
 export function spyKernel(addon: NativeKernel): {
   kernel: NativeKernel;
   calls: () => number;
   records: GramRecord[];
+  denseCalls: () => number;
+  denseRecords: GramRecord[];
 } {
-  let calls = 0;
+  const count = { gram: 0, dense: 0 };
   const records: GramRecord[] = [];
-  const kernel: NativeKernel = {
-    ids: addon.ids,
-    gram(memory, args, importance, losses) {
-      calls++;
-      addon.gram(memory, args, importance, losses);
+  const denseRecords: GramRecord[] = [];
+  const spy =
+    (path: "gram" | "dense", into: GramRecord[]): NativeKernel["gram"] =>
+    (memory, args, importance, losses) => {
+      count[path]++;
+      addon[path](memory, args, importance, losses);
       for (let k = 0; k < losses.length; k++) {
         const a = Array.from(args.subarray(k * NATIVE_ARG.COUNT, (k + 1) * NATIVE_ARG.COUNT));
         const F = a[NATIVE_ARG.F];
         const H = a[NATIVE_ARG.H];
-        records.push({
+        into.push({
           args: a,
           loss: losses[k],
           gradW: new Float64Array(memory, a[NATIVE_ARG.GRAD_W], F * H).slice(),
           gradB: new Float64Array(memory, a[NATIVE_ARG.GRAD_B], F).slice(),
         });
       }
-    },
+    };
+  const kernel: NativeKernel = {
+    ids: addon.ids,
+    denseMaxH: addon.denseMaxH,
+    gram: spy("gram", records),
+    dense: spy("dense", denseRecords),
   };
-  return { kernel, calls: () => calls, records };
+  return { kernel, calls: () => count.gram, records, denseCalls: () => count.dense, denseRecords };
 }

@@ -12,7 +12,13 @@ import type { ModelSpec, Params } from "../model.js";
 import { denseRowsOf, type SparseBatch, sampledVersion } from "../sampling.js";
 import { choosePath, currentPathOverride, type InstancePath } from "./cost.js";
 import { compiledModule, Engine, engineOf, fmaEnabled, wasmEnabled } from "./engine.js";
-import { NATIVE_ARG, nativeGramFor, nativeTakes } from "./native/native.js";
+import {
+  NativeGroup,
+  type NativeKernel,
+  nativeKernelFor,
+  nativeTakes,
+  nativeTakesDense,
+} from "./native/native.js";
 import { sparseKernel } from "./sparse.js";
 import type { Gradients, StepKernel } from "./types.js";
 
@@ -55,15 +61,12 @@ interface SpecBuffers {
   /** The PreparedBatch these paths need, and the setPathOverride value they were chosen under. */
   prep?: PreparedBatch;
   override: InstancePath | undefined | null;
-  /** Whether the native kernel runs the Gram instances (as when the paths were chosen). */
+  /** Whether the native kernel was installed when the paths were chosen. */
   native: boolean;
-  /** For the native kernel: the Gram instances, their importance rows end to end, arguments and losses. */
-  nativeInstances: number[];
-  /** nativeInstances as a flag per instance. */
+  /** The instances the native kernel runs, by path (empty without it), and a flag per instance. */
+  nativeGram: NativeGroup;
+  nativeDense: NativeGroup;
   nativeTaken: Uint8Array;
-  nativeImportance: Float64Array;
-  nativeArgs: Int32Array;
-  nativeLosses: Float64Array;
 }
 
 /** Names a kernel: shape, precision, activation, FMA (its state in an engine; with its paths, its module). */
@@ -224,38 +227,34 @@ class KernelState {
       gram: new Uint8Array(I),
       override: null,
       native: false,
-      nativeInstances: [],
+      nativeGram: new NativeGroup("gram", [], spec.importance, F),
+      nativeDense: new NativeGroup("dense", [], spec.importance, F),
       nativeTaken: new Uint8Array(I),
-      nativeImportance: new Float64Array(0),
-      nativeArgs: new Int32Array(0),
-      nativeLosses: new Float64Array(0),
     };
     return this.specBuffers;
   }
 
   /** Each instance's algorithm (choosePath, which honours setPathOverride) and the PreparedBatch for it. */
-  private paths(buf: SpecBuffers, batch: BatchPointers, native: boolean): PreparedBatch {
-    if (buf.prep && buf.override === currentPathOverride() && buf.native === native) return buf.prep;
+  private paths(buf: SpecBuffers, batch: BatchPointers, native: NativeKernel | undefined): PreparedBatch {
+    if (buf.prep && buf.override === currentPathOverride() && buf.native === (native !== undefined))
+      return buf.prep;
     const { F, H, dtype } = this.lay;
     const I = buf.spec.nInstances;
-    for (let i = 0; i < I; i++)
-      buf.gram[i] = choosePath(buf.spec.featureProbability[i], F, H, dtype) === "gram" ? 1 : 0;
-    // the native kernel runs the Gram instances it takes (nativeTakes); the module serves the others
-    buf.nativeInstances = native
-      ? [...buf.gram.keys()].filter((i) => buf.gram[i] && nativeTakes(buf.spec.featureProbability[i], F))
-      : [];
+    const ps = buf.spec.featureProbability;
+    for (let i = 0; i < I; i++) buf.gram[i] = choosePath(ps[i], F, H, dtype) === "gram" ? 1 : 0;
+    // the native kernel runs the instances it takes (native.ts: nativeTakes, nativeTakesDense); the
+    // WebAssembly module serves the others
+    const all = [...buf.gram.keys()];
+    const gram = native ? all.filter((i) => buf.gram[i] && nativeTakes(ps[i], F)) : [];
+    const dense = native ? all.filter((i) => !buf.gram[i] && nativeTakesDense(ps[i], F, H, native)) : [];
+    buf.nativeGram = new NativeGroup("gram", gram, buf.spec.importance, F);
+    buf.nativeDense = new NativeGroup("dense", dense, buf.spec.importance, F);
     buf.nativeTaken.fill(0);
-    for (const i of buf.nativeInstances) buf.nativeTaken[i] = 1;
-    const wasmGram = [...buf.gram.keys()].some((i) => buf.gram[i] && !buf.nativeTaken[i]);
-    this.serve({ dense: buf.gram.includes(0), gram: wasmGram });
+    for (const i of [...gram, ...dense]) buf.nativeTaken[i] = 1;
+    const left = all.filter((i) => !buf.nativeTaken[i]);
+    this.serve({ dense: left.some((i) => !buf.gram[i]), gram: left.some((i) => buf.gram[i]) });
     buf.override = currentPathOverride();
-    buf.native = native;
-    const n = buf.nativeInstances.length;
-    buf.nativeImportance = new Float64Array(n * F);
-    for (const [k, i] of buf.nativeInstances.entries())
-      buf.nativeImportance.set(buf.spec.importance.subarray(i * F, (i + 1) * F), k * F);
-    buf.nativeArgs = new Int32Array(n * NATIVE_ARG.COUNT);
-    buf.nativeLosses = new Float64Array(n);
+    buf.native = native !== undefined;
     buf.prep = preparedBatch(this.engine, batch, F, dtype, I, buf.gram);
     return buf.prep;
   }
@@ -267,8 +266,8 @@ class KernelState {
     const I = spec.nInstances;
     const ws = this.ws;
     const buf = this.buffers(spec, B);
-    const native = nativeGramFor(this.act, F, this.lay.dtype);
-    const prep = this.paths(buf, batch, native !== undefined);
+    const native = nativeKernelFor(this.act, F, this.lay.dtype);
+    const prep = this.paths(buf, batch, native?.kernel);
     const ex = this.exports;
     prep.sync(batch.version);
     const tabSize = impTableLayout(F, this.lay.dtype).size;
@@ -281,27 +280,39 @@ class KernelState {
     const bPtr = buf.params + I * F * H * E;
     const gbPtr = buf.grads + I * F * H * 8;
     const outLoss = (ws + this.lay.OUT_LOSS) / 8;
-    if (native && buf.nativeInstances.length > 0) {
-      // the Gram instances in one call to the native kernel
-      const a = buf.nativeArgs;
-      buf.nativeInstances.forEach((i, k) => {
-        const o = k * NATIVE_ARG.COUNT;
-        a[o + NATIVE_ARG.ACT] = native.act;
-        a[o + NATIVE_ARG.F] = F;
-        a[o + NATIVE_ARG.H] = H;
-        a[o + NATIVE_ARG.B] = B;
-        a[o + NATIVE_ARG.W] = buf.params + i * F * H * E;
-        a[o + NATIVE_ARG.BIAS] = bPtr + i * F * E;
-        a[o + NATIVE_ARG.ROW_START] = batch.rowStart + 4 * i * (B + 1);
-        a[o + NATIVE_ARG.FEATURE] = batch.feature;
-        a[o + NATIVE_ARG.VALUE] = batch.value;
-        a[o + NATIVE_ARG.GRAD_W] = buf.grads + i * F * H * 8;
-        a[o + NATIVE_ARG.GRAD_B] = gbPtr + i * F * 8;
-      });
-      native.kernel.gram(this.engine.buffer, a, buf.nativeImportance, buf.nativeLosses);
-      buf.nativeInstances.forEach((i, k) => {
-        losses[i] = buf.nativeLosses[k];
-      });
+    if (native) {
+      // the instances the native kernel takes, one call per path
+      const at = (i: number) => {
+        const rowStart = batch.rowStart + 4 * i * (B + 1);
+        const first = ints[rowStart / 4];
+        return {
+          W: buf.params + i * F * H * E,
+          bias: bPtr + i * F * E,
+          rowStart,
+          feature: batch.feature,
+          value: batch.value,
+          gradW: buf.grads + i * F * H * 8,
+          gradB: gbPtr + i * F * 8,
+          first,
+          full: ints[rowStart / 4 + B] - first === B * F,
+        };
+      };
+      const shape = { F, H, B };
+      buf.nativeGram.run(native.kernel, native.act, shape, this.engine.buffer, at, losses);
+      // the dense path reads the instance's values as its dense rows: every slot of a p = 1 instance is kept
+      buf.nativeDense.run(
+        native.kernel,
+        native.act,
+        shape,
+        this.engine.buffer,
+        (i) => {
+          const p = at(i);
+          if (!p.full)
+            throw new Error(`instance ${i} (p = 1) has empty slots: the sampler broke its contract`);
+          return { ...p, value: batch.value + p.first * E };
+        },
+        losses,
+      );
     }
     for (let i = 0; i < I; i++) {
       const gram = buf.gram[i];

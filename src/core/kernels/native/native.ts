@@ -20,6 +20,10 @@ export interface NativeKernel {
    * importance[i·F …]. Throws a RangeError (code TMS_NATIVE) on arguments that do not fit the memory.
    */
   gram(memory: ArrayBuffer, args: Int32Array, importance: Float64Array, losses: Float64Array): void;
+  /** The dense path, the same way; VALUE is the instance's B·F values as dense rows (H ≤ denseMaxH). */
+  dense(memory: ArrayBuffer, args: Int32Array, importance: Float64Array, losses: Float64Array): void;
+  /** The largest H the dense path has code for. */
+  readonly denseMaxH: number;
 }
 
 /** The positions in `gram`'s Int32Array of arguments (native/kernel.cc's `Arg`). */
@@ -52,6 +56,80 @@ export const NATIVE_MIN_NONZEROS = 0.5;
 /** Whether the native kernel runs a Gram-path instance of feature probability p with F features. */
 export const nativeTakes = (p: number, F: number): boolean => p * F >= NATIVE_MIN_NONZEROS;
 
+/**
+ * The dense path runs natively for instances whose every slot is kept (p = 1: the batch's values are then
+ * the dense rows) from this many features on: there it measured 0.54–0.83× the WebAssembly kernel's time
+ * (F = 8 … 32), at F = 5 0.96–1.15× (docs/speed.md).
+ */
+export const NATIVE_DENSE_MIN_F = 8;
+
+/** Whether the native kernel runs a dense-path instance of feature probability p (F features, H hidden). */
+export const nativeTakesDense = (p: number, F: number, H: number, kernel: NativeKernel): boolean =>
+  p >= 1 && F >= NATIVE_DENSE_MIN_F && H <= kernel.denseMaxH;
+
+/**
+ * The instances of one spec that one native path runs, with what a call needs: their importance rows end
+ * to end, the arguments (refilled each step: the batch may have moved) and their losses.
+ */
+export class NativeGroup {
+  readonly importance: Float64Array;
+  readonly args: Int32Array;
+  readonly losses: Float64Array;
+  constructor(
+    readonly path: "gram" | "dense",
+    readonly instances: readonly number[],
+    importance: Float64Array,
+    F: number,
+  ) {
+    this.importance = new Float64Array(instances.length * F);
+    for (const [k, i] of instances.entries())
+      this.importance.set(importance.subarray(i * F, (i + 1) * F), k * F);
+    this.args = new Int32Array(instances.length * NATIVE_ARG.COUNT);
+    this.losses = new Float64Array(instances.length);
+  }
+
+  /**
+   * Runs the group's instances in one call; `at(i)` gives instance i's byte offsets. The losses land in
+   * `losses` at the instances' places.
+   */
+  run(
+    kernel: NativeKernel,
+    act: number,
+    shape: { F: number; H: number; B: number },
+    memory: ArrayBuffer,
+    at: (i: number) => {
+      W: number;
+      bias: number;
+      rowStart: number;
+      feature: number;
+      value: number;
+      gradW: number;
+      gradB: number;
+    },
+    losses: Float64Array,
+  ): void {
+    if (this.instances.length === 0) return;
+    const a = this.args;
+    for (const [k, i] of this.instances.entries()) {
+      const o = k * NATIVE_ARG.COUNT;
+      const p = at(i);
+      a[o + NATIVE_ARG.ACT] = act;
+      a[o + NATIVE_ARG.F] = shape.F;
+      a[o + NATIVE_ARG.H] = shape.H;
+      a[o + NATIVE_ARG.B] = shape.B;
+      a[o + NATIVE_ARG.W] = p.W;
+      a[o + NATIVE_ARG.BIAS] = p.bias;
+      a[o + NATIVE_ARG.ROW_START] = p.rowStart;
+      a[o + NATIVE_ARG.FEATURE] = p.feature;
+      a[o + NATIVE_ARG.VALUE] = p.value;
+      a[o + NATIVE_ARG.GRAD_W] = p.gradW;
+      a[o + NATIVE_ARG.GRAD_B] = p.gradB;
+    }
+    kernel[this.path](memory, a, this.importance, this.losses);
+    for (const [k, i] of this.instances.entries()) losses[i] = this.losses[k];
+  }
+}
+
 let installed: { kernel: NativeKernel; index: Map<string, number> } | undefined;
 
 /** Installs (or, with undefined, removes) the native kernel for this thread. */
@@ -60,7 +138,7 @@ export function setNativeKernel(kernel: NativeKernel | undefined): void {
 }
 
 /** The installed kernel and the activation's index in it, if it can run this model; else undefined. */
-export function nativeGramFor(
+export function nativeKernelFor(
   act: Activation,
   F: number,
   dtype: "f32" | "f64",
