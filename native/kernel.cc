@@ -1,13 +1,14 @@
-// tms-lab's native step kernel for Node: an N-API addon with the Gram path of the WebAssembly kernel
-// (src/core/kernels/wasm/kernel/gram.ts), compiled by scripts/build-native.mjs for the machine it builds on.
+// tms-lab's native step kernel for Node: an N-API addon, compiled by scripts/build-native.mjs for the machine
+// it builds on, with two of the WebAssembly kernel's paths (src/core/kernels/wasm/kernel/):
+//  * the Gram path (gram.ts), lanes = features, F ≤ 32 in NV vectors of 8:
+//      M = W Wᵀ;  per non-empty sample  z = b + Σ_{j ∈ nz} M[:, j]·x_j,  (y, y') = act(z),  e = y − x,
+//      loss += k·e², dz = k·e·y', ∇b += dz, C[:, j] += dz·x_j  (k = 2·imp/(B·F));
+//      the n₀ all-zero samples add n₀ times the same at z = b, x = 0;  ∇W = (C + Cᵀ) W;
+//  * the dense path (dense.ts) for instances whose every slot is kept, lanes = samples (denseInstance).
 // Why it exists: on x86-64 the compiler's code keeps z, dz and the loss in 32 vector registers of 8 lanes,
 // where V8's WebAssembly has 16 registers of 4 lanes (docs/speed.md, "A native kernel"). The WebAssembly
-// kernel stays the browser's path and the fallback; src/core/kernels/fast.ts chooses per instance.
-//
-// One instance of one step, float32, F ≤ 32 features (lanes = features, NV vectors of 8):
-//   M = W Wᵀ;  per non-empty sample  z = b + Σ_{j ∈ nz} M[:, j]·x_j,  (y, y') = act(z),  e = y − x,
-//   loss += k·e², dz = k·e·y', ∇b += dz, C[:, j] += dz·x_j  (k = 2·imp/(B·F));
-//   the n₀ all-zero samples add n₀ times the same at z = b, x = 0;  ∇W = (C + Cᵀ) W.
+// kernel stays the browser's path and the fallback; src/core/kernels/fast.ts chooses per instance which
+// instances come here (kernels/native/native.ts). Float32 only.
 // The activations are generated from the table (kernels/native/emit-c.ts → activations.gen.h).
 
 #include <node_api.h>
