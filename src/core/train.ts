@@ -2,7 +2,9 @@
 // gradient turns non-finite are frozen at that step and reported as diverged; the others train on.
 
 import { type Activation, type Buffer, getActivation } from "./activations.js";
+import { wasmEnabled } from "./kernels/engine.js";
 import { fastKernel } from "./kernels/fast.js";
+import { nativeInstances } from "./kernels/native/native.js";
 import { makeReferenceKernel } from "./kernels/reference.js";
 import { sparseKernel } from "./kernels/sparse.js";
 import type { Gradients, SoftmaxDim, StepKernel } from "./kernels/types.js";
@@ -54,6 +56,24 @@ export function chooseKernel(
   const needsBatch = act.kind === "vector" && softmaxDim === "batch";
   if (choice === "reference" || needsBatch) return makeReferenceKernel(softmaxDim);
   return choice === "sparse" ? sparseKernel : fastKernel;
+}
+
+/**
+ * Which code computes a run's steps, as chooseKernel and the fast kernel decide it: "reference" (the
+ * readable kernel: asked for, or the softmax over the batch), "javascript" (the sparse kernel: asked for,
+ * or no WebAssembly SIMD), "webassembly", or "webassembly+native" (the native kernel runs some of the
+ * instances: kernels/native/native.ts). They agree to float32 rounding, not bit for bit.
+ */
+export function kernelUsed(
+  act: Activation,
+  spec: ModelSpec,
+  dtype: DType,
+  softmaxDim: SoftmaxDim,
+  choice: KernelChoice = "auto",
+): "reference" | "javascript" | "webassembly" | "webassembly+native" {
+  if (choice === "reference" || (act.kind === "vector" && softmaxDim === "batch")) return "reference";
+  if (choice === "sparse" || !wasmEnabled()) return "javascript";
+  return nativeInstances(spec, act, dtype) ? "webassembly+native" : "webassembly";
 }
 
 /** A training run that can be advanced in slices (the browser trains a few steps per frame). */

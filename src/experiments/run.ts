@@ -1,12 +1,14 @@
 // One training run of one preset and activation, summarised as plain JSON: the unit a sweep stores, the
 // CLI prints and the browser shows. No Node APIs (runs in a Web Worker).
 
+import { getActivation } from "../core/activations.js";
 import { EVAL_SAMPLES, evaluateLoss, evaluationBatch } from "../core/evaluate.js";
 import { trainLockstep } from "../core/lockstep.js";
 import { type InstanceMetrics, instanceMetrics } from "../core/metrics.js";
 import { initParams, type ModelSpec, type Params } from "../core/model.js";
 import type { SparseBatch } from "../core/sampling.js";
 import {
+  kernelUsed,
   TRAIN_DEFAULTS,
   type TrainConfig,
   type TrainHooks,
@@ -41,6 +43,8 @@ export interface RunSummary extends Required<Omit<RunOptions, "kernel" | "optimi
   nInstances: number;
   seconds: number;
   evalSeconds: number;
+  /** Which code computed the steps (core/train.ts kernelUsed; absent in older stores). */
+  computedBy?: string;
   instances: InstanceSummary[];
   lossCurve: { step: number[]; loss: number[][] };
 }
@@ -146,6 +150,13 @@ function summarize(
       softmaxDim: options.softmaxDim,
       seconds: outcome.seconds,
       evalSeconds,
+      computedBy: kernelUsed(
+        getActivation(activation),
+        spec,
+        options.dtype,
+        options.softmaxDim,
+        options.kernel,
+      ),
       instances,
       lossCurve: outcome.curve,
     },

@@ -12,13 +12,7 @@ import type { ModelSpec, Params } from "../model.js";
 import { denseRowsOf, type SparseBatch, sampledVersion } from "../sampling.js";
 import { choosePath, currentPathOverride, type InstancePath } from "./cost.js";
 import { compiledModule, Engine, engineOf, fmaEnabled, wasmEnabled } from "./engine.js";
-import {
-  NativeGroup,
-  type NativeKernel,
-  nativeKernelFor,
-  nativeTakes,
-  nativeTakesDense,
-} from "./native/native.js";
+import { NativeGroup, type NativeKernel, nativeInstances, nativeKernelFor } from "./native/native.js";
 import { sparseKernel } from "./sparse.js";
 import type { Gradients, StepKernel } from "./types.js";
 
@@ -242,11 +236,12 @@ class KernelState {
     const I = buf.spec.nInstances;
     const ps = buf.spec.featureProbability;
     for (let i = 0; i < I; i++) buf.gram[i] = choosePath(ps[i], F, H, dtype) === "gram" ? 1 : 0;
-    // the native kernel runs the instances it takes (native.ts: nativeTakes, nativeTakesDense); the
-    // WebAssembly module serves the others
+    // the native kernel runs the instances it takes (native.ts: nativeInstances); the WebAssembly module
+    // serves the others
     const all = [...buf.gram.keys()];
-    const gram = native ? all.filter((i) => buf.gram[i] && nativeTakes(ps[i], F)) : [];
-    const dense = native ? all.filter((i) => !buf.gram[i] && nativeTakesDense(ps[i], F, H, native)) : [];
+    const taken = native ? nativeInstances(buf.spec, this.act, dtype) : undefined;
+    const gram = taken?.gram ?? [];
+    const dense = taken?.dense ?? [];
     buf.nativeGram = new NativeGroup("gram", gram, buf.spec.importance, F);
     buf.nativeDense = new NativeGroup("dense", dense, buf.spec.importance, F);
     buf.nativeTaken.fill(0);

@@ -8,6 +8,8 @@
 // one machine gives the same bits for the same seed in lockstep or alone, on any number of workers.
 
 import { ACTIVATIONS, type Activation } from "../../activations.js";
+import type { ModelSpec } from "../../model.js";
+import { choosePath } from "../cost.js";
 
 /** What the addon exports. */
 export interface NativeKernel {
@@ -66,6 +68,29 @@ export const NATIVE_DENSE_MIN_F = 8;
 /** Whether the native kernel runs a dense-path instance of feature probability p (F features, H hidden). */
 export const nativeTakesDense = (p: number, F: number, H: number, kernel: NativeKernel): boolean =>
   p >= 1 && F >= NATIVE_DENSE_MIN_F && H <= kernel.denseMaxH;
+
+/**
+ * Which of a spec's instances the installed native kernel runs for this activation, by path (the others run
+ * in WebAssembly), or undefined if it runs none of this model's (no kernel installed, float64, F > 32, an
+ * activation it has no code for). The fast kernel follows this, and a run's summary reports it.
+ */
+export function nativeInstances(
+  spec: ModelSpec,
+  act: Activation,
+  dtype: "f32" | "f64",
+): { gram: number[]; dense: number[] } | undefined {
+  const { nFeatures: F, nHidden: H } = spec;
+  const native = nativeKernelFor(act, F, dtype);
+  if (!native) return undefined;
+  const gram: number[] = [];
+  const dense: number[] = [];
+  spec.featureProbability.forEach((p, i) => {
+    if (choosePath(p, F, H, dtype) === "gram") {
+      if (nativeTakes(p, F)) gram.push(i);
+    } else if (nativeTakesDense(p, F, H, native.kernel)) dense.push(i);
+  });
+  return gram.length + dense.length > 0 ? { gram, dense } : undefined;
+}
 
 /**
  * The instances of one spec that one native path runs, with what a call needs: their importance rows end
