@@ -2,9 +2,9 @@
 // declares what it calls, and Node code installs it (experiments/native-kernel.ts) before training. Without
 // one, or for what it does not cover, the WebAssembly kernel runs: so core still runs in a browser.
 //
-// The native kernel computes the same mathematics as the WebAssembly Gram path in the same precision, with
-// 8 lanes instead of 4, so its sums round in another order: results agree to float32 rounding, not bit for
-// bit. Whether it is used depends only on the machine's installation (and TMS_NATIVE), never on timing, so
+// The native kernel computes the same mathematics as the WebAssembly Gram and dense paths in the same
+// precision, with 8 lanes instead of 4, so its sums round in another order: results agree to float32
+// rounding, not bit for bit. Whether it is used depends only on the machine's installation (and TMS_NATIVE), never on timing, so
 // one machine gives the same bits for the same seed in lockstep or alone, on any number of workers.
 
 import { ACTIVATIONS, type Activation } from "../../activations.js";
@@ -28,7 +28,7 @@ export interface NativeKernel {
   readonly denseMaxH: number;
 }
 
-/** The positions in `gram`'s Int32Array of arguments (native/kernel.cc's `Arg`). */
+/** The positions in `gram`'s and `dense`'s Int32Array of arguments (native/kernel.cc's `Arg`). */
 export const NATIVE_ARG = {
   ACT: 0,
   F: 1,
