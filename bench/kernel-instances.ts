@@ -1,8 +1,8 @@
 // The step kernel alone, per instance: µs a call of fastKernel takes for one instance of a given feature
 // probability (8 such instances a call, a fresh batch each; sampling and the optimiser not timed). It splits
 // a preset's step by instance. Where the native kernel is built (experiments/native-kernel.ts), each batch
-// is run by both kernels in turn, the WebAssembly one alone and with the native one taking the Gram
-// instances, so both see the same load: the ratio is what the native kernel changes.
+// is run by both kernels in turn, the WebAssembly one alone and with the native one taking the instances it
+// takes, so both see the same load: the ratio is what the native kernel changes.
 //
 //   node dist/bench/kernel-instances.js [--shape 20x5] [--activations relu,gelu] [--p 1,0.3,0.1,0.03]
 

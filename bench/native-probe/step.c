@@ -9,7 +9,7 @@
 //   gcc -O3 -march=native -DVW=16 -DNF=20 -DNH=5 bench/native-probe/step.c -lm -o /tmp/probe16
 //   /tmp/probe16 relu 1,0.3,0.1,0.03
 //
-// Results and what they mean: docs/speed.md, "A native kernel: measured headroom".
+// Results and what they mean: docs/speed.md, "A native kernel for Node".
 
 #include <math.h>
 #include <stdint.h>
