@@ -7,8 +7,8 @@
 //  * the dense path (dense.ts) for instances whose every slot is kept, lanes = samples (denseInstance).
 // Why it exists: on x86-64 the compiler's code keeps z, dz and the loss in 32 vector registers of 8 lanes,
 // where V8's WebAssembly has 16 registers of 4 lanes (docs/speed.md, "A native kernel for Node"). The
-// WebAssembly kernel stays the browser's path and the fallback; src/core/kernels/fast.ts chooses per instance which
-// instances come here (kernels/native/native.ts). Float32 only.
+// WebAssembly kernel stays the browser's path and the fallback; src/core/kernels/fast.ts sends here the
+// instances kernels/native/native.ts says it takes. Float32 only.
 // The activations are generated from the table (kernels/native/emit-c.ts → activations.gen.h).
 
 #include <node_api.h>
