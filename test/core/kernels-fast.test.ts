@@ -35,30 +35,11 @@ import {
 import { type DType, initParams, type ModelSpec, makeSpec } from "../../src/core/model.js";
 import { Rng } from "../../src/core/rng.js";
 import { createBatch, lnOneMinus, sampleBatch } from "../../src/core/sampling.js";
+import { relDiffPerInstance } from "../helpers/numeric.js";
 
 const reference = makeReferenceKernel("features");
 const DTYPES: DType[] = ["f64", "f32"];
-/**
- * Largest |a − b| over the largest |a|, per instance (a and b hold `instances` equal blocks), worst over the
- * instances: the comparison is up to float reassociation. Per instance, so a sparse instance's small
- * gradient is not measured against a dense instance's large one.
- */
-function relDiff(a: ArrayLike<number>, b: ArrayLike<number>, instances: number): number {
-  if (a.length !== b.length || a.length === 0 || a.length % instances !== 0) return Number.POSITIVE_INFINITY;
-  const block = a.length / instances;
-  let worst = 0;
-  for (let i = 0; i < instances; i++) {
-    let num = 0;
-    let den = 0;
-    for (let j = i * block; j < (i + 1) * block; j++) {
-      num = Math.max(num, Math.abs(a[j] - b[j]));
-      den = Math.max(den, Math.abs(a[j]));
-    }
-    if (Number.isNaN(num)) return Number.POSITIVE_INFINITY;
-    worst = Math.max(worst, num / (den || 1));
-  }
-  return worst;
-}
+const relDiff = relDiffPerInstance;
 // f32: every stored z, y, dz and accumulator rounds to float32 (the reference accumulates in float64).
 const TOL: Record<DType, number> = { f64: 1e-11, f32: 2e-5 };
 

@@ -37,7 +37,7 @@ import {
 import { getPreset } from "../../src/experiments/presets.js";
 import { ensureBuilt } from "../helpers/cli.js";
 import { spyKernel, whyNoNativeBuild } from "../helpers/native.js";
-import { bitEqual } from "../helpers/numeric.js";
+import { bitEqual, relDiffPerInstance } from "../helpers/numeric.js";
 
 const SKIP = whyNoNativeBuild();
 if (SKIP) console.warn(`native kernel tests skipped: ${SKIP}`);
@@ -47,23 +47,7 @@ const reference = makeReferenceKernel("features");
 const TOL_F32 = 2e-5;
 const TOL: Record<DType, number> = { f64: 1e-11, f32: TOL_F32 };
 
-/** kernels-fast.test.ts's relDiff: largest |a − b| over largest |a|, per instance, worst over instances. */
-function relDiff(a: ArrayLike<number>, b: ArrayLike<number>, instances: number): number {
-  if (a.length !== b.length || a.length === 0 || a.length % instances !== 0) return Number.POSITIVE_INFINITY;
-  const block = a.length / instances;
-  let worst = 0;
-  for (let i = 0; i < instances; i++) {
-    let num = 0;
-    let den = 0;
-    for (let j = i * block; j < (i + 1) * block; j++) {
-      num = Math.max(num, Math.abs(a[j] - b[j]));
-      den = Math.max(den, Math.abs(a[j]));
-    }
-    if (Number.isNaN(num)) return Number.POSITIVE_INFINITY;
-    worst = Math.max(worst, num / (den || 1));
-  }
-  return worst;
-}
+const relDiff = relDiffPerInstance;
 
 interface Result {
   grads: Gradients;

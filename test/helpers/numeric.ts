@@ -77,3 +77,25 @@ export function ksUniform(sample: ArrayLike<number>): number {
   for (let j = 0; j < n; j++) d = Math.max(d, (j + 1) / n - xs[j], xs[j] - j / n);
   return d;
 }
+
+/**
+ * Largest |a − b| over the largest |a|, per instance (a and b hold `instances` equal blocks), worst over the
+ * instances: the comparison is up to float reassociation. Per instance, so a sparse instance's small
+ * gradient is not measured against a dense instance's large one.
+ */
+export function relDiffPerInstance(a: ArrayLike<number>, b: ArrayLike<number>, instances: number): number {
+  if (a.length !== b.length || a.length === 0 || a.length % instances !== 0) return Number.POSITIVE_INFINITY;
+  const block = a.length / instances;
+  let worst = 0;
+  for (let i = 0; i < instances; i++) {
+    let num = 0;
+    let den = 0;
+    for (let j = i * block; j < (i + 1) * block; j++) {
+      num = Math.max(num, Math.abs(a[j] - b[j]));
+      den = Math.max(den, Math.abs(a[j]));
+    }
+    if (Number.isNaN(num)) return Number.POSITIVE_INFINITY;
+    worst = Math.max(worst, num / (den || 1));
+  }
+  return worst;
+}
