@@ -7,14 +7,13 @@
 //   node scripts/build-native.mjs          (TMS_NATIVE=off: build nothing; CXX: the compiler to use)
 
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const out = join(root, "dist", "native");
-const OFF = new Set(["off", "0", "false", "no", "none"]);
 
 /** Prints why there is no native kernel and leaves none behind (a stale addon must not be loaded). */
 function skip(why) {
@@ -23,7 +22,11 @@ function skip(why) {
   process.exit(0);
 }
 
-if (OFF.has((process.env.TMS_NATIVE ?? "").toLowerCase())) skip(`TMS_NATIVE=${process.env.TMS_NATIVE}`);
+// npm run build compiles src/ first: the loader's own rules decide what "off" and a CPU's features are
+const { turnedOff } = await import(join(root, "dist", "src", "experiments", "env-switch.js"));
+const { cpuFeatures } = await import(join(root, "dist", "src", "experiments", "native-kernel.js"));
+
+if (turnedOff(process.env.TMS_NATIVE)) skip(`TMS_NATIVE=${process.env.TMS_NATIVE}`);
 if (process.platform !== "linux" || process.arch !== "x64")
   skip(`${process.platform}/${process.arch} is not supported yet`);
 
@@ -59,20 +62,11 @@ const t0 = performance.now();
 const r = spawnSync(compiler, args, { encoding: "utf8" });
 if (r.status !== 0) skip(`${compiler} failed: ${(r.stderr || r.error?.message || "").trim().split("\n")[0]}`);
 
-let cpuFlags = [];
-try {
-  const line = /^flags\s*:\s*(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"));
-  // the instruction-set features only (not, say, a hypervisor's flags, which differ between identical CPUs)
-  const isa = /^(sse|ssse3|avx|fma|f16c|bmi|popcnt|abm|lzcnt|movbe|adx|sha|vaes|vpclmul|pclmul|gfni|aes|amx)/;
-  cpuFlags = line
-    ? line[1]
-        .trim()
-        .split(/\s+/)
-        .filter((f) => isa.test(f))
-    : [];
-} catch {
-  skip("/proc/cpuinfo is unreadable, so the addon could not be matched to a CPU later");
-}
+// the instruction-set features only (not, say, a hypervisor's flags, which differ between identical CPUs)
+const isa = /^(sse|ssse3|avx|fma|f16c|bmi|popcnt|abm|lzcnt|movbe|adx|sha|vaes|vpclmul|pclmul|gfni|aes|amx)/;
+const features = cpuFeatures();
+if (!features) skip("/proc/cpuinfo is unreadable, so the addon could not be matched to a CPU later");
+const cpuFlags = features.filter((f) => isa.test(f));
 const compilerVersion = spawnSync(compiler, ["--version"], { encoding: "utf8" }).stdout.split("\n")[0];
 writeFileSync(
   join(out, "build.json"),

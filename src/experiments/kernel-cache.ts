@@ -27,10 +27,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { threadId } from "node:worker_threads";
 import { type ModuleByteCache, setModuleByteCache } from "../core/kernels/engine.js";
+import { turnedOff } from "./env-switch.js";
 import { PACKAGE_ROOT } from "./package-root.js";
 
 export const KERNEL_CACHE_ENV = "TMS_KERNEL_CACHE";
-const OFF = new Set(["off", "0", "false", "no", "none"]);
 const MAGIC = Buffer.from("TMSMOD01");
 const DIGEST = 32;
 /** When the directory outgrows this, the oldest entries go until it is half as large. */
@@ -39,7 +39,7 @@ export const CACHE_MAX_BYTES = 256 * 2 ** 20;
 /** The cache directory the environment asks for, or undefined when it turns the cache off. */
 export function kernelCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const asked = env[KERNEL_CACHE_ENV]?.trim();
-  if (asked) return OFF.has(asked.toLowerCase()) ? undefined : asked;
+  if (asked) return turnedOff(asked) ? undefined : asked;
   if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, "tms-lab", "kernels");
   return join(tmpdir(), `tms-lab-kernels-${process.getuid?.() ?? "user"}`);
 }

@@ -8,11 +8,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { type NativeKernel, setNativeKernel } from "../core/kernels/native/native.js";
+import { turnedOff } from "./env-switch.js";
 import { PACKAGE_ROOT } from "./package-root.js";
 
 export const NATIVE_ENV = "TMS_NATIVE";
 export const NATIVE_DIR = join(PACKAGE_ROOT, "dist", "native");
-const OFF = new Set(["off", "0", "false", "no", "none"]);
 
 /** What the build wrote beside the addon (scripts/build-native.mjs). */
 export interface NativeBuildInfo {
@@ -24,11 +24,11 @@ export interface NativeBuildInfo {
   skipped: string[];
 }
 
-/** This machine's CPU features, or undefined where /proc/cpuinfo does not say. */
-function cpuFlags(): Set<string> | undefined {
+/** This machine's CPU features (/proc/cpuinfo's flags), or undefined where it does not say. */
+export function cpuFeatures(): string[] | undefined {
   try {
     const line = /^flags\s*:\s*(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"));
-    return line ? new Set(line[1].trim().split(/\s+/)) : undefined;
+    return line ? line[1].trim().split(/\s+/) : undefined;
   } catch {
     return undefined;
   }
@@ -39,7 +39,7 @@ export function nativeUnavailable(
   env: NodeJS.ProcessEnv = process.env,
   dir = NATIVE_DIR,
 ): string | undefined {
-  if (OFF.has((env[NATIVE_ENV] ?? "").toLowerCase())) return `${NATIVE_ENV}=${env[NATIVE_ENV]}`;
+  if (turnedOff(env[NATIVE_ENV])) return `${NATIVE_ENV}=${env[NATIVE_ENV]}`;
   const addon = join(dir, "tms_native.node");
   const infoFile = join(dir, "build.json");
   if (!existsSync(addon) || !existsSync(infoFile)) return "not built (no C++ compiler at build time?)";
@@ -52,8 +52,9 @@ export function nativeUnavailable(
   const flags = info?.cpuFlags;
   if (!Array.isArray(flags) || !flags.every((f) => typeof f === "string"))
     return "its build.json does not list the CPU features it was built for";
-  const have = cpuFlags();
-  if (!have) return "this machine's CPU features are unknown";
+  const features = cpuFeatures();
+  if (!features) return "this machine's CPU features are unknown";
+  const have = new Set(features);
   const missing = flags.filter((f) => !have.has(f));
   if (missing.length > 0) return `built for another CPU (this one lacks ${missing.slice(0, 3).join(", ")})`;
   return undefined;

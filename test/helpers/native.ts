@@ -5,8 +5,7 @@
 import { spawnSync } from "node:child_process";
 import type { NativeKernel } from "../../src/core/kernels/native/native.js";
 import { NATIVE_ARG } from "../../src/core/kernels/native/native.js";
-
-const OFF = new Set(["off", "0", "false", "no", "none"]);
+import { turnedOff } from "../../src/experiments/env-switch.js";
 
 /** The first of the compilers that runs here, or undefined. */
 export function firstCompiler(candidates: readonly (string | undefined)[]): string | undefined {
@@ -24,8 +23,7 @@ export const CC = firstCompiler(["gcc", "cc", "clang"]);
 export function whyNoNativeBuild(): string | undefined {
   if (process.platform !== "linux" || process.arch !== "x64")
     return `${process.platform}/${process.arch} has no native kernel`;
-  if (OFF.has((process.env.TMS_NATIVE ?? "").toLowerCase()))
-    return `TMS_NATIVE=${process.env.TMS_NATIVE} is set`;
+  if (turnedOff(process.env.TMS_NATIVE)) return `TMS_NATIVE=${process.env.TMS_NATIVE} is set`;
   if (!CXX) return "no C++ compiler (c++, g++ or clang++) runs here";
   return undefined;
 }

@@ -55,8 +55,8 @@ interface SpecBuffers {
   /** The PreparedBatch these paths need, and the setPathOverride value they were chosen under. */
   prep?: PreparedBatch;
   override: InstancePath | undefined | null;
-  /** Whether the native kernel was installed when the paths were chosen. */
-  native: boolean;
+  /** The native kernel installed when the paths were chosen (its ids and paths decide which it takes). */
+  native: NativeKernel | undefined;
   /** The instances the native kernel runs, by path (empty without it), and a flag per instance. */
   nativeGram: NativeGroup;
   nativeDense: NativeGroup;
@@ -220,7 +220,7 @@ class KernelState {
       grads,
       gram: new Uint8Array(I),
       override: null,
-      native: false,
+      native: undefined,
       nativeGram: new NativeGroup("gram", [], spec.importance, F),
       nativeDense: new NativeGroup("dense", [], spec.importance, F),
       nativeTaken: new Uint8Array(I),
@@ -230,8 +230,7 @@ class KernelState {
 
   /** Each instance's algorithm (choosePath, which honours setPathOverride) and the PreparedBatch for it. */
   private paths(buf: SpecBuffers, batch: BatchPointers, native: NativeKernel | undefined): PreparedBatch {
-    if (buf.prep && buf.override === currentPathOverride() && buf.native === (native !== undefined))
-      return buf.prep;
+    if (buf.prep && buf.override === currentPathOverride() && buf.native === native) return buf.prep;
     const { F, H, dtype } = this.lay;
     const I = buf.spec.nInstances;
     const ps = buf.spec.featureProbability;
@@ -249,7 +248,7 @@ class KernelState {
     const left = all.filter((i) => !buf.nativeTaken[i]);
     this.serve({ dense: left.some((i) => !buf.gram[i]), gram: left.some((i) => buf.gram[i]) });
     buf.override = currentPathOverride();
-    buf.native = native !== undefined;
+    buf.native = native;
     buf.prep = preparedBatch(this.engine, batch, F, dtype, I, buf.gram);
     return buf.prep;
   }
