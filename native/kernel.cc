@@ -1,10 +1,11 @@
 // tms-lab's native step kernel for Node: an N-API addon, compiled by scripts/build-native.mjs for the machine
-// it builds on, with two of the WebAssembly kernel's paths (src/core/kernels/wasm/kernel/):
+// it builds on, with three of the WebAssembly kernel's paths (src/core/kernels/wasm/kernel/):
 //  * the Gram path (gram.ts), lanes = features, F ≤ 32 in NV vectors of 8:
 //      M = W Wᵀ;  per non-empty sample  z = b + Σ_{j ∈ nz} M[:, j]·x_j,  (y, y') = act(z),  e = y − x,
 //      loss += k·e², dz = k·e·y', ∇b += dz, C[:, j] += dz·x_j  (k = 2·imp/(B·F));
 //      the n₀ all-zero samples add n₀ times the same at z = b, x = 0;  ∇W = (C + Cᵀ) W;
-//  * the dense path (dense.ts) for instances whose every slot is kept, lanes = samples (denseInstance).
+//  * the dense path (dense.ts) for instances whose every slot is kept, lanes = samples (denseInstance);
+//  * and, in blocks.cc, the dense path of small models over the blocks the WebAssembly kernel prepares.
 // Why it exists: on x86-64 the compiler's code keeps z, dz and the loss in 32 vector registers of 8 lanes,
 // where V8's WebAssembly has 16 registers of 4 lanes (docs/speed.md, "A native kernel for Node"). The
 // WebAssembly kernel stays the browser's path and the fallback; src/core/kernels/fast.ts sends here the
@@ -13,41 +14,17 @@
 
 #include <node_api.h>
 
-#include <cstdint>
-#include <cstring>
+#include "kernel.h"
 
-#include <immintrin.h>
-
-#include "vmath.h"  // vf, vi (8 float lanes), TMS_MADD, tms_sel, tms_vexp, …
-
-static inline vf tms_c(uint32_t bits) {
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return tms_splat(f);
-}
-
-#include "activations.gen.h"
-
+namespace tms {
 namespace {
 
-constexpr int VW = 8;
 constexpr int MAX_NV = 4;  // F ≤ 32
 
 /** The Int32Array of arguments, in this order (src/core/kernels/native/native.ts mirrors it). */
-enum Arg { ACT, NF, NH, NB, W_AT, B_AT, ROWSTART_AT, FEATURE_AT, VALUE_AT, GRAD_W_AT, GRAD_B_AT, N_ARGS };
-
-typedef void (*ActFn)(vf, vf *, vf *);
-
-struct Instance {
-  int F, H, B;
-  const float *W, *bias;
-  const double *imp;
-  const int32_t *rowStart, *feature;
-  const float *value;
-  double *gradW, *gradB;
+enum Arg {
+  ACT, NF, NH, NB, W_AT, B_AT, ROWSTART_AT, FEATURE_AT, VALUE_AT, GRAD_W_AT, GRAD_B_AT, N_BLOCKS, N_ARGS
 };
-
-inline vf splat(float x) { return tms_splat(x); }
 
 /** An elementwise activation's part of a row: y, e = y − x, the loss k·e² and dz = k·e·act'(z) per vector. */
 template <ActFn ACTIVATION, int NV>
@@ -299,17 +276,16 @@ double denseInstance(const Instance &in) {
   return 0.5 * loss;
 }
 
-typedef double (*GramFn)(const Instance &);
 #define TMS_ROW(name) \
   {&gramInstance<tms_act_##name, 1>, &gramInstance<tms_act_##name, 2>, &gramInstance<tms_act_##name, 3>, \
    &gramInstance<tms_act_##name, 4>},
-const GramFn GRAM[][MAX_NV] = {TMS_ACTIVATIONS(TMS_ROW)};
+const PathFn GRAM[][MAX_NV] = {TMS_ACTIVATIONS(TMS_ROW)};
 /** The dense path for H ≤ DENSE_MAX_H (h and dh in registers); above, the WebAssembly kernel's. */
 constexpr int DENSE_MAX_H = 5;
 #define TMS_DENSE_ROW(name)                                                                    \
   {&denseInstance<tms_act_##name, 1>, &denseInstance<tms_act_##name, 2>,                       \
    &denseInstance<tms_act_##name, 3>, &denseInstance<tms_act_##name, 4>, &denseInstance<tms_act_##name, 5>},
-const GramFn DENSE[][DENSE_MAX_H] = {TMS_ACTIVATIONS(TMS_DENSE_ROW)};
+const PathFn DENSE[][DENSE_MAX_H] = {TMS_ACTIVATIONS(TMS_DENSE_ROW)};
 #define TMS_NAME(name) #name,
 const char *const IDS[] = {TMS_ACTIVATIONS(TMS_NAME)};
 constexpr int N_ACTS = sizeof(IDS) / sizeof(IDS[0]);
@@ -324,18 +300,25 @@ bool inside(size_t len, int64_t at, int64_t bytes, int align) {
   return at >= 0 && bytes >= 0 && at % align == 0 && uint64_t(at + bytes) <= len;
 }
 
-/** The message for the path being called ("gram: …" or "dense: …"). */
-#define TMS_WHY(text) (dense ? "dense: " text : "gram: " text)
+/** The three paths `Run` serves. */
+enum Path { GRAM_PATH, DENSE_PATH, BLOCKS_PATH };
+
+/** The message for the path being called ("gram: …", "dense: …" or "blocks: …"). */
+#define TMS_WHY(text) \
+  (path == DENSE_PATH ? "dense: " text : path == BLOCKS_PATH ? "blocks: " text : "gram: " text)
 
 /**
  * Checks one instance's arguments against the memory; fills `in`, or returns what is wrong. The Gram path
- * reads the batch's CSR entries (feature and value); the dense path reads B·F values as dense rows.
+ * reads the batch's CSR entries (feature and value); the dense path reads B·F values as dense rows; the
+ * blocks path N_BLOCKS blocks of 4·F values.
  */
-const char *instanceOf(bool dense, const int32_t *a, const double *imp, char *mem, size_t memLen,
+const char *instanceOf(Path path, const int32_t *a, const double *imp, char *mem, size_t memLen,
                        Instance &in) {
   const int F = a[NF], H = a[NH], B = a[NB];
   if (a[ACT] < 0 || a[ACT] >= N_ACTS) return TMS_WHY("unknown activation index");
-  if (F < 1 || F > VW * MAX_NV || H < 1 || H > (dense ? DENSE_MAX_H : 64) || B < 1)
+  const int maxF = path == BLOCKS_PATH ? BLOCKS_MAX_F : VW * MAX_NV;
+  const int maxH = path == DENSE_PATH ? DENSE_MAX_H : path == BLOCKS_PATH ? BLOCKS_MAX_H : 64;
+  if (F < 1 || F > maxF || H < 1 || H > maxH || B < 1 || (path == BLOCKS_PATH && H >= F))
     return TMS_WHY("bad model shape");
   const int64_t FH = int64_t(F) * H;
   if (!inside(memLen, a[W_AT], 4 * FH, 4) || !inside(memLen, a[B_AT], 4 * F, 4) ||
@@ -343,8 +326,13 @@ const char *instanceOf(bool dense, const int32_t *a, const double *imp, char *me
       !inside(memLen, a[GRAD_W_AT], 8 * FH, 8) || !inside(memLen, a[GRAD_B_AT], 8 * F, 8))
     return TMS_WHY("an address lies outside the memory");
   const int32_t *rowStart = reinterpret_cast<const int32_t *>(mem + a[ROWSTART_AT]);
-  if (dense) {
+  if (path == DENSE_PATH) {
     if (!inside(memLen, a[VALUE_AT], 4 * int64_t(B) * F, 4)) return TMS_WHY("the dense rows lie outside the memory");
+  } else if (path == BLOCKS_PATH) {
+    // blocks of four samples: at most ⌈B/4⌉ of them
+    if (a[N_BLOCKS] < 0 || a[N_BLOCKS] > (int64_t(B) + 3) / 4) return TMS_WHY("bad number of blocks");
+    if (!inside(memLen, a[VALUE_AT], 16 * int64_t(a[N_BLOCKS]) * F, 4))
+      return TMS_WHY("the blocks lie outside the memory");
   } else {
     // the entries between the first row's start and the last row's end must be inside the memory (the
     // kernel reads no row that is out of order or outside them)
@@ -363,7 +351,8 @@ const char *instanceOf(bool dense, const int32_t *a, const double *imp, char *me
                 reinterpret_cast<const int32_t *>(mem + a[FEATURE_AT]),
                 reinterpret_cast<const float *>(mem + a[VALUE_AT]),
                 reinterpret_cast<double *>(mem + a[GRAD_W_AT]),
-                reinterpret_cast<double *>(mem + a[GRAD_B_AT])};
+                reinterpret_cast<double *>(mem + a[GRAD_B_AT]),
+                a[N_BLOCKS]};
   return nullptr;
 }
 
@@ -385,9 +374,10 @@ T *typedArray(napi_env env, napi_value value, napi_typedarray_type type, size_t 
  * path of n = losses.length instances in one call. Instance i's arguments are args[i·N_ARGS …] and its
  * importance importance[i·F …]; every address is a byte offset into memory (the WebAssembly engine's,
  * where the batch and parameters already are); ∇W and ∇b are written there as float64, the loss to
- * losses[i]. dense(…): the same for the dense path, with VALUE_AT the instance's B·F dense rows.
+ * losses[i]. dense(…): the same for the dense path, with VALUE_AT the instance's B·F dense rows;
+ * blocks(…): the blocks path, with VALUE_AT the instance's N_BLOCKS prepared blocks.
  */
-template <bool dense>
+template <Path path>
 napi_value Run(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
@@ -408,11 +398,12 @@ napi_value Run(napi_env env, napi_callback_info info) {
     const int32_t *a = args + i * N_ARGS;
     if (a[NF] < 1 || impAt + size_t(a[NF]) > nImp) return fail(env, TMS_WHY("importance is too short"));
     Instance in;
-    if (const char *why = instanceOf(dense, a, imp + impAt, static_cast<char *>(memData), memLen, in))
+    if (const char *why = instanceOf(path, a, imp + impAt, static_cast<char *>(memData), memLen, in))
       return fail(env, why);
     impAt += a[NF];
-    const double loss =
-        dense ? DENSE[a[ACT]][in.H - 1](in) : GRAM[a[ACT]][(in.F + VW - 1) / VW - 1](in);
+    const double loss = path == DENSE_PATH    ? DENSE[a[ACT]][in.H - 1](in)
+                        : path == BLOCKS_PATH ? BLOCKS[a[ACT]][in.F - 1][in.H - 1](in)
+                                              : GRAM[a[ACT]][(in.F + VW - 1) / VW - 1](in);
     if (loss < 0) return fail(env, TMS_WHY("a row is out of order, or names a feature outside 0 … F−1"));
     losses[i] = loss;
   }
@@ -420,15 +411,24 @@ napi_value Run(napi_env env, napi_callback_info info) {
 }
 
 }  // namespace
+}  // namespace tms
+
+using namespace tms;
 
 NAPI_MODULE_INIT() {
   napi_value fn, ids, lanes;
-  napi_create_function(env, "gram", NAPI_AUTO_LENGTH, Run<false>, nullptr, &fn);
+  napi_create_function(env, "gram", NAPI_AUTO_LENGTH, Run<GRAM_PATH>, nullptr, &fn);
   napi_set_named_property(env, exports, "gram", fn);
-  napi_create_function(env, "dense", NAPI_AUTO_LENGTH, Run<true>, nullptr, &fn);
+  napi_create_function(env, "dense", NAPI_AUTO_LENGTH, Run<DENSE_PATH>, nullptr, &fn);
   napi_set_named_property(env, exports, "dense", fn);
+  napi_create_function(env, "blocks", NAPI_AUTO_LENGTH, Run<BLOCKS_PATH>, nullptr, &fn);
+  napi_set_named_property(env, exports, "blocks", fn);
   napi_create_int32(env, DENSE_MAX_H, &lanes);
   napi_set_named_property(env, exports, "denseMaxH", lanes);
+  napi_create_int32(env, BLOCKS_MAX_F, &lanes);
+  napi_set_named_property(env, exports, "blocksMaxF", lanes);
+  napi_create_int32(env, BLOCKS_MAX_H, &lanes);
+  napi_set_named_property(env, exports, "blocksMaxH", lanes);
   napi_create_array_with_length(env, N_ACTS, &ids);
   for (int i = 0; i < N_ACTS; i++) {
     napi_value s;

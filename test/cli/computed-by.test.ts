@@ -1,6 +1,6 @@
 // Which code computed a run is part of its summary (`computedBy`, core/train.ts kernelUsed): `tms train
 // --json` and the store's result.json say "webassembly+native" where the native kernel ran some of the
-// instances, "webassembly" where it ran none (TMS_NATIVE=off, intro's F = 5, the softmax family), and
+// instances, "webassembly" where it ran none (TMS_NATIVE=off, the softmax family, float64), and
 // "reference" for the softmax over the batch. Results from different kernels agree to float32 rounding, not
 // bit for bit, so a reader comparing stores across machines can tell them apart.
 
@@ -33,20 +33,22 @@ const computedBy = (args: string[], native?: string) =>
     .computedBy;
 
 describe("computedBy: which kernel trained a run", () => {
-  it("webassembly with TMS_NATIVE=off, reference for the batch softmax, webassembly for intro (F = 5)", () => {
+  it("webassembly with TMS_NATIVE=off, reference for the batch softmax, webassembly for float64 and softmax", () => {
     expect(computedBy(["--preset", "demo", "--activation", "relu"], "off")).toBe("webassembly");
+    expect(computedBy(["--preset", "intro", "--activation", "relu"], "off")).toBe("webassembly");
     expect(computedBy(["--preset", "demo", "--activation", "softmax", "--softmax-dim", "batch"])).toBe(
       "reference",
     );
-    expect(computedBy(["--preset", "intro", "--activation", "relu"])).toBe("webassembly");
+    expect(computedBy(["--preset", "intro", "--activation", "relu", "--dtype", "f64"])).toBe("webassembly");
     expect(computedBy(["--preset", "demo", "--activation", "softmax"])).toBe("webassembly");
   });
 
   it.skipIf(whyNoNativeBuild() !== undefined)(
-    "webassembly+native where the native kernel runs (demo)",
+    "webassembly+native where the native kernel runs (demo; intro on the blocks path)",
     () => {
       expect(computedBy(["--preset", "demo", "--activation", "relu"])).toBe("webassembly+native");
       expect(computedBy(["--preset", "demo", "--activation", "gelu"])).toBe("webassembly+native");
+      expect(computedBy(["--preset", "intro", "--activation", "relu"])).toBe("webassembly+native");
     },
   );
 

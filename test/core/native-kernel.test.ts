@@ -215,6 +215,50 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
     });
   });
 
+  // Small models: every dense-path instance takes the blocks path, whichever way its blocks were prepared
+  // (p ≥ MASK_MIN_P from the sampler's dense rows, below from the sparse rows; p = 1 too), and batch sizes
+  // whose blocks come in odd numbers (the last eight-lane block half padding).
+  describe.each([
+    [5, 2, 512],
+    [2, 1, 512],
+    [3, 2, 13],
+    [7, 3, 1020],
+    [6, 1, 100],
+  ])("small models, F = %i, H = %i, B = %i: the blocks path = reference kernel", (F, H, B) => {
+    const PS_BLOCKS = [1, 0.7, 0.3, 0.1, 0.05, 0.01];
+    it("every activation it has", () => {
+      const spec = specOf(F, H, PS_BLOCKS);
+      for (const p of PS_BLOCKS) expect(choosePath(p, F, H, "f32")).toBe("dense");
+      let differsFromWasm = 0;
+      for (const id of theAddon().ids) {
+        const act = getActivation(id);
+        const spy = spyKernel(theAddon());
+        setNativeKernel(spy.kernel);
+        const got = run(fastKernel, spec, act, "f32", 3, B);
+        expect(spy.blocksCalls(), `${id}: calls of the addon's blocks`).toBe(1);
+        expect(spy.calls() + spy.denseCalls()).toBe(0);
+        expect(spy.blocksRecords.length).toBe(PS_BLOCKS.length);
+        spy.blocksRecords.forEach((r, i) => {
+          expect([r.args[NATIVE_ARG.F], r.args[NATIVE_ARG.H], r.args[NATIVE_ARG.B]]).toEqual([F, H, B]);
+          // at most ⌈B/4⌉ blocks of four samples
+          expect(r.args[NATIVE_ARG.N_BLOCKS]).toBeLessThanOrEqual(Math.ceil(B / 4));
+          expect(got.losses[i], `${id}: instance ${i}'s loss`).toBe(r.loss);
+          expect(bitEqual(got.grads.W.subarray(i * F * H, (i + 1) * F * H), r.gradW), `${id}: ∇W ${i}`).toBe(
+            true,
+          );
+          expect(bitEqual(got.grads.b.subarray(i * F, (i + 1) * F), r.gradB), `${id}: ∇b ${i}`).toBe(true);
+        });
+        const d = diffs(run(reference, spec, act, "f32", 3, B), got, spec.nInstances);
+        expect(Math.max(...d), `${id}, native blocks: ${fmt(d)}`).toBeLessThan(TOL_F32);
+        setNativeKernel(undefined);
+        if (!sameBits(got, run(fastKernel, spec, act, "f32", 3, B))) differsFromWasm++;
+      }
+      expect(differsFromWasm, "activations whose native result differs from WebAssembly's").toBeGreaterThan(
+        0,
+      );
+    });
+  });
+
   it("dense instances beside Gram ones: each instance goes to the path and kernel that takes it, all = reference", () => {
     const spec = specOf(20, 5, [1, 0.3, 0.01, 0.5, 0.05]);
     const paths = Array.from(spec.featureProbability, (p) => choosePath(p, 20, 5, "f32"));
@@ -251,6 +295,9 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
       const got = run(fastKernel, s, act, dtype, 3, 256);
       expect(spy.calls(), `${act.id}, F = ${s.nFeatures}, ${dtype}: calls of the addon's gram`).toBe(0);
       expect(spy.denseCalls(), `${act.id}, F = ${s.nFeatures}, ${dtype}: calls of the addon's dense`).toBe(0);
+      expect(spy.blocksCalls(), `${act.id}, F = ${s.nFeatures}, ${dtype}: calls of the addon's blocks`).toBe(
+        0,
+      );
       const d = diffs(run(reference, s, act, dtype, 3, 256), got, s.nInstances);
       expect(Math.max(...d), `${act.id}: ${fmt(d)}`).toBeLessThan(TOL[dtype]);
     };
@@ -266,7 +313,10 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
         ids: ids.map((id) => (hidden.has(id) ? `not_${id}` : id)),
         gram: (memory, args, importance, losses) => theAddon().gram(memory, args, importance, losses),
         dense: (memory, args, importance, losses) => theAddon().dense(memory, args, importance, losses),
+        blocks: (memory, args, importance, losses) => theAddon().blocks(memory, args, importance, losses),
         denseMaxH: theAddon().denseMaxH,
+        blocksMaxF: theAddon().blocksMaxF,
+        blocksMaxH: theAddon().blocksMaxH,
       };
       for (const id of hidden) notCalled(spec, getActivation(id), "f32", without);
       // (and an id it keeps does call it)
@@ -303,12 +353,17 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
       for (const id of ["relu", "gelu"]) notCalled(spec, getActivation(id), "f64");
     });
 
-    it("dense instances (forced dense path) below p = 1, and p = 1 below F = 8 or above H = denseMaxH", () => {
+    it("dense instances (forced dense path) below p = 1 above blocksMaxF, and p = 1 above H = denseMaxH", () => {
+      const { blocksMaxF, blocksMaxH } = theAddon();
       setPathOverride("dense");
       notCalled(spec, getActivation("relu"), "f32");
+      notCalled(specOf(blocksMaxF + 1, 2, [0.5, 0.1]), getActivation("relu"), "f32");
       setPathOverride(undefined);
-      notCalled(specOf(5, 2, [1, 1]), getActivation("relu"), "f32");
       notCalled(specOf(20, theAddon().denseMaxH + 1, [1, 1]), getActivation("gelu"), "f32");
+      // small models the blocks path has no code for: H ≥ F, H above blocksMaxH (every instance dense)
+      setPathOverride("dense");
+      notCalled(specOf(3, 3, [1, 0.5, 0.1]), getActivation("relu"), "f32");
+      notCalled(specOf(blocksMaxF, blocksMaxH + 1, [1, 0.5, 0.1]), getActivation("relu"), "f32");
     });
   });
 
@@ -407,6 +462,52 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
       expect(Number.isFinite(c.losses[0])).toBe(true);
     });
 
+    it("blocks: the hand-made model's blocks give its loss; bad counts, shapes and places are errors naming the path", () => {
+      const BLOCKS_AT = SIZE;
+      /** setUp's model with its non-empty samples (0, 2, 3) as one block of four lanes, the fourth padding. */
+      const withBlocks = () => {
+        const a = setUp();
+        const memory = new ArrayBuffer(SIZE + 48);
+        new Uint8Array(memory).set(new Uint8Array(a.memory));
+        const samples = [
+          [0.5, 0, 0],
+          [0, 0.25, 1],
+          [0, 0, 0.75],
+        ];
+        const block = new Float32Array(memory, BLOCKS_AT, 4 * F);
+        for (let f = 0; f < F; f++) for (let l = 0; l < 3; l++) block[4 * f + l] = samples[l][f];
+        a.args[NATIVE_ARG.VALUE] = BLOCKS_AT;
+        a.args[NATIVE_ARG.N_BLOCKS] = 1;
+        return { ...a, memory };
+      };
+      const ok = withBlocks();
+      theAddon().blocks(ok.memory, ok.args, ok.imp, ok.losses);
+      const want = expected();
+      expect(Math.abs(ok.losses[0] - want.loss) / want.loss).toBeLessThan(TOL_F32);
+      expect(relDiff(want.gradB, new Float64Array(ok.memory, GB_AT, F), 1)).toBeLessThan(TOL_F32);
+      const { blocksMaxF, blocksMaxH } = theAddon();
+      const broken: [string, (a: ReturnType<typeof withBlocks>) => void][] = [
+        ["a negative number of blocks", ({ args }) => (args[NATIVE_ARG.N_BLOCKS] = -1)],
+        ["more blocks than ⌈B/4⌉", ({ args }) => (args[NATIVE_ARG.N_BLOCKS] = 2)],
+        ["blocks past the end of the memory", ({ args }) => (args[NATIVE_ARG.VALUE] = SIZE + 16)],
+        ["blocks at a negative offset", ({ args }) => (args[NATIVE_ARG.VALUE] = -16)],
+        ["H = F", ({ args }) => (args[NATIVE_ARG.H] = F)],
+        ["F above blocksMaxF", ({ args }) => (args[NATIVE_ARG.F] = blocksMaxF + 1)],
+        [
+          "H above blocksMaxH",
+          ({ args }) => {
+            args[NATIVE_ARG.F] = blocksMaxF;
+            args[NATIVE_ARG.H] = blocksMaxH + 1;
+          },
+        ],
+      ];
+      for (const [what, breakIt] of broken) {
+        const a = withBlocks();
+        breakIt(a);
+        expect(() => theAddon().blocks(a.memory, a.args, a.imp, a.losses), what).toThrow(/^blocks/);
+      }
+    });
+
     it("the hand-made arguments are right (the cases below each break one thing)", () => {
       const { memory, args, imp, losses } = setUp();
       theAddon().gram(memory, args, imp, losses);
@@ -491,6 +592,34 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
       theAddon().gram(memory, args, imp, losses);
       expect(Math.abs(losses[0] - expected().loss) / expected().loss).toBeLessThan(TOL_F32);
     });
+  });
+
+  it("training intro (5 → 2, every instance on the blocks path), 200 steps: = without it (1e-3), deterministic", () => {
+    const spec = getPreset("intro").spec();
+    const train = (activation: string) => {
+      const t = new Trainer({ ...TRAIN_DEFAULTS, spec, activation, steps: 200, seed: 0, dtype: "f32" });
+      t.advance(200);
+      return t;
+    };
+    for (const id of ["relu", "gelu"]) {
+      const spy = spyKernel(theAddon());
+      setNativeKernel(spy.kernel);
+      const a = train(id);
+      expect(spy.blocksCalls(), "steps that called the addon's blocks").toBe(200);
+      expect(spy.blocksRecords.length).toBe(200 * spec.nInstances);
+      const b = train(id);
+      setNativeKernel(undefined);
+      const wasm = train(id);
+      for (let i = 0; i < spec.nInstances; i++) {
+        const rel = Math.abs(a.trainLoss[i] - wasm.trainLoss[i]) / Math.abs(wasm.trainLoss[i]);
+        expect(rel, `${id}, instance ${i}: loss ${a.trainLoss[i]} vs ${wasm.trainLoss[i]}`).toBeLessThan(
+          1e-3,
+        );
+      }
+      expect(bitEqual(a.params.W, b.params.W), `${id}: W of two runs with the native kernel`).toBe(true);
+      expect(bitEqual(a.trainLoss, b.trainLoss)).toBe(true);
+      expect(bitEqual(a.params.W, wasm.params.W), `${id}: the addon's results were used`).toBe(false);
+    }
   });
 
   describe("training (demo preset, 200 steps, seed 0)", () => {

@@ -31,7 +31,15 @@ afterAll(() => {
 const relu = getActivation("relu");
 const installed = () => nativeKernelFor(relu, 20, "f32") !== undefined;
 /** A fake addon: installed as the native kernel for relu, so a refusal can be seen to remove it. */
-const fake = { ids: ["relu"], gram: () => undefined, dense: () => undefined, denseMaxH: 5 };
+const fake = {
+  ids: ["relu"],
+  gram: () => undefined,
+  dense: () => undefined,
+  blocks: () => undefined,
+  denseMaxH: 5,
+  blocksMaxF: 7,
+  blocksMaxH: 3,
+};
 
 /** A directory holding a (fake) addon and this build.json text. */
 function withBuildJson(text: string, addon = "not a shared object"): string {

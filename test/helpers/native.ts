@@ -1,9 +1,9 @@
 // The native kernel (native/kernel.cc → dist/native/tms_native.node) in tests: whether this machine must be
 // able to build it (the conditions of scripts/build-native.mjs), and a spy that counts and records the
-// addon's `gram` calls.
+// addon's calls, per path.
 
 import { spawnSync } from "node:child_process";
-import type { NativeKernel } from "../../src/core/kernels/native/native.js";
+import type { NativeKernel, NativePath } from "../../src/core/kernels/native/native.js";
 import { NATIVE_ARG } from "../../src/core/kernels/native/native.js";
 import { turnedOff } from "../../src/experiments/env-switch.js";
 
@@ -38,7 +38,8 @@ export interface GramRecord {
 
 /**
  * Wraps an addon: the same kernel, with each call's instances recorded, per path (`calls` counts the
- * `gram` calls and `records` holds their instances; `denseCalls` and `denseRecords` the `dense` ones).
+ * `gram` calls and `records` holds their instances; `denseCalls`/`denseRecords` and
+ * `blocksCalls`/`blocksRecords` the same for `dense` and `blocks`).
  */
 export function spyKernel(addon: NativeKernel): {
   kernel: NativeKernel;
@@ -46,12 +47,15 @@ export function spyKernel(addon: NativeKernel): {
   records: GramRecord[];
   denseCalls: () => number;
   denseRecords: GramRecord[];
+  blocksCalls: () => number;
+  blocksRecords: GramRecord[];
 } {
-  const count = { gram: 0, dense: 0 };
+  const count = { gram: 0, dense: 0, blocks: 0 };
   const records: GramRecord[] = [];
   const denseRecords: GramRecord[] = [];
+  const blocksRecords: GramRecord[] = [];
   const spy =
-    (path: "gram" | "dense", into: GramRecord[]): NativeKernel["gram"] =>
+    (path: NativePath, into: GramRecord[]): NativeKernel["gram"] =>
     (memory, args, importance, losses) => {
       count[path]++;
       addon[path](memory, args, importance, losses);
@@ -70,8 +74,19 @@ export function spyKernel(addon: NativeKernel): {
   const kernel: NativeKernel = {
     ids: addon.ids,
     denseMaxH: addon.denseMaxH,
+    blocksMaxF: addon.blocksMaxF,
+    blocksMaxH: addon.blocksMaxH,
     gram: spy("gram", records),
     dense: spy("dense", denseRecords),
+    blocks: spy("blocks", blocksRecords),
   };
-  return { kernel, calls: () => count.gram, records, denseCalls: () => count.dense, denseRecords };
+  return {
+    kernel,
+    calls: () => count.gram,
+    records,
+    denseCalls: () => count.dense,
+    denseRecords,
+    blocksCalls: () => count.blocks,
+    blocksRecords,
+  };
 }

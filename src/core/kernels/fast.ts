@@ -12,7 +12,14 @@ import type { ModelSpec, Params } from "../model.js";
 import { denseRowsOf, type SparseBatch, sampledVersion } from "../sampling.js";
 import { choosePath, currentPathOverride, type InstancePath } from "./cost.js";
 import { compiledModule, Engine, engineOf, fmaEnabled, wasmEnabled } from "./engine.js";
-import { NativeGroup, type NativeKernel, nativeInstances, nativeKernelFor } from "./native/native.js";
+import {
+  NATIVE_ARG,
+  NativeGroup,
+  type NativeKernel,
+  type NativePath,
+  nativeInstances,
+  nativeKernelFor,
+} from "./native/native.js";
 import { sparseKernel } from "./sparse.js";
 import type { Gradients, StepKernel } from "./types.js";
 
@@ -57,9 +64,8 @@ interface SpecBuffers {
   override: InstancePath | undefined | null;
   /** The native kernel installed when the paths were chosen (its ids and paths decide which it takes). */
   native: NativeKernel | undefined;
-  /** The instances the native kernel runs, by path (empty without it), and a flag per instance. */
-  nativeGram: NativeGroup;
-  nativeDense: NativeGroup;
+  /** The instances the native kernel runs, one group per path (none without it), and a flag per instance. */
+  nativeGroups: NativeGroup[];
   nativeTaken: Uint8Array;
 }
 
@@ -221,8 +227,7 @@ class KernelState {
       gram: new Uint8Array(I),
       override: null,
       native: undefined,
-      nativeGram: new NativeGroup("gram", [], spec.importance, F),
-      nativeDense: new NativeGroup("dense", [], spec.importance, F),
+      nativeGroups: [],
       nativeTaken: new Uint8Array(I),
     };
     return this.specBuffers;
@@ -239,14 +244,16 @@ class KernelState {
     // serves the others
     const all = [...buf.gram.keys()];
     const taken = native ? nativeInstances(buf.spec, this.act, dtype) : undefined;
-    const gram = taken?.gram ?? [];
-    const dense = taken?.dense ?? [];
-    buf.nativeGram = new NativeGroup("gram", gram, buf.spec.importance, F);
-    buf.nativeDense = new NativeGroup("dense", dense, buf.spec.importance, F);
+    const paths = taken ? (Object.keys(taken) as NativePath[]) : [];
+    buf.nativeGroups = paths.map(
+      (path) => new NativeGroup(path, taken?.[path] ?? [], buf.spec.importance, F),
+    );
     buf.nativeTaken.fill(0);
-    for (const i of [...gram, ...dense]) buf.nativeTaken[i] = 1;
+    for (const group of buf.nativeGroups) for (const i of group.instances) buf.nativeTaken[i] = 1;
     const left = all.filter((i) => !buf.nativeTaken[i]);
-    this.serve({ dense: left.some((i) => !buf.gram[i]), gram: left.some((i) => buf.gram[i]) });
+    // the native blocks path trains on the blocks this module prepares
+    const prepares = (taken?.blocks.length ?? 0) > 0;
+    this.serve({ dense: prepares || left.some((i) => !buf.gram[i]), gram: left.some((i) => buf.gram[i]) });
     buf.override = currentPathOverride();
     buf.native = native;
     buf.prep = preparedBatch(this.engine, batch, F, dtype, I, buf.gram);
@@ -276,37 +283,52 @@ class KernelState {
     const outLoss = (ws + this.lay.OUT_LOSS) / 8;
     if (native) {
       // the instances the native kernel takes, one call per path
-      const at = (i: number) => {
-        const rowStart = batch.rowStart + 4 * i * (B + 1);
-        const first = ints[rowStart / 4];
-        return {
-          W: buf.params + i * F * H * E,
-          bias: bPtr + i * F * E,
-          rowStart,
-          feature: batch.feature,
-          value: batch.value,
-          gradW: buf.grads + i * F * H * 8,
-          gradB: gbPtr + i * F * 8,
-          first,
-          full: ints[rowStart / 4 + B] - first === B * F,
-        };
+      const A = NATIVE_ARG;
+      const place = (i: number, a: Int32Array, o: number) => {
+        a[o + A.W] = buf.params + i * F * H * E;
+        a[o + A.BIAS] = bPtr + i * F * E;
+        a[o + A.ROW_START] = batch.rowStart + 4 * i * (B + 1);
+        a[o + A.FEATURE] = batch.feature;
+        a[o + A.VALUE] = batch.value;
+        a[o + A.GRAD_W] = buf.grads + i * F * H * 8;
+        a[o + A.GRAD_B] = gbPtr + i * F * 8;
       };
       const shape = { F, H, B };
-      buf.nativeGram.run(native.kernel, native.act, shape, this.engine.buffer, at, losses);
-      // the dense path reads the instance's values as its dense rows: every slot of a p = 1 instance is kept
-      buf.nativeDense.run(
-        native.kernel,
-        native.act,
-        shape,
-        this.engine.buffer,
-        (i) => {
-          const p = at(i);
-          if (!p.full)
-            throw new Error(`instance ${i} (p = 1) has empty slots: the sampler broke its contract`);
-          return { ...p, value: batch.value + p.first * E };
-        },
-        losses,
-      );
+      const memory = this.engine.buffer;
+      for (const group of buf.nativeGroups) {
+        if (group.path === "gram") group.run(native.kernel, native.act, shape, memory, place, losses);
+        // the dense path reads the instance's values as its dense rows: every slot of a p = 1 instance is kept
+        else if (group.path === "dense")
+          group.run(
+            native.kernel,
+            native.act,
+            shape,
+            memory,
+            (i, a, o) => {
+              place(i, a, o);
+              const rs = a[o + A.ROW_START] / 4;
+              const first = ints[rs];
+              if (ints[rs + B] - first !== B * F)
+                throw new Error(`instance ${i} (p = 1) has empty slots: the sampler broke its contract`);
+              a[o + A.VALUE] = batch.value + first * E;
+            },
+            losses,
+          );
+        // the blocks path reads the blocks this module prepares (shared by a lockstep group's runs)
+        else
+          group.run(
+            native.kernel,
+            native.act,
+            shape,
+            memory,
+            (i, a, o) => {
+              place(i, a, o);
+              a[o + A.N_BLOCKS] = prep.blocked(i, ex, ws, a[o + A.ROW_START], batch);
+              a[o + A.VALUE] = prep.blocks[i];
+            },
+            losses,
+          );
+      }
     }
     for (let i = 0; i < I; i++) {
       const gram = buf.gram[i];

@@ -24,8 +24,16 @@ export interface NativeKernel {
   gram(memory: ArrayBuffer, args: Int32Array, importance: Float64Array, losses: Float64Array): void;
   /** The dense path, the same way; VALUE is the instance's B·F values as dense rows (H ≤ denseMaxH). */
   dense(memory: ArrayBuffer, args: Int32Array, importance: Float64Array, losses: Float64Array): void;
+  /**
+   * The blocks path, the same way: VALUE is the instance's blocks as the WebAssembly kernel prepared them
+   * (four samples a block, F vectors of four lanes), N_BLOCKS how many (small models: blocksMaxF, blocksMaxH).
+   */
+  blocks(memory: ArrayBuffer, args: Int32Array, importance: Float64Array, losses: Float64Array): void;
   /** The largest H the dense path has code for. */
   readonly denseMaxH: number;
+  /** The blocks path has code for F ≤ blocksMaxF features and H ≤ blocksMaxH hidden units, H < F. */
+  readonly blocksMaxF: number;
+  readonly blocksMaxH: number;
 }
 
 /** The positions in `gram`'s and `dense`'s Int32Array of arguments (native/kernel.cc's `Arg`). */
@@ -41,7 +49,8 @@ export const NATIVE_ARG = {
   VALUE: 8,
   GRAD_W: 9,
   GRAD_B: 10,
-  COUNT: 11,
+  N_BLOCKS: 11,
+  COUNT: 12,
 } as const;
 
 /** Up to this many features (four vectors of eight lanes). */
@@ -70,6 +79,17 @@ export const nativeTakesDense = (p: number, F: number, H: number, kernel: Native
   p >= 1 && F >= NATIVE_DENSE_MIN_F && H <= kernel.denseMaxH;
 
 /**
+ * The blocks path runs the other dense-path instances of small models (F ≤ blocksMaxF, H ≤ blocksMaxH,
+ * H < F: the intro and phase presets' shapes) on the blocks the WebAssembly kernel prepares for them.
+ */
+export const nativeTakesBlocks = (F: number, H: number, kernel: NativeKernel): boolean =>
+  F <= kernel.blocksMaxF && H <= kernel.blocksMaxH && H < F;
+
+/** The native paths, and the instances each runs. */
+export type NativeInstances = Record<NativePath, number[]>;
+export type NativePath = "gram" | "dense" | "blocks";
+
+/**
  * Which of a spec's instances the installed native kernel runs for this activation, by path (the others run
  * in WebAssembly), or undefined if it runs none of this model's (no kernel installed, float64, F > 32, an
  * activation it has no code for). The fast kernel follows this, and a run's summary reports it.
@@ -78,18 +98,18 @@ export function nativeInstances(
   spec: ModelSpec,
   act: Activation,
   dtype: "f32" | "f64",
-): { gram: number[]; dense: number[] } | undefined {
+): NativeInstances | undefined {
   const { nFeatures: F, nHidden: H } = spec;
   const native = nativeKernelFor(act, F, dtype);
   if (!native) return undefined;
-  const gram: number[] = [];
-  const dense: number[] = [];
+  const taken: NativeInstances = { gram: [], dense: [], blocks: [] };
   spec.featureProbability.forEach((p, i) => {
     if (choosePath(p, F, H, dtype) === "gram") {
-      if (nativeTakes(p, F)) gram.push(i);
-    } else if (nativeTakesDense(p, F, H, native.kernel)) dense.push(i);
+      if (nativeTakes(p, F)) taken.gram.push(i);
+    } else if (nativeTakesDense(p, F, H, native.kernel)) taken.dense.push(i);
+    else if (nativeTakesBlocks(F, H, native.kernel)) taken.blocks.push(i);
   });
-  return gram.length + dense.length > 0 ? { gram, dense } : undefined;
+  return taken.gram.length + taken.dense.length + taken.blocks.length > 0 ? taken : undefined;
 }
 
 /**
@@ -101,7 +121,7 @@ export class NativeGroup {
   readonly args: Int32Array;
   readonly losses: Float64Array;
   constructor(
-    readonly path: "gram" | "dense",
+    readonly path: NativePath,
     readonly instances: readonly number[],
     importance: Float64Array,
     F: number,
@@ -114,44 +134,32 @@ export class NativeGroup {
   }
 
   /**
-   * Runs the group's instances in one call; `at(i)` gives instance i's byte offsets. The losses land in
-   * `losses` at the instances' places.
+   * Runs the group's instances in one call; `place(i, args, o)` writes instance i's byte offsets (W … GRAD_B,
+   * and N_BLOCKS for the blocks path) into args[o …] (no object a call: this runs every step). The losses land
+   * in `losses` at the instances' places.
    */
   run(
     kernel: NativeKernel,
     act: number,
     shape: { F: number; H: number; B: number },
     memory: ArrayBuffer,
-    at: (i: number) => {
-      W: number;
-      bias: number;
-      rowStart: number;
-      feature: number;
-      value: number;
-      gradW: number;
-      gradB: number;
-    },
+    place: (i: number, args: Int32Array, o: number) => void,
     losses: Float64Array,
   ): void {
-    if (this.instances.length === 0) return;
+    const n = this.instances.length;
+    if (n === 0) return;
     const a = this.args;
-    for (const [k, i] of this.instances.entries()) {
+    for (let k = 0; k < n; k++) {
       const o = k * NATIVE_ARG.COUNT;
-      const p = at(i);
       a[o + NATIVE_ARG.ACT] = act;
       a[o + NATIVE_ARG.F] = shape.F;
       a[o + NATIVE_ARG.H] = shape.H;
       a[o + NATIVE_ARG.B] = shape.B;
-      a[o + NATIVE_ARG.W] = p.W;
-      a[o + NATIVE_ARG.BIAS] = p.bias;
-      a[o + NATIVE_ARG.ROW_START] = p.rowStart;
-      a[o + NATIVE_ARG.FEATURE] = p.feature;
-      a[o + NATIVE_ARG.VALUE] = p.value;
-      a[o + NATIVE_ARG.GRAD_W] = p.gradW;
-      a[o + NATIVE_ARG.GRAD_B] = p.gradB;
+      a[o + NATIVE_ARG.N_BLOCKS] = 0;
+      place(this.instances[k], a, o);
     }
     kernel[this.path](memory, a, this.importance, this.losses);
-    for (const [k, i] of this.instances.entries()) losses[i] = this.losses[k];
+    for (let k = 0; k < n; k++) losses[this.instances[k]] = this.losses[k];
   }
 }
 

@@ -1,0 +1,53 @@
+// What native/kernel.cc (the Gram and dense paths, the N-API glue) and native/blocks.cc (the blocks path)
+// share: the vector types and math, the generated activations, one instance's arguments. Two translation
+// units, so that scripts/build-native.mjs compiles them side by side.
+
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+#include <immintrin.h>
+
+#include "vmath.h"  // vf, vi (8 float lanes), TMS_MADD, tms_sel, tms_vexp, …
+
+static inline vf tms_c(uint32_t bits) {
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return tms_splat(f);
+}
+
+#include "activations.gen.h"
+
+namespace tms {
+
+constexpr int VW = 8;
+
+typedef void (*ActFn)(vf, vf *, vf *);
+
+struct Instance {
+  int F, H, B;
+  const float *W, *bias;
+  const double *imp;
+  const int32_t *rowStart, *feature;
+  const float *value;
+  double *gradW, *gradB;
+  int nBlocks;  // the blocks path: how many blocks of four samples `value` holds
+};
+
+inline vf splat(float x) { return tms_splat(x); }
+
+/** One instance's step on one path: its loss (∇W and ∇b written to the instance's places), or −1. */
+typedef double (*PathFn)(const Instance &);
+
+/**
+ * The blocks path (blocks.cc) for F ≤ BLOCKS_MAX_F and H ≤ BLOCKS_MAX_H, H < F:
+ * BLOCKS[activation][F − 1][H − 1], one function per shape so that W and the gradients stay in registers; empty entries stay in WebAssembly.
+ */
+constexpr int BLOCKS_MAX_F = 7, BLOCKS_MAX_H = 3;
+typedef std::array<std::array<PathFn, BLOCKS_MAX_H>, BLOCKS_MAX_F> BlocksTable;
+extern const BlocksTable BLOCKS[];
+
+}  // namespace tms
