@@ -287,7 +287,10 @@ constexpr int DENSE_MAX_H = 5;
    &denseInstance<tms_act_##name, 3>, &denseInstance<tms_act_##name, 4>, &denseInstance<tms_act_##name, 5>},
 const PathFn DENSE[][DENSE_MAX_H] = {TMS_ACTIVATIONS(TMS_DENSE_ROW)};
 #define TMS_NAME(name) #name,
-const char *const IDS[] = {TMS_ACTIVATIONS(TMS_NAME)};
+const char *const ROW_IDS[] = {TMS_ACTIVATIONS(TMS_NAME)};
+/** The activations the Gram and dense paths have code for: ids 0 … N_ROW_ACTS − 1. */
+constexpr int N_ROW_ACTS = sizeof(ROW_IDS) / sizeof(ROW_IDS[0]);
+const char *const IDS[] = {TMS_ACTIVATIONS(TMS_NAME) TMS_VECTOR_IDS};
 constexpr int N_ACTS = sizeof(IDS) / sizeof(IDS[0]);
 
 napi_value fail(napi_env env, const char *message) {
@@ -315,7 +318,8 @@ enum Path { GRAM_PATH, DENSE_PATH, BLOCKS_PATH };
 const char *instanceOf(Path path, const int32_t *a, const double *imp, char *mem, size_t memLen,
                        Instance &in) {
   const int F = a[NF], H = a[NH], B = a[NB];
-  if (a[ACT] < 0 || a[ACT] >= N_ACTS) return TMS_WHY("unknown activation index");
+  if (a[ACT] < 0 || a[ACT] >= (path == BLOCKS_PATH ? N_ACTS : N_ROW_ACTS))
+    return TMS_WHY("unknown activation index");
   const int maxF = path == BLOCKS_PATH ? BLOCKS_MAX_F : VW * MAX_NV;
   const int maxH = path == DENSE_PATH ? DENSE_MAX_H : path == BLOCKS_PATH ? BLOCKS_MAX_H : 64;
   if (F < 1 || F > maxF || H < 1 || H > maxH || B < 1 || (path == BLOCKS_PATH && H >= F))
@@ -425,6 +429,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "blocks", fn);
   napi_create_int32(env, DENSE_MAX_H, &lanes);
   napi_set_named_property(env, exports, "denseMaxH", lanes);
+  napi_create_int32(env, N_ROW_ACTS, &lanes);
+  napi_set_named_property(env, exports, "vectorFrom", lanes);
   napi_create_int32(env, BLOCKS_MAX_F, &lanes);
   napi_set_named_property(env, exports, "blocksMaxF", lanes);
   napi_create_int32(env, BLOCKS_MAX_H, &lanes);

@@ -142,7 +142,7 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
 
   describe.each(SHAPES)("F = %i, H = %i: fast kernel with it = reference kernel", (F, H) => {
     it("every activation it has", () => {
-      const ids = theAddon().ids;
+      const ids = theAddon().ids.slice(0, theAddon().vectorFrom);
       const spec = specOf(F, H, PS);
       const natural = PS.every((p) => choosePath(p, F, H, "f32") === "gram");
       if (!natural) setPathOverride("gram");
@@ -196,7 +196,7 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
     it("every activation it has", () => {
       const spec = specOf(F, H, [1, 1]);
       for (const p of spec.featureProbability) expect(choosePath(p, F, H, "f32")).toBe("dense");
-      for (const id of theAddon().ids) {
+      for (const id of theAddon().ids.slice(0, theAddon().vectorFrom)) {
         const act = getActivation(id);
         const spy = spyKernel(theAddon());
         setNativeKernel(spy.kernel);
@@ -230,6 +230,7 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
       const spec = specOf(F, H, PS_BLOCKS);
       for (const p of PS_BLOCKS) expect(choosePath(p, F, H, "f32")).toBe("dense");
       let differsFromWasm = 0;
+      const illConditioned: string[] = [];
       for (const id of theAddon().ids) {
         const act = getActivation(id);
         const spy = spyKernel(theAddon());
@@ -248,14 +249,31 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
           );
           expect(bitEqual(got.grads.b.subarray(i * F, (i + 1) * F), r.gradB), `${id}: ∇b ${i}`).toBe(true);
         });
-        const d = diffs(run(reference, spec, act, "f32", 3, B), got, spec.nInstances);
-        expect(Math.max(...d), `${id}, native blocks: ${fmt(d)}`).toBeLessThan(TOL_F32);
+        const ref = run(reference, spec, act, "f32", 3, B);
+        const d = diffs(ref, got, spec.nInstances);
         setNativeKernel(undefined);
-        if (!sameBits(got, run(fastKernel, spec, act, "f32", 3, B))) differsFromWasm++;
+        const wasm = run(fastKernel, spec, act, "f32", 3, B);
+        if (!sameBits(got, wasm)) differsFromWasm++;
+        const dWasm = diffs(ref, wasm, spec.nInstances);
+        if (Math.max(...dWasm) < TOL_F32 / 2) {
+          expect(Math.max(...d), `${id}, native blocks: ${fmt(d)}`).toBeLessThan(TOL_F32);
+        } else {
+          // Ill-conditioned: the softmax family at F = 2, whose ∇b is a sum of terms that cancel (dz sums to 0
+          // over the features), is off by 2.6e-5 in the WebAssembly kernel too. There the native kernel must be
+          // as close as the WebAssembly one.
+          illConditioned.push(`${id} at F = ${F}`);
+          for (let q = 0; q < 3; q++)
+            expect(d[q], `${id}, native blocks: ${fmt(d)}; WebAssembly: ${fmt(dWasm)}`).toBeLessThan(
+              Math.max(TOL_F32, 1.5 * dWasm[q]),
+            );
+        }
       }
       expect(differsFromWasm, "activations whose native result differs from WebAssembly's").toBeGreaterThan(
         0,
       );
+      for (const what of illConditioned)
+        expect(what, "only the softmax family at F = 2").toMatch(/ at F = 2$/);
+      expect(illConditioned.every((w) => VECTOR_ACTIVATION_IDS.includes(w.split(" ")[0]))).toBe(true);
     });
   });
 
@@ -302,11 +320,15 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
       expect(Math.max(...d), `${act.id}: ${fmt(d)}`).toBeLessThan(TOL[dtype]);
     };
 
-    it("an activation not in its ids: the softmax family where it lacks it, any id the ids leave out", () => {
+    it("an activation without code for the path: the softmax family's Gram and dense instances, any id the ids leave out", () => {
       for (const p of PS) expect(choosePath(p, 20, 5, "f32")).toBe("gram");
       const ids = theAddon().ids;
-      for (const id of VECTOR_ACTIVATION_IDS.filter((v) => !ids.includes(v)))
-        notCalled(spec, getActivation(id), "f32");
+      // the softmax family: the addon has it for the blocks path only, so Gram instances stay in WebAssembly
+      expect(new Set(ids.slice(theAddon().vectorFrom))).toEqual(new Set(VECTOR_ACTIVATION_IDS));
+      for (const id of VECTOR_ACTIVATION_IDS) notCalled(spec, getActivation(id), "f32");
+      setPathOverride("dense");
+      notCalled(specOf(20, 5, [1, 1]), getActivation("softmax"), "f32");
+      setPathOverride(undefined);
       // the same addon, its ids without relu, gelu and softmax (the others keep their positions)
       const hidden = new Set(["relu", "gelu", "softmax"]);
       const without: NativeKernel = {
@@ -317,6 +339,7 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
         denseMaxH: theAddon().denseMaxH,
         blocksMaxF: theAddon().blocksMaxF,
         blocksMaxH: theAddon().blocksMaxH,
+        vectorFrom: theAddon().vectorFrom,
       };
       for (const id of hidden) notCalled(spec, getActivation(id), "f32", without);
       // (and an id it keeps does call it)

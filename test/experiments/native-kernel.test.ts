@@ -39,6 +39,7 @@ const fake = {
   denseMaxH: 5,
   blocksMaxF: 7,
   blocksMaxH: 3,
+  vectorFrom: 1,
 };
 
 /** A directory holding a (fake) addon and this build.json text. */
