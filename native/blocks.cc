@@ -2,107 +2,10 @@
 // kernel prepares (src/core/kernels/wasm/kernel/prepare.ts). A translation unit of its own (kernel.h), since
 // one function per activation and shape is most of the addon's compile time.
 
-#include "kernel.h"
+#include "mid.h"
 
 namespace tms {
 namespace {
-
-#define TMS_INLINE inline __attribute__((always_inline))
-
-/**
- * An elementwise activation, feature by feature, for R blocks side by side: y, e = y − x, loss += k·e²,
- * dz = k·e·act'(z).
- */
-template <ActFn ACTIVATION>
-struct Elementwise {
-  template <int F, int R>
-  static TMS_INLINE void mid(const vf (&z)[R][F], const vf (&x)[R][F], const vf *k, vf (&lossv)[R],
-                             vf (&dz)[R][F]) {
-    for (int f = 0; f < F; f++)
-      for (int r = 0; r < R; r++) {
-        vf y, d;
-        ACTIVATION(z[r][f], &y, &d);
-        const vf e = y - x[r][f];
-        const vf ke = k[f] * e;
-        lossv[r] = TMS_MADD(ke, e, lossv[r]);
-        dz[r][f] = ke * d;
-      }
-  }
-};
-
-/**
- * The softmax family over the features of each sample (lanes = samples, so its reductions run across the F
- * vectors), by the operations of the WebAssembly kernel's emitVectorMid (kernel/softmax.ts):
- *   softmax, softmin (on −z):  y = e^{z − max}/Σ,  dz = ±y⊙(dy − ⟨dy, y⟩)
- *   log_softmax:               y = z − max − ln Σ,  dz = dy − (e^{z − max}/Σ)·Σdy
- *   solu:                      y = z⊙p (p the softmax),  dz = dy⊙p + p⊙(dy⊙z − ⟨dy⊙z, p⟩)
- * with dy = k·e. Each block is one long chain (max, exp, sum, division, dot product), so R blocks run side
- * by side, each step for every block before the next.
- */
-enum VectorId { SOFTMAX, SOFTMIN, LOG_SOFTMAX, SOLU };
-template <VectorId ID>
-struct SoftmaxFamily {
-  template <int F, int R>
-  static TMS_INLINE void mid(const vf (&zIn)[R][F], const vf (&x)[R][F], const vf *k, vf (&lossv)[R],
-                             vf (&dz)[R][F]) {
-    vf z[R][F], ex[R][F], dy[R][F], mx[R], sum[R];
-    for (int r = 0; r < R; r++)
-      for (int f = 0; f < F; f++) z[r][f] = ID == SOFTMIN ? -zIn[r][f] : zIn[r][f];
-    for (int r = 0; r < R; r++) mx[r] = z[r][0];
-    for (int f = 1; f < F; f++)
-      for (int r = 0; r < R; r++) mx[r] = tms_pmax(mx[r], z[r][f]);
-    for (int f = 0; f < F; f++)
-      for (int r = 0; r < R; r++) {
-        ex[r][f] = tms_vexp(z[r][f] - mx[r], TMS_EXP_NORMAL);
-        sum[r] = f == 0 ? ex[r][f] : sum[r] + ex[r][f];
-      }
-    auto lossTerm = [&](int r, int f, vf y) {
-      const vf e = y - x[r][f];
-      const vf ke = k[f] * e;
-      lossv[r] = TMS_MADD(ke, e, lossv[r]);
-      dy[r][f] = ke;
-    };
-    if constexpr (ID == LOG_SOFTMAX) {
-      vf logSum[R], total[R], inv[R];
-      for (int r = 0; r < R; r++) logSum[r] = mx[r] + tms_vlog(sum[r]);
-      for (int f = 0; f < F; f++)
-        for (int r = 0; r < R; r++) {
-          lossTerm(r, f, z[r][f] - logSum[r]);
-          total[r] = f == 0 ? dy[r][f] : total[r] + dy[r][f];
-        }
-      for (int r = 0; r < R; r++) inv[r] = splat(1) / sum[r];
-      for (int f = 0; f < F; f++)
-        for (int r = 0; r < R; r++) dz[r][f] = dy[r][f] - (ex[r][f] * inv[r]) * total[r];
-      return;
-    }
-    vf inv[R], prob[R][F], y[R][F], dot[R];
-    for (int r = 0; r < R; r++) inv[r] = splat(1) / sum[r];
-    for (int f = 0; f < F; f++)
-      for (int r = 0; r < R; r++) {
-        prob[r][f] = ex[r][f] * inv[r];
-        y[r][f] = ID == SOLU ? prob[r][f] * z[r][f] : prob[r][f];
-        lossTerm(r, f, y[r][f]);
-      }
-    if constexpr (ID == SOLU) {
-      vf dyz[R][F];
-      for (int f = 0; f < F; f++)
-        for (int r = 0; r < R; r++) {
-          dyz[r][f] = dy[r][f] * z[r][f];
-          dot[r] = f == 0 ? dyz[r][f] * prob[r][f] : dot[r] + dyz[r][f] * prob[r][f];
-        }
-      for (int f = 0; f < F; f++)
-        for (int r = 0; r < R; r++) dz[r][f] = dy[r][f] * prob[r][f] + prob[r][f] * (dyz[r][f] - dot[r]);
-    } else {
-      for (int f = 0; f < F; f++)
-        for (int r = 0; r < R; r++) dot[r] = f == 0 ? dy[r][f] * y[r][f] : dot[r] + dy[r][f] * y[r][f];
-      for (int f = 0; f < F; f++)
-        for (int r = 0; r < R; r++) {
-          const vf v = y[r][f] * (dy[r][f] - dot[r]);
-          dz[r][f] = ID == SOFTMIN ? -v : v;
-        }
-    }
-  }
-};
 
 /** An instance's parameters and sums while its blocks are trained (all in registers for small F·H). */
 template <int F, int H>
@@ -127,7 +30,7 @@ TMS_INLINE void trainBlocks(BlocksState<F, H> &st, const vf (&x)[R][F], vf (&los
       z[r][f] = st.bf[f];
       for (int k = 0; k < H; k++) z[r][f] = TMS_MADD(h[r][k], st.w[f][k], z[r][f]);
     }
-  MID::template mid<F, R>(z, x, st.kf, lossv, dz);
+  MID::template samples<F, R>(z, x, st.kf, lossv, dz);
   for (int f = 0; f < F; f++)
     for (int k = 0; k < H; k++)
       for (int r = 0; r < R; r++) dh[r][k] = TMS_MADD(dz[r][f], st.w[f][k], dh[r][k]);
@@ -195,7 +98,7 @@ double blocksInstance(const Instance &in) {
   }
   vf zeros[1][F], l0[1] = {splat(0)}, g0[1][F];
   for (int f = 0; f < F; f++) zeros[0][f] = splat(0);
-  MID::template mid<F, 1>(reinterpret_cast<const vf(&)[1][F]>(st.bf), zeros, st.kf, l0, g0);
+  MID::template samples<F, 1>(reinterpret_cast<const vf(&)[1][F]>(st.bf), zeros, st.kf, l0, g0);
   loss += n0 * double(l0[0][0]);
   for (int f = 0; f < F; f++) {
     double g = n0 * double(g0[0][f][0]);
@@ -226,10 +129,8 @@ constexpr BlocksTable blocksTable(std::integer_sequence<int, Fs...>) {
 
 }  // namespace
 
-#define TMS_BLOCKS_ROW(name) blocksTable<Elementwise<tms_act_##name>>(std::make_integer_sequence<int, BLOCKS_MAX_F>()),
-#define TMS_VECTOR_ROW(id) blocksTable<SoftmaxFamily<id>>(std::make_integer_sequence<int, BLOCKS_MAX_F>()),
-// the elementwise activations, then the softmax family in TMS_VECTOR_IDS' order (kernel.h)
-const BlocksTable BLOCKS[] = {TMS_ACTIVATIONS(TMS_BLOCKS_ROW) TMS_VECTOR_ROW(SOFTMAX) TMS_VECTOR_ROW(SOFTMIN)
-                                  TMS_VECTOR_ROW(LOG_SOFTMAX) TMS_VECTOR_ROW(SOLU)};
+#define TMS_BLOCKS_ROW(MID) blocksTable<MID>(std::make_integer_sequence<int, BLOCKS_MAX_F>()),
+#define TMS_ELEMENTWISE_ROW(name) TMS_BLOCKS_ROW(Elementwise<tms_act_##name>)
+const BlocksTable BLOCKS[] = {TMS_ACTIVATIONS(TMS_ELEMENTWISE_ROW) TMS_VECTOR_MIDS(TMS_BLOCKS_ROW)};
 
 }  // namespace tms

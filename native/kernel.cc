@@ -14,7 +14,7 @@
 
 #include <node_api.h>
 
-#include "kernel.h"
+#include "mid.h"
 
 namespace tms {
 namespace {
@@ -26,24 +26,13 @@ enum Arg {
   ACT, NF, NH, NB, W_AT, B_AT, ROWSTART_AT, FEATURE_AT, VALUE_AT, GRAD_W_AT, GRAD_B_AT, N_BLOCKS, N_ARGS
 };
 
-/** An elementwise activation's part of a row: y, e = y − x, the loss k·e² and dz = k·e·act'(z) per vector. */
-template <ActFn ACTIVATION, int NV>
-inline void activationRow(const vf *z, const vf *x, const vf *k, vf &lossv, vf *dz) {
-  for (int v = 0; v < NV; v++) {
-    vf y, d;
-    ACTIVATION(z[v], &y, &d);
-    const vf e = y - x[v];
-    const vf ke = k[v] * e;
-    lossv = TMS_MADD(ke, e, lossv);
-    dz[v] = ke * d;
-  }
-}
-
 /** One instance's Gram path; returns its loss, or −1 if a row is out of order or names a feature ≥ F. */
-template <ActFn ACTIVATION, int NV>
+template <typename MID, int NV>
 double gramInstance(const Instance &in) {
   constexpr int FP = NV * VW;
   const int F = in.F, H = in.H, B = in.B;
+  vi valid[NV];  // the lanes below F (the softmax family leaves the others out)
+  for (int v = 0; v < NV; v++) valid[v] = (vi)(vi{0, 1, 2, 3, 4, 5, 6, 7} + VW * v < F);
   alignas(32) vf M[FP][NV];   // M[j] = column j of W Wᵀ
   alignas(32) vf C[FP][NV];   // C[j] = Σ dz·x_j
   alignas(32) vf WT[64][NV];  // WT[k] = column k of W (lanes = features), for H ≤ 64
@@ -109,15 +98,17 @@ double gramInstance(const Instance &in) {
       for (int v = 0; v < NV; v++) z[v] = TMS_MADD(M[j][v], xs, z[v]);
     }
     std::memcpy(xv, x, sizeof xv);
-    vf dz[NV];
-    activationRow<ACTIVATION, NV>(z, xv, k, lossv, dz);
-    for (int v = 0; v < NV; v++) gb[v] += dz[v];
+    vf dz[1][NV], lossr[1] = {lossv};
+    MID::template features<NV, 1>(reinterpret_cast<const vf(&)[1][NV]>(z),
+                                  reinterpret_cast<const vf(&)[1][NV]>(xv), k, valid, lossr, dz);
+    lossv = lossr[0];
+    for (int v = 0; v < NV; v++) gb[v] += dz[0][v];
     for (int e = e0; e < e1; e++) {
       const uint32_t j = uint32_t(in.feature[e]);
       if (j >= uint32_t(F)) continue;
       x[j] = 0;
       const vf xs = splat(in.value[e]);
-      for (int v = 0; v < NV; v++) C[j][v] = TMS_MADD(dz[v], xs, C[j][v]);
+      for (int v = 0; v < NV; v++) C[j][v] = TMS_MADD(dz[0][v], xs, C[j][v]);
     }
   }
   if (bad) return -1;
@@ -126,13 +117,13 @@ double gramInstance(const Instance &in) {
   double loss = 0;
   for (int l = 0; l < VW; l++) loss += lossv[l];
   {
-    const vf zero[NV] = {};
-    vf l0 = splat(0), g0[NV];
-    activationRow<ACTIVATION, NV>(b, zero, k, l0, g0);
-    for (int l = 0; l < VW; l++) loss += n0 * double(l0[l]);
+    const vf zero[1][NV] = {};
+    vf l0[1] = {splat(0)}, g0[1][NV];
+    MID::template features<NV, 1>(reinterpret_cast<const vf(&)[1][NV]>(b), zero, k, valid, l0, g0);
+    for (int l = 0; l < VW; l++) loss += n0 * double(l0[0][l]);
     for (int v = 0; v < NV; v++)
       for (int l = 0; l < VW && VW * v + l < F; l++)
-        in.gradB[VW * v + l] = double(gb[v][l]) + n0 * double(g0[v][l]);
+        in.gradB[VW * v + l] = double(gb[v][l]) + n0 * double(g0[0][v][l]);
   }
   // ∇W = (C + Cᵀ) W: with S = C + Cᵀ (S[j] its column j, lanes = features), ∇W[:, k] = Σ_j S[j]·W[j, k]
   alignas(32) vf S[FP][NV];
@@ -165,7 +156,7 @@ double gramInstance(const Instance &in) {
  *   ∇W[f,k] += Σ_blocks dz_f·h_k + X[f]·dh_k,  ∇b_f += Σ_blocks dz_f  (lane partial sums, added at the end).
  * The last block's padding lanes are all-zero samples, counted out of the n₀ all-zero samples.
  */
-template <ActFn ACTIVATION, int H>
+template <typename MID, int H>
 double denseInstance(const Instance &in) {
   constexpr int NB = 8;                                  // blocks per chunk
   constexpr int FG = H >= 5 ? 2 : H >= 3 ? 4 : 8;        // features a group (accumulators in registers)
@@ -211,18 +202,16 @@ double denseInstance(const Instance &in) {
       }
       for (int f = 0; f < F; f++)
         for (int k = 0; k < H; k++) h[k] = TMS_MADD(X[nb][f], splat(w[f][k]), h[k]);
+      vf z[1][32], lossr[1] = {lossv};
       for (int f = 0; f < F; f++) {
-        vf z = bf[f];
-        for (int k = 0; k < H; k++) z = TMS_MADD(h[k], splat(w[f][k]), z);
-        vf y, d;
-        ACTIVATION(z, &y, &d);
-        const vf e = y - X[nb][f];
-        const vf ke = kf[f] * e;
-        lossv = TMS_MADD(ke, e, lossv);
-        const vf dz = ke * d;
-        DZ[nb][f] = dz;
-        for (int k = 0; k < H; k++) dh[k] = TMS_MADD(dz, splat(w[f][k]), dh[k]);
+        z[0][f] = bf[f];
+        for (int k = 0; k < H; k++) z[0][f] = TMS_MADD(h[k], splat(w[f][k]), z[0][f]);
       }
+      MID::template samples<32, 1>(z, reinterpret_cast<const vf(&)[1][32]>(X[nb]), kf, lossr,
+                                   reinterpret_cast<vf(&)[1][32]>(DZ[nb]), F);
+      lossv = lossr[0];
+      for (int f = 0; f < F; f++)
+        for (int k = 0; k < H; k++) dh[k] = TMS_MADD(DZ[nb][f], splat(w[f][k]), dh[k]);
       for (int k = 0; k < H; k++) {
         HB[nb][k] = h[k];
         DH[nb][k] = dh[k];
@@ -259,12 +248,12 @@ double denseInstance(const Instance &in) {
   const double n0 = B - rows;
   double loss = 0;
   for (int l = 0; l < VW; l++) loss += lossv[l];
+  vf zeros[1][32], l0[1] = {splat(0)}, g0[1][32];
+  for (int f = 0; f < F; f++) zeros[0][f] = splat(0);
+  MID::template samples<32, 1>(reinterpret_cast<const vf(&)[1][32]>(bf), zeros, kf, l0, g0, F);
+  loss += n0 * double(l0[0][0]);
   for (int f = 0; f < F; f++) {
-    vf y, d;
-    ACTIVATION(bf[f], &y, &d);
-    const vf ke = kf[f] * y;
-    loss += n0 * double((ke * y)[0]);
-    double g = n0 * double((ke * d)[0]);
+    double g = n0 * double(g0[0][f][0]);
     for (int l = 0; l < VW; l++) g += gb[f][l];
     in.gradB[f] = g;
     for (int k = 0; k < H; k++) {
@@ -276,20 +265,18 @@ double denseInstance(const Instance &in) {
   return 0.5 * loss;
 }
 
-#define TMS_ROW(name) \
-  {&gramInstance<tms_act_##name, 1>, &gramInstance<tms_act_##name, 2>, &gramInstance<tms_act_##name, 3>, \
-   &gramInstance<tms_act_##name, 4>},
-const PathFn GRAM[][MAX_NV] = {TMS_ACTIVATIONS(TMS_ROW)};
+#define TMS_GRAM_ROW(MID) \
+  {&gramInstance<MID, 1>, &gramInstance<MID, 2>, &gramInstance<MID, 3>, &gramInstance<MID, 4>},
+#define TMS_ELEMENTWISE_GRAM(name) TMS_GRAM_ROW(Elementwise<tms_act_##name>)
+const PathFn GRAM[][MAX_NV] = {TMS_ACTIVATIONS(TMS_ELEMENTWISE_GRAM) TMS_VECTOR_MIDS(TMS_GRAM_ROW)};
 /** The dense path for H ≤ DENSE_MAX_H (h and dh in registers); above, the WebAssembly kernel's. */
 constexpr int DENSE_MAX_H = 5;
-#define TMS_DENSE_ROW(name)                                                                    \
-  {&denseInstance<tms_act_##name, 1>, &denseInstance<tms_act_##name, 2>,                       \
-   &denseInstance<tms_act_##name, 3>, &denseInstance<tms_act_##name, 4>, &denseInstance<tms_act_##name, 5>},
-const PathFn DENSE[][DENSE_MAX_H] = {TMS_ACTIVATIONS(TMS_DENSE_ROW)};
+#define TMS_DENSE_ROW(MID)                                                                      \
+  {&denseInstance<MID, 1>, &denseInstance<MID, 2>, &denseInstance<MID, 3>, &denseInstance<MID, 4>, \
+   &denseInstance<MID, 5>},
+#define TMS_ELEMENTWISE_DENSE(name) TMS_DENSE_ROW(Elementwise<tms_act_##name>)
+const PathFn DENSE[][DENSE_MAX_H] = {TMS_ACTIVATIONS(TMS_ELEMENTWISE_DENSE) TMS_VECTOR_MIDS(TMS_DENSE_ROW)};
 #define TMS_NAME(name) #name,
-const char *const ROW_IDS[] = {TMS_ACTIVATIONS(TMS_NAME)};
-/** The activations the Gram and dense paths have code for: ids 0 … N_ROW_ACTS − 1. */
-constexpr int N_ROW_ACTS = sizeof(ROW_IDS) / sizeof(ROW_IDS[0]);
 const char *const IDS[] = {TMS_ACTIVATIONS(TMS_NAME) TMS_VECTOR_IDS};
 constexpr int N_ACTS = sizeof(IDS) / sizeof(IDS[0]);
 
@@ -318,8 +305,7 @@ enum Path { GRAM_PATH, DENSE_PATH, BLOCKS_PATH };
 const char *instanceOf(Path path, const int32_t *a, const double *imp, char *mem, size_t memLen,
                        Instance &in) {
   const int F = a[NF], H = a[NH], B = a[NB];
-  if (a[ACT] < 0 || a[ACT] >= (path == BLOCKS_PATH ? N_ACTS : N_ROW_ACTS))
-    return TMS_WHY("unknown activation index");
+  if (a[ACT] < 0 || a[ACT] >= N_ACTS) return TMS_WHY("unknown activation index");
   const int maxF = path == BLOCKS_PATH ? BLOCKS_MAX_F : VW * MAX_NV;
   const int maxH = path == DENSE_PATH ? DENSE_MAX_H : path == BLOCKS_PATH ? BLOCKS_MAX_H : 64;
   if (F < 1 || F > maxF || H < 1 || H > maxH || B < 1 || (path == BLOCKS_PATH && H >= F))
@@ -429,8 +415,6 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "blocks", fn);
   napi_create_int32(env, DENSE_MAX_H, &lanes);
   napi_set_named_property(env, exports, "denseMaxH", lanes);
-  napi_create_int32(env, N_ROW_ACTS, &lanes);
-  napi_set_named_property(env, exports, "vectorFrom", lanes);
   napi_create_int32(env, BLOCKS_MAX_F, &lanes);
   napi_set_named_property(env, exports, "blocksMaxF", lanes);
   napi_create_int32(env, BLOCKS_MAX_H, &lanes);

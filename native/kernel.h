@@ -50,10 +50,7 @@ constexpr int BLOCKS_MAX_F = 7, BLOCKS_MAX_H = 3;
 typedef std::array<std::array<PathFn, BLOCKS_MAX_H>, BLOCKS_MAX_F> BlocksTable;
 extern const BlocksTable BLOCKS[];
 
-/**
- * The softmax family (activations acting on all features of a sample), after the elementwise activations
- * in the addon's ids: only the blocks path has code for them.
- */
+/** The softmax family (activations acting on all features of a sample), after the elementwise ones in ids. */
 #define TMS_VECTOR_IDS "softmax", "softmin", "log_softmax", "solu"
 
 }  // namespace tms

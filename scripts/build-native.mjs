@@ -8,7 +8,7 @@
 
 import { execFile, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -66,7 +66,9 @@ const cpuFlags = features.filter((f) => isa.test(f));
 const units = ["kernel.cc", "blocks.cc"];
 const nativeDir = join(root, "native");
 const hash = createHash("sha256");
-for (const f of [...units, "kernel.h", "vmath.h"]) hash.update(readFileSync(join(nativeDir, f)));
+// every source and header of native/ (a test program among them changes nothing, but costs one rebuild)
+for (const f of readdirSync(nativeDir).filter((n) => /\.(cc|h)$/.test(n)).sort())
+  hash.update(f).update(readFileSync(join(nativeDir, f)));
 hash.update(JSON.stringify({ source, compilerVersion, flags, cpuFlags, headers }));
 const key = hash.digest("hex").slice(0, 16);
 const built = (() => {
@@ -118,7 +120,7 @@ writeFileSync(
 );
 const seconds = ((performance.now() - t0) / 1000).toFixed(1);
 process.stdout.write(
-  `native kernel built (${compilerVersion}, ${seconds} s): Gram, dense and blocks paths for ${ids.length} activations` +
+  `native kernel built (${compilerVersion}, ${seconds} s): Gram, dense and blocks paths for ${ids.length} elementwise activations and the softmax family` +
     (skipped.length ? ` (not: ${skipped.join(", ")})` : "") +
     "\n",
 );

@@ -1,6 +1,6 @@
 // Which code computed a run is part of its summary (`computedBy`, core/train.ts kernelUsed): `tms train
 // --json` and the store's result.json say "webassembly+native" where the native kernel ran some of the
-// instances, "webassembly" where it ran none (TMS_NATIVE=off, the softmax family, float64), and
+// instances, "webassembly" where it ran none (TMS_NATIVE=off, float64, formulas), and
 // "reference" for the softmax over the batch. Results from different kernels agree to float32 rounding, not
 // bit for bit, so a reader comparing stores across machines can tell them apart.
 
@@ -33,14 +33,14 @@ const computedBy = (args: string[], native?: string) =>
     .computedBy;
 
 describe("computedBy: which kernel trained a run", () => {
-  it("webassembly with TMS_NATIVE=off, reference for the batch softmax, webassembly for float64 and softmax", () => {
+  it("webassembly with TMS_NATIVE=off, reference for the batch softmax, webassembly for float64", () => {
     expect(computedBy(["--preset", "demo", "--activation", "relu"], "off")).toBe("webassembly");
     expect(computedBy(["--preset", "intro", "--activation", "relu"], "off")).toBe("webassembly");
     expect(computedBy(["--preset", "demo", "--activation", "softmax", "--softmax-dim", "batch"])).toBe(
       "reference",
     );
     expect(computedBy(["--preset", "intro", "--activation", "relu", "--dtype", "f64"])).toBe("webassembly");
-    expect(computedBy(["--preset", "demo", "--activation", "softmax"])).toBe("webassembly");
+    expect(computedBy(["--preset", "demo", "--activation", "relu", "--dtype", "f64"])).toBe("webassembly");
   });
 
   it.skipIf(whyNoNativeBuild() !== undefined)(
@@ -49,6 +49,7 @@ describe("computedBy: which kernel trained a run", () => {
       expect(computedBy(["--preset", "demo", "--activation", "relu"])).toBe("webassembly+native");
       expect(computedBy(["--preset", "demo", "--activation", "gelu"])).toBe("webassembly+native");
       expect(computedBy(["--preset", "intro", "--activation", "relu"])).toBe("webassembly+native");
+      expect(computedBy(["--preset", "demo", "--activation", "softmax"])).toBe("webassembly+native");
     },
   );
 

@@ -39,7 +39,6 @@ const fake = {
   denseMaxH: 5,
   blocksMaxF: 7,
   blocksMaxH: 3,
-  vectorFrom: 1,
 };
 
 /** A directory holding a (fake) addon and this build.json text. */

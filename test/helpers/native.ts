@@ -76,7 +76,6 @@ export function spyKernel(addon: NativeKernel): {
     denseMaxH: addon.denseMaxH,
     blocksMaxF: addon.blocksMaxF,
     blocksMaxH: addon.blocksMaxH,
-    vectorFrom: addon.vectorFrom,
     gram: spy("gram", records),
     dense: spy("dense", denseRecords),
     blocks: spy("blocks", blocksRecords),

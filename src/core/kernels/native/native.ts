@@ -31,11 +31,6 @@ export interface NativeKernel {
   blocks(memory: ArrayBuffer, args: Int32Array, importance: Float64Array, losses: Float64Array): void;
   /** The largest H the dense path has code for. */
   readonly denseMaxH: number;
-  /**
-   * ids from this index on (the softmax family) have code in the blocks path only; the Gram and dense paths
-   * have code for ids[0 … vectorFrom − 1].
-   */
-  readonly vectorFrom: number;
   /** The blocks path has code for F ≤ blocksMaxF features and H ≤ blocksMaxH hidden units, H < F. */
   readonly blocksMaxF: number;
   readonly blocksMaxH: number;
@@ -108,12 +103,10 @@ export function nativeInstances(
   const native = nativeKernelFor(act, F, dtype);
   if (!native) return undefined;
   const taken: NativeInstances = { gram: [], dense: [], blocks: [] };
-  // the softmax family has code in the blocks path only
-  const rows = native.act < native.kernel.vectorFrom;
   spec.featureProbability.forEach((p, i) => {
     if (choosePath(p, F, H, dtype) === "gram") {
-      if (rows && nativeTakes(p, F)) taken.gram.push(i);
-    } else if (rows && nativeTakesDense(p, F, H, native.kernel)) taken.dense.push(i);
+      if (nativeTakes(p, F)) taken.gram.push(i);
+    } else if (nativeTakesDense(p, F, H, native.kernel)) taken.dense.push(i);
     else if (nativeTakesBlocks(F, H, native.kernel)) taken.blocks.push(i);
   });
   return taken.gram.length + taken.dense.length + taken.blocks.length > 0 ? taken : undefined;
