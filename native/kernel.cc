@@ -146,6 +146,35 @@ double gramInstance(const Instance &in) {
   return 0.5 * loss;
 }
 
+#if defined(__AVX2__)
+/**
+ * Eight rows of F values (row i at rows + i·F) as F vectors of eight lanes (lane i = row i): 8 × 8 tiles
+ * transposed by unpacks and shuffles; a last partial tile is read with a masked load, so nothing past the
+ * eighth row's end is read.
+ */
+static inline void transposeRows(const float *rows, int F, vf *out) {
+  for (int f0 = 0; f0 < F; f0 += VW) {
+    const int n = F - f0 < VW ? F - f0 : VW;
+    const __m256i keep = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    __m256 r[8];
+    for (int i = 0; i < 8; i++) r[i] = _mm256_maskload_ps(rows + int64_t(i) * F + f0, keep);
+    __m256 t[8], u[8];
+    for (int i = 0; i < 4; i++) {
+      t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+      t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 2; i++) {
+      u[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+      u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xee);
+      u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+      u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xee);
+    }
+    for (int j = 0; j < 4 && j < n; j++) out[f0 + j] = (vf)_mm256_permute2f128_ps(u[j], u[4 + j], 0x20);
+    for (int j = 4; j < n; j++) out[f0 + j] = (vf)_mm256_permute2f128_ps(u[j - 4], u[j], 0x31);
+  }
+}
+#endif
+
 /**
  * One instance's dense path (direct form, lanes = samples), for instances whose samples are stored as dense
  * rows (`value` → B·F floats, row-major: the values of an instance whose every slot is kept, or the
@@ -183,7 +212,25 @@ double denseInstance(const Instance &in) {
   int rows = 0, nb = 0, lane = 0;
   const float *source = in.value;
   for (int s = 0; s <= B; s++) {
-    if (s < B) {
+    bool filled = false;
+#if defined(__AVX2__)
+    // eight non-empty samples in a row (every sample, at p = 1) start a block: their rows transposed eight
+    // features at a time in registers, instead of a scalar store per value (which then made each vector
+    // load of X wait on store forwarding)
+    if (lane == 0 && s + 8 <= B) {
+      const __m256i r0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(in.rowStart + s));
+      const __m256i r1 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(in.rowStart + s + 1));
+      if (_mm256_movemask_epi8(_mm256_cmpeq_epi32(r0, r1)) == 0) {
+        transposeRows(source + int64_t(s) * F, F, X[nb]);
+        lane = VW;
+        s += VW - 1;
+        filled = true;
+      }
+    }
+#endif
+    if (filled) {
+      // a whole block, trained below
+    } else if (s < B) {
       if (in.rowStart[s + 1] == in.rowStart[s]) continue;
       float *x = reinterpret_cast<float *>(X[nb]);
       const float *row = source + int64_t(s) * F;
