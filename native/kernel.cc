@@ -14,6 +14,8 @@
 
 #include <node_api.h>
 
+#include <type_traits>
+
 #include "mid.h"
 
 namespace tms {
@@ -210,6 +212,34 @@ double denseInstance(const Instance &in) {
     for (int f = 0; f < FP; f++) X[b][f] = DZ[b][f] = splat(0);
   vf lossv = splat(0);
   int rows = 0, nb = 0, lane = 0;
+  // R blocks from b0 on side by side (independent chains: h and dh are sums over the F features)
+  auto forward = [&](int b0, auto blocks) __attribute__((always_inline)) {
+    constexpr int R = decltype(blocks)::value;
+    vf h[R][H], dh[R][H], z[R][32], lossr[R];
+    for (int r = 0; r < R; r++) {
+      lossr[r] = splat(0);
+      for (int k = 0; k < H; k++) h[r][k] = dh[r][k] = splat(0);
+    }
+    for (int f = 0; f < F; f++)
+      for (int k = 0; k < H; k++)
+        for (int r = 0; r < R; r++) h[r][k] = TMS_MADD(X[b0 + r][f], splat(w[f][k]), h[r][k]);
+    for (int f = 0; f < F; f++)
+      for (int r = 0; r < R; r++) {
+        z[r][f] = bf[f];
+        for (int k = 0; k < H; k++) z[r][f] = TMS_MADD(h[r][k], splat(w[f][k]), z[r][f]);
+      }
+    MID::template samples<32, R>(z, reinterpret_cast<const vf(&)[R][32]>(X[b0]), kf, lossr,
+                                 reinterpret_cast<vf(&)[R][32]>(DZ[b0]), F);
+    for (int r = 0; r < R; r++) lossv += lossr[r];
+    for (int f = 0; f < F; f++)
+      for (int k = 0; k < H; k++)
+        for (int r = 0; r < R; r++) dh[r][k] = TMS_MADD(DZ[b0 + r][f], splat(w[f][k]), dh[r][k]);
+    for (int r = 0; r < R; r++)
+      for (int k = 0; k < H; k++) {
+        HB[b0 + r][k] = h[r][k];
+        DH[b0 + r][k] = dh[r][k];
+      }
+  };
   const float *source = in.value;
   for (int s = 0; s <= B; s++) {
     bool filled = false;
@@ -240,33 +270,15 @@ double denseInstance(const Instance &in) {
       break;
     }
     if (lane > 0) {
-      // a block: forward, activation, backward through z
       rows += VW;
-      vf h[H], dh[H];
-      for (int k = 0; k < H; k++) {
-        h[k] = splat(0);
-        dh[k] = splat(0);
-      }
-      for (int f = 0; f < F; f++)
-        for (int k = 0; k < H; k++) h[k] = TMS_MADD(X[nb][f], splat(w[f][k]), h[k]);
-      vf z[1][32], lossr[1] = {lossv};
-      for (int f = 0; f < F; f++) {
-        z[0][f] = bf[f];
-        for (int k = 0; k < H; k++) z[0][f] = TMS_MADD(h[k], splat(w[f][k]), z[0][f]);
-      }
-      MID::template samples<32, 1>(z, reinterpret_cast<const vf(&)[1][32]>(X[nb]), kf, lossr,
-                                   reinterpret_cast<vf(&)[1][32]>(DZ[nb]), F);
-      lossv = lossr[0];
-      for (int f = 0; f < F; f++)
-        for (int k = 0; k < H; k++) dh[k] = TMS_MADD(DZ[nb][f], splat(w[f][k]), dh[k]);
-      for (int k = 0; k < H; k++) {
-        HB[nb][k] = h[k];
-        DH[nb][k] = dh[k];
-      }
       nb++;
       lane = 0;
     }
     if (nb == NB || (s == B && nb > 0)) {
+      // the chunk's blocks: forward, activation, backward through z, two side by side
+      int pair = 0;
+      for (; pair + 2 <= nb; pair += 2) forward(pair, std::integral_constant<int, 2>());
+      if (pair < nb) forward(pair, std::integral_constant<int, 1>());
       // the chunk's ∇W and ∇b, FG features at a time
       for (int f0 = 0; f0 < FP; f0 += FG) {
         vf acc[FG][H], accb[FG];
