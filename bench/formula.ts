@@ -6,6 +6,7 @@
 import { enableRelaxedSimd } from "../src/cli/node-flags.js";
 import { defineFormulaActivation } from "../src/core/formula/activation.js";
 import { TRAIN_DEFAULTS, Trainer } from "../src/core/train.js";
+import { FORMULA_NATIVE_MIN_STEPS, installFormulaKernels } from "../src/experiments/formula-native.js";
 import { getPreset } from "../src/experiments/presets.js";
 
 const ALL_PAIRS: [string, string][] = [
@@ -56,6 +57,8 @@ export function formulaRows(
     for (const [builtin, formula] of ALL_PAIRS.filter(([b]) => !only || only.split(",").includes(b))) {
       const id = `f_${builtin}`;
       defineFormulaActivation({ id, formula });
+      // as a user's long run would (where the native kernel is loaded: then both sides run natively)
+      installFormulaKernels([id], FORMULA_NATIVE_MIN_STEPS);
       const spec = getPreset(preset).spec();
       const trainers = [builtin, id].map(
         (activation) => new Trainer({ ...TRAIN_DEFAULTS, spec, activation, steps: 1e9 }),

@@ -50,7 +50,14 @@ constexpr int BLOCKS_MAX_F = 7, BLOCKS_MAX_H = 3;
 typedef std::array<std::array<PathFn, BLOCKS_MAX_H>, BLOCKS_MAX_F> BlocksTable;
 extern const BlocksTable BLOCKS[];
 
-/** The softmax family (activations acting on all features of a sample), after the elementwise ones in ids. */
+/**
+ * The softmax family (activations acting on all features of a sample), after the elementwise ones in ids;
+ * none in an addon built for one formula (TMS_ONE_ACTIVATION: experiments/formula-native.ts).
+ */
+#ifdef TMS_ONE_ACTIVATION
+#define TMS_VECTOR_IDS
+#else
 #define TMS_VECTOR_IDS "softmax", "softmin", "log_softmax", "solu"
+#endif
 
 }  // namespace tms

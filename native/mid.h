@@ -205,7 +205,11 @@ struct SoftmaxFamily {
 };
 
 /** X(MID) for the softmax family, in TMS_VECTOR_IDS' order (after the elementwise activations). */
+#ifdef TMS_ONE_ACTIVATION
+#define TMS_VECTOR_MIDS(X)
+#else
 #define TMS_VECTOR_MIDS(X) \
   X(SoftmaxFamily<SOFTMAX>) X(SoftmaxFamily<SOFTMIN>) X(SoftmaxFamily<LOG_SOFTMAX>) X(SoftmaxFamily<SOLU>)
+#endif
 
 }  // namespace tms

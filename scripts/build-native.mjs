@@ -67,9 +67,12 @@ const units = ["kernel.cc", "blocks.cc"];
 const nativeDir = join(root, "native");
 const hash = createHash("sha256");
 // every source and header of native/ (a test program among them changes nothing, but costs one rebuild)
-for (const f of readdirSync(nativeDir).filter((n) => /\.(cc|h)$/.test(n)).sort())
+for (const f of readdirSync(nativeDir)
+  .filter((n) => /\.(cc|h)$/.test(n))
+  .sort())
   hash.update(f).update(readFileSync(join(nativeDir, f)));
 hash.update(JSON.stringify({ source, compilerVersion, flags, cpuFlags, headers }));
+hash.update(readFileSync(fileURLToPath(import.meta.url))); // this script (what it writes beside the addon)
 const key = hash.digest("hex").slice(0, 16);
 const built = (() => {
   try {
@@ -113,10 +116,14 @@ const r = spawnSync(compiler, [...flags, "-shared", ...objects, "-o", join(out, 
 if (r.status !== 0)
   skip(`${compiler} failed to link: ${(r.stderr || r.error?.message || "").trim().split("\n")[0]}`);
 for (const o of objects) rmSync(o, { force: true });
+// the sources, for addons built at run time for one formula each (experiments/formula-native.ts)
+mkdirSync(join(out, "src"), { recursive: true });
+for (const f of readdirSync(nativeDir).filter((n) => /\.(cc|h)$/.test(n)))
+  writeFileSync(join(out, "src", f), readFileSync(join(nativeDir, f)));
 
 writeFileSync(
   join(out, "build.json"),
-  `${JSON.stringify({ compiler: compilerVersion, flags, cpuFlags, ids, skipped, key }, null, 1)}\n`,
+  `${JSON.stringify({ compiler: compilerVersion, compilerCommand: compiler, flags, headers, cpuFlags, ids, skipped, key }, null, 1)}\n`,
 );
 const seconds = ((performance.now() - t0) / 1000).toFixed(1);
 process.stdout.write(

@@ -4,6 +4,7 @@
 import type { ModelSpec, Params } from "../core/model.js";
 import { specOf } from "./cell-spec.js";
 import { registerJobFormulas } from "./formula-jobs.js";
+import { installFormulaKernels } from "./formula-native.js";
 import { type RunOutput, runTraining, runTrainingLockstep } from "./run.js";
 import { encodeSafetensors, type Tensor } from "./safetensors.js";
 import { type CellFiles, RESULT_SCHEMA } from "./store-format.js";
@@ -45,8 +46,13 @@ export function executeCells(
   env: RunEnvironment,
   onProgress?: (step: number) => void,
 ): CellFiles[] {
-  if (jobs.length === 1) return [executeCell(jobs[0], env, onProgress)];
   registerJobFormulas(jobs);
+  // a long run's formulas in native code (decided from the steps, so results never depend on timing)
+  installFormulaKernels(
+    jobs.map((job) => job.activation),
+    Math.min(...jobs.map((job) => job.options.steps)),
+  );
+  if (jobs.length === 1) return [executeCell(jobs[0], env, onProgress)];
   const spec = specOf(jobs[0]);
   const startedAt = new Date().toISOString();
   const outs = runTrainingLockstep(

@@ -3,6 +3,7 @@
 import Table from "cli-table3";
 import { getActivation } from "../../core/activations.js";
 import { activationFromArgument } from "../../experiments/formula-jobs.js";
+import { installFormulaKernels } from "../../experiments/formula-native.js";
 import { getPreset } from "../../experiments/presets.js";
 import { type RunOptions, runTraining } from "../../experiments/run.js";
 
@@ -17,6 +18,8 @@ export function trainCommand(o: TrainCommandOptions): void {
   // `name=formula` defines a formula activation (src/core/formula/) and trains it under its name
   const { id: activation, formula } = activationFromArgument(o.activation);
   getActivation(activation);
+  // a long run's formula in native code (from the steps, never from timing)
+  installFormulaKernels([activation], o.steps);
   const spec = preset.spec();
   const showProgress = !o.json && process.stderr.isTTY;
   const { summary } = runTraining(preset.id, spec, activation, { ...o, activation } as RunOptions, {

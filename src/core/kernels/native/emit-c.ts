@@ -47,6 +47,8 @@ const bits = (op: string) => (a: string, b: string) => `((vf)((vi)${a} ${op} (vi
 function cVt(): Record<string, unknown> {
   const ops: Record<string, unknown> = {
     f32: true,
+    dtype: "f32",
+    i32s: (v: number) => `((vf)tms_i32s(${v}))`,
     c: constant,
     add: bin("+"),
     sub: bin("-"),
@@ -117,6 +119,8 @@ function cMath(fn: CFunction): VectorMath {
       return acc;
     },
     abs: (x: string) => `tms_vabs(${x})`,
+    log: (x: string) => fn.letV(`tms_vlog(${x})`),
+    sqrt: (x: string) => `((vf)_mm256_sqrt_ps((__m256)${x}))`,
   };
   // the emitter's expressions are C strings where the WebAssembly emitter's are bytes
   return math as unknown as VectorMath & { g: Gen; vt: Vt };

@@ -170,6 +170,18 @@ export function setNativeKernel(kernel: NativeKernel | undefined): void {
   installed = kernel ? { kernel, index: new Map(kernel.ids.map((id, i) => [id, i])) } : undefined;
 }
 
+/**
+ * Addons compiled at run time for one formula each (experiments/formula-native.ts), by the formula's key;
+ * used only while a main kernel is installed.
+ */
+const formulaKernels = new Map<string, NativeKernel>();
+
+/** Installs a formula's addon (its one activation at index 0) for the formula with this key. */
+export function setFormulaKernel(key: string, kernel: NativeKernel | undefined): void {
+  if (kernel) formulaKernels.set(key, kernel);
+  else formulaKernels.delete(key);
+}
+
 /** The installed kernel and the activation's index in it, if it can run this model; else undefined. */
 export function nativeKernelFor(
   act: Activation,
@@ -177,8 +189,12 @@ export function nativeKernelFor(
   dtype: "f32" | "f64",
 ): { kernel: NativeKernel; act: number } | undefined {
   if (!installed || dtype !== "f32" || F > NATIVE_MAX_F) return undefined;
-  // a user's formula may reuse a built-in id: only the table's own entries have native code
-  if (ACTIVATIONS.get(act.id) !== act) return undefined;
+  // a user's formula may reuse a built-in id: only the table's own entries have native code in the main
+  // addon, and a formula has its own addon if one was compiled for it
+  if (ACTIVATIONS.get(act.id) !== act) {
+    const formula = "key" in act ? formulaKernels.get(String(act.key)) : undefined;
+    return formula ? { kernel: formula, act: 0 } : undefined;
+  }
   const index = installed.index.get(act.id);
   return index === undefined ? undefined : { kernel: installed.kernel, act: index };
 }

@@ -9,10 +9,9 @@
 import { ACTIVATIONS } from "../../activations.js";
 import { keyOf, type Node, walk } from "../../formula/ast.js";
 import { derivativeName } from "../../formula/functions.js";
-import { type Expr, f32x4Sqrt, f64x2Sqrt } from "./emit.js";
+import type { Expr } from "./emit.js";
 import type { Dtype, Gen, Vt } from "./gen.js";
-import { elementwiseGen, type VectorForm, type YD } from "./vact.js";
-import { horner, vexp, vexpm1NonPos, vlog, vlog1pUnit, vnormalCdfF32, vsigmoid, vtanh } from "./vmath.js";
+import { elementwiseGen, type VectorForm, type VectorMath, type YD } from "./vact.js";
 
 /**
  * erf(u)/u = Σ c_k u^{2k} on |u| < ERF_SERIES_BELOW; 5 terms leave < 8e-8 relative there (float32 only).
@@ -30,15 +29,18 @@ export function formulaVectorForm(tree: Node, derivativeTree: Node): VectorForm 
   const dtypes = (["f32", "f64"] as const).filter((dtype) => vectorizable([tree, derivativeTree], dtype));
   if (!dtypes.length) return undefined;
   return {
-    emit: (m, z) => new Emitter(m.g, m.vt, z, m.vt.dtype).roots(tree, derivativeTree),
+    emit: (m, z) => new Emitter(m, z, m.vt.dtype).roots(tree, derivativeTree),
     dtypes,
     light: isLight([tree, derivativeTree]),
   };
 }
 
+/** A built-in's vector form, bound to whichever VectorMath the formula is emitted with. */
 const builtinGen = (id: string, dtype: Dtype) => {
   const act = ACTIVATIONS.get(id);
-  return act ? elementwiseGen(act, dtype) : undefined;
+  if (!act || !elementwiseGen(act, dtype) || act.kind !== "elementwise" || !act.vector) return undefined;
+  const { emit } = act.vector;
+  return (m: VectorMath, z: Expr): YD => emit(m, z);
 };
 
 function vectorizable(trees: Node[], dtype: Dtype): boolean {
@@ -74,15 +76,23 @@ interface V {
   mask: boolean;
 }
 
+/**
+ * Emits through the VectorMath it is given, so the same formula is written as WebAssembly (vact.ts's
+ * vectorMath) or as C for the native kernel (kernels/native/emit-c.ts).
+ */
 class Emitter {
   private readonly memo = new Map<string, V>();
   private readonly builtins = new Map<string, YD>();
+  private readonly g: Gen;
+  private readonly vt: Vt;
   constructor(
-    private readonly g: Gen,
-    private readonly vt: Vt,
+    private readonly m: VectorMath,
     private readonly z: Expr,
     private readonly dtype: Dtype,
-  ) {}
+  ) {
+    this.g = m.g;
+    this.vt = m.vt;
+  }
 
   roots(y: Node, d: Node): YD {
     return { y: this.g.letV(this.num(y)), d: this.g.letV(this.num(d)) };
@@ -142,7 +152,7 @@ class Emitter {
   }
 
   private call(fn: string, args: Node[]): Expr {
-    const { g, vt } = this;
+    const { vt } = this;
     if (fn === "max" || fn === "min") {
       // max(a, b) = a > b ? a : b = pmax(b, a); min likewise (so NaN behaves as in JavaScript)
       const a = this.num(args[0]);
@@ -157,10 +167,10 @@ class Emitter {
     const u = this.num(args[0]);
     switch (fn) {
       case "exp":
-        return vexp(g, vt, u);
+        return this.m.exp(u);
       case "expm1": {
         // e^u − 1 from m = e^{−|u|} − 1 (accurate): m itself for u ≤ 0, −m/e^{−|u|} above
-        const { em1, ex } = vexpm1NonPos(g, vt, vt.neg(vt.abs(u)));
+        const { em1, ex } = this.m.expm1NonPos(vt.neg(vt.abs(u)));
         return vt.sel(vt.gt(u, vt.c(0)), vt.div(vt.neg(em1), ex), em1);
       }
       case "log":
@@ -169,19 +179,19 @@ class Emitter {
         // 2·atanh(u/(u + 2)) converges fast for u in [−1/3, 1] (vlog1pUnit's series is odd in s); log(1 + u)
         // elsewhere, where 1 + u loses nothing that matters
         const near = vt.and(vt.ge(u, vt.c(-1 / 3)), vt.le(u, vt.c(1)));
-        return vt.sel(near, vlog1pUnit(g, vt, u), this.log(vt.add(vt.c(1), u)));
+        return vt.sel(near, this.m.log1pUnit(u), this.log(vt.add(vt.c(1), u)));
       }
       case "sqrt":
-        return this.dtype === "f32" ? f32x4Sqrt(u) : f64x2Sqrt(u);
+        return this.m.sqrt(u);
       case "abs":
         return vt.abs(u);
       case "sign":
         // 1, −1, or u·0 (0 for ±0, NaN for NaN)
         return vt.sel(vt.gt(u, vt.c(0)), vt.c(1), vt.sel(vt.lt(u, vt.c(0)), vt.c(-1), vt.mul(u, vt.c(0))));
       case "sigmoid":
-        return vsigmoid(g, vt, u).s;
+        return this.m.sigmoid(u).s;
       case "tanh":
-        return vtanh(g, vt, u);
+        return this.m.tanh(u);
       case "erf":
         return this.erf(u, args[0]);
       default:
@@ -196,7 +206,7 @@ class Emitter {
     if (!yd) {
       const gen = builtinGen(id, this.dtype);
       if (!gen) throw new Error(`${id} has no vector code for ${this.dtype}`);
-      yd = gen(this.g, this.vt, this.g.letV(this.num(arg)));
+      yd = gen(this.m, this.g.letV(this.num(arg)));
       this.builtins.set(key, yd);
     }
     return yd;
@@ -212,7 +222,7 @@ class Emitter {
       vt.sel(vt.eq(u, vt.c(Number.POSITIVE_INFINITY)), u, vt.c(Number.NaN)),
     );
     const finite = vt.and(vt.gt(u, vt.c(0)), vt.lt(u, vt.c(Number.POSITIVE_INFINITY)));
-    return vt.sel(finite, vlog(g, vt, vt.sel(finite, u, vt.c(1))), special);
+    return vt.sel(finite, this.m.log(vt.sel(finite, u, vt.c(1))), special);
   }
 
   /** u^b: integer constants by multiplication, 1/2 as a square root, else e^{b·ln u} for u > 0. */
@@ -230,11 +240,11 @@ class Emitter {
       const p = acc ?? vt.c(1);
       return exponent.v < 0 ? vt.div(vt.c(1), p) : p;
     }
-    if (exponent.k === "num" && exponent.v === 0.5) return this.dtype === "f32" ? f32x4Sqrt(u) : f64x2Sqrt(u);
+    if (exponent.k === "num" && exponent.v === 0.5) return this.m.sqrt(u);
     const b = g.letV(this.num(exponent));
     const uu = g.letV(u);
     const positive = vt.gt(uu, vt.c(0));
-    const general = vexp(g, vt, vt.mul(b, this.log(vt.sel(positive, uu, vt.c(1)))));
+    const general = this.m.exp(vt.mul(b, this.log(vt.sel(positive, uu, vt.c(1)))));
     // 0^b: 0 for b > 0, +∞ for b < 0, 1 for b = 0; negative bases with non-integer b: NaN
     const zero = vt.sel(
       vt.gt(b, vt.c(0)),
@@ -252,8 +262,8 @@ class Emitter {
   private erf(uIn: Expr, arg: Node): Expr {
     const { g, vt } = this;
     const u = g.letV(uIn);
-    const series = vt.mul(u, horner(vt, g.letV(vt.mul(u, u)), ERF_SERIES));
-    const { Phi, phi } = vnormalCdfF32(g, vt, vt.mul(u, vt.c(Math.SQRT2)));
+    const series = vt.mul(u, this.m.horner(g.letV(vt.mul(u, u)), ERF_SERIES));
+    const { Phi, phi } = this.m.normalCdfF32(vt.mul(u, vt.c(Math.SQRT2)));
     const gauss: Node = {
       k: "call",
       fn: "exp",

@@ -7,13 +7,14 @@
 // Anything that can produce such a function (a hand-written entry, or a formula compiled to these
 // primitives) gets the fast kernel with no other change.
 
-import type { Expr } from "./emit.js";
+import { type Expr, f32x4Sqrt, f64x2Sqrt } from "./emit.js";
 import type { Dtype, Gen, Vt } from "./gen.js";
 import {
   horner,
   vabs,
   vexp,
   vexpm1NonPos,
+  vlog,
   vlog1pUnit,
   vnormalCdfF32,
   vsigmoid,
@@ -55,6 +56,10 @@ export interface VectorMath {
   horner(t: Expr, coef: number[]): Expr;
   /** |x| in one instruction (vt.abs is three in V8). */
   abs(x: Expr): Expr;
+  /** ln x for positive finite x (user formulas). */
+  log(x: Expr): Expr;
+  /** √x, correctly rounded (user formulas). */
+  sqrt(x: Expr): Expr;
 }
 
 /** An elementwise activation's vector form: y and d for the lanes z. */
@@ -85,6 +90,8 @@ export function vectorMath(g: Gen, vt: Vt): VectorMath {
     normalCdfF32: (x) => vnormalCdfF32(g, vt, x),
     horner: (t, coef) => horner(vt, t, coef),
     abs: (x) => vabs(vt, x),
+    log: (x) => vlog(g, vt, x),
+    sqrt: (x) => (vt.f32 ? f32x4Sqrt(x) : f64x2Sqrt(x)),
   };
 }
 
