@@ -25,7 +25,7 @@ constexpr int MAX_NV = 4;  // F ≤ 32
 
 /** The Int32Array of arguments, in this order (src/core/kernels/native/native.ts mirrors it). */
 enum Arg {
-  ACT, NF, NH, NB, W_AT, B_AT, ROWSTART_AT, FEATURE_AT, VALUE_AT, GRAD_W_AT, GRAD_B_AT, N_BLOCKS, N_ARGS
+  ACT, NF, NH, NB, W_AT, B_AT, ROWSTART_AT, FEATURE_AT, VALUE_AT, GRAD_W_AT, GRAD_B_AT, N_BLOCKS, CSR, N_ARGS
 };
 
 /** One instance's Gram path; returns its loss, or −1 if a row is out of order or names a feature ≥ F. */
@@ -247,7 +247,7 @@ double denseInstance(const Instance &in) {
     // eight non-empty samples in a row (every sample, at p = 1) start a block: their rows transposed eight
     // features at a time in registers, instead of a scalar store per value (which then made each vector
     // load of X wait on store forwarding)
-    if (lane == 0 && s + 8 <= B) {
+    if (!in.csr && lane == 0 && s + 8 <= B) {
       const __m256i r0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(in.rowStart + s));
       const __m256i r1 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(in.rowStart + s + 1));
       if (_mm256_movemask_epi8(_mm256_cmpeq_epi32(r0, r1)) == 0) {
@@ -261,10 +261,21 @@ double denseInstance(const Instance &in) {
     if (filled) {
       // a whole block, trained below
     } else if (s < B) {
-      if (in.rowStart[s + 1] == in.rowStart[s]) continue;
+      const int e0 = in.rowStart[s], e1 = in.rowStart[s + 1];
+      if (e1 == e0) continue;
       float *x = reinterpret_cast<float *>(X[nb]);
-      const float *row = source + int64_t(s) * F;
-      for (int f = 0; f < F; f++) x[f * VW + lane] = row[f];
+      if (in.csr) {
+        // rows out of order, or past the entries the caller checked: read nothing
+        if (e1 < e0 || e0 < in.rowStart[0] || e1 > in.rowStart[B]) return -1;
+        for (int e = e0; e < e1; e++) {
+          const uint32_t j = uint32_t(in.feature[e]);
+          if (j >= uint32_t(F)) return -1;
+          x[j * VW + lane] = in.value[e];
+        }
+      } else {
+        const float *row = source + int64_t(s) * F;
+        for (int f = 0; f < F; f++) x[f * VW + lane] = row[f];
+      }
       if (++lane < VW) continue;
     } else if (lane == 0 && nb == 0) {
       break;
@@ -375,7 +386,7 @@ const char *instanceOf(Path path, const int32_t *a, const double *imp, char *mem
       !inside(memLen, a[GRAD_W_AT], 8 * FH, 8) || !inside(memLen, a[GRAD_B_AT], 8 * F, 8))
     return TMS_WHY("an address lies outside the memory");
   const int32_t *rowStart = reinterpret_cast<const int32_t *>(mem + a[ROWSTART_AT]);
-  if (path == DENSE_PATH) {
+  if (path == DENSE_PATH && a[CSR] == 0) {
     if (!inside(memLen, a[VALUE_AT], 4 * int64_t(B) * F, 4)) return TMS_WHY("the dense rows lie outside the memory");
   } else if (path == BLOCKS_PATH) {
     // blocks of four samples: at most ⌈B/4⌉ of them
@@ -401,7 +412,8 @@ const char *instanceOf(Path path, const int32_t *a, const double *imp, char *mem
                 reinterpret_cast<const float *>(mem + a[VALUE_AT]),
                 reinterpret_cast<double *>(mem + a[GRAD_W_AT]),
                 reinterpret_cast<double *>(mem + a[GRAD_B_AT]),
-                a[N_BLOCKS]};
+                a[N_BLOCKS],
+                path == DENSE_PATH && a[CSR] != 0};
   return nullptr;
 }
 

@@ -35,6 +35,7 @@ struct Instance {
   const float *value;
   double *gradW, *gradB;
   int nBlocks;  // the blocks path: how many blocks of four samples `value` holds
+  bool csr;     // the dense path: read the samples from the CSR entries (feature, value), not dense rows
 };
 
 inline vf splat(float x) { return tms_splat(x); }

@@ -20,12 +20,14 @@ import {
   NATIVE_MAX_F,
   type NativeKernel,
   nativeTakes,
+  SOFTMAX_DENSE_MIN_P,
   setNativeKernel,
 } from "../../src/core/kernels/native/native.js";
 import { makeReferenceKernel } from "../../src/core/kernels/reference.js";
 import type { Gradients } from "../../src/core/kernels/types.js";
 import { type DType, initParams, type ModelSpec, makeSpec } from "../../src/core/model.js";
 import { Rng } from "../../src/core/rng.js";
+import { DENSE_MAX_F } from "../../src/core/sampler/state.js";
 import { createBatch, sampleBatch } from "../../src/core/sampling.js";
 import { TRAIN_DEFAULTS, Trainer } from "../../src/core/train.js";
 import {
@@ -149,10 +151,10 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
       const natural = PS.every((p) => choosePath(p, F, H, "f32") === "gram");
       if (!natural) setPathOverride("gram");
       for (const p of PS) expect(choosePath(p, F, H, "f32")).toBe("gram");
-      const taken = [...PS.keys()].filter((i) => nativeTakes(PS[i], F));
+      const takenByGram = [...PS.keys()].filter((i) => nativeTakes(PS[i], F));
       // both kinds in every shape: some instances the addon takes, and some it leaves to WebAssembly
-      expect(taken.length).toBeGreaterThan(0);
-      expect(taken.length).toBeLessThan(PS.length);
+      expect(takenByGram.length).toBeGreaterThan(0);
+      expect(takenByGram.length).toBeLessThan(PS.length);
       let differsFromWasm = 0;
       for (const id of ids) {
         const act = getActivation(id);
@@ -163,8 +165,15 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
         setNativeKernel(undefined);
         const wasm = run(fastKernel, spec, act, "f32");
         // it ran, once, for the instances it takes (p·F ≥ NATIVE_MIN_NONZEROS), with the arguments of this
-        // model and this activation; the others ran in WebAssembly
-        expect(spy.calls(), `${id}: calls of the addon's gram`).toBe(1);
+        // model and this activation; the others ran in WebAssembly, or for the softmax family from
+        // SOFTMAX_DENSE_MIN_P on above the sampler's dense rows, on the native dense path
+        const toDense = (i: number) =>
+          act.kind === "vector" && PS[i] >= SOFTMAX_DENSE_MIN_P && F > DENSE_MAX_F;
+        const taken = takenByGram.filter((i) => !toDense(i));
+        expect(spy.denseRecords.length, `${id}: instances on the dense path`).toBe(
+          takenByGram.filter(toDense).length,
+        );
+        expect(spy.calls(), `${id}: calls of the addon's gram`).toBe(taken.length > 0 ? 1 : 0);
         expect(spy.records.length).toBe(taken.length);
         for (const r of spy.records) {
           expect(r.args[NATIVE_ARG.ACT]).toBe(ids.indexOf(id));
@@ -282,6 +291,37 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
     });
   });
 
+  // Below p = 1 above the sampler's dense rows (F > 8), the dense path fills its blocks from the CSR
+  // entries: the dense-path instances, and the softmax family's Gram-path ones from SOFTMAX_DENSE_MIN_P on.
+  describe.each([
+    [20, 5, 512],
+    [9, 3, 13],
+    [32, 2, 1020],
+  ])("below p = 1, F = %i, H = %i, B = %i: the dense path from CSR entries = reference kernel", (F, H, B) => {
+    it("every activation it has", () => {
+      const ps = [0.7, 0.5, 0.3, 0.1];
+      const spec = specOf(F, H, ps);
+      for (const id of theAddon().ids) {
+        const act = getActivation(id);
+        const spy = spyKernel(theAddon());
+        setNativeKernel(spy.kernel);
+        const got = run(fastKernel, spec, act, "f32", 3, B);
+        const csr = ps
+          .map((p, i) => [p, i] as const)
+          .filter(
+            ([p]) =>
+              choosePath(p, F, H, "f32") === "dense" || (act.kind === "vector" && p >= SOFTMAX_DENSE_MIN_P),
+          )
+          .map(([, i]) => i);
+        expect(csr.length, `${id}: some instances on the dense path`).toBeGreaterThan(0);
+        expect(spy.denseRecords.map((r) => r.loss)).toEqual(csr.map((i) => got.losses[i]));
+        for (const r of spy.denseRecords) expect(r.args[NATIVE_ARG.CSR]).toBe(1);
+        const d = diffs(run(reference, spec, act, "f32", 3, B), got, spec.nInstances);
+        expect(Math.max(...d), `${id}, native dense from CSR: ${fmt(d)}`).toBeLessThan(TOL_F32);
+      }
+    });
+  });
+
   it("dense instances beside Gram ones: each instance goes to the path and kernel that takes it, all = reference", () => {
     const spec = specOf(20, 5, [1, 0.3, 0.01, 0.5, 0.05]);
     const paths = Array.from(spec.featureProbability, (p) => choosePath(p, 20, 5, "f32"));
@@ -301,9 +341,11 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
       const got = run(fastKernel, spec, act, "f32");
       expect(spy.calls()).toBe(1);
       expect(spy.records.map((r) => r.loss)).toEqual([got.losses[1], got.losses[4]]);
-      // p = 1 (every slot kept, F ≥ 8) runs the native dense path; p = 0.5 stays in WebAssembly
+      // p = 1 (every slot kept, F ≥ 8) runs the native dense path from dense rows, p = 0.5 (F = 20 is above
+      // the sampler's dense rows) from the CSR entries
       expect(spy.denseCalls()).toBe(1);
-      expect(spy.denseRecords.map((r) => r.loss)).toEqual([got.losses[0]]);
+      expect(spy.denseRecords.map((r) => r.loss)).toEqual([got.losses[0], got.losses[3]]);
+      expect(spy.denseRecords.map((r) => r.args[NATIVE_ARG.CSR])).toEqual([0, 1]);
       const d = diffs(run(reference, spec, act, "f32"), got, spec.nInstances);
       expect(Math.max(...d), `${id}: ${fmt(d)}`).toBeLessThan(TOL_F32);
     }
@@ -376,11 +418,11 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
       for (const id of ["relu", "gelu"]) notCalled(spec, getActivation(id), "f64");
     });
 
-    it("dense instances (forced dense path) below p = 1 above blocksMaxF, and p = 1 above H = denseMaxH", () => {
+    it("dense instances (forced dense path) below p = 1 at F = 8 (the sampler's dense rows), and p = 1 above H = denseMaxH", () => {
       const { blocksMaxF, blocksMaxH } = theAddon();
+      expect(blocksMaxF + 1).toBe(DENSE_MAX_F);
       setPathOverride("dense");
-      notCalled(spec, getActivation("relu"), "f32");
-      notCalled(specOf(blocksMaxF + 1, 2, [0.5, 0.1]), getActivation("relu"), "f32");
+      notCalled(specOf(DENSE_MAX_F, 2, [0.5, 0.1]), getActivation("relu"), "f32");
       setPathOverride(undefined);
       notCalled(specOf(20, theAddon().denseMaxH + 1, [1, 1]), getActivation("gelu"), "f32");
       // small models the blocks path has no code for: H ≥ F, H above blocksMaxH (every instance dense)
@@ -483,6 +525,30 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
       c.args[NATIVE_ARG.VALUE] = W_AT;
       theAddon().dense(c.memory, c.args, c.imp, c.losses);
       expect(Number.isFinite(c.losses[0])).toBe(true);
+      // from the CSR entries: the hand-made model's loss and ∇b, and the Gram path's errors for bad entries
+      const csr = () => {
+        const a = setUp();
+        a.args[NATIVE_ARG.CSR] = 1;
+        return a;
+      };
+      const d = csr();
+      theAddon().dense(d.memory, d.args, d.imp, d.losses);
+      expect(Math.abs(d.losses[0] - expected().loss) / expected().loss).toBeLessThan(TOL_F32);
+      expect(relDiff(expected().gradB, new Float64Array(d.memory, GB_AT, F), 1)).toBeLessThan(TOL_F32);
+      const broken: [string, (a: ReturnType<typeof setUp>) => void][] = [
+        ["a feature index = F", ({ memory }) => (new Int32Array(memory, FEAT_AT, 4)[1] = F)],
+        ["a negative feature index", ({ memory }) => (new Int32Array(memory, FEAT_AT, 4)[0] = -1)],
+        [
+          "row starts out of order",
+          ({ memory }) => new Int32Array(memory, ROWS_AT, B + 1).set([0, 3, 1, 3, 4]),
+        ],
+        ["the entries past the memory", ({ args }) => (args[NATIVE_ARG.VALUE] = SIZE - 4)],
+      ];
+      for (const [what, breakIt] of broken) {
+        const a = csr();
+        breakIt(a);
+        expectDenseError(() => theAddon().dense(a.memory, a.args, a.imp, a.losses), `CSR: ${what}`);
+      }
     });
 
     it("blocks: the hand-made model's blocks give its loss; bad counts, shapes and places are errors naming the path", () => {

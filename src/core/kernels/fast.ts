@@ -306,6 +306,11 @@ class KernelState {
             memory,
             (i, a, o) => {
               place(i, a, o);
+              // a p = 1 instance's values are its dense rows (every slot is kept); others are read as CSR
+              if (buf.spec.featureProbability[i] < 1) {
+                a[o + A.CSR] = 1;
+                return;
+              }
               const rs = a[o + A.ROW_START] / 4;
               const first = ints[rs];
               if (ints[rs + B] - first !== B * F)

@@ -9,6 +9,7 @@
 
 import { ACTIVATIONS, type Activation } from "../../activations.js";
 import type { ModelSpec } from "../../model.js";
+import { DENSE_MAX_F } from "../../sampler/state.js";
 import { choosePath } from "../cost.js";
 
 /** What the addon exports. */
@@ -50,7 +51,9 @@ export const NATIVE_ARG = {
   GRAD_W: 9,
   GRAD_B: 10,
   N_BLOCKS: 11,
-  COUNT: 12,
+  /** The dense path: 1 reads the samples from the CSR entries (FEATURE, VALUE), 0 from dense rows (VALUE). */
+  CSR: 12,
+  COUNT: 13,
 } as const;
 
 /** Up to this many features (four vectors of eight lanes). */
@@ -73,6 +76,33 @@ export const nativeTakes = (p: number, F: number): boolean => p * F >= NATIVE_MI
  * (F = 8 … 32), at F = 5 0.96–1.15× (docs/speed.md).
  */
 export const NATIVE_DENSE_MIN_F = 8;
+
+/**
+ * The softmax family's Gram-path instances from this feature probability on run on the native dense path
+ * instead (blocks filled from the CSR entries): its reductions are across vectors there, not across lanes,
+ * and at F = 20 it measured 0.70× / 0.76× the WebAssembly kernel at p = 0.3 / 0.2 against the native Gram
+ * path's 0.87× / 0.81× (at p = 0.1 both ≈ 0.85×); elementwise activations stay on the Gram path, which
+ * stays ahead for them (relu at p = 0.3: Gram 0.79×, dense 0.92×).
+ */
+export const SOFTMAX_DENSE_MIN_P = 0.2;
+
+/**
+ * Whether an instance below p = 1 runs on the native dense path, its blocks filled from the CSR entries:
+ * above DENSE_MAX_F features (below, the sampler writes dense rows, and WebAssembly's blocks built from them
+ * were faster: 8 × 2 1.04–1.5×), every dense-path instance (20 × 5 at p = 0.5, 0.7: 0.62–0.69×; 12 × 3
+ * 0.74–0.83×) and the softmax family's Gram-path instances from SOFTMAX_DENSE_MIN_P on.
+ */
+export function nativeDenseFromCsr(
+  p: number,
+  F: number,
+  H: number,
+  act: Activation,
+  path: "dense" | "gram",
+  kernel: NativeKernel,
+): boolean {
+  if (p >= 1 || F <= DENSE_MAX_F || H > kernel.denseMaxH) return false;
+  return path === "dense" || (act.kind === "vector" && p >= SOFTMAX_DENSE_MIN_P);
+}
 
 /** Whether the native kernel runs a dense-path instance of feature probability p (F features, H hidden). */
 export const nativeTakesDense = (p: number, F: number, H: number, kernel: NativeKernel): boolean =>
@@ -104,7 +134,9 @@ export function nativeInstances(
   if (!native) return undefined;
   const taken: NativeInstances = { gram: [], dense: [], blocks: [] };
   spec.featureProbability.forEach((p, i) => {
-    if (choosePath(p, F, H, dtype) === "gram") {
+    const path = choosePath(p, F, H, dtype);
+    if (nativeDenseFromCsr(p, F, H, act, path, native.kernel)) taken.dense.push(i);
+    else if (path === "gram") {
       if (nativeTakes(p, F)) taken.gram.push(i);
     } else if (nativeTakesDense(p, F, H, native.kernel)) taken.dense.push(i);
     else if (nativeTakesBlocks(F, H, native.kernel)) taken.blocks.push(i);
@@ -156,6 +188,7 @@ export class NativeGroup {
       a[o + NATIVE_ARG.H] = shape.H;
       a[o + NATIVE_ARG.B] = shape.B;
       a[o + NATIVE_ARG.N_BLOCKS] = 0;
+      a[o + NATIVE_ARG.CSR] = 0;
       place(this.instances[k], a, o);
     }
     kernel[this.path](memory, a, this.importance, this.losses);
