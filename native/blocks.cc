@@ -30,7 +30,7 @@ TMS_INLINE void trainBlocks(BlocksState<F, H> &st, const vf (&x)[R][F], vf (&los
       z[r][f] = st.bf[f];
       for (int k = 0; k < H; k++) z[r][f] = TMS_MADD(h[r][k], st.w[f][k], z[r][f]);
     }
-  MID::template samples<F, R>(z, x, st.kf, lossv, dz);
+  MID::template run<F, R, false>(z, x, st.kf, nullptr, lossv, dz);
   for (int f = 0; f < F; f++)
     for (int k = 0; k < H; k++)
       for (int r = 0; r < R; r++) dh[r][k] = TMS_MADD(dz[r][f], st.w[f][k], dh[r][k]);
@@ -98,7 +98,8 @@ double blocksInstance(const Instance &in) {
   }
   vf zeros[1][F], l0[1] = {splat(0)}, g0[1][F];
   for (int f = 0; f < F; f++) zeros[0][f] = splat(0);
-  MID::template samples<F, 1>(reinterpret_cast<const vf(&)[1][F]>(st.bf), zeros, st.kf, l0, g0);
+  MID::template run<F, 1, false>(reinterpret_cast<const vf(&)[1][F]>(st.bf), zeros, st.kf, nullptr, l0,
+                                 g0);
   loss += n0 * double(l0[0][0]);
   for (int f = 0; f < F; f++) {
     double g = n0 * double(g0[0][f][0]);

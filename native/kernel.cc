@@ -101,8 +101,8 @@ double gramInstance(const Instance &in) {
     }
     std::memcpy(xv, x, sizeof xv);
     vf dz[1][NV], lossr[1] = {lossv};
-    MID::template features<NV, 1>(reinterpret_cast<const vf(&)[1][NV]>(z),
-                                  reinterpret_cast<const vf(&)[1][NV]>(xv), k, valid, lossr, dz);
+    MID::template run<NV, 1, true>(reinterpret_cast<const vf(&)[1][NV]>(z),
+                                   reinterpret_cast<const vf(&)[1][NV]>(xv), k, valid, lossr, dz);
     lossv = lossr[0];
     for (int v = 0; v < NV; v++) gb[v] += dz[0][v];
     for (int e = e0; e < e1; e++) {
@@ -121,7 +121,7 @@ double gramInstance(const Instance &in) {
   {
     const vf zero[1][NV] = {};
     vf l0[1] = {splat(0)}, g0[1][NV];
-    MID::template features<NV, 1>(reinterpret_cast<const vf(&)[1][NV]>(b), zero, k, valid, l0, g0);
+    MID::template run<NV, 1, true>(reinterpret_cast<const vf(&)[1][NV]>(b), zero, k, valid, l0, g0);
     for (int l = 0; l < VW; l++) loss += n0 * double(l0[0][l]);
     for (int v = 0; v < NV; v++)
       for (int l = 0; l < VW && VW * v + l < F; l++)
@@ -228,8 +228,8 @@ double denseInstance(const Instance &in) {
         z[r][f] = bf[f];
         for (int k = 0; k < H; k++) z[r][f] = TMS_MADD(h[r][k], splat(w[f][k]), z[r][f]);
       }
-    MID::template samples<32, R>(z, reinterpret_cast<const vf(&)[R][32]>(X[b0]), kf, lossr,
-                                 reinterpret_cast<vf(&)[R][32]>(DZ[b0]), F);
+    MID::template run<32, R, false>(z, reinterpret_cast<const vf(&)[R][32]>(X[b0]), kf, nullptr, lossr,
+                                    reinterpret_cast<vf(&)[R][32]>(DZ[b0]), F);
     for (int r = 0; r < R; r++) lossv += lossr[r];
     for (int f = 0; f < F; f++)
       for (int k = 0; k < H; k++)
@@ -320,7 +320,8 @@ double denseInstance(const Instance &in) {
   for (int l = 0; l < VW; l++) loss += lossv[l];
   vf zeros[1][32], l0[1] = {splat(0)}, g0[1][32];
   for (int f = 0; f < F; f++) zeros[0][f] = splat(0);
-  MID::template samples<32, 1>(reinterpret_cast<const vf(&)[1][32]>(bf), zeros, kf, l0, g0, F);
+  MID::template run<32, 1, false>(reinterpret_cast<const vf(&)[1][32]>(bf), zeros, kf, nullptr, l0, g0,
+                                  F);
   loss += n0 * double(l0[0][0]);
   for (int f = 0; f < F; f++) {
     double g = n0 * double(g0[0][f][0]);

@@ -295,45 +295,31 @@ class KernelState {
       };
       const shape = { F, H, B };
       const memory = this.engine.buffer;
-      for (const group of buf.nativeGroups) {
-        if (group.path === "gram") group.run(native.kernel, native.act, shape, memory, place, losses);
-        // the dense path reads the instance's values as its dense rows: every slot of a p = 1 instance is kept
-        else if (group.path === "dense")
-          group.run(
-            native.kernel,
-            native.act,
-            shape,
-            memory,
-            (i, a, o) => {
-              place(i, a, o);
-              // a p = 1 instance's values are its dense rows (every slot is kept); others are read as CSR
-              if (buf.spec.featureProbability[i] < 1) {
-                a[o + A.CSR] = 1;
-                return;
-              }
-              const rs = a[o + A.ROW_START] / 4;
-              const first = ints[rs];
-              if (ints[rs + B] - first !== B * F)
-                throw new Error(`instance ${i} (p = 1) has empty slots: the sampler broke its contract`);
-              a[o + A.VALUE] = batch.value + first * E;
-            },
-            losses,
-          );
-        // the blocks path reads the blocks this module prepares (shared by a lockstep group's runs)
-        else
-          group.run(
-            native.kernel,
-            native.act,
-            shape,
-            memory,
-            (i, a, o) => {
-              place(i, a, o);
-              a[o + A.N_BLOCKS] = prep.blocked(i, ex, ws, a[o + A.ROW_START], batch);
-              a[o + A.VALUE] = prep.blocks[i];
-            },
-            losses,
-          );
-      }
+      // what each path reads besides W, b and the row starts
+      const placeBy: Record<NativePath, typeof place> = {
+        gram: place,
+        // a p = 1 instance's values are its dense rows (every slot is kept); below, its CSR entries
+        dense: (i, a, o) => {
+          place(i, a, o);
+          if (buf.spec.featureProbability[i] < 1) {
+            a[o + A.CSR] = 1;
+            return;
+          }
+          const rs = a[o + A.ROW_START] / 4;
+          const first = ints[rs];
+          if (ints[rs + B] - first !== B * F)
+            throw new Error(`instance ${i} (p = 1) has empty slots: the sampler broke its contract`);
+          a[o + A.VALUE] = batch.value + first * E;
+        },
+        // the blocks this module prepares (shared by a lockstep group's runs)
+        blocks: (i, a, o) => {
+          place(i, a, o);
+          a[o + A.N_BLOCKS] = prep.blocked(i, ex, ws, a[o + A.ROW_START], batch);
+          a[o + A.VALUE] = prep.blocks[i];
+        },
+      };
+      for (const group of buf.nativeGroups)
+        group.run(native.kernel, native.act, shape, memory, placeBy[group.path], losses);
     }
     for (let i = 0; i < I; i++) {
       const gram = buf.gram[i];
