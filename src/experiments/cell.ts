@@ -21,12 +21,21 @@ function tensor(data: Params["W"], shape: number[]): Tensor {
   return { dtype: data instanceof Float32Array ? "F32" : "F64", shape, data };
 }
 
+/**
+ * Defines the formula activations the jobs carry, and compiles a long run's formula into native code (from
+ * its steps, so a cell's numbers never depend on timing, and are the same locally and through the queue).
+ */
+function prepareFormulas(jobs: readonly CellJob[]): void {
+  registerJobFormulas(jobs);
+  for (const job of jobs) installFormulaKernels([job.activation], job.options.steps);
+}
+
 export function executeCell(
   job: CellJob,
   env: RunEnvironment,
   onProgress?: (step: number) => void,
 ): CellFiles {
-  registerJobFormulas([job]);
+  prepareFormulas([job]);
   const spec = specOf(job);
   const startedAt = new Date().toISOString();
   const out = runTraining(job.preset, spec, job.activation, job.options, {
@@ -46,13 +55,8 @@ export function executeCells(
   env: RunEnvironment,
   onProgress?: (step: number) => void,
 ): CellFiles[] {
-  registerJobFormulas(jobs);
-  // a long run's formulas in native code (decided from the steps, so results never depend on timing)
-  installFormulaKernels(
-    jobs.map((job) => job.activation),
-    Math.min(...jobs.map((job) => job.options.steps)),
-  );
   if (jobs.length === 1) return [executeCell(jobs[0], env, onProgress)];
+  prepareFormulas(jobs);
   const spec = specOf(jobs[0]);
   const startedAt = new Date().toISOString();
   const outs = runTrainingLockstep(

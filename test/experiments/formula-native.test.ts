@@ -15,8 +15,11 @@ import { makeReferenceKernel } from "../../src/core/kernels/reference.js";
 import { initParams, type ModelSpec, makeSpec } from "../../src/core/model.js";
 import { Rng } from "../../src/core/rng.js";
 import { createBatch, sampleBatch } from "../../src/core/sampling.js";
+import { executeCell, executeCells } from "../../src/experiments/cell.js";
+import { parseWith, studySchema } from "../../src/experiments/config.js";
 import { FORMULA_NATIVE_MIN_STEPS, installFormulaKernels } from "../../src/experiments/formula-native.js";
 import { installNativeKernel } from "../../src/experiments/native-kernel.js";
+import { planStudy } from "../../src/experiments/study.js";
 import { BIN, ensureBuilt } from "../helpers/cli.js";
 import { whyNoNativeBuild } from "../helpers/native.js";
 import { bitEqual, relDiffPerInstance } from "../helpers/numeric.js";
@@ -99,6 +102,36 @@ describe.skipIf(SKIP !== undefined)("a formula in native code", () => {
       const wasm = step(fastKernel, spec, act);
       expect(bitEqual(wasm.grads.W, got.grads.W), `${what}: native ∇W ≠ WebAssembly's`).toBe(false);
       expect(installNativeKernel()).toBe("native");
+    }
+  });
+
+  it("a long formula cell runs natively alone (the queue's path) and in lockstep (a sweep's), bit for bit", () => {
+    const saved = process.env.TMS_KERNEL_CACHE;
+    process.env.TMS_KERNEL_CACHE = cache;
+    try {
+      const jobs = planStudy(
+        parseWith(
+          studySchema,
+          {
+            presets: ["intro"],
+            activations: ["relu", "lk=max(x, 0.1*x)"],
+            train: { steps: FORMULA_NATIVE_MIN_STEPS },
+          },
+          "test",
+        ),
+      );
+      const env = { tmsLab: "test", gitCommit: null };
+      // alone first: the queue's path must compile the formula itself (nothing installed it before)
+      const alone = jobs.map((job) => executeCell(job, env));
+      const together = executeCells(jobs, env);
+      for (const [k, job] of jobs.entries()) {
+        expect(alone[k].result.computedBy, job.key).toBe("webassembly+native");
+        expect(together[k].result.computedBy, job.key).toBe("webassembly+native");
+        expect(Buffer.from(together[k].weights).equals(Buffer.from(alone[k].weights)), job.key).toBe(true);
+      }
+    } finally {
+      if (saved === undefined) delete process.env.TMS_KERNEL_CACHE;
+      else process.env.TMS_KERNEL_CACHE = saved;
     }
   });
 
