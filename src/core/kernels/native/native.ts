@@ -1,11 +1,13 @@
-// The seam to an optional native kernel (native/kernel.cc, an N-API addon that only Node can load): core
-// declares what it calls, and Node code installs it (experiments/native-kernel.ts) before training. Without
-// one, or for what it does not cover, the WebAssembly kernel runs: so core still runs in a browser.
+// The seam to an optional native kernel (native/, an N-API addon that only Node can load): core declares
+// what it calls, and Node code installs it (experiments/native-kernel.ts; a formula's own addon:
+// experiments/formula-native.ts) before training. Without one, or for what it does not cover, the
+// WebAssembly kernel runs: so core still runs in a browser.
 //
 // The native kernel computes the same mathematics as the WebAssembly Gram and dense paths in the same
 // precision, with 8 lanes instead of 4, so its sums round in another order: results agree to float32
-// rounding, not bit for bit. Whether it is used depends only on the machine's installation (and TMS_NATIVE), never on timing, so
-// one machine gives the same bits for the same seed in lockstep or alone, on any number of workers.
+// rounding, not bit for bit. Whether it is used depends only on the machine's installation (and
+// TMS_NATIVE) and the spec, never on timing, so one machine gives the same bits for the same seed in
+// lockstep or alone, on any number of workers.
 
 import { ACTIVATIONS, type Activation } from "../../activations.js";
 import type { ModelSpec } from "../../model.js";
@@ -14,7 +16,7 @@ import { choosePath } from "../cost.js";
 
 /** What the addon exports. */
 export interface NativeKernel {
-  /** The activation ids it has code for; an id's position is its index in `gram`'s arguments. */
+  /** The activation ids it has code for; an id's position is its index (ACT) in every path's arguments. */
   readonly ids: readonly string[];
   /**
    * The Gram path (float32) of n = losses.length instances: each reads W, b and its batch from `memory` and
@@ -23,7 +25,10 @@ export interface NativeKernel {
    * importance[i·F …]. Throws a RangeError (code TMS_NATIVE) on arguments that do not fit the memory.
    */
   gram(memory: ArrayBuffer, args: Int32Array, importance: Float64Array, losses: Float64Array): void;
-  /** The dense path, the same way; VALUE is the instance's B·F values as dense rows (H ≤ denseMaxH). */
+  /**
+   * The dense path, the same way (H ≤ denseMaxH): VALUE is the instance's B·F values as dense rows, or, with
+   * CSR = 1, the batch's entries (FEATURE, VALUE) as the Gram path reads them.
+   */
   dense(memory: ArrayBuffer, args: Int32Array, importance: Float64Array, losses: Float64Array): void;
   /**
    * The blocks path, the same way: VALUE is the instance's blocks as the WebAssembly kernel prepared them
