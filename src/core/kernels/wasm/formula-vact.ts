@@ -11,7 +11,7 @@ import { keyOf, type Node, walk } from "../../formula/ast.js";
 import { derivativeName } from "../../formula/functions.js";
 import type { Expr } from "./emit.js";
 import type { Dtype, Gen, Vt } from "./gen.js";
-import { elementwiseGen, type VectorForm, type VectorMath, type YD } from "./vact.js";
+import { type VectorForm, type VectorMath, vectorEmitAt, type YD } from "./vact.js";
 
 /**
  * erf(u)/u = Σ c_k u^{2k} on |u| < ERF_SERIES_BELOW; 5 terms leave < 8e-8 relative there (float32 only).
@@ -35,12 +35,10 @@ export function formulaVectorForm(tree: Node, derivativeTree: Node): VectorForm 
   };
 }
 
-/** A built-in's vector form, bound to whichever VectorMath the formula is emitted with. */
+/** A built-in's vector form at this precision (emitted with whichever VectorMath the formula's is). */
 const builtinGen = (id: string, dtype: Dtype) => {
   const act = ACTIVATIONS.get(id);
-  if (!act || !elementwiseGen(act, dtype) || act.kind !== "elementwise" || !act.vector) return undefined;
-  const { emit } = act.vector;
-  return (m: VectorMath, z: Expr): YD => emit(m, z);
+  return act ? vectorEmitAt(act, dtype) : undefined;
 };
 
 function vectorizable(trees: Node[], dtype: Dtype): boolean {

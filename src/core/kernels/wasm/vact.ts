@@ -106,10 +106,15 @@ export interface VectorCapable {
 }
 
 export function elementwiseGen(act: VectorCapable, dtype: Dtype): ElementwiseGen | undefined {
+  const emit = vectorEmitAt(act, dtype);
+  return emit && ((g, vt, z) => emit(vectorMath(g, vt), z));
+}
+
+/** An activation's vector form at this precision, for any VectorMath (WebAssembly's or C's), or undefined. */
+export function vectorEmitAt(act: VectorCapable, dtype: Dtype): VectorEmit | undefined {
   if (act.kind !== "elementwise" || !act.vector) return undefined;
   const { emit, dtypes } = act.vector;
-  if (dtypes && !dtypes.includes(dtype)) return undefined;
-  return (g, vt, z) => emit(vectorMath(g, vt), z);
+  return dtypes && !dtypes.includes(dtype) ? undefined : emit;
 }
 
 /** The softmax family (kind "vector"), whose vector code the kernel writes itself (kernel/softmax.ts). */
