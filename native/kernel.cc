@@ -475,6 +475,14 @@ napi_value Run(napi_env env, napi_callback_info info) {
 }  // namespace
 }  // namespace tms
 
+#ifndef TMS_ONE_ACTIVATION
+namespace tms {
+// native/sampler.cc (not in a formula's own addon, which only trains)
+napi_value SampleRows(napi_env env, napi_callback_info info);
+extern const bool HAS_SAMPLER;
+}  // namespace tms
+#endif
+
 using namespace tms;
 
 NAPI_MODULE_INIT() {
@@ -485,6 +493,12 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "dense", fn);
   napi_create_function(env, "blocks", NAPI_AUTO_LENGTH, Run<BLOCKS_PATH>, nullptr, &fn);
   napi_set_named_property(env, exports, "blocks", fn);
+#ifndef TMS_ONE_ACTIVATION
+  if (HAS_SAMPLER) {
+    napi_create_function(env, "sampleRows", NAPI_AUTO_LENGTH, SampleRows, nullptr, &fn);
+    napi_set_named_property(env, exports, "sampleRows", fn);
+  }
+#endif
   napi_create_int32(env, DENSE_MAX_H, &lanes);
   napi_set_named_property(env, exports, "denseMaxH", lanes);
   napi_create_int32(env, BLOCKS_MAX_F, &lanes);

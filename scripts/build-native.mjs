@@ -63,7 +63,7 @@ const cpuFlags = features.filter((f) => isa.test(f));
 
 // Up to date: the same sources, generated activations, compiler, flags and CPU as the addon already built
 // (npm test builds again right after npm ci has; one build takes ≈ 30 s).
-const units = ["kernel.cc", "blocks.cc"];
+const units = ["kernel.cc", "blocks.cc", "sampler.cc"];
 const nativeDir = join(root, "native");
 const hash = createHash("sha256");
 // every source and header of native/ (a test program among them changes nothing, but costs one rebuild)

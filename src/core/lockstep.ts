@@ -33,6 +33,17 @@ export function sharesData(a: TrainConfig, b: TrainConfig): boolean {
   );
 }
 
+/** The instances no trainer reads as CSR entries (Trainer.rowsOnly), if they all leave out the same ones. */
+function rowsOnlyForAll(trainers: readonly Trainer[]): Uint8Array | undefined {
+  const first = trainers[0].rowsOnly();
+  if (!first) return undefined;
+  for (let k = 1; k < trainers.length; k++) {
+    const rows = trainers[k].rowsOnly();
+    if (!rows || !rows.every((r, i) => r === first[i])) return undefined;
+  }
+  return first;
+}
+
 /**
  * Trains every config to the end, sampling each step's batch once. Outcomes (and their loss curves and
  * snapshots) equal `train(configs[k], hooks[k])`; `seconds` is each run's own kernel and optimiser time plus
@@ -69,7 +80,7 @@ export function trainLockstep(
   let samplingMs = 0;
   for (let step = 0; step < steps; step++) {
     const t0 = performance.now();
-    sampleBatch(first.spec, rng, batch);
+    sampleBatch(first.spec, rng, batch, rowsOnlyForAll(trainers));
     samplingMs += performance.now() - t0;
     for (const r of runs) {
       const t1 = performance.now();

@@ -7,8 +7,12 @@ export {
   denseRowsOf,
   densify,
   isEngineBatch,
+  rowsOnlyIn,
   sampleBatch,
+  sampleBlocksOf,
+  sampleCountOf,
   sampledVersion,
+  sampleListOf,
 } from "./sampler/batch.js";
 export {
   LN_TABLE,

@@ -3,7 +3,7 @@
 
 import { type Activation, type Buffer, getActivation } from "./activations.js";
 import { wasmEnabled } from "./kernels/engine.js";
-import { fastKernel } from "./kernels/fast.js";
+import { fastKernel, rowsOnlyInstances } from "./kernels/fast.js";
 import { nativeInstances } from "./kernels/native/native.js";
 import { makeReferenceKernel } from "./kernels/reference.js";
 import { sparseKernel } from "./kernels/sparse.js";
@@ -125,10 +125,18 @@ export class Trainer {
     const end = Math.min(this.config.steps, this.step + n);
     while (this.step < end) {
       this.batch ??= createBatch(this.config.spec, this.config.batchSize, this.config.dtype);
-      sampleBatch(this.config.spec, this.rng, this.batch);
+      sampleBatch(this.config.spec, this.rng, this.batch, this.rowsOnly());
       this.stepOn(this.batch);
     }
     return this.losses;
+  }
+
+  /**
+   * The instances whose CSR entries this run's kernel does not read (rowsOnlyInstances), so a batch for it
+   * may leave them out; undefined for none.
+   */
+  rowsOnly(): Uint8Array | undefined {
+    return rowsOnlyInstances(this.kernel, this.config.spec, this.config.dtype);
   }
 
   /**

@@ -9,16 +9,27 @@
 
 import type { Activation } from "../activations.js";
 import type { ModelSpec, Params } from "../model.js";
-import { denseRowsOf, type SparseBatch, sampledVersion } from "../sampling.js";
+import { DENSE_MAX_F } from "../sampler/state.js";
+import {
+  denseRowsOf,
+  rowsOnlyIn,
+  type SparseBatch,
+  sampleBlocksOf,
+  sampleCountOf,
+  sampledVersion,
+  usesMask,
+} from "../sampling.js";
 import { choosePath, currentPathOverride, type InstancePath } from "./cost.js";
 import { compiledModule, Engine, engineOf, fmaEnabled, wasmEnabled } from "./engine.js";
 import {
   NATIVE_ARG,
+  NATIVE_DENSE_MIN_F,
   NativeGroup,
   type NativeKernel,
   type NativePath,
   nativeInstances,
   nativeKernelFor,
+  nativeRowsSampler,
 } from "./native/native.js";
 import { sparseKernel } from "./sparse.js";
 import type { Gradients, StepKernel } from "./types.js";
@@ -315,7 +326,7 @@ class KernelState {
         blocks: (i, a, o) => {
           place(i, a, o);
           a[o + A.N_BLOCKS] = prep.blocked(i, ex, ws, a[o + A.ROW_START], batch);
-          a[o + A.VALUE] = prep.blocks[i];
+          a[o + A.VALUE] = prep.blockAt[i];
         },
       };
       for (const group of buf.nativeGroups)
@@ -329,14 +340,15 @@ class KernelState {
       const rs = batch.rowStart + 4 * i * (B + 1);
       let rows: number;
       const first = ints[rs / 4];
-      if (!gram && ex.dense_full && ints[rs / 4 + B] - first === B * F && B % L === 0) {
+      const csr = !batch.source || !rowsOnlyIn(batch.source, i);
+      if (!gram && csr && ex.dense_full && ints[rs / 4 + B] - first === B * F && B % L === 0) {
         rows = ex.dense_full(ws, batch.value + first * E, B / L, impk);
       } else if (gram) {
         const n = prep.compacted(i, ex, ws, rs);
         rows = ex.gram_rows(ws, prep.rows[i], batch.feature, batch.value, n, impk);
       } else if (F <= BLOCKS_MAX_F) {
         const nBlocks = prep.blocked(i, ex, ws, rs, batch);
-        rows = ex.dense_blocks(ws, prep.blocks[i], nBlocks, impk);
+        rows = ex.dense_blocks(ws, prep.blockAt[i], nBlocks, impk);
       } else {
         const n = prep.compacted(i, ex, ws, rs);
         rows = (ex.dense_tiled as RowsFn)(ws, prep.rows[i], batch.feature, batch.value, n, impk);
@@ -353,13 +365,16 @@ class KernelState {
 
 /**
  * What the kernels derive from a batch, per instance: the non-empty samples' row starts (compact_rows) and,
- * for the dense path, those rows as transposed blocks (build_blocks). Kept while the batch is unchanged
+ * for the dense path, those rows as transposed blocks (build_blocks; an instance sampled as dense rows only
+ * comes with its blocks made by the sampler). Kept while the batch is unchanged
  * (sampledVersion), so the runs of a lockstep group, which share one batch, build them once per step.
  */
 class PreparedBatch {
   version = -1;
   readonly rows: number[] = [];
   readonly blocks: number[] = [];
+  /** Where instance i's blocks are for the current batch (blocked): its own, or the sampler's. */
+  readonly blockAt: Int32Array;
   private readonly n: Int32Array;
   private readonly nBlocks: Int32Array;
   constructor(
@@ -370,6 +385,7 @@ class PreparedBatch {
   ) {
     this.n = new Int32Array(I).fill(-1);
     this.nBlocks = new Int32Array(I).fill(-1);
+    this.blockAt = new Int32Array(I);
   }
   /** Allocates what instance i will need (before the caller takes views: allocation may grow memory). */
   reserve(i: number, dense: boolean, L: number): void {
@@ -391,7 +407,15 @@ class PreparedBatch {
   }
   blocked(i: number, ex: Exports, ws: number, rs: number, batch: BatchPointers): number {
     if (this.nBlocks[i] < 0) {
-      const dense = batch.source ? denseRowsOf(batch.source, i) : -1;
+      const source = batch.source;
+      this.blockAt[i] = this.blocks[i];
+      if (source && rowsOnlyIn(source, i)) {
+        // sampled as dense rows only (rowsOnlyInstances): the sampler made the blocks
+        this.blockAt[i] = sampleBlocksOf(source, i);
+        this.nBlocks[i] = (sampleCountOf(source, i) + 3) >> 2;
+        return this.nBlocks[i];
+      }
+      const dense = source ? denseRowsOf(source, i) : -1;
       if (dense >= 0 && ex.blocks_from_dense) {
         // the sampler's dense rows, transposed: the same blocks without scattering each entry
         const n = ex.compact_samples(ws, rs, this.B, this.rows[i]);
@@ -562,10 +586,41 @@ function stateFor(engine: Engine, act: Activation, spec: ModelSpec, dtype: "f32"
   return s;
 }
 
+const rowsOnlyCache = new WeakMap<ModelSpec, { key: unknown; override: unknown; rows: Uint8Array }>();
+
+/**
+ * The instances whose batches `kernel` reads only as the sampler's dense rows and list of non-empty samples
+ * (sampleBatch's rowsOnly: their CSR entries may be left out), or undefined for none. Those are the fast
+ * kernel's dense-path instances of the mask scheme with F ≤ DENSE_MAX_F (so the sampler writes dense rows)
+ * below NATIVE_DENSE_MIN_F (the native dense path reads a p = 1 instance's CSR values), float32: the blocks
+ * path, native or WebAssembly, whose blocks are transposed from those rows. Claimed only where the native
+ * sampler runs (sampler/native-rows.ts): the WebAssembly sampler writes the CSR entries anyway.
+ */
+export function rowsOnlyInstances(
+  kernel: StepKernel,
+  spec: ModelSpec,
+  dtype: "f32" | "f64",
+): Uint8Array | undefined {
+  const { nFeatures: F, nHidden: H } = spec;
+  const sampler = nativeRowsSampler();
+  if (kernel !== fastKernel || !sampler || dtype !== "f32" || F > DENSE_MAX_F || F >= NATIVE_DENSE_MIN_F)
+    return undefined;
+  if (!wasmEnabled()) return undefined;
+  const override = currentPathOverride();
+  const cached = rowsOnlyCache.get(spec);
+  if (cached && cached.key === sampler && cached.override === override) return cached.rows;
+  const rows = new Uint8Array(spec.nInstances);
+  spec.featureProbability.forEach((p, i) => {
+    rows[i] = choosePath(p, F, H, dtype) === "dense" && p > 0 && usesMask(p) ? 1 : 0;
+  });
+  rowsOnlyCache.set(spec, { key: sampler, override, rows });
+  return rows;
+}
+
 /** The fast kernel (StepKernel). Per-sample activations only (not the softmax family over the batch). */
 export const fastKernel: StepKernel = (spec, act, params, batch, grads, losses) => {
   if (!wasmEnabled()) {
-    sparseKernel(spec, act, params, batch, grads, losses);
+    sparseInstead(spec, act, params, batch, grads, losses);
     return;
   }
   const { engine, ptr } = pointersOf(batch, engineOf(batch), params.dtype);
@@ -575,8 +630,16 @@ export const fastKernel: StepKernel = (spec, act, params, batch, grads, losses) 
     state = stateFor(engine, act, spec, params.dtype);
   } catch (e) {
     if (!(e instanceof WasmUnavailable)) throw e;
-    sparseKernel(spec, act, params, batch, grads, losses);
+    sparseInstead(spec, act, params, batch, grads, losses);
     return;
   }
   state.run(spec, params, ptr, grads, losses);
+};
+
+/** The JavaScript kernel in the fast kernel's place, which needs every instance's CSR rows. */
+const sparseInstead: StepKernel = (spec, act, params, batch, grads, losses) => {
+  for (let i = 0; i < spec.nInstances; i++)
+    if (rowsOnlyIn(batch, i))
+      throw new Error(`instance ${i} was sampled as dense rows only, but WebAssembly stopped: resample it`);
+  sparseKernel(spec, act, params, batch, grads, losses);
 };

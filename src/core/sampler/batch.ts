@@ -4,11 +4,13 @@
 
 import type { Buffer } from "../activations.js";
 import { attachEngine, Engine, engineOf, wasmEnabled } from "../kernels/engine.js";
+import { nativeRowsSampler } from "../kernels/native/native.js";
 import { allocate, type DType, type ModelSpec } from "../model.js";
 import type { Rng } from "../rng.js";
+import { NativeRows } from "./native-rows.js";
 import { sampleInstanceJs } from "./reference.js";
-import { LN_TABLE, SLACK, type SparseBatch, seedLanes } from "./spec.js";
-import { DENSE_MAX_F, SAMPLER_STATE, samplerTables } from "./state.js";
+import { LN_TABLE, SLACK, type SparseBatch, seedLanes, usesMask } from "./spec.js";
+import { DENSE_MAX_F, denseComplete, SAMPLER_STATE, samplerTables } from "./state.js";
 import { type EngineBatch, sampleInstanceWasm, samplerOf } from "./wasm.js";
 
 const engineBatches = new WeakMap<SparseBatch, EngineBatch>();
@@ -40,6 +42,12 @@ export function createBatch(spec: ModelSpec, batchSize: number, dtype: DType): S
   const withDense = dtype === "f32" && F <= DENSE_MAX_F;
   const denseStride = withDense ? Math.ceil((batchSize * F * 4 + 32) / 16) * 16 : 0;
   const dense = withDense ? engine.alloc(spec.nInstances * denseStride) : 0;
+  // instances sampled as dense rows only: their lists of non-empty samples (B + 4 entries each) and those
+  // samples as the blocks path's blocks (⌈B/4⌉·F vectors and a spare)
+  const listStride = (batchSize + 4) * 4;
+  const lists = withDense ? engine.alloc(spec.nInstances * listStride) : 0;
+  const blockStride = (Math.ceil(batchSize / 4) * F + 1) * 16;
+  const blocks = withDense ? engine.alloc(spec.nInstances * blockStride) : 0;
   new Uint8Array(engine.buffer, state + SAMPLER_STATE.PERM).set(samplerTables(F));
   new Float64Array(engine.buffer, state + SAMPLER_STATE.LNTAB, LN_TABLE.length).set(LN_TABLE);
   const batch: SparseBatch = {
@@ -63,6 +71,11 @@ export function createBatch(spec: ModelSpec, batchSize: number, dtype: DType): S
     dense,
     denseStride,
     denseValid: new Uint8Array(spec.nInstances),
+    lists,
+    listStride,
+    blocks,
+    blockStride,
+    listed: new Int32Array(spec.nInstances).fill(-1),
   };
   engineBatches.set(batch, eb);
   attachEngine(batch, engine);
@@ -119,18 +132,31 @@ export function sampledVersion(batch: SparseBatch): number {
   return versions.get(batch) ?? 0;
 }
 
-/** Fills `batch` with a fresh sample of every instance, drawing from `rng`. */
-export function sampleBatch(spec: ModelSpec, rng: Rng, batch: SparseBatch): void {
+/**
+ * Fills `batch` with a fresh sample of every instance, drawing from `rng`. Instances marked in `rowsOnly`
+ * may be sampled as dense rows and a list of their non-empty samples only, without CSR entries
+ * (rowsOnlyIn): the caller promises that nothing reads their CSR rows (fast.ts's rowsOnlyInstances says
+ * which instances its kernel reads that way). The random stream and every value are the same either way.
+ */
+export function sampleBatch(spec: ModelSpec, rng: Rng, batch: SparseBatch, rowsOnly?: Uint8Array): void {
   versions.set(batch, sampledVersion(batch) + 1);
   const eb = engineBatches.get(batch);
   eb?.denseValid.fill(0);
+  eb?.listed.fill(-1);
   const wasm = eb !== undefined && wasmEnabled() && samplerOf(eb, batch.nFeatures) !== undefined;
+  const native = wasm && rowsOnly && eb ? nativeRowsOf(eb, batch) : undefined;
   const seeds = SEEDS;
   let nnz = 0;
   for (let i = 0; i < spec.nInstances; i++) {
     const p = spec.featureProbability[i];
     for (let k = 0; k < 16; k++) seeds[k] = rng.nextUint32() | 0;
     seedLanes(seeds);
+    if (native && eb && rowsOnly?.[i] && p > 0 && usesMask(p)) {
+      const at = i * eb.denseStride;
+      native.add(i, p, seeds, eb.dense + at, eb.lists + i * eb.listStride, eb.blocks + i * eb.blockStride);
+      eb.denseValid[i] = 1;
+      continue;
+    }
     for (;;) {
       const end = wasm
         ? sampleInstanceWasm(eb, batch, i, p, seeds, nnz)
@@ -143,6 +169,45 @@ export function sampleBatch(spec: ModelSpec, rng: Rng, batch: SparseBatch): void
     }
   }
   batch.nnz = nnz;
+  if (native && eb) native.run(eb.engine.buffer, eb.listed);
+}
+
+/** The native sampler for this batch's dense-rows-only instances, where the addon has one and it applies. */
+function nativeRowsOf(eb: EngineBatch, batch: SparseBatch): NativeRows | undefined {
+  const sampleRows = nativeRowsSampler();
+  if (!sampleRows || !eb.dense || !denseComplete(batch.nFeatures, batch.batchSize)) return undefined;
+  if (eb.nativeRows?.sampleRows !== sampleRows)
+    eb.nativeRows = new NativeRows(sampleRows, batch.nInstances, batch.batchSize, batch.nFeatures);
+  return eb.nativeRows;
+}
+
+/**
+ * Whether the last sampleBatch sampled instance i as dense rows only (rowsOnly): then its CSR rows are
+ * not written, and its samples are denseRowsOf's rows with sampleListOf's list of the non-empty ones.
+ */
+export function rowsOnlyIn(batch: SparseBatch, i: number): boolean {
+  const eb = engineBatches.get(batch);
+  return eb !== undefined && eb.listed[i] >= 0;
+}
+
+/** The byte address of instance i's list of non-empty samples (rowsOnlyIn), or −1. */
+export function sampleListOf(batch: SparseBatch, i: number): number {
+  const eb = engineBatches.get(batch);
+  return eb && eb.listed[i] >= 0 ? eb.lists + i * eb.listStride : -1;
+}
+
+/** How many samples that list holds (rowsOnlyIn), or −1. */
+export function sampleCountOf(batch: SparseBatch, i: number): number {
+  return engineBatches.get(batch)?.listed[i] ?? -1;
+}
+
+/**
+ * The byte address of instance i's listed samples as the blocks path's blocks (rowsOnlyIn: four samples a
+ * block, ⌈n/4⌉ blocks of F vectors, as the kernel's blocks_from_dense makes them), or −1.
+ */
+export function sampleBlocksOf(batch: SparseBatch, i: number): number {
+  const eb = engineBatches.get(batch);
+  return eb && eb.listed[i] >= 0 ? eb.blocks + i * eb.blockStride : -1;
 }
 
 /**

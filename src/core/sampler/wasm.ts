@@ -5,6 +5,7 @@
 import { cachedModule, type Engine, fmaEnabled } from "../kernels/engine.js";
 import type { DType } from "../model.js";
 
+import type { NativeRows } from "./native-rows.js";
 import { closeEmpty } from "./reference.js";
 import { maskThreshold, type SparseBatch, usesMask } from "./spec.js";
 import { denseComplete, setKeepThreshold } from "./state.js";
@@ -27,6 +28,16 @@ export interface EngineBatch {
   denseStride: number;
   /** Which instances' dense values belong to the current sample (mask scheme, whole periods). */
   denseValid: Uint8Array;
+  /** The instances' lists of non-empty samples (listStride bytes apart), for those sampled rows-only. */
+  lists: number;
+  listStride: number;
+  /** Those instances' samples as blocks (blockStride bytes apart). */
+  blocks: number;
+  blockStride: number;
+  /** Per instance, how many samples its list holds if the last batch sampled it rows-only; else −1. */
+  listed: Int32Array;
+  /** The native sampler's arguments for this batch (sampler/native-rows.ts), once made. */
+  nativeRows?: NativeRows;
 }
 /** The arguments both samplers start with: state block, batch arrays, entries so far, capacity, shape. */
 type SamplerHead = [

@@ -35,6 +35,11 @@ export interface NativeKernel {
    * (four samples a block, F vectors of four lanes), N_BLOCKS how many (small models: blocksMaxF, blocksMaxH).
    */
   blocks(memory: ArrayBuffer, args: Int32Array, importance: Float64Array, losses: Float64Array): void;
+  /**
+   * The mask scheme of the sampler for instances read only as dense rows (native/sampler.cc; absent
+   * without AVX-512): see sampler/native-rows.ts for the arguments.
+   */
+  sampleRows?: (memory: ArrayBuffer, args: Int32Array) => void;
   /** The largest H the dense path has code for. */
   readonly denseMaxH: number;
   /** The blocks path has code for F ≤ blocksMaxF features and H ≤ blocksMaxH hidden units, H < F. */
@@ -206,6 +211,11 @@ let installed: { kernel: NativeKernel; index: Map<string, number> } | undefined;
 /** Installs (or, with undefined, removes) the native kernel for this thread. */
 export function setNativeKernel(kernel: NativeKernel | undefined): void {
   installed = kernel ? { kernel, index: new Map(kernel.ids.map((id, i) => [id, i])) } : undefined;
+}
+
+/** The installed kernel's sampler for dense-rows-only instances, if it has one. */
+export function nativeRowsSampler(): NativeKernel["sampleRows"] {
+  return installed?.kernel.sampleRows;
 }
 
 /**

@@ -1,0 +1,211 @@
+// tms-lab's native sampler: the mask scheme of src/core/sampler/spec.ts for the instances whose batches the
+// kernel reads only as dense rows (the blocks path of small models), four instances at a time in the
+// sixteen lanes of an AVX-512 vector. It writes what the WebAssembly sampler's sample_mask (its `dense`
+// values) followed by the kernel's compact_samples would give, bit for bit:
+//  * instance i's B·F slot values as dense float32 rows, 0 where a slot is not kept, and
+//  * the list of its samples with at least one kept slot, in order, and how many there are,
+// but no CSR entries (nobody reads them for these instances), which are most of the WebAssembly sampler's
+// work. The random stream is the spec's: per instance, four xoshiro128+ generators side by side, a step's
+// four outputs deciding slots 4t … 4t + 3; slot kept iff u ≤ T − 1 (unsigned; T = 0 keeps all), value
+// min(f32(u >> 8)·c, 1 − 2⁻²⁴).
+// Without AVX-512 and BMI2 the addon does not export it, and the WebAssembly sampler runs.
+
+#include <node_api.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include <immintrin.h>
+
+namespace tms {
+
+#if defined(__AVX512F__) && defined(__AVX512VL__) && defined(__BMI2__)
+namespace {
+
+/** One instance's record in the Int32Array of arguments (src/core/sampler/native.ts mirrors it). */
+enum Rec { SEEDS = 0, TM1 = 16, C_BITS = 17, DENSE_AT = 18, LIST_AT = 19, BLOCKS_AT = 20, N_OUT = 21, REC = 24 };
+/** The arguments' header: how many instances, B, F; the records follow. */
+enum Head { COUNT = 0, NB = 1, NF = 2, HEAD = 4 };
+
+/**
+ * The listed samples' dense rows as the kernel's blocks (prepare.ts's blocks_from_dense, the same bytes):
+ * four samples a block, F vectors of four lanes (lane = sample), lanes past the n-th sample zero.
+ */
+template <int F>
+void toBlocks(const float *dense, const int32_t *list, int n, float *out) {
+  alignas(32) static const float zero[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (int k = 0; k < n; k += 4, out += 4 * F) {
+    const float *row[4];
+    for (int l = 0; l < 4; l++) row[l] = k + l < n ? dense + F * list[k + l] : zero;
+    if constexpr (F <= 4) {
+      __m128 r0 = _mm_loadu_ps(row[0]), r1 = _mm_loadu_ps(row[1]), r2 = _mm_loadu_ps(row[2]),
+             r3 = _mm_loadu_ps(row[3]);
+      _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+      const __m128 f[4] = {r0, r1, r2, r3};
+      for (int q = 0; q < F; q++) _mm_storeu_ps(out + 4 * q, f[q]);
+    } else {
+      // eight floats a row (the dense rows have 32 bytes of slack past the last one)
+      const __m256 r0 = _mm256_loadu_ps(row[0]), r1 = _mm256_loadu_ps(row[1]), r2 = _mm256_loadu_ps(row[2]),
+                   r3 = _mm256_loadu_ps(row[3]);
+      const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+      const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+      // features q (low half) and q + 4 (high half) of the four samples
+      const __m256 f[4] = {_mm256_shuffle_ps(t0, t2, 0x44), _mm256_shuffle_ps(t0, t2, 0xEE),
+                           _mm256_shuffle_ps(t1, t3, 0x44), _mm256_shuffle_ps(t1, t3, 0xEE)};
+      for (int q = 0; q < 4; q++) _mm_storeu_ps(out + 4 * q, _mm256_castps256_ps128(f[q]));
+      for (int q = 4; q < F; q++) _mm_storeu_ps(out + 4 * q, _mm256_extractf128_ps(f[q - 4], 1));
+    }
+  }
+}
+
+/**
+ * Up to four instances (count) of the same B and F, F ≤ 8 compiled in. A *period* is lcm(F, 4) slots:
+ * P steps and S whole samples; B is a whole number of periods. Per period, each instance's P·4 keep bits
+ * become S sample flags by spreading the samples' F bits apart (pdep), adding 2^F − 1 to each (a carry
+ * out of a sample's bits iff one is set) and gathering the carries (pext).
+ */
+template <int F>
+void sampleGroup(int32_t *const *rec, int count, int B, char *mem) {
+  constexpr int SLOTS = F % 4 == 0 ? F : F % 2 == 0 ? 2 * F : 4 * F;
+  constexpr int P = SLOTS / 4, S = SLOTS / F;
+  constexpr uint64_t spread = [] {
+    uint64_t m = 0;
+    for (int s = 0; s < S; s++) m |= ((uint64_t{1} << F) - 1) << (s * (F + 1));
+    return m;
+  }();
+  constexpr uint64_t addend = spread, carries = [] {
+    uint64_t m = 0;
+    for (int s = 0; s < S; s++) m |= uint64_t{1} << (s * (F + 1) + F);
+    return m;
+  }();
+  static_assert(P <= 8 && S * (F + 1) <= 64, "a period's keep bits fit one word");
+
+  // lane 4i + k: instance i's generator k (padding instances repeat the last one; never stored)
+  alignas(64) uint32_t s[4][16], tm1[16], c[16];
+  float *dense[4];
+  int32_t *list[4];
+  for (int i = 0; i < 4; i++) {
+    const int32_t *r = rec[i < count ? i : count - 1];
+    for (int k = 0; k < 4; k++) {
+      for (int j = 0; j < 4; j++) s[j][4 * i + k] = uint32_t(r[SEEDS + 4 * k + j]);
+      tm1[4 * i + k] = uint32_t(r[TM1]);
+      c[4 * i + k] = uint32_t(r[C_BITS]);
+    }
+    dense[i] = reinterpret_cast<float *>(mem + r[DENSE_AT]);
+    list[i] = reinterpret_cast<int32_t *>(mem + r[LIST_AT]);
+  }
+  __m512i s0 = _mm512_load_si512(s[0]), s1 = _mm512_load_si512(s[1]);
+  __m512i s2 = _mm512_load_si512(s[2]), s3 = _mm512_load_si512(s[3]);
+  const __m512i limit = _mm512_load_si512(tm1);
+  const __m512 scale = _mm512_castsi512_ps(_mm512_load_si512(c));
+  const __m512 below1 = _mm512_set1_ps(1.0f - 1.0f / 16777216.0f);
+  const __m128i iota = _mm_setr_epi32(0, 1, 2, 3);
+  int n[4] = {0, 0, 0, 0};
+
+  for (int sample = 0; sample < B; sample += S) {
+    uint64_t steps[2] = {0, 0};  // the period's keep masks, 16 bits a step (four steps a word)
+    for (int t = 0; t < P; t++) {
+      const __m512i u = _mm512_add_epi32(s0, s3);
+      const __m512i sh = _mm512_slli_epi32(s1, 9);
+      s2 = _mm512_xor_si512(s2, s0);
+      s3 = _mm512_xor_si512(s3, s1);
+      s1 = _mm512_xor_si512(s1, s2);
+      s0 = _mm512_xor_si512(s0, s3);
+      s2 = _mm512_xor_si512(s2, sh);
+      s3 = _mm512_rol_epi32(s3, 11);
+      const __mmask16 kept = _mm512_cmple_epu32_mask(u, limit);
+      // the spec's value; min(x, 1 − 2⁻²⁴) as WebAssembly's pmin(x, 1 − 2⁻²⁴) (no NaN here)
+      const __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(u, 8)), scale);
+      const __m512 v = _mm512_maskz_mov_ps(kept, _mm512_min_ps(x, below1));
+      const int slot = sample * F + 4 * t;
+      _mm_storeu_ps(dense[0] + slot, _mm512_castps512_ps128(v));
+      if (count > 1) _mm_storeu_ps(dense[1] + slot, _mm512_extractf32x4_ps(v, 1));
+      if (count > 2) _mm_storeu_ps(dense[2] + slot, _mm512_extractf32x4_ps(v, 2));
+      if (count > 3) _mm_storeu_ps(dense[3] + slot, _mm512_extractf32x4_ps(v, 3));
+      steps[t / 4] |= uint64_t(kept) << (16 * (t % 4));
+    }
+    for (int i = 0; i < count; i++) {
+      // instance i's nibbles of each step: its keep bits, slot q at bit q
+      const uint64_t nibbles = uint64_t{0x000F000F000F000F} << (4 * i);
+      uint64_t keep = _pext_u64(steps[0], nibbles);
+      if constexpr (P > 4) keep |= _pext_u64(steps[1], nibbles) << 16;
+      const uint32_t flags = uint32_t(_pext_u64(_pdep_u64(keep, spread) + addend, carries));
+      const __m128i ids = _mm_maskz_compress_epi32(__mmask8(flags), _mm_add_epi32(_mm_set1_epi32(sample), iota));
+      _mm_storeu_si128(reinterpret_cast<__m128i *>(list[i] + n[i]), ids);
+      n[i] += __builtin_popcount(flags);
+    }
+  }
+  for (int i = 0; i < count; i++) {
+    rec[i][N_OUT] = n[i];
+    toBlocks<F>(dense[i], list[i], n[i], reinterpret_cast<float *>(mem + rec[i][BLOCKS_AT]));
+  }
+}
+
+typedef void (*GroupFn)(int32_t *const *, int, int, char *);
+constexpr GroupFn GROUPS[8] = {sampleGroup<1>, sampleGroup<2>, sampleGroup<3>, sampleGroup<4>,
+                               sampleGroup<5>, sampleGroup<6>, sampleGroup<7>, sampleGroup<8>};
+
+napi_value fail(napi_env env, const char *why) {
+  napi_throw_range_error(env, "TMS_NATIVE", why);
+  return nullptr;
+}
+
+/** Whether [at, at + bytes) lies inside a memory of memLen bytes, at a multiple of align. */
+bool inside(size_t memLen, int64_t at, int64_t bytes, int64_t align) {
+  return at >= 0 && bytes >= 0 && at % align == 0 && uint64_t(at + bytes) <= memLen;
+}
+
+}  // namespace
+
+/**
+ * sampleRows(memory: ArrayBuffer, args: Int32Array): args[0] instances of B = args[1] samples and F = args[2]
+ * features, instance k's record at args[4 + 24k …]: its 16 seed words (lane-major, as seedLanes left them),
+ * T − 1, c's float32 bits, the byte offsets of its dense rows (B·F floats and 32 bytes more), its sample
+ * list (B + 4 entries) and its blocks (⌈B/4⌉·F vectors); writes how many samples are listed at word 21.
+ */
+napi_value SampleRows(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 2)
+    return fail(env, "sampleRows takes two arguments (memory, args)");
+  void *memData;
+  size_t memLen;
+  if (napi_get_arraybuffer_info(env, argv[0], &memData, &memLen) != napi_ok)
+    return fail(env, "sampleRows: memory must be an ArrayBuffer");
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, argv[1], &type, &length, &data, &buffer, &offset) != napi_ok ||
+      type != napi_int32_array || length < HEAD)
+    return fail(env, "sampleRows: args must be an Int32Array");
+  int32_t *args = static_cast<int32_t *>(data);
+  const int count = args[COUNT], B = args[NB], F = args[NF];
+  if (count < 0 || size_t(HEAD + REC * int64_t(count)) > length)
+    return fail(env, "sampleRows: args is shorter than its count of records");
+  if (F < 1 || F > 8 || B < 1 || (B * F) % 4 != 0 || B % (F % 4 == 0 ? 1 : F % 2 == 0 ? 2 : 4) != 0)
+    return fail(env, "sampleRows: F must be 1 … 8 and B a whole number of the mask scheme's periods");
+  char *mem = static_cast<char *>(memData);
+  for (int k = 0; k < count; k++) {
+    const int32_t *r = args + HEAD + REC * k;
+    if (!inside(memLen, r[DENSE_AT], int64_t(B) * F * 4 + 32, 4) || !inside(memLen, r[LIST_AT], (B + 4) * 4, 4) ||
+        !inside(memLen, r[BLOCKS_AT], (B + 3) / 4 * 16 * int64_t(F), 4))
+      return fail(env, "sampleRows: an instance's rows, sample list or blocks lie outside the memory");
+  }
+  for (int k = 0; k < count; k += 4) {
+    int32_t *group[4];
+    const int in = count - k < 4 ? count - k : 4;
+    for (int i = 0; i < in; i++) group[i] = args + HEAD + REC * (k + i);
+    GROUPS[F - 1](group, in, B, mem);
+  }
+  return nullptr;
+}
+
+extern const bool HAS_SAMPLER = true;
+#else
+napi_value SampleRows(napi_env, napi_callback_info) { return nullptr; }
+extern const bool HAS_SAMPLER = false;
+#endif
+
+}  // namespace tms

@@ -1,0 +1,255 @@
+// The native sampler (native/sampler.cc, sampler/native-rows.ts) for the instances the fast kernel reads only
+// as dense rows (fast.ts's rowsOnlyInstances: the blocks path of F ≤ 7):
+//  * it is built wherever the CPU has AVX-512 (F, VL) and BMI2;
+//  * per instance it writes the WebAssembly sampler's dense rows, the list of non-empty samples its CSR rows
+//    give, and the blocks the kernel would transpose from them, bit for bit, for F = 1 … 7, several batch
+//    sizes, p = 1 down to the mask scheme's threshold, in groups of four instances and the rest; the other
+//    instances of the batch (geometric scheme, p = 0, not asked for) keep their CSR rows;
+//  * training with it ends on the very bits training without it does (alone and in lockstep), and a
+//    lockstep group with a kernel that reads CSR rows gets them;
+//  * bad arguments are exceptions, not crashes.
+
+import { readFileSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { fastKernel, rowsOnlyInstances, setPathOverride } from "../../src/core/kernels/fast.js";
+import { type NativeKernel, setNativeKernel } from "../../src/core/kernels/native/native.js";
+import { trainLockstep } from "../../src/core/lockstep.js";
+import { makeSpec, type ModelSpec } from "../../src/core/model.js";
+import { Rng } from "../../src/core/rng.js";
+import {
+  createBatch,
+  denseRowsOf,
+  rowsOnlyIn,
+  type SparseBatch,
+  sampleBatch,
+  sampleBlocksOf,
+  sampleCountOf,
+  sampleListOf,
+  usesMask,
+} from "../../src/core/sampling.js";
+import { makeReferenceKernel } from "../../src/core/kernels/reference.js";
+import { TRAIN_DEFAULTS, Trainer, type TrainConfig } from "../../src/core/train.js";
+import { installNativeKernel, loadedNativeKernel } from "../../src/experiments/native-kernel.js";
+import { getPreset } from "../../src/experiments/presets.js";
+import { ensureBuilt } from "../helpers/cli.js";
+import { whyNoNativeBuild } from "../helpers/native.js";
+
+const SKIP = whyNoNativeBuild();
+const cpu = (() => {
+  try {
+    return readFileSync("/proc/cpuinfo", "utf8");
+  } catch {
+    return "";
+  }
+})();
+const flags = new Set((/^flags\s*:\s*(.*)$/m.exec(cpu)?.[1] ?? "").split(/\s+/));
+const HAS_AVX512 = ["avx512f", "avx512vl", "bmi2"].every((f) => flags.has(f));
+if (SKIP) console.warn(`native sampler tests skipped: ${SKIP}`);
+else if (!HAS_AVX512) console.warn("native sampler tests skipped: this CPU lacks AVX-512 F/VL or BMI2");
+
+afterEach(() => {
+  setNativeKernel(undefined);
+  setPathOverride(undefined);
+});
+
+/** The installed addon (built first if needed), and it without its sampler. */
+function addons(): { withRows: NativeKernel; withoutRows: NativeKernel } {
+  ensureBuilt();
+  expect(installNativeKernel()).toBe("native");
+  const withRows = loadedNativeKernel() as NativeKernel;
+  return { withRows, withoutRows: { ...withRows, sampleRows: undefined } };
+}
+
+/** Instance i's samples as CSR rows (feature and value lists per sample), for comparing two batches. */
+function csrRows(batch: SparseBatch, i: number): string {
+  const B = batch.batchSize;
+  const rows: string[] = [];
+  for (let s = 0; s < B; s++) {
+    const r = i * (B + 1) + s;
+    const row: string[] = [];
+    for (let j = batch.rowStart[r]; j < batch.rowStart[r + 1]; j++)
+      row.push(`${batch.feature[j]}:${batch.value[j]}`);
+    rows.push(row.join(","));
+  }
+  return rows.join(";");
+}
+
+const floatsAt = (batch: SparseBatch, at: number, n: number) =>
+  Array.from(new Float32Array(batch.value.buffer, at, n));
+
+/**
+ * Compares a batch sampled rows-only (got) with the same draw sampled the usual way (full): dense rows,
+ * the non-empty samples the CSR rows give, the blocks transposed from them, and the other instances' rows.
+ */
+function expectSameSamples(spec: ModelSpec, got: SparseBatch, full: SparseBatch, what: string): number {
+  const { nFeatures: F, batchSize: B } = { nFeatures: spec.nFeatures, batchSize: got.batchSize };
+  let rowsOnly = 0;
+  spec.featureProbability.forEach((p, i) => {
+    const mask = p > 0 && usesMask(p);
+    expect(rowsOnlyIn(got, i), `${what}, instance ${i} (p = ${p}) sampled rows-only`).toBe(mask);
+    expect(rowsOnlyIn(full, i)).toBe(false);
+    if (!mask) {
+      expect(csrRows(got, i), `${what}, instance ${i}'s CSR rows`).toBe(csrRows(full, i));
+      return;
+    }
+    rowsOnly++;
+    const dense = floatsAt(got, denseRowsOf(got, i), B * F);
+    expect(dense, `${what}, instance ${i}'s dense rows`).toEqual(floatsAt(full, denseRowsOf(full, i), B * F));
+    const r0 = i * (B + 1);
+    const nonEmpty: number[] = [];
+    for (let s = 0; s < B; s++) if (full.rowStart[r0 + s + 1] > full.rowStart[r0 + s]) nonEmpty.push(s);
+    const n = sampleCountOf(got, i);
+    expect(n, `${what}, instance ${i}'s count of non-empty samples`).toBe(nonEmpty.length);
+    expect(Array.from(new Int32Array(got.value.buffer, sampleListOf(got, i), n))).toEqual(nonEmpty);
+    // blocks: four listed samples a block, F vectors of four lanes, lanes past the last sample zero
+    const nBlocks = Math.ceil(n / 4);
+    const expected: number[] = [];
+    for (let blk = 0; blk < nBlocks; blk++)
+      for (let f = 0; f < F; f++)
+        for (let l = 0; l < 4; l++) {
+          const k = 4 * blk + l;
+          expected.push(k < n ? dense[nonEmpty[k] * F + f] : 0);
+        }
+    expect(floatsAt(got, sampleBlocksOf(got, i), nBlocks * 4 * F), `${what}, instance ${i}'s blocks`).toEqual(
+      expected,
+    );
+  });
+  return rowsOnly;
+}
+
+describe.skipIf(SKIP !== undefined || !HAS_AVX512)("the native sampler", () => {
+  it("is in the addon on a CPU with AVX-512 and BMI2", () => {
+    expect(typeof addons().withRows.sampleRows).toBe("function");
+  });
+
+  // mask-scheme probabilities (seven: a group of four and one of three), a geometric one and zero
+  const PS = [1, 0.9, 0.5, 0.2, 0.1, 0.07, 0.06, 0.03, 0];
+  const CASES: [number, number][] = [
+    [1, 1024],
+    [2, 1024],
+    [3, 12],
+    [4, 1024],
+    [5, 1024],
+    [5, 4],
+    [6, 36],
+    [7, 1020],
+  ];
+  it.each(CASES)("F = %i, B = %i: the same rows, list and blocks as the WebAssembly sampler", (F, B) => {
+    const { withRows } = addons();
+    setNativeKernel(withRows);
+    const spec = makeSpec(F, 1, PS, Array(F).fill(1));
+    const all = new Uint8Array(PS.length).fill(1);
+    const got = createBatch(spec, B, "f32");
+    const full = createBatch(spec, B, "f32");
+    const rngGot = new Rng(11, "native-sampler");
+    const rngFull = new Rng(11, "native-sampler");
+    // twice: the second batch checks that both drew the same amount from the stream
+    for (const round of [1, 2]) {
+      sampleBatch(spec, rngGot, got, all);
+      sampleBatch(spec, rngFull, full);
+      expect(expectSameSamples(spec, got, full, `round ${round}`)).toBe(7);
+    }
+  });
+
+  it("is asked for the fast kernel's blocks-path instances only", () => {
+    const { withRows, withoutRows } = addons();
+    const intro = getPreset("intro").spec();
+    setNativeKernel(withRows);
+    const claimed = rowsOnlyInstances(fastKernel, intro, "f32");
+    // intro: F = 5, every instance on the dense (blocks) path; the last (p = 0.05) is geometric
+    expect(Array.from(claimed ?? [])).toEqual(Array.from(intro.featureProbability, (p) => (usesMask(p) ? 1 : 0)));
+    expect(claimed?.reduce((a, b) => a + b, 0)).toBe(9);
+    expect(rowsOnlyInstances(makeReferenceKernel("features"), intro, "f32")).toBeUndefined();
+    expect(rowsOnlyInstances(fastKernel, intro, "f64")).toBeUndefined();
+    expect(rowsOnlyInstances(fastKernel, getPreset("demo").spec(), "f32")).toBeUndefined();
+    expect(rowsOnlyInstances(fastKernel, makeSpec(8, 2, [1, 0.5], Array(8).fill(1)), "f32")).toBeUndefined();
+    setPathOverride("gram");
+    expect(Array.from(rowsOnlyInstances(fastKernel, intro, "f32") ?? [1])).toEqual(Array(10).fill(0));
+    setPathOverride(undefined);
+    setNativeKernel(withoutRows);
+    expect(rowsOnlyInstances(fastKernel, intro, "f32")).toBeUndefined();
+  });
+
+  const config = (activation: string, extra: Partial<TrainConfig> = {}): TrainConfig => ({
+    ...TRAIN_DEFAULTS,
+    spec: getPreset("intro").spec(),
+    activation,
+    steps: 150,
+    seed: 4,
+    ...extra,
+  });
+  const paramsOf = (t: { params: { W: ArrayLike<number>; b: ArrayLike<number> } }) => [
+    ...Array.from(t.params.W),
+    ...Array.from(t.params.b),
+  ];
+
+  it("trains intro to the same bits as the WebAssembly sampler (relu, gelu, softmax)", () => {
+    const { withRows, withoutRows } = addons();
+    for (const activation of ["relu", "gelu", "softmax"]) {
+      let calls = 0;
+      const counting = {
+        ...withRows,
+        sampleRows: (m: ArrayBuffer, a: Int32Array) => {
+          calls++;
+          withRows.sampleRows?.(m, a);
+        },
+      };
+      setNativeKernel(counting);
+      const a = new Trainer(config(activation));
+      a.advance(150);
+      expect(calls, `${activation}: batches sampled natively`).toBe(150);
+      setNativeKernel(withoutRows);
+      const b = new Trainer(config(activation));
+      b.advance(150);
+      expect(paramsOf(a), `${activation}: parameters after 150 steps`).toEqual(paramsOf(b));
+      expect(Array.from(a.trainLoss)).toEqual(Array.from(b.trainLoss));
+    }
+  });
+
+  it("in lockstep: the same bits, and CSR rows for a group with a kernel that reads them", () => {
+    const { withRows, withoutRows } = addons();
+    setNativeKernel(withoutRows);
+    const alone = ["relu", "gelu"].map((act) => {
+      const t = new Trainer(config(act));
+      t.advance(150);
+      return paramsOf(t);
+    });
+    setNativeKernel(withRows);
+    const together = trainLockstep([config("relu"), config("gelu")]);
+    expect(together.map(paramsOf)).toEqual(alone);
+    // with the reference kernel in the group nothing is sampled rows-only: were it, that run would read
+    // empty rows and end elsewhere
+    const mixed = trainLockstep([config("relu"), config("relu", { kernel: "reference" })]);
+    setNativeKernel(withoutRows);
+    const referenceAlone = new Trainer(config("relu", { kernel: "reference" }));
+    referenceAlone.advance(150);
+    expect(paramsOf(mixed[0])).toEqual(alone[0]);
+    expect(paramsOf(mixed[1])).toEqual(paramsOf(referenceAlone));
+  });
+
+  it("refuses bad arguments with an exception", () => {
+    const sampleRows = addons().withRows.sampleRows as NonNullable<NativeKernel["sampleRows"]>;
+    const memory = new ArrayBuffer(1 << 16);
+    const args = (B: number, F: number, denseAt = 0) => {
+      const a = new Int32Array(4 + 24);
+      a.set([1, B, F]);
+      a[4 + 18] = denseAt;
+      a[4 + 19] = 1 << 14;
+      a[4 + 20] = 1 << 15;
+      return a;
+    };
+    expect(() => sampleRows(memory, args(64, 5))).not.toThrow();
+    const code = (f: () => void) => {
+      try {
+        f();
+      } catch (e) {
+        return `${(e as { code?: string }).code}: ${e instanceof RangeError}`;
+      }
+      return "no error";
+    };
+    expect(code(() => sampleRows(memory, args(6, 5)))).toBe("TMS_NATIVE: true"); // not whole periods
+    expect(code(() => sampleRows(memory, args(64, 9)))).toBe("TMS_NATIVE: true"); // F > 8
+    expect(code(() => sampleRows(memory, args(64, 5, 1 << 16)))).toBe("TMS_NATIVE: true"); // outside
+    expect(code(() => sampleRows(memory, new Int32Array([2, 64, 5, 0])))).toBe("TMS_NATIVE: true");
+  });
+});
