@@ -13,8 +13,9 @@ import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { fastKernel, rowsOnlyInstances, setPathOverride } from "../../src/core/kernels/fast.js";
 import { type NativeKernel, setNativeKernel } from "../../src/core/kernels/native/native.js";
+import { makeReferenceKernel } from "../../src/core/kernels/reference.js";
 import { trainLockstep } from "../../src/core/lockstep.js";
-import { makeSpec, type ModelSpec } from "../../src/core/model.js";
+import { type ModelSpec, makeSpec } from "../../src/core/model.js";
 import { Rng } from "../../src/core/rng.js";
 import {
   createBatch,
@@ -27,8 +28,7 @@ import {
   sampleListOf,
   usesMask,
 } from "../../src/core/sampling.js";
-import { makeReferenceKernel } from "../../src/core/kernels/reference.js";
-import { TRAIN_DEFAULTS, Trainer, type TrainConfig } from "../../src/core/train.js";
+import { TRAIN_DEFAULTS, type TrainConfig, Trainer } from "../../src/core/train.js";
 import { installNativeKernel, loadedNativeKernel } from "../../src/experiments/native-kernel.js";
 import { getPreset } from "../../src/experiments/presets.js";
 import { ensureBuilt } from "../helpers/cli.js";
@@ -157,7 +157,9 @@ describe.skipIf(SKIP !== undefined || !HAS_AVX512)("the native sampler", () => {
     setNativeKernel(withRows);
     const claimed = rowsOnlyInstances(fastKernel, intro, "f32");
     // intro: F = 5, every instance on the dense (blocks) path; the last (p = 0.05) is geometric
-    expect(Array.from(claimed ?? [])).toEqual(Array.from(intro.featureProbability, (p) => (usesMask(p) ? 1 : 0)));
+    expect(Array.from(claimed ?? [])).toEqual(
+      Array.from(intro.featureProbability, (p) => (usesMask(p) ? 1 : 0)),
+    );
     expect(claimed?.reduce((a, b) => a + b, 0)).toBe(9);
     expect(rowsOnlyInstances(makeReferenceKernel("features"), intro, "f32")).toBeUndefined();
     expect(rowsOnlyInstances(fastKernel, intro, "f64")).toBeUndefined();
