@@ -78,9 +78,20 @@ function parseArgs(argv: string[]): Args {
     else if (k === "--no-torch") a.torch = false;
     else if (k === "--no-jax") a.jax = false;
     else if (k === "--rows") a.rows = argv[++i].split(",");
-    else throw new Error(`unknown argument ${k}`);
+    else if (k === "--help" || k === "-h") usage(0);
+    else usage(2, `bench: unknown argument ${k}`);
   }
   return a;
+}
+
+/** Prints how to call the benchmark (after `problem`, if any) and exits with `code`. */
+function usage(code: number, problem?: string): never {
+  const text =
+    "usage: node dist/bench/bench.js [--steps N] [--big-steps N] [--rows demo-relu,intro-mish] [--no-torch]\n" +
+    "         [--no-jax] [--seed-study] [--study-steps N] [--study-runs 1|2] [--scaling] [--full]\n";
+  if (problem) process.stderr.write(`${problem}\n${text}`);
+  else process.stdout.write(text);
+  process.exit(code);
 }
 
 interface Row {

@@ -101,15 +101,24 @@ describe.skipIf(!HAS_CHROMIUM)(`explorer in ${CHROMIUM} (headless)`, () => {
 
   it("trains intro/relu for 500 steps: the loss falls, 5 feature arrows, page stays responsive", async () => {
     await train({ preset: "intro", a: "relu", steps: 500 });
-    await waitStatus(0, "running");
+    // running, or already done: 500 steps can end between two of Playwright's polls (once, under the full
+    // suite's load, waiting for "running" alone hung until the test's timeout)
+    await page.waitForSelector(
+      "[data-testid=run-0][data-status=running], [data-testid=run-0][data-status=done]",
+      {
+        timeout: TIMEOUT / 4,
+      },
+    );
     // the page answers input while the worker trains: the instance slider moves with the keyboard
     await page.focus("#instance");
     await page.keyboard.press("ArrowLeft");
     await expect(page.textContent("#instance-label")).resolves.toContain("instance 8");
     await page.keyboard.press("ArrowRight");
-    await waitStatus(0, "done");
+    await waitStatus(0, "done", TIMEOUT / 4);
     await page.waitForFunction(
       () => document.querySelector("[data-testid=run-0] [data-testid=status]")?.textContent === "done",
+      undefined,
+      { timeout: TIMEOUT / 4 },
     );
     const first = Number(await page.textContent("[data-testid=run-0] [data-testid=loss-first]"));
     const now = Number(await page.textContent("[data-testid=run-0] [data-testid=loss-now]"));
