@@ -11,6 +11,8 @@
 
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
+import { defineActivation } from "../../src/core/activations.js";
+import { compileFormulaActivation } from "../../src/core/formula/activation.js";
 import { fastKernel, rowsOnlyInstances, setPathOverride } from "../../src/core/kernels/fast.js";
 import { type NativeKernel, setNativeKernel } from "../../src/core/kernels/native/native.js";
 import { makeReferenceKernel } from "../../src/core/kernels/reference.js";
@@ -185,9 +187,11 @@ describe.skipIf(SKIP !== undefined || !HAS_AVX512)("the native sampler", () => {
     ...Array.from(t.params.b),
   ];
 
-  it("trains intro to the same bits as the WebAssembly sampler (relu, gelu, softmax)", () => {
+  it("trains intro to the same bits as the WebAssembly sampler (relu, gelu, softmax; a formula)", () => {
     const { withRows, withoutRows } = addons();
-    for (const activation of ["relu", "gelu", "softmax"]) {
+    // a formula of a short run trains in WebAssembly (dense_blocks over the sampler's blocks)
+    defineActivation(compileFormulaActivation({ id: "rows_silu", formula: "x*sigmoid(1.702*x)" }));
+    for (const activation of ["relu", "gelu", "softmax", "rows_silu"]) {
       let calls = 0;
       const counting = {
         ...withRows,
