@@ -479,6 +479,7 @@ napi_value Run(napi_env env, napi_callback_info info) {
 namespace tms {
 // native/sampler.cc (not in a formula's own addon, which only trains)
 napi_value SampleRows(napi_env env, napi_callback_info info);
+napi_value SampleCsr(napi_env env, napi_callback_info info);
 extern const bool HAS_SAMPLER;
 }  // namespace tms
 #endif
@@ -497,6 +498,8 @@ NAPI_MODULE_INIT() {
   if (HAS_SAMPLER) {
     napi_create_function(env, "sampleRows", NAPI_AUTO_LENGTH, SampleRows, nullptr, &fn);
     napi_set_named_property(env, exports, "sampleRows", fn);
+    napi_create_function(env, "sampleCsr", NAPI_AUTO_LENGTH, SampleCsr, nullptr, &fn);
+    napi_set_named_property(env, exports, "sampleCsr", fn);
   }
 #endif
   napi_create_int32(env, DENSE_MAX_H, &lanes);

@@ -1,6 +1,7 @@
-// tms-lab's native sampler: the mask scheme of src/core/sampler/spec.ts for the instances whose batches the
-// kernel reads only as dense rows (the blocks path of small models), four instances at a time in the
-// sixteen lanes of an AVX-512 vector. It writes what the WebAssembly sampler's sample_mask (its `dense`
+// tms-lab's native sampler: the mask scheme of src/core/sampler/spec.ts (1) for the instances whose batches
+// the kernel reads only as dense rows (the blocks path of small models), four instances at a time in the
+// sixteen lanes of an AVX-512 vector, and (2, sampleCsr at the end) for float32 instances whose F is a
+// multiple of 4 into the batch's CSR arrays, the very entries the WebAssembly sampler writes. It writes what the WebAssembly sampler's sample_mask (its `dense`
 // values) followed by the kernel's compact_samples would give, bit for bit:
 //  * instance i's B·F slot values as dense float32 rows, 0 where a slot is not kept, and
 //  * the list of its samples with at least one kept slot, in order, and how many there are,
@@ -141,6 +142,60 @@ void sampleGroup(int32_t *const *rec, int count, int B, char *mem) {
   }
 }
 
+/** sampleCsr's arguments (src/core/sampler/native.ts mirrors them). */
+enum CsrArg {
+  CSR_B = 0, CSR_F = 1, CSR_SEEDS = 4, CSR_TM1 = 20, CSR_C_BITS = 21, CSR_RS_AT = 22, CSR_FEAT_AT = 23,
+  CSR_VAL_AT = 24, CSR_NNZ = 25, CSR_CAP = 26, CSR_ARGS = 28
+};
+
+/**
+ * One instance of the mask scheme with F a multiple of 4 into the batch's CSR arrays from entry nnz on,
+ * exactly as the WebAssembly sampler's sample_mask writes it (its aligned loop: per sample, the capacity
+ * check, the row start, then F/4 steps whose kept lanes are packed to the front, zeros after them): one
+ * instance at a time (its entries follow the previous instance's), four lanes, the packing one compress per
+ * vector. Returns the new nnz, or −1 when the capacity ran out (the caller grows the batch and retries).
+ */
+int csrInstance(const int32_t *a, char *mem) {
+  const int B = a[CSR_B], V = a[CSR_F] / 4;
+  auto lane = [&](int j) {
+    return _mm_setr_epi32(a[CSR_SEEDS + j], a[CSR_SEEDS + 4 + j], a[CSR_SEEDS + 8 + j], a[CSR_SEEDS + 12 + j]);
+  };
+  __m128i s0 = lane(0), s1 = lane(1), s2 = lane(2), s3 = lane(3);
+  const __m128i limit = _mm_set1_epi32(a[CSR_TM1]);
+  const __m128 scale = _mm_castsi128_ps(_mm_set1_epi32(a[CSR_C_BITS]));
+  const __m128 below1 = _mm_set1_ps(1.0f - 1.0f / 16777216.0f);
+  int32_t *rs = reinterpret_cast<int32_t *>(mem + a[CSR_RS_AT]);
+  int32_t *feat = reinterpret_cast<int32_t *>(mem + a[CSR_FEAT_AT]);
+  float *val = reinterpret_cast<float *>(mem + a[CSR_VAL_AT]);
+  int nnz = a[CSR_NNZ];
+  const int cap = a[CSR_CAP];
+  const __m128i four = _mm_set1_epi32(4), iota = _mm_setr_epi32(0, 1, 2, 3);
+  for (int s = 0; s < B; s++) {
+    if (nnz + 4 * V > cap - 4) return -1;
+    rs[s] = nnz;
+    __m128i features = iota;
+#pragma GCC unroll 4
+    for (int v = 0; v < V; v++) {
+      const __m128i u = _mm_add_epi32(s0, s3);
+      const __m128i sh = _mm_slli_epi32(s1, 9);
+      s2 = _mm_xor_si128(s2, s0);
+      s3 = _mm_xor_si128(s3, s1);
+      s1 = _mm_xor_si128(s1, s2);
+      s0 = _mm_xor_si128(s0, s3);
+      s2 = _mm_xor_si128(s2, sh);
+      s3 = _mm_rol_epi32(s3, 11);
+      const __mmask8 kept = _mm_cmple_epu32_mask(u, limit);
+      const __m128 x = _mm_min_ps(_mm_mul_ps(_mm_cvtepi32_ps(_mm_srli_epi32(u, 8)), scale), below1);
+      _mm_storeu_si128(reinterpret_cast<__m128i *>(feat + nnz), _mm_maskz_compress_epi32(kept, features));
+      _mm_storeu_ps(val + nnz, _mm_maskz_compress_ps(kept, x));
+      nnz += __builtin_popcount(kept);
+      features = _mm_add_epi32(features, four);
+    }
+  }
+  rs[B] = nnz;
+  return nnz;
+}
+
 typedef void (*GroupFn)(int32_t *const *, int, int, char *);
 constexpr GroupFn GROUPS[8] = {sampleGroup<1>, sampleGroup<2>, sampleGroup<3>, sampleGroup<4>,
                                sampleGroup<5>, sampleGroup<6>, sampleGroup<7>, sampleGroup<8>};
@@ -202,9 +257,45 @@ napi_value SampleRows(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+/**
+ * sampleCsr(memory: ArrayBuffer, args: Int32Array) -> nnz or −1: one float32 instance of the mask scheme
+ * with F = args[1] a multiple of 4 and B = args[0] samples, its 16 seed words at args[4 …], T − 1, c's bits,
+ * the byte offsets of its row starts, of the batch's feature and value arrays, the entries so far and the
+ * capacity (csrInstance).
+ */
+napi_value SampleCsr(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 2)
+    return fail(env, "sampleCsr takes two arguments (memory, args)");
+  void *memData;
+  size_t memLen;
+  if (napi_get_arraybuffer_info(env, argv[0], &memData, &memLen) != napi_ok)
+    return fail(env, "sampleCsr: memory must be an ArrayBuffer");
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, argv[1], &type, &length, &data, &buffer, &offset) != napi_ok ||
+      type != napi_int32_array || length < CSR_ARGS)
+    return fail(env, "sampleCsr: args must be an Int32Array of 28");
+  const int32_t *a = static_cast<const int32_t *>(data);
+  const int B = a[CSR_B], F = a[CSR_F], nnz = a[CSR_NNZ], cap = a[CSR_CAP];
+  if (B < 1 || F < 4 || F % 4 != 0) return fail(env, "sampleCsr: F must be a multiple of 4, B at least 1");
+  // the arrays hold cap entries and the sampler's slack of 8 (spec.ts SLACK)
+  if (nnz < 0 || cap < nnz || !inside(memLen, a[CSR_RS_AT], 4 * (int64_t(B) + 1), 4) ||
+      !inside(memLen, a[CSR_FEAT_AT], 4 * (int64_t(cap) + 8), 4) || !inside(memLen, a[CSR_VAL_AT], 4 * (int64_t(cap) + 8), 4))
+    return fail(env, "sampleCsr: the batch's arrays lie outside the memory");
+  napi_value out;
+  napi_create_int32(env, csrInstance(a, static_cast<char *>(memData)), &out);
+  return out;
+}
+
 extern const bool HAS_SAMPLER = true;
 #else
 napi_value SampleRows(napi_env, napi_callback_info) { return nullptr; }
+napi_value SampleCsr(napi_env, napi_callback_info) { return nullptr; }
 extern const bool HAS_SAMPLER = false;
 #endif
 

@@ -1,4 +1,4 @@
-// The native sampler (native/sampler.cc, sampler/native-rows.ts) for the instances the fast kernel reads only
+// The native sampler (native/sampler.cc, sampler/native.ts) for the instances the fast kernel reads only
 // as dense rows (fast.ts's rowsOnlyInstances: the blocks path of F ≤ 7):
 //  * it is built wherever the CPU has AVX-512 (F, VL) and BMI2;
 //  * per instance it writes the WebAssembly sampler's dense rows, the list of non-empty samples its CSR rows
@@ -7,6 +7,8 @@
 //    instances of the batch (geometric scheme, p = 0, not asked for) keep their CSR rows;
 //  * training with it ends on the very bits training without it does (alone and in lockstep), and a
 //    lockstep group with a kernel that reads CSR rows gets them;
+//  * for float32 instances with F a multiple of 4 (above the dense rows' F) it writes the CSR entries of the
+//    mask scheme below p = 1, byte for byte the WebAssembly sampler's, also when the batch must grow;
 //  * bad arguments are exceptions, not crashes.
 
 import { readFileSync } from "node:fs";
@@ -54,12 +56,12 @@ afterEach(() => {
   setPathOverride(undefined);
 });
 
-/** The installed addon (built first if needed), and it without its sampler. */
-function addons(): { withRows: NativeKernel; withoutRows: NativeKernel } {
+/** The installed addon (built first if needed), and it without its samplers (then WebAssembly samples). */
+function addons(): { withRows: NativeKernel; withoutSampler: NativeKernel } {
   ensureBuilt();
   expect(installNativeKernel()).toBe("native");
   const withRows = loadedNativeKernel() as NativeKernel;
-  return { withRows, withoutRows: { ...withRows, sampleRows: undefined } };
+  return { withRows, withoutSampler: { ...withRows, sampleRows: undefined, sampleCsr: undefined } };
 }
 
 /** Instance i's samples as CSR rows (feature and value lists per sample), for comparing two batches. */
@@ -154,7 +156,7 @@ describe.skipIf(SKIP !== undefined || !HAS_AVX512)("the native sampler", () => {
   });
 
   it("is asked for the fast kernel's blocks-path instances only", () => {
-    const { withRows, withoutRows } = addons();
+    const { withRows, withoutSampler } = addons();
     const intro = getPreset("intro").spec();
     setNativeKernel(withRows);
     const claimed = rowsOnlyInstances(fastKernel, intro, "f32");
@@ -170,7 +172,7 @@ describe.skipIf(SKIP !== undefined || !HAS_AVX512)("the native sampler", () => {
     setPathOverride("gram");
     expect(Array.from(rowsOnlyInstances(fastKernel, intro, "f32") ?? [1])).toEqual(Array(10).fill(0));
     setPathOverride(undefined);
-    setNativeKernel(withoutRows);
+    setNativeKernel(withoutSampler);
     expect(rowsOnlyInstances(fastKernel, intro, "f32")).toBeUndefined();
   });
 
@@ -188,7 +190,7 @@ describe.skipIf(SKIP !== undefined || !HAS_AVX512)("the native sampler", () => {
   ];
 
   it("trains intro to the same bits as the WebAssembly sampler (relu, gelu, softmax; a formula)", () => {
-    const { withRows, withoutRows } = addons();
+    const { withRows, withoutSampler } = addons();
     // a formula of a short run trains in WebAssembly (dense_blocks over the sampler's blocks)
     defineActivation(compileFormulaActivation({ id: "rows_silu", formula: "x*sigmoid(1.702*x)" }));
     for (const activation of ["relu", "gelu", "softmax", "rows_silu"]) {
@@ -204,7 +206,7 @@ describe.skipIf(SKIP !== undefined || !HAS_AVX512)("the native sampler", () => {
       const a = new Trainer(config(activation));
       a.advance(150);
       expect(calls, `${activation}: batches sampled natively`).toBe(150);
-      setNativeKernel(withoutRows);
+      setNativeKernel(withoutSampler);
       const b = new Trainer(config(activation));
       b.advance(150);
       expect(paramsOf(a), `${activation}: parameters after 150 steps`).toEqual(paramsOf(b));
@@ -213,8 +215,8 @@ describe.skipIf(SKIP !== undefined || !HAS_AVX512)("the native sampler", () => {
   });
 
   it("in lockstep: the same bits, and CSR rows for a group with a kernel that reads them", () => {
-    const { withRows, withoutRows } = addons();
-    setNativeKernel(withoutRows);
+    const { withRows, withoutSampler } = addons();
+    setNativeKernel(withoutSampler);
     const alone = ["relu", "gelu"].map((act) => {
       const t = new Trainer(config(act));
       t.advance(150);
@@ -226,11 +228,65 @@ describe.skipIf(SKIP !== undefined || !HAS_AVX512)("the native sampler", () => {
     // with the reference kernel in the group nothing is sampled rows-only: were it, that run would read
     // empty rows and end elsewhere
     const mixed = trainLockstep([config("relu"), config("relu", { kernel: "reference" })]);
-    setNativeKernel(withoutRows);
+    setNativeKernel(withoutSampler);
     const referenceAlone = new Trainer(config("relu", { kernel: "reference" }));
     referenceAlone.advance(150);
     expect(paramsOf(mixed[0])).toEqual(alone[0]);
     expect(paramsOf(mixed[1])).toEqual(paramsOf(referenceAlone));
+  });
+
+  /** Where two batches first differ (row starts, then the entries in use), or "same". */
+  const firstDifference = (a: SparseBatch, b: SparseBatch): string => {
+    if (a.nnz !== b.nnz) return `nnz ${a.nnz} vs ${b.nnz}`;
+    const arrays = [
+      ["rowStart", a.rowStart, b.rowStart, a.rowStart.length],
+      ["feature", a.feature, b.feature, a.nnz],
+      ["value", a.value, b.value, a.nnz],
+    ] as const;
+    for (const [name, x, y, n] of arrays)
+      for (let k = 0; k < n; k++) if (!Object.is(x[k], y[k])) return `${name}[${k}]: ${x[k]} vs ${y[k]}`;
+    return "same";
+  };
+
+  // F a multiple of 4 above the dense rows' F: below p = 1 the mask scheme's instances are sampled natively
+  const CSR_CASES: [number, number][] = [
+    [12, 1024],
+    [20, 1024],
+    [100, 64],
+    [20, 3],
+  ];
+  it.each(CSR_CASES)("F = %i, B = %i: the same CSR entries as the WebAssembly sampler", (F, B) => {
+    const { withRows, withoutSampler } = addons();
+    let calls = 0;
+    const counting = {
+      ...withRows,
+      sampleCsr: (m: ArrayBuffer, a: Int32Array) => {
+        calls++;
+        return (withRows.sampleCsr as NonNullable<NativeKernel["sampleCsr"]>)(m, a);
+      },
+    };
+    const spec = makeSpec(F, 3, PS, Array(F).fill(1));
+    // a batch made for rarer features than it is asked to sample: its capacity runs out and grows
+    const small = makeSpec(F, 3, Array(PS.length).fill(0.001), Array(F).fill(1));
+    for (const [what, made] of [
+      ["its own batch", spec],
+      ["a batch that must grow", small],
+    ] as const) {
+      const got = createBatch(made, B, "f32");
+      const want = createBatch(made, B, "f32");
+      const rngGot = new Rng(13, "native-csr");
+      const rngWant = new Rng(13, "native-csr");
+      for (const round of [1, 2]) {
+        calls = 0;
+        setNativeKernel(counting);
+        sampleBatch(spec, rngGot, got);
+        setNativeKernel(withoutSampler);
+        sampleBatch(spec, rngWant, want);
+        // the mask scheme's instances below p = 1 (0.9 … 0.06), each once, unless one ran out of room
+        expect(calls, `${what}, round ${round}: native calls`).toBeGreaterThanOrEqual(5);
+        expect(firstDifference(got, want), `${what}, round ${round}`).toBe("same");
+      }
+    }
   });
 
   it("refuses bad arguments with an exception", () => {
@@ -257,5 +313,21 @@ describe.skipIf(SKIP !== undefined || !HAS_AVX512)("the native sampler", () => {
     expect(code(() => sampleRows(memory, args(64, 9)))).toBe("TMS_NATIVE: true"); // F > 8
     expect(code(() => sampleRows(memory, args(64, 5, 1 << 16)))).toBe("TMS_NATIVE: true"); // outside
     expect(code(() => sampleRows(memory, new Int32Array([2, 64, 5, 0])))).toBe("TMS_NATIVE: true");
+    const sampleCsr = addons().withRows.sampleCsr as NonNullable<NativeKernel["sampleCsr"]>;
+    const csr = (B: number, F: number, cap: number, featAt = 1 << 12) => {
+      const a = new Int32Array(28);
+      a.set([B, F]);
+      a[22] = 0;
+      a[23] = featAt;
+      a[24] = 1 << 14;
+      a[25] = 0;
+      a[26] = cap;
+      return a;
+    };
+    expect(sampleCsr(memory, csr(16, 20, 1000))).toBeGreaterThan(0);
+    expect(sampleCsr(memory, csr(16, 20, 10))).toBe(-1); // out of room: the caller grows the batch
+    expect(code(() => sampleCsr(memory, csr(16, 18, 1000)))).toBe("TMS_NATIVE: true"); // F not a multiple of 4
+    expect(code(() => sampleCsr(memory, csr(16, 20, 1000, 1 << 16)))).toBe("TMS_NATIVE: true"); // outside
+    expect(code(() => sampleCsr(memory, new Int32Array(4)))).toBe("TMS_NATIVE: true");
   });
 });

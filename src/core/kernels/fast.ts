@@ -594,7 +594,7 @@ const rowsOnlyCache = new WeakMap<ModelSpec, { key: unknown; override: unknown; 
  * kernel's dense-path instances of the mask scheme with F ≤ DENSE_MAX_F (so the sampler writes dense rows)
  * below NATIVE_DENSE_MIN_F (the native dense path reads a p = 1 instance's CSR values), float32: the blocks
  * path, native or WebAssembly, whose blocks are transposed from those rows. Claimed only where the native
- * sampler runs (sampler/native-rows.ts): the WebAssembly sampler writes the CSR entries anyway.
+ * sampler runs (sampler/native.ts): the WebAssembly sampler writes the CSR entries anyway.
  */
 export function rowsOnlyInstances(
   kernel: StepKernel,

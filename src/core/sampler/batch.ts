@@ -4,10 +4,10 @@
 
 import type { Buffer } from "../activations.js";
 import { attachEngine, Engine, engineOf, wasmEnabled } from "../kernels/engine.js";
-import { nativeRowsSampler } from "../kernels/native/native.js";
+import { nativeCsrSampler, nativeRowsSampler } from "../kernels/native/native.js";
 import { allocate, type DType, type ModelSpec } from "../model.js";
 import type { Rng } from "../rng.js";
-import { NativeRows } from "./native-rows.js";
+import { NativeRows, sampleInstanceCsr } from "./native.js";
 import { sampleInstanceJs } from "./reference.js";
 import { LN_TABLE, SLACK, type SparseBatch, seedLanes, usesMask } from "./spec.js";
 import { DENSE_MAX_F, denseComplete, SAMPLER_STATE, samplerTables } from "./state.js";
@@ -145,6 +145,9 @@ export function sampleBatch(spec: ModelSpec, rng: Rng, batch: SparseBatch, rowsO
   eb?.listed.fill(-1);
   const wasm = eb !== undefined && wasmEnabled() && samplerOf(eb, batch.nFeatures) !== undefined;
   const native = wasm && rowsOnly && eb ? nativeRowsOf(eb, batch) : undefined;
+  // float32, F a multiple of 4 and no dense rows to write: the native sampler writes the same entries
+  const csr =
+    wasm && eb?.dtype === "f32" && !eb.dense && batch.nFeatures % 4 === 0 ? nativeCsrSampler() : undefined;
   const seeds = SEEDS;
   let nnz = 0;
   for (let i = 0; i < spec.nInstances; i++) {
@@ -158,9 +161,11 @@ export function sampleBatch(spec: ModelSpec, rng: Rng, batch: SparseBatch, rowsO
       continue;
     }
     for (;;) {
-      const end = wasm
-        ? sampleInstanceWasm(eb, batch, i, p, seeds, nnz)
-        : sampleInstanceJs(batch, i, p, seeds, nnz);
+      const end = !wasm
+        ? sampleInstanceJs(batch, i, p, seeds, nnz)
+        : csr && p < 1 && usesMask(p)
+          ? sampleInstanceCsr(csr, eb.engine.buffer, batch, i, p, seeds, nnz, eb.cap)
+          : sampleInstanceWasm(eb, batch, i, p, seeds, nnz);
       if (end >= 0) {
         nnz = end;
         break;

@@ -5,7 +5,7 @@
 import { cachedModule, type Engine, fmaEnabled } from "../kernels/engine.js";
 import type { DType } from "../model.js";
 
-import type { NativeRows } from "./native-rows.js";
+import type { NativeRows } from "./native.js";
 import { closeEmpty } from "./reference.js";
 import { maskThreshold, type SparseBatch, usesMask } from "./spec.js";
 import { denseComplete, setKeepThreshold } from "./state.js";
@@ -36,7 +36,7 @@ export interface EngineBatch {
   blockStride: number;
   /** Per instance, how many samples its list holds if the last batch sampled it rows-only; else −1. */
   listed: Int32Array;
-  /** The native sampler's arguments for this batch (sampler/native-rows.ts), once made. */
+  /** The native sampler's arguments for this batch (sampler/native.ts), once made. */
   nativeRows?: NativeRows;
 }
 /** The arguments both samplers start with: state block, batch arrays, entries so far, capacity, shape. */

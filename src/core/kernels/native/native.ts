@@ -37,9 +37,11 @@ export interface NativeKernel {
   blocks(memory: ArrayBuffer, args: Int32Array, importance: Float64Array, losses: Float64Array): void;
   /**
    * The mask scheme of the sampler for instances read only as dense rows (native/sampler.cc; absent
-   * without AVX-512): see sampler/native-rows.ts for the arguments.
+   * without AVX-512, as is sampleCsr): see sampler/native.ts for the arguments.
    */
   sampleRows?: (memory: ArrayBuffer, args: Int32Array) => void;
+  /** One float32 instance of the mask scheme, F a multiple of 4, into the CSR arrays (sampler/native.ts). */
+  sampleCsr?: (memory: ArrayBuffer, args: Int32Array) => number;
   /** The largest H the dense path has code for. */
   readonly denseMaxH: number;
   /** The blocks path has code for F ≤ blocksMaxF features and H ≤ blocksMaxH hidden units, H < F. */
@@ -216,6 +218,11 @@ export function setNativeKernel(kernel: NativeKernel | undefined): void {
 /** The installed kernel's sampler for dense-rows-only instances, if it has one. */
 export function nativeRowsSampler(): NativeKernel["sampleRows"] {
   return installed?.kernel.sampleRows;
+}
+
+/** The installed kernel's sampler into CSR entries (F a multiple of 4), if it has one. */
+export function nativeCsrSampler(): NativeKernel["sampleCsr"] {
+  return installed?.kernel.sampleCsr;
 }
 
 /**

@@ -1,0 +1,118 @@
+// Sampling in native code (native/sampler.cc, where the addon has it: AVX-512), the same random stream and
+// the same values as the WebAssembly sampler:
+//  * NativeRows: the instances a kernel reads only as dense rows (the blocks path of small models: fast.ts's
+//    rowsOnlyInstances), four instances a vector, into the same dense rows as the WebAssembly sampler, the
+//    list of non-empty samples compact_samples would make from the CSR rows and the blocks
+//    blocks_from_dense would make of them, but no CSR entries: most of the WebAssembly sampler's time is
+//    packing those. Used only where the caller says nobody reads these instances' CSR entries.
+//  * sampleInstanceCsr: a float32 instance with F a multiple of 4 (demo, sparsity, geometry) into the CSR
+//    arrays, byte for byte what sample_mask writes, the packing one compress instruction per vector.
+// Either way the batch's blocks or entries, and so every result, are bit for bit the same.
+
+import type { NativeKernel } from "../kernels/native/native.js";
+import { maskThreshold, type SparseBatch } from "./spec.js";
+
+/** One instance's record after the header (native/sampler.cc's Rec). */
+const REC = {
+  SEEDS: 0,
+  TM1: 16,
+  C_BITS: 17,
+  DENSE_AT: 18,
+  LIST_AT: 19,
+  BLOCKS_AT: 20,
+  N_OUT: 21,
+  SIZE: 24,
+} as const;
+const HEAD = 4;
+
+const f32Bits = new Int32Array(1);
+const f32View = new Float32Array(f32Bits.buffer);
+
+/** The instances of one batch to sample natively, collected while the others sample in WebAssembly. */
+export class NativeRows {
+  private readonly args: Int32Array;
+  private readonly instances: number[] = [];
+  constructor(
+    readonly sampleRows: (memory: ArrayBuffer, args: Int32Array) => void,
+    nInstances: number,
+    B: number,
+    F: number,
+  ) {
+    this.args = new Int32Array(HEAD + REC.SIZE * nInstances);
+    this.args[1] = B;
+    this.args[2] = F;
+  }
+
+  /** Instance i (mask scheme, probability p), its lane-major seeds and where its rows, list and blocks go. */
+  add(i: number, p: number, seeds: Int32Array, denseAt: number, listAt: number, blocksAt: number): void {
+    const o = HEAD + REC.SIZE * this.instances.length;
+    const a = this.args;
+    a.set(seeds, o + REC.SEEDS);
+    const all = p >= 1;
+    const T = all ? 0 : maskThreshold(p);
+    a[o + REC.TM1] = (T - 1) | 0; // kept iff u ≤ T − 1 unsigned; T = 0 keeps every slot
+    f32View[0] = all ? 2 ** -24 : 256 / T; // sample_mask's float32 scale, rounded as f32.demote does
+    a[o + REC.C_BITS] = f32Bits[0];
+    a[o + REC.DENSE_AT] = denseAt;
+    a[o + REC.LIST_AT] = listAt;
+    a[o + REC.BLOCKS_AT] = blocksAt;
+    this.instances.push(i);
+  }
+
+  /** Samples the instances added; nSamples[i] gets instance i's number of non-empty samples. */
+  run(memory: ArrayBuffer, nSamples: Int32Array): void {
+    const n = this.instances.length;
+    if (n === 0) return;
+    this.args[0] = n;
+    this.sampleRows(memory, this.args);
+    for (let k = 0; k < n; k++) nSamples[this.instances[k]] = this.args[HEAD + REC.SIZE * k + REC.N_OUT];
+    this.instances.length = 0;
+  }
+}
+
+/** sampleCsr's arguments (native/sampler.cc's CsrArg). */
+const CSR = {
+  B: 0,
+  F: 1,
+  SEEDS: 4,
+  TM1: 20,
+  C_BITS: 21,
+  RS_AT: 22,
+  FEAT_AT: 23,
+  VAL_AT: 24,
+  NNZ: 25,
+  CAP: 26,
+};
+const csrArgs = new Int32Array(28);
+
+/**
+ * sampleInstanceWasm's twin for a float32 instance of the mask scheme below p = 1 (at p = 1 the
+ * WebAssembly sampler packs nothing and is as fast) with F a multiple of 4: the same entries from nnz on,
+ * or −1 when the capacity (cap entries) ran out. Addresses are byte offsets into `memory`.
+ */
+export function sampleInstanceCsr(
+  sampleCsr: NonNullable<NativeKernel["sampleCsr"]>,
+  memory: ArrayBuffer,
+  batch: SparseBatch,
+  i: number,
+  p: number,
+  seeds: Int32Array,
+  nnz: number,
+  cap: number,
+): number {
+  const a = csrArgs;
+  const B = batch.batchSize;
+  a[CSR.B] = B;
+  a[CSR.F] = batch.nFeatures;
+  a.set(seeds, CSR.SEEDS);
+  const T = maskThreshold(p);
+  a[CSR.TM1] = (T - 1) | 0;
+  f32View[0] = 256 / T;
+  a[CSR.C_BITS] = f32Bits[0];
+  a[CSR.RS_AT] = batch.rowStart.byteOffset + 4 * i * (B + 1);
+  a[CSR.FEAT_AT] = batch.feature.byteOffset;
+  a[CSR.VAL_AT] = batch.value.byteOffset;
+  a[CSR.NNZ] = nnz;
+  a[CSR.CAP] = cap;
+  return sampleCsr(memory, a);
+}
