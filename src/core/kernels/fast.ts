@@ -12,10 +12,10 @@ import type { ModelSpec, Params } from "../model.js";
 import { DENSE_MAX_F } from "../sampler/state.js";
 import {
   denseRowsOf,
+  type RowsOnlySamples,
   rowsOnlyIn,
+  rowsOnlySamples,
   type SparseBatch,
-  sampleBlocksOf,
-  sampleCountOf,
   sampledVersion,
   usesMask,
 } from "../sampling.js";
@@ -281,7 +281,7 @@ class KernelState {
     const native = nativeKernelFor(this.act, F, this.lay.dtype);
     const prep = this.paths(buf, batch, native?.kernel);
     const ex = this.exports;
-    prep.sync(batch.version);
+    prep.sync(batch);
     const tabSize = impTableLayout(F, this.lay.dtype).size;
     const v = this.view;
     const d = this.f64;
@@ -340,7 +340,7 @@ class KernelState {
       const rs = batch.rowStart + 4 * i * (B + 1);
       let rows: number;
       const first = ints[rs / 4];
-      const csr = !batch.source || !rowsOnlyIn(batch.source, i);
+      const csr = !prep.rowsOnly(i);
       if (!gram && csr && ex.dense_full && ints[rs / 4 + B] - first === B * F && B % L === 0) {
         rows = ex.dense_full(ws, batch.value + first * E, B / L, impk);
       } else if (gram) {
@@ -393,13 +393,20 @@ class PreparedBatch {
     if (dense && this.blocks[i] === undefined)
       this.blocks[i] = this.engine.alloc((Math.ceil(this.B / L) * this.F + 1) * 16);
   }
+  /** The batch's instances sampled as dense rows only, with their blocks (looked up once per batch). */
+  sampled: RowsOnlySamples | undefined;
   /** Forgets what was derived from an earlier batch. */
-  sync(version: number): void {
+  sync(batch: BatchPointers): void {
     // a batch copied into the scratch engine (version 0) is new at every call
-    if (version !== 0 && version === this.version) return;
-    this.version = version;
+    if (batch.version !== 0 && batch.version === this.version) return;
+    this.version = batch.version;
     this.n.fill(-1);
     this.nBlocks.fill(-1);
+    this.sampled = batch.source ? rowsOnlySamples(batch.source) : undefined;
+  }
+  /** Whether instance i was sampled as dense rows only (then it has no CSR rows). */
+  rowsOnly(i: number): boolean {
+    return this.sampled !== undefined && this.sampled.listed[i] >= 0;
   }
   compacted(i: number, ex: Exports, ws: number, rs: number): number {
     if (this.n[i] < 0) this.n[i] = ex.compact_rows(ws, rs, this.B, this.rows[i]);
@@ -409,10 +416,11 @@ class PreparedBatch {
     if (this.nBlocks[i] < 0) {
       const source = batch.source;
       this.blockAt[i] = this.blocks[i];
-      if (source && rowsOnlyIn(source, i)) {
+      const sampled = this.sampled;
+      if (sampled && sampled.listed[i] >= 0) {
         // sampled as dense rows only (rowsOnlyInstances): the sampler made the blocks
-        this.blockAt[i] = sampleBlocksOf(source, i);
-        this.nBlocks[i] = (sampleCountOf(source, i) + 3) >> 2;
+        this.blockAt[i] = sampled.blocks + i * sampled.blockStride;
+        this.nBlocks[i] = (sampled.listed[i] + 3) >> 2;
         return this.nBlocks[i];
       }
       const dense = source ? denseRowsOf(source, i) : -1;

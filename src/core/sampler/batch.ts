@@ -186,6 +186,20 @@ function nativeRowsOf(eb: EngineBatch, batch: SparseBatch): NativeRows | undefin
   return eb.nativeRows;
 }
 
+/** Where a batch's instances sampled as dense rows only keep their blocks (rowsOnlySamples). */
+export interface RowsOnlySamples {
+  /** Per instance, how many non-empty samples the last sampleBatch listed for it, or −1 (not rows-only). */
+  readonly listed: Int32Array;
+  /** Instance i's blocks at blocks + i·blockStride (byte addresses in the batch's engine memory). */
+  readonly blocks: number;
+  readonly blockStride: number;
+}
+
+/** The batch's rows-only bookkeeping in one lookup (a kernel reads it once per batch), if it has any. */
+export function rowsOnlySamples(batch: SparseBatch): RowsOnlySamples | undefined {
+  return engineBatches.get(batch);
+}
+
 /**
  * Whether the last sampleBatch sampled instance i as dense rows only (rowsOnly): then its CSR rows are
  * not written, and its samples are denseRowsOf's rows with sampleListOf's list of the non-empty ones.
