@@ -28,6 +28,28 @@ enum Rec { SEEDS = 0, TM1 = 16, C_BITS = 17, DENSE_AT = 18, LIST_AT = 19, BLOCKS
 /** The arguments' header: how many instances, B, F; the records follow. */
 enum Head { COUNT = 0, NB = 1, NF = 2, HEAD = 4 };
 
+/** One xoshiro128+ step of every lane (the spec's Lanes.step), in 16 or 4 lanes; returns s0 + s3 before it. */
+inline __m512i add32(__m512i a, __m512i b) { return _mm512_add_epi32(a, b); }
+inline __m128i add32(__m128i a, __m128i b) { return _mm_add_epi32(a, b); }
+inline __m512i xor32(__m512i a, __m512i b) { return _mm512_xor_si512(a, b); }
+inline __m128i xor32(__m128i a, __m128i b) { return _mm_xor_si128(a, b); }
+inline __m512i shl9(__m512i a) { return _mm512_slli_epi32(a, 9); }
+inline __m128i shl9(__m128i a) { return _mm_slli_epi32(a, 9); }
+inline __m512i rol11(__m512i a) { return _mm512_rol_epi32(a, 11); }
+inline __m128i rol11(__m128i a) { return _mm_rol_epi32(a, 11); }
+template <typename I>
+inline __attribute__((always_inline)) I xoshiroStep(I &s0, I &s1, I &s2, I &s3) {
+  const I u = add32(s0, s3);
+  const I t = shl9(s1);
+  s2 = xor32(s2, s0);
+  s3 = xor32(s3, s1);
+  s1 = xor32(s1, s2);
+  s0 = xor32(s0, s3);
+  s2 = xor32(s2, t);
+  s3 = rol11(s3);
+  return u;
+}
+
 /**
  * The listed samples' dense rows as the kernel's blocks (prepare.ts's blocks_from_dense, the same bytes):
  * four samples a block, F vectors of four lanes (lane = sample), lanes past the n-th sample zero.
@@ -106,14 +128,7 @@ void sampleGroup(int32_t *const *rec, int count, int B, char *mem) {
   for (int sample = 0; sample < B; sample += S) {
     uint64_t steps[2] = {0, 0};  // the period's keep masks, 16 bits a step (four steps a word)
     for (int t = 0; t < P; t++) {
-      const __m512i u = _mm512_add_epi32(s0, s3);
-      const __m512i sh = _mm512_slli_epi32(s1, 9);
-      s2 = _mm512_xor_si512(s2, s0);
-      s3 = _mm512_xor_si512(s3, s1);
-      s1 = _mm512_xor_si512(s1, s2);
-      s0 = _mm512_xor_si512(s0, s3);
-      s2 = _mm512_xor_si512(s2, sh);
-      s3 = _mm512_rol_epi32(s3, 11);
+      const __m512i u = xoshiroStep(s0, s1, s2, s3);
       const __mmask16 kept = _mm512_cmple_epu32_mask(u, limit);
       // the spec's value; min(x, 1 − 2⁻²⁴) as WebAssembly's pmin(x, 1 − 2⁻²⁴) (no NaN here)
       const __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(u, 8)), scale);
@@ -176,14 +191,7 @@ int csrInstance(const int32_t *a, char *mem) {
     __m128i features = iota;
 #pragma GCC unroll 4
     for (int v = 0; v < V; v++) {
-      const __m128i u = _mm_add_epi32(s0, s3);
-      const __m128i sh = _mm_slli_epi32(s1, 9);
-      s2 = _mm_xor_si128(s2, s0);
-      s3 = _mm_xor_si128(s3, s1);
-      s1 = _mm_xor_si128(s1, s2);
-      s0 = _mm_xor_si128(s0, s3);
-      s2 = _mm_xor_si128(s2, sh);
-      s3 = _mm_rol_epi32(s3, 11);
+      const __m128i u = xoshiroStep(s0, s1, s2, s3);
       const __mmask8 kept = _mm_cmple_epu32_mask(u, limit);
       const __m128 x = _mm_min_ps(_mm_mul_ps(_mm_cvtepi32_ps(_mm_srli_epi32(u, 8)), scale), below1);
       _mm_storeu_si128(reinterpret_cast<__m128i *>(feat + nnz), _mm_maskz_compress_epi32(kept, features));
@@ -210,6 +218,28 @@ bool inside(size_t memLen, int64_t at, int64_t bytes, int64_t align) {
   return at >= 0 && bytes >= 0 && at % align == 0 && uint64_t(at + bytes) <= memLen;
 }
 
+/** Both samplers' arguments (memory: ArrayBuffer, args: Int32Array of at least atLeast), or why not. */
+const char *memoryAndArgs(napi_env env, napi_callback_info info, size_t atLeast, char **mem, size_t *memLen,
+                          int32_t **args, size_t *length) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 2)
+    return "the native sampler takes two arguments (memory, args)";
+  void *memData;
+  if (napi_get_arraybuffer_info(env, argv[0], &memData, memLen) != napi_ok)
+    return "the native sampler's memory must be an ArrayBuffer";
+  napi_typedarray_type type;
+  void *data;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, argv[1], &type, length, &data, &buffer, &offset) != napi_ok ||
+      type != napi_int32_array || *length < atLeast)
+    return "the native sampler's args must be an Int32Array, long enough for its header";
+  *mem = static_cast<char *>(memData);
+  *args = static_cast<int32_t *>(data);
+  return nullptr;
+}
+
 }  // namespace
 
 /**
@@ -219,29 +249,16 @@ bool inside(size_t memLen, int64_t at, int64_t bytes, int64_t align) {
  * list (B + 4 entries) and its blocks (⌈B/4⌉·F vectors); writes how many samples are listed at word 21.
  */
 napi_value SampleRows(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 2)
-    return fail(env, "sampleRows takes two arguments (memory, args)");
-  void *memData;
-  size_t memLen;
-  if (napi_get_arraybuffer_info(env, argv[0], &memData, &memLen) != napi_ok)
-    return fail(env, "sampleRows: memory must be an ArrayBuffer");
-  napi_typedarray_type type;
-  size_t length;
-  void *data;
-  napi_value buffer;
-  size_t offset;
-  if (napi_get_typedarray_info(env, argv[1], &type, &length, &data, &buffer, &offset) != napi_ok ||
-      type != napi_int32_array || length < HEAD)
-    return fail(env, "sampleRows: args must be an Int32Array");
-  int32_t *args = static_cast<int32_t *>(data);
+  char *mem;
+  size_t memLen, length;
+  int32_t *args;
+  if (const char *why = memoryAndArgs(env, info, HEAD, &mem, &memLen, &args, &length))
+    return fail(env, why);
   const int count = args[COUNT], B = args[NB], F = args[NF];
   if (count < 0 || size_t(HEAD + REC * int64_t(count)) > length)
     return fail(env, "sampleRows: args is shorter than its count of records");
   if (F < 1 || F > 8 || B < 1 || (B * F) % 4 != 0 || B % (F % 4 == 0 ? 1 : F % 2 == 0 ? 2 : 4) != 0)
     return fail(env, "sampleRows: F must be 1 … 8 and B a whole number of the mask scheme's periods");
-  char *mem = static_cast<char *>(memData);
   for (int k = 0; k < count; k++) {
     const int32_t *r = args + HEAD + REC * k;
     if (!inside(memLen, r[DENSE_AT], int64_t(B) * F * 4 + 32, 4) || !inside(memLen, r[LIST_AT], (B + 4) * 4, 4) ||
@@ -264,23 +281,10 @@ napi_value SampleRows(napi_env env, napi_callback_info info) {
  * capacity (csrInstance).
  */
 napi_value SampleCsr(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 2)
-    return fail(env, "sampleCsr takes two arguments (memory, args)");
-  void *memData;
-  size_t memLen;
-  if (napi_get_arraybuffer_info(env, argv[0], &memData, &memLen) != napi_ok)
-    return fail(env, "sampleCsr: memory must be an ArrayBuffer");
-  napi_typedarray_type type;
-  size_t length;
-  void *data;
-  napi_value buffer;
-  size_t offset;
-  if (napi_get_typedarray_info(env, argv[1], &type, &length, &data, &buffer, &offset) != napi_ok ||
-      type != napi_int32_array || length < CSR_ARGS)
-    return fail(env, "sampleCsr: args must be an Int32Array of 28");
-  const int32_t *a = static_cast<const int32_t *>(data);
+  char *mem;
+  size_t memLen, length;
+  int32_t *a;
+  if (const char *why = memoryAndArgs(env, info, CSR_ARGS, &mem, &memLen, &a, &length)) return fail(env, why);
   const int B = a[CSR_B], F = a[CSR_F], nnz = a[CSR_NNZ], cap = a[CSR_CAP];
   if (B < 1 || F < 4 || F % 4 != 0) return fail(env, "sampleCsr: F must be a multiple of 4, B at least 1");
   // the arrays hold cap entries and the sampler's slack of 8 (spec.ts SLACK)
@@ -288,7 +292,7 @@ napi_value SampleCsr(napi_env env, napi_callback_info info) {
       !inside(memLen, a[CSR_FEAT_AT], 4 * (int64_t(cap) + 8), 4) || !inside(memLen, a[CSR_VAL_AT], 4 * (int64_t(cap) + 8), 4))
     return fail(env, "sampleCsr: the batch's arrays lie outside the memory");
   napi_value out;
-  napi_create_int32(env, csrInstance(a, static_cast<char *>(memData)), &out);
+  napi_create_int32(env, csrInstance(a, mem), &out);
   return out;
 }
 
