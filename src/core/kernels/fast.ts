@@ -611,9 +611,8 @@ export function rowsOnlyInstances(
 ): Uint8Array | undefined {
   const { nFeatures: F, nHidden: H } = spec;
   const sampler = nativeRowsSampler();
-  if (kernel !== fastKernel || !sampler || dtype !== "f32" || F > DENSE_MAX_F || F >= NATIVE_DENSE_MIN_F)
-    return undefined;
-  if (!wasmEnabled()) return undefined;
+  if (kernel !== fastKernel || !sampler || !wasmEnabled() || dtype !== "f32") return undefined;
+  if (F > DENSE_MAX_F || F >= NATIVE_DENSE_MIN_F) return undefined;
   const override = currentPathOverride();
   const cached = rowsOnlyCache.get(spec);
   if (cached && cached.key === sampler && cached.override === override) return cached.rows;

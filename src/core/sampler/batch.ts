@@ -155,8 +155,14 @@ export function sampleBatch(spec: ModelSpec, rng: Rng, batch: SparseBatch, rowsO
     for (let k = 0; k < 16; k++) seeds[k] = rng.nextUint32() | 0;
     seedLanes(seeds);
     if (native && eb && rowsOnly?.[i] && p > 0 && usesMask(p)) {
-      const at = i * eb.denseStride;
-      native.add(i, p, seeds, eb.dense + at, eb.lists + i * eb.listStride, eb.blocks + i * eb.blockStride);
+      native.add(
+        i,
+        p,
+        seeds,
+        eb.dense + i * eb.denseStride,
+        eb.lists + i * eb.listStride,
+        eb.blocks + i * eb.blockStride,
+      );
       eb.denseValid[i] = 1;
       continue;
     }
