@@ -39,7 +39,7 @@ function rowsOnlyForAll(trainers: readonly Trainer[]): Uint8Array | undefined {
   if (!first) return undefined;
   for (let k = 1; k < trainers.length; k++) {
     const rows = trainers[k].rowsOnly();
-    if (!rows || !rows.every((r, i) => r === first[i])) return undefined;
+    if (rows !== first && !rows?.every((r, i) => r === first[i])) return undefined;
   }
   return first;
 }
