@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include <immintrin.h>
 
@@ -81,27 +82,35 @@ void toBlocks(const float *dense, const int32_t *list, int n, float *out) {
   }
 }
 
+/** For `samples` samples of F slots in a row: each sample's F bits, a zero bit between them (pdep's mask). */
+constexpr uint64_t spreadOf(int F, int samples) {
+  uint64_t m = 0;
+  for (int s = 0; s < samples; s++) m |= ((uint64_t{1} << F) - 1) << (s * (F + 1));
+  return m;
+}
+/** The bit above each sample's F bits in that layout (where a carry lands). */
+constexpr uint64_t carriesOf(int F, int samples) {
+  uint64_t m = 0;
+  for (int s = 0; s < samples; s++) m |= uint64_t{1} << (s * (F + 1) + F);
+  return m;
+}
+
 /**
  * Up to four instances (count) of the same B and F, F ≤ 8 compiled in. A *period* is lcm(F, 4) slots:
- * P steps and S whole samples; B is a whole number of periods. Per period, each instance's P·4 keep bits
- * become S sample flags by spreading the samples' F bits apart (pdep), adding 2^F − 1 to each (a carry
- * out of a sample's bits iff one is set) and gathering the carries (pext).
+ * P steps and S whole samples; B is a whole number of periods. A chunk of U periods (as many as keep at
+ * most 8 samples and 8 steps) at a time, each instance's keep bits become its samples' flags by spreading
+ * the samples' F bits apart (pdep), adding 2^F − 1 to each (a carry out of a sample's bits iff one is set)
+ * and gathering the carries (pext); the flagged samples' indices are appended with one compress.
  */
 template <int F>
 void sampleGroup(int32_t *const *rec, int count, int B, char *mem) {
   constexpr int SLOTS = F % 4 == 0 ? F : F % 2 == 0 ? 2 * F : 4 * F;
   constexpr int P = SLOTS / 4, S = SLOTS / F;
-  constexpr uint64_t spread = [] {
-    uint64_t m = 0;
-    for (int s = 0; s < S; s++) m |= ((uint64_t{1} << F) - 1) << (s * (F + 1));
-    return m;
+  constexpr int U = [] {
+    int u = 1;
+    while ((u + 1) * S <= 8 && (u + 1) * P <= 8) u++;
+    return u;
   }();
-  constexpr uint64_t addend = spread, carries = [] {
-    uint64_t m = 0;
-    for (int s = 0; s < S; s++) m |= uint64_t{1} << (s * (F + 1) + F);
-    return m;
-  }();
-  static_assert(P <= 8 && S * (F + 1) <= 64, "a period's keep bits fit one word");
 
   // lane 4i + k: instance i's generator k (padding instances repeat the last one; never stored)
   alignas(64) uint32_t s[4][16], tm1[16], c[16];
@@ -122,12 +131,17 @@ void sampleGroup(int32_t *const *rec, int count, int B, char *mem) {
   const __m512i limit = _mm512_load_si512(tm1);
   const __m512 scale = _mm512_castsi512_ps(_mm512_load_si512(c));
   const __m512 below1 = _mm512_set1_ps(1.0f - 1.0f / 16777216.0f);
-  const __m128i iota = _mm_setr_epi32(0, 1, 2, 3);
+  const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   int n[4] = {0, 0, 0, 0};
 
-  for (int sample = 0; sample < B; sample += S) {
-    uint64_t steps[2] = {0, 0};  // the period's keep masks, 16 bits a step (four steps a word)
-    for (int t = 0; t < P; t++) {
+  /** CHUNK periods from `sample` on: their steps, dense values and sample lists. */
+  auto chunk = [&](auto periods, int sample) {
+    constexpr int STEPS = decltype(periods)::value * P, SAMPLES = decltype(periods)::value * S;
+    constexpr uint64_t spread = spreadOf(F, SAMPLES), carries = carriesOf(F, SAMPLES);
+    static_assert(STEPS <= 8 && SAMPLES <= 8 && SAMPLES * (F + 1) <= 64, "a chunk's bits fit a word");
+    uint64_t steps[2] = {0, 0};  // the keep masks, 16 bits a step (four steps a word)
+#pragma GCC unroll 8
+    for (int t = 0; t < STEPS; t++) {
       const __m512i u = xoshiroStep(s0, s1, s2, s3);
       const __mmask16 kept = _mm512_cmple_epu32_mask(u, limit);
       // the spec's value; min(x, 1 − 2⁻²⁴) as WebAssembly's pmin(x, 1 − 2⁻²⁴) (no NaN here)
@@ -144,13 +158,16 @@ void sampleGroup(int32_t *const *rec, int count, int B, char *mem) {
       // instance i's nibbles of each step: its keep bits, slot q at bit q
       const uint64_t nibbles = uint64_t{0x000F000F000F000F} << (4 * i);
       uint64_t keep = _pext_u64(steps[0], nibbles);
-      if constexpr (P > 4) keep |= _pext_u64(steps[1], nibbles) << 16;
-      const uint32_t flags = uint32_t(_pext_u64(_pdep_u64(keep, spread) + addend, carries));
-      const __m128i ids = _mm_maskz_compress_epi32(__mmask8(flags), _mm_add_epi32(_mm_set1_epi32(sample), iota));
-      _mm_storeu_si128(reinterpret_cast<__m128i *>(list[i] + n[i]), ids);
+      if constexpr (STEPS > 4) keep |= _pext_u64(steps[1], nibbles) << 16;
+      const uint32_t flags = uint32_t(_pext_u64(_pdep_u64(keep, spread) + spread, carries));
+      const __m256i ids = _mm256_maskz_compress_epi32(__mmask8(flags), _mm256_add_epi32(_mm256_set1_epi32(sample), iota));
+      _mm256_storeu_si256(reinterpret_cast<__m256i *>(list[i] + n[i]), ids);
       n[i] += __builtin_popcount(flags);
     }
-  }
+  };
+  int sample = 0;
+  for (; sample + U * S <= B; sample += U * S) chunk(std::integral_constant<int, U>(), sample);
+  for (; sample < B; sample += S) chunk(std::integral_constant<int, 1>(), sample);
   for (int i = 0; i < count; i++) {
     rec[i][N_OUT] = n[i];
     toBlocks<F>(dense[i], list[i], n[i], reinterpret_cast<float *>(mem + rec[i][BLOCKS_AT]));
@@ -246,7 +263,7 @@ const char *memoryAndArgs(napi_env env, napi_callback_info info, size_t atLeast,
  * sampleRows(memory: ArrayBuffer, args: Int32Array): args[0] instances of B = args[1] samples and F = args[2]
  * features, instance k's record at args[4 + 24k …]: its 16 seed words (lane-major, as seedLanes left them),
  * T − 1, c's float32 bits, the byte offsets of its dense rows (B·F floats and 32 bytes more), its sample
- * list (B + 4 entries) and its blocks (⌈B/4⌉·F vectors); writes how many samples are listed at word 21.
+ * list (B + 8 entries) and its blocks (⌈B/4⌉·F vectors); writes how many samples are listed at word 21.
  */
 napi_value SampleRows(napi_env env, napi_callback_info info) {
   char *mem;
@@ -261,7 +278,7 @@ napi_value SampleRows(napi_env env, napi_callback_info info) {
     return fail(env, "sampleRows: F must be 1 … 8 and B a whole number of the mask scheme's periods");
   for (int k = 0; k < count; k++) {
     const int32_t *r = args + HEAD + REC * k;
-    if (!inside(memLen, r[DENSE_AT], int64_t(B) * F * 4 + 32, 4) || !inside(memLen, r[LIST_AT], (B + 4) * 4, 4) ||
+    if (!inside(memLen, r[DENSE_AT], int64_t(B) * F * 4 + 32, 4) || !inside(memLen, r[LIST_AT], (B + 8) * 4, 4) ||
         !inside(memLen, r[BLOCKS_AT], (B + 3) / 4 * 16 * int64_t(F), 4))
       return fail(env, "sampleRows: an instance's rows, sample list or blocks lie outside the memory");
   }

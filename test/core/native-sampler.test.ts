@@ -128,9 +128,13 @@ describe.skipIf(SKIP !== undefined || !HAS_AVX512)("the native sampler", () => {
 
   // mask-scheme probabilities (seven: a group of four and one of three), a geometric one and zero
   const PS = [1, 0.9, 0.5, 0.2, 0.1, 0.07, 0.06, 0.03, 0];
+  // (chunks of up to eight samples: B = 12, 6 and 13 also end in a partial chunk)
   const CASES: [number, number][] = [
     [1, 1024],
+    [1, 12],
     [2, 1024],
+    [2, 6],
+    [4, 13],
     [3, 12],
     [4, 1024],
     [5, 1024],

@@ -42,9 +42,9 @@ export function createBatch(spec: ModelSpec, batchSize: number, dtype: DType): S
   const withDense = dtype === "f32" && F <= DENSE_MAX_F;
   const denseStride = withDense ? Math.ceil((batchSize * F * 4 + 32) / 16) * 16 : 0;
   const dense = withDense ? engine.alloc(spec.nInstances * denseStride) : 0;
-  // instances sampled as dense rows only: their lists of non-empty samples (B + 4 entries each) and those
-  // samples as the blocks path's blocks (⌈B/4⌉·F vectors and a spare)
-  const listStride = (batchSize + 4) * 4;
+  // instances sampled as dense rows only: their lists of non-empty samples (B + 8 entries each: the native
+  // sampler stores eight at a time) and those samples as the blocks path's blocks (⌈B/4⌉·F vectors, a spare)
+  const listStride = (batchSize + 8) * 4;
   const lists = withDense ? engine.alloc(spec.nInstances * listStride) : 0;
   const blockStride = (Math.ceil(batchSize / 4) * F + 1) * 16;
   const blocks = withDense ? engine.alloc(spec.nInstances * blockStride) : 0;
