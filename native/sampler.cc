@@ -13,6 +13,7 @@
 
 #include <node_api.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -25,9 +26,13 @@ namespace tms {
 namespace {
 
 /** One instance's record in the Int32Array of arguments (src/core/sampler/native.ts mirrors it). */
-enum Rec { SEEDS = 0, TM1 = 16, C_BITS = 17, DENSE_AT = 18, LIST_AT = 19, BLOCKS_AT = 20, N_OUT = 21, REC = 24 };
-/** The arguments' header: how many instances, B, F; the records follow. */
-enum Head { COUNT = 0, NB = 1, NF = 2, HEAD = 4 };
+enum Rec {
+  SEEDS = 0, TM1 = 16, C_BITS = 17, DENSE_AT = 18, LIST_AT = 19, BLOCKS_AT = 20, N_OUT = 21,
+  GEOMETRIC = 22,  // 1: the geometric scheme (p below MASK_MIN_P), with ln(1 − p) as a double at LOG_Q
+  LOG_Q = 24, REC = 26
+};
+/** The arguments' header: how many instances, B, F, the byte offset of the logarithm table (spec.ts LN_TABLE). */
+enum Head { COUNT = 0, NB = 1, NF = 2, LN_TABLE_AT = 3, HEAD = 4 };
 
 /** One xoshiro128+ step of every lane (the spec's Lanes.step), in 16 or 4 lanes; returns s0 + s3 before it. */
 inline __m512i add32(__m512i a, __m512i b) { return _mm512_add_epi32(a, b); }
@@ -221,7 +226,74 @@ int csrInstance(const int32_t *a, char *mem) {
   return nnz;
 }
 
+/**
+ * ln(1 − u·2⁻³²) by exactly the operations of spec.ts's lnOneMinus (so its gaps are the WebAssembly
+ * sampler's, bit for bit): y = 2³² − u = 2^e·m, bucket i = m's top 8 mantissa bits, whose centre c has 1/c and
+ * ln c (ln(c/2) from bucket 106 on) in `table`; r = (m − c)·(1/c); n·LN2_HI + (n·LN2_LO + ln c + ln(1 + r)).
+ */
+inline double lnOneMinus(uint32_t u, const double *table) {
+  const double y = double(~u) + 1.0;
+  uint64_t bits;
+  std::memcpy(&bits, &y, 8);
+  const uint32_t hi = uint32_t(bits >> 32);
+  const int i = (hi >> 12) & 0xff;
+  const int e = int(hi >> 20) - 1023 + (i >= 106 ? 1 : 0);
+  bits = (bits & 0x000fffffffffffffull) | 0x3ff0000000000000ull;
+  double m;
+  std::memcpy(&m, &bits, 8);
+  const double r = (m - (1 + (i + 0.5) / 256)) * table[2 * i];
+  double h = -1.0 / 6;
+  h = h * r + 1.0 / 5;
+  h = h * r + -1.0 / 4;
+  h = h * r + 1.0 / 3;
+  h = h * r + -1.0 / 2;
+  h = h * r + 1;
+  const double n = e - 32;
+  return n * 0.6931471803691238 + (n * 1.9082149292705877e-10 + table[2 * i + 1] + h * r);
+}
+
+/**
+ * One instance of the geometric scheme (spec.ts; reference.ts's loop) into dense rows, its list of
+ * non-empty samples and its blocks: each step's outputs 0 and 1 give two gaps ⌊ln(1 − u·2⁻³²)/ln(1 − p)⌋
+ * between kept slots, outputs 2 and 3 their values (u >> 8)·2⁻²⁴.
+ */
+template <int F>
+void geometricInstance(int32_t *rec, int B, char *mem, const double *table) {
+  __m128i s[4];
+  for (int j = 0; j < 4; j++)
+    s[j] = _mm_setr_epi32(rec[SEEDS + j], rec[SEEDS + 4 + j], rec[SEEDS + 8 + j], rec[SEEDS + 12 + j]);
+  double logQ;
+  std::memcpy(&logQ, rec + LOG_Q, 8);
+  float *dense = reinterpret_cast<float *>(mem + rec[DENSE_AT]);
+  int32_t *list = reinterpret_cast<int32_t *>(mem + rec[LIST_AT]);
+  const int64_t slots = int64_t(B) * F;
+  std::memset(dense, 0, size_t(slots) * 4);
+  int64_t pos = -1;
+  int n = 0, last = -1;
+  for (;;) {
+    alignas(16) uint32_t u[4];
+    _mm_store_si128(reinterpret_cast<__m128i *>(u), xoshiroStep(s[0], s[1], s[2], s[3]));
+    for (int j = 0; j < 2; j++) {
+      double gap = std::floor(lnOneMinus(u[j], table) / logQ);
+      if (gap > double(slots)) gap = double(slots);
+      pos += int64_t(gap) + 1;
+      if (pos >= slots) {
+        rec[N_OUT] = n;
+        toBlocks<F>(dense, list, n, reinterpret_cast<float *>(mem + rec[BLOCKS_AT]));
+        return;
+      }
+      const int sample = int(pos / F);
+      if (sample != last) list[n++] = last = sample;
+      dense[pos] = float(u[2 + j] >> 8) * (1.0f / 16777216.0f);
+    }
+  }
+}
+
 typedef void (*GroupFn)(int32_t *const *, int, int, char *);
+typedef void (*GeometricFn)(int32_t *, int, char *, const double *);
+constexpr GeometricFn GEOMETRIC_ROWS[8] = {geometricInstance<1>, geometricInstance<2>, geometricInstance<3>,
+                                           geometricInstance<4>, geometricInstance<5>, geometricInstance<6>,
+                                           geometricInstance<7>, geometricInstance<8>};
 constexpr GroupFn GROUPS[8] = {sampleGroup<1>, sampleGroup<2>, sampleGroup<3>, sampleGroup<4>,
                                sampleGroup<5>, sampleGroup<6>, sampleGroup<7>, sampleGroup<8>};
 
@@ -261,9 +333,11 @@ const char *memoryAndArgs(napi_env env, napi_callback_info info, size_t atLeast,
 
 /**
  * sampleRows(memory: ArrayBuffer, args: Int32Array): args[0] instances of B = args[1] samples and F = args[2]
- * features, instance k's record at args[4 + 24k …]: its 16 seed words (lane-major, as seedLanes left them),
- * T − 1, c's float32 bits, the byte offsets of its dense rows (B·F floats and 32 bytes more), its sample
- * list (B + 8 entries) and its blocks (⌈B/4⌉·F vectors); writes how many samples are listed at word 21.
+ * features (args[3]: the byte offset of the logarithm table), instance k's record at args[4 + 26k …]: its 16
+ * seed words (lane-major, as seedLanes left them), T − 1, c's float32 bits, the byte offsets of its dense rows
+ * (B·F floats and 32 bytes more), its sample list (B + 8 entries) and its blocks (⌈B/4⌉·F vectors); word 22
+ * says the geometric scheme (ln(1 − p) as a double at words 24–25); writes how many samples are listed at
+ * word 21.
  */
 napi_value SampleRows(napi_env env, napi_callback_info info) {
   char *mem;
@@ -282,12 +356,25 @@ napi_value SampleRows(napi_env env, napi_callback_info info) {
         !inside(memLen, r[BLOCKS_AT], (B + 3) / 4 * 16 * int64_t(F), 4))
       return fail(env, "sampleRows: an instance's rows, sample list or blocks lie outside the memory");
   }
-  for (int k = 0; k < count; k += 4) {
-    int32_t *group[4];
-    const int in = count - k < 4 ? count - k : 4;
-    for (int i = 0; i < in; i++) group[i] = args + HEAD + REC * (k + i);
-    GROUPS[F - 1](group, in, B, mem);
+  if (!inside(memLen, args[LN_TABLE_AT], 2 * 256 * 8, 8))
+    return fail(env, "sampleRows: the logarithm table lies outside the memory");
+  const double *table = reinterpret_cast<const double *>(mem + args[LN_TABLE_AT]);
+  // the mask scheme's instances four at a time, the geometric scheme's one by one
+  int32_t *group[4];
+  int in = 0;
+  for (int k = 0; k < count; k++) {
+    int32_t *r = args + HEAD + REC * k;
+    if (r[GEOMETRIC]) {
+      GEOMETRIC_ROWS[F - 1](r, B, mem, table);
+      continue;
+    }
+    group[in++] = r;
+    if (in == 4) {
+      GROUPS[F - 1](group, in, B, mem);
+      in = 0;
+    }
   }
+  if (in > 0) GROUPS[F - 1](group, in, B, mem);
   return nullptr;
 }
 

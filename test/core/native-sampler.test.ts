@@ -1,10 +1,10 @@
 // The native sampler (native/sampler.cc, sampler/native.ts) for the instances the fast kernel reads only
 // as dense rows (fast.ts's rowsOnlyInstances: the blocks path of F ≤ 7):
 //  * it is built wherever the CPU has AVX-512 (F, VL) and BMI2;
-//  * per instance it writes the WebAssembly sampler's dense rows, the list of non-empty samples its CSR rows
-//    give, and the blocks the kernel would transpose from them, bit for bit, for F = 1 … 7, several batch
-//    sizes, p = 1 down to the mask scheme's threshold, in groups of four instances and the rest; the other
-//    instances of the batch (geometric scheme, p = 0, not asked for) keep their CSR rows;
+//  * per instance it writes the WebAssembly sampler's samples as dense rows, the list of non-empty samples its
+//    CSR rows give, and the blocks the kernel would transpose from them, bit for bit, for F = 1 … 7, several
+//    batch sizes, p = 1 down to the mask scheme's threshold in groups of four instances and the rest, and
+//    the geometric scheme below it; instances at p = 0 keep their (empty) CSR rows;
 //  * training with it ends on the very bits training without it does (alone and in lockstep), and a
 //    lockstep group with a kernel that reads CSR rows gets them;
 //  * for float32 instances with F a multiple of 4 (above the dense rows' F) it writes the CSR entries of the
@@ -89,16 +89,22 @@ function expectSameSamples(spec: ModelSpec, got: SparseBatch, full: SparseBatch,
   const { nFeatures: F, batchSize: B } = { nFeatures: spec.nFeatures, batchSize: got.batchSize };
   let rowsOnly = 0;
   spec.featureProbability.forEach((p, i) => {
-    const mask = p > 0 && usesMask(p);
-    expect(rowsOnlyIn(got, i), `${what}, instance ${i} (p = ${p}) sampled rows-only`).toBe(mask);
+    const native = p > 0;
+    expect(rowsOnlyIn(got, i), `${what}, instance ${i} (p = ${p}) sampled rows-only`).toBe(native);
     expect(rowsOnlyIn(full, i)).toBe(false);
-    if (!mask) {
+    if (!native) {
       expect(csrRows(got, i), `${what}, instance ${i}'s CSR rows`).toBe(csrRows(full, i));
       return;
     }
     rowsOnly++;
     const dense = floatsAt(got, denseRowsOf(got, i), B * F);
-    expect(dense, `${what}, instance ${i}'s dense rows`).toEqual(floatsAt(full, denseRowsOf(full, i), B * F));
+    // the full batch's samples as dense rows (its CSR rows: the geometric scheme writes no dense rows)
+    const fromCsr = new Array<number>(B * F).fill(0);
+    for (let s = 0; s < B; s++)
+      for (let j = full.rowStart[i * (B + 1) + s]; j < full.rowStart[i * (B + 1) + s + 1]; j++)
+        fromCsr[s * F + full.feature[j]] = full.value[j];
+    expect(dense, `${what}, instance ${i}'s dense rows`).toEqual(fromCsr);
+    if (usesMask(p)) expect(dense).toEqual(floatsAt(full, denseRowsOf(full, i), B * F));
     const r0 = i * (B + 1);
     const nonEmpty: number[] = [];
     for (let s = 0; s < B; s++) if (full.rowStart[r0 + s + 1] > full.rowStart[r0 + s]) nonEmpty.push(s);
@@ -126,7 +132,8 @@ describe.skipIf(SKIP !== undefined || !HAS_AVX512)("the native sampler", () => {
     expect(typeof addons().withRows.sampleRows).toBe("function");
   });
 
-  // mask-scheme probabilities (seven: a group of four and one of three), a geometric one and zero
+  // mask-scheme probabilities (seven: a group of four and one of three), a geometric one (sampled one at a
+  // time) and zero (CSR rows, all empty)
   const PS = [1, 0.9, 0.5, 0.2, 0.1, 0.07, 0.06, 0.03, 0];
   // (chunks of up to eight samples: B = 12, 6 and 13 also end in a partial chunk)
   const CASES: [number, number][] = [
@@ -155,7 +162,7 @@ describe.skipIf(SKIP !== undefined || !HAS_AVX512)("the native sampler", () => {
     for (const round of [1, 2]) {
       sampleBatch(spec, rngGot, got, all);
       sampleBatch(spec, rngFull, full);
-      expect(expectSameSamples(spec, got, full, `round ${round}`)).toBe(7);
+      expect(expectSameSamples(spec, got, full, `round ${round}`)).toBe(8);
     }
   });
 
@@ -164,11 +171,9 @@ describe.skipIf(SKIP !== undefined || !HAS_AVX512)("the native sampler", () => {
     const intro = getPreset("intro").spec();
     setNativeKernel(withRows);
     const claimed = rowsOnlyInstances(fastKernel, intro, "f32");
-    // intro: F = 5, every instance on the dense (blocks) path; the last (p = 0.05) is geometric
-    expect(Array.from(claimed ?? [])).toEqual(
-      Array.from(intro.featureProbability, (p) => (usesMask(p) ? 1 : 0)),
-    );
-    expect(claimed?.reduce((a, b) => a + b, 0)).toBe(9);
+    // intro: F = 5, every instance on the dense (blocks) path, the last (p = 0.05) of the geometric scheme
+    expect(Array.from(claimed ?? [])).toEqual(Array(10).fill(1));
+    expect(usesMask(intro.featureProbability[9])).toBe(false);
     expect(rowsOnlyInstances(makeReferenceKernel("features"), intro, "f32")).toBeUndefined();
     expect(rowsOnlyInstances(fastKernel, intro, "f64")).toBeUndefined();
     expect(rowsOnlyInstances(fastKernel, getPreset("demo").spec(), "f32")).toBeUndefined();
@@ -296,9 +301,10 @@ describe.skipIf(SKIP !== undefined || !HAS_AVX512)("the native sampler", () => {
   it("refuses bad arguments with an exception", () => {
     const sampleRows = addons().withRows.sampleRows as NonNullable<NativeKernel["sampleRows"]>;
     const memory = new ArrayBuffer(1 << 16);
-    const args = (B: number, F: number, denseAt = 0) => {
-      const a = new Int32Array(4 + 24);
-      a.set([1, B, F]);
+    // header (count, B, F, logarithm table), then one record of 26 words: rows, list and blocks at 18–20
+    const args = (B: number, F: number, denseAt = 0, tableAt = 0xc000) => {
+      const a = new Int32Array(4 + 26);
+      a.set([1, B, F, tableAt]);
       a[4 + 18] = denseAt;
       a[4 + 19] = 1 << 14;
       a[4 + 20] = 1 << 15;
@@ -316,6 +322,7 @@ describe.skipIf(SKIP !== undefined || !HAS_AVX512)("the native sampler", () => {
     expect(code(() => sampleRows(memory, args(6, 5)))).toBe("TMS_NATIVE: true"); // not whole periods
     expect(code(() => sampleRows(memory, args(64, 9)))).toBe("TMS_NATIVE: true"); // F > 8
     expect(code(() => sampleRows(memory, args(64, 5, 1 << 16)))).toBe("TMS_NATIVE: true"); // outside
+    expect(code(() => sampleRows(memory, args(64, 5, 0, 0xf800)))).toBe("TMS_NATIVE: true"); // table outside
     expect(code(() => sampleRows(memory, new Int32Array([2, 64, 5, 0])))).toBe("TMS_NATIVE: true");
     const sampleCsr = addons().withRows.sampleCsr as NonNullable<NativeKernel["sampleCsr"]>;
     const csr = (B: number, F: number, cap: number, featAt = 1 << 12) => {

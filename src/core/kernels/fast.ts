@@ -17,7 +17,6 @@ import {
   rowsOnlySamples,
   type SparseBatch,
   sampledVersion,
-  usesMask,
 } from "../sampling.js";
 import { choosePath, currentPathOverride, type InstancePath } from "./cost.js";
 import { compiledModule, Engine, engineOf, fmaEnabled, wasmEnabled } from "./engine.js";
@@ -599,10 +598,10 @@ const rowsOnlyCache = new WeakMap<ModelSpec, { key: unknown; override: unknown; 
 /**
  * The instances whose batches `kernel` reads only as the sampler's dense rows and list of non-empty samples
  * (sampleBatch's rowsOnly: their CSR entries may be left out), or undefined for none. Those are the fast
- * kernel's dense-path instances of the mask scheme with F ≤ DENSE_MAX_F (so the sampler writes dense rows)
+ * kernel's dense-path instances (p > 0, either scheme) with F ≤ DENSE_MAX_F (the sampler writes dense rows)
  * below NATIVE_DENSE_MIN_F (the native dense path reads a p = 1 instance's CSR values), float32: the blocks
- * path, native or WebAssembly, whose blocks are transposed from those rows. Claimed only where the native
- * sampler runs (sampler/native.ts): the WebAssembly sampler writes the CSR entries anyway.
+ * path, native or WebAssembly, whose blocks the native sampler makes. Claimed only where the native sampler
+ * runs (sampler/native.ts): the WebAssembly sampler writes the CSR entries anyway.
  */
 export function rowsOnlyInstances(
   kernel: StepKernel,
@@ -618,7 +617,7 @@ export function rowsOnlyInstances(
   if (cached && cached.key === sampler && cached.override === override) return cached.rows;
   const rows = new Uint8Array(spec.nInstances);
   spec.featureProbability.forEach((p, i) => {
-    rows[i] = choosePath(p, F, H, dtype) === "dense" && p > 0 && usesMask(p) ? 1 : 0;
+    rows[i] = choosePath(p, F, H, dtype) === "dense" && p > 0 ? 1 : 0;
   });
   rowsOnlyCache.set(spec, { key: sampler, override, rows });
   return rows;

@@ -154,7 +154,7 @@ export function sampleBatch(spec: ModelSpec, rng: Rng, batch: SparseBatch, rowsO
     const p = spec.featureProbability[i];
     for (let k = 0; k < 16; k++) seeds[k] = rng.nextUint32() | 0;
     seedLanes(seeds);
-    if (native && eb && rowsOnly?.[i] && p > 0 && usesMask(p)) {
+    if (native && eb && rowsOnly?.[i] && p > 0) {
       native.add(
         i,
         p,
@@ -188,7 +188,13 @@ function nativeRowsOf(eb: EngineBatch, batch: SparseBatch): NativeRows | undefin
   const sampleRows = nativeRowsSampler();
   if (!sampleRows || !eb.dense || !denseComplete(batch.nFeatures, batch.batchSize)) return undefined;
   if (eb.nativeRows?.sampleRows !== sampleRows)
-    eb.nativeRows = new NativeRows(sampleRows, batch.nInstances, batch.batchSize, batch.nFeatures);
+    eb.nativeRows = new NativeRows(
+      sampleRows,
+      batch.nInstances,
+      batch.batchSize,
+      batch.nFeatures,
+      eb.state + SAMPLER_STATE.LNTAB,
+    );
   return eb.nativeRows;
 }
 

@@ -1,7 +1,8 @@
 // Sampling in native code (native/sampler.cc, where the addon has it: AVX-512), the same random stream and
 // the same values as the WebAssembly sampler:
 //  * NativeRows: the instances a kernel reads only as dense rows (the blocks path of small models: fast.ts's
-//    rowsOnlyInstances), four instances a vector, into the same dense rows as the WebAssembly sampler, the
+//    rowsOnlyInstances), the mask scheme four instances a vector and the geometric scheme one at a time,
+//    into the same dense rows as the WebAssembly sampler's (for the geometric scheme: as its CSR rows), the
 //    list of non-empty samples compact_samples would make from the CSR rows and the blocks
 //    blocks_from_dense would make of them, but no CSR entries: most of the WebAssembly sampler's time is
 //    packing those. Used only where the caller says nobody reads these instances' CSR entries.
@@ -10,7 +11,7 @@
 // Either way the batch's blocks or entries, and so every result, are bit for bit the same.
 
 import type { NativeKernel } from "../kernels/native/native.js";
-import { maskThreshold, type SparseBatch } from "./spec.js";
+import { maskThreshold, type SparseBatch, usesMask } from "./spec.js";
 
 /** One instance's record after the header (native/sampler.cc's Rec). */
 const REC = {
@@ -21,9 +22,13 @@ const REC = {
   LIST_AT: 19,
   BLOCKS_AT: 20,
   N_OUT: 21,
-  SIZE: 24,
+  GEOMETRIC: 22,
+  LOG_Q: 24,
+  SIZE: 26,
 } as const;
 const HEAD = 4;
+const f64Bits = new Int32Array(2);
+const f64View = new Float64Array(f64Bits.buffer);
 
 const f32Bits = new Int32Array(1);
 const f32View = new Float32Array(f32Bits.buffer);
@@ -37,26 +42,36 @@ export class NativeRows {
     nInstances: number,
     B: number,
     F: number,
+    lnTableAt: number,
   ) {
     this.args = new Int32Array(HEAD + REC.SIZE * nInstances);
     this.args[1] = B;
     this.args[2] = F;
+    this.args[3] = lnTableAt;
   }
 
-  /** Instance i (mask scheme, probability p), its lane-major seeds and where its rows, list and blocks go. */
+  /** Instance i (probability p > 0, either scheme), its lane-major seeds, where its rows, list and blocks go. */
   add(i: number, p: number, seeds: Int32Array, denseAt: number, listAt: number, blocksAt: number): void {
     const o = HEAD + REC.SIZE * this.instances.length;
     const a = this.args;
     a.set(seeds, o + REC.SEEDS);
+    a[o + REC.DENSE_AT] = denseAt;
+    a[o + REC.LIST_AT] = listAt;
+    a[o + REC.BLOCKS_AT] = blocksAt;
+    this.instances.push(i);
+    a[o + REC.GEOMETRIC] = usesMask(p) ? 0 : 1;
+    if (!usesMask(p)) {
+      // the geometric scheme's ln(1 − p), as sample_geom gets it
+      f64View[0] = Math.log1p(-p);
+      a[o + REC.LOG_Q] = f64Bits[0];
+      a[o + REC.LOG_Q + 1] = f64Bits[1];
+      return;
+    }
     const all = p >= 1;
     const T = all ? 0 : maskThreshold(p);
     a[o + REC.TM1] = (T - 1) | 0; // kept iff u ≤ T − 1 unsigned; T = 0 keeps every slot
     f32View[0] = all ? 2 ** -24 : 256 / T; // sample_mask's float32 scale, rounded as f32.demote does
     a[o + REC.C_BITS] = f32Bits[0];
-    a[o + REC.DENSE_AT] = denseAt;
-    a[o + REC.LIST_AT] = listAt;
-    a[o + REC.BLOCKS_AT] = blocksAt;
-    this.instances.push(i);
   }
 
   /** Samples the instances added; nSamples[i] gets instance i's number of non-empty samples. */
