@@ -1,15 +1,16 @@
-// tms-lab's native sampler: the mask scheme of src/core/sampler/spec.ts (1) for the instances whose batches
-// the kernel reads only as dense rows (the blocks path of small models), four instances at a time in the
-// sixteen lanes of an AVX-512 vector, and (2, sampleCsr at the end) for float32 instances whose F is a
-// multiple of 4 into the batch's CSR arrays, the very entries the WebAssembly sampler writes. It writes what the WebAssembly sampler's sample_mask (its `dense`
-// values) followed by the kernel's compact_samples would give, bit for bit:
-//  * instance i's B·F slot values as dense float32 rows, 0 where a slot is not kept, and
-//  * the list of its samples with at least one kept slot, in order, and how many there are,
-// but no CSR entries (nobody reads them for these instances), which are most of the WebAssembly sampler's
-// work. The random stream is the spec's: per instance, four xoshiro128+ generators side by side, a step's
-// four outputs deciding slots 4t … 4t + 3; slot kept iff u ≤ T − 1 (unsigned; T = 0 keeps all), value
-// min(f32(u >> 8)·c, 1 − 2⁻²⁴).
-// Without AVX-512 and BMI2 the addon does not export it, and the WebAssembly sampler runs.
+// tms-lab's native sampler: src/core/sampler/spec.ts's stream and values (per instance four xoshiro128+
+// generators side by side, a step's four outputs deciding slots 4t … 4t + 3), written where the
+// WebAssembly sampler would write them, bit for bit. Two uses:
+//  * sampleRows, for the instances the kernel reads only as dense rows (the blocks path of small models):
+//    instead of CSR entries, which nobody reads for them and which are most of the WebAssembly sampler's
+//    work, each instance's B·F slot values as dense float32 rows (0 where not kept), the list of its
+//    samples with a kept slot, and those samples transposed into the blocks path's blocks (what
+//    sample_mask's dense values, then compact_samples and blocks_from_dense give). The mask scheme (slot kept
+//    iff u ≤ T − 1 unsigned, T = 0 keeping all; value min(f32(u >> 8)·c, 1 − 2⁻²⁴)) runs four instances in
+//    the sixteen lanes of an AVX-512 vector; the geometric scheme one instance at a time.
+//  * sampleCsr, for float32 mask-scheme instances whose F is a multiple of 4: their CSR entries, packed by
+//    one compress instruction per vector instead of the WebAssembly sampler's shuffle table.
+// Without AVX-512 (F, VL) and BMI2 the addon exports neither, and the WebAssembly sampler runs.
 
 #include <node_api.h>
 
@@ -139,7 +140,7 @@ void sampleGroup(int32_t *const *rec, int count, int B, char *mem) {
   const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   int n[4] = {0, 0, 0, 0};
 
-  /** CHUNK periods from `sample` on: their steps, dense values and sample lists. */
+  /** `periods` periods from `sample` on: their steps, dense values and the flagged samples' indices. */
   auto chunk = [&](auto periods, int sample) {
     constexpr int STEPS = decltype(periods)::value * P, SAMPLES = decltype(periods)::value * S;
     constexpr uint64_t spread = spreadOf(F, SAMPLES), carries = carriesOf(F, SAMPLES);
