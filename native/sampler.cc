@@ -9,7 +9,9 @@
 //    iff u ≤ T − 1 unsigned, T = 0 keeping all; value min(f32(u >> 8)·c, 1 − 2⁻²⁴)) runs four instances in
 //    the sixteen lanes of an AVX-512 vector; the geometric scheme one instance at a time.
 //  * sampleCsr, for float32 mask-scheme instances whose F is a multiple of 4: their CSR entries, packed by
-//    one compress instruction per vector instead of the WebAssembly sampler's shuffle table.
+//    one compress instruction per vector instead of the WebAssembly sampler's shuffle table. (The geometric
+//    scheme into CSR entries stays in WebAssembly: its sample_geom, two gaps a vector, was 2× faster than
+//    this file's scalar gaps.)
 // Without AVX-512 (F, VL) and BMI2 the addon exports neither, and the WebAssembly sampler runs.
 
 #include <node_api.h>
@@ -254,6 +256,26 @@ inline double lnOneMinus(uint32_t u, const double *table) {
 }
 
 /**
+ * The geometric scheme's next AHEAD steps: gaps[2t + j] = min(⌊ln(1 − u_j·2⁻³²)/ln(1 − p)⌋, slots) from
+ * outputs j = 0, 1 of step t, values[2t + j] = (u_{2+j} >> 8)·2⁻²⁴. Drawn ahead of their use (as sample_geom
+ * does), so that the logarithms' long chains overlap instead of waiting, each, behind the branch on where
+ * the previous gap landed; steps drawn past the instance's last slot are never used.
+ */
+constexpr int AHEAD = 8;
+inline void drawGaps(__m128i (&s)[4], double logQ, int64_t slots, const double *table, int64_t *gaps,
+                     float *values) {
+  alignas(16) uint32_t u[AHEAD][4];
+  for (int t = 0; t < AHEAD; t++)
+    _mm_store_si128(reinterpret_cast<__m128i *>(u[t]), xoshiroStep(s[0], s[1], s[2], s[3]));
+  for (int t = 0; t < AHEAD; t++)
+    for (int j = 0; j < 2; j++) {
+      const double gap = std::floor(lnOneMinus(u[t][j], table) / logQ);
+      gaps[2 * t + j] = gap > double(slots) ? slots : int64_t(gap);
+      values[2 * t + j] = float(u[t][2 + j] >> 8) * (1.0f / 16777216.0f);
+    }
+}
+
+/**
  * One instance of the geometric scheme (spec.ts; reference.ts's loop) into dense rows, its list of
  * non-empty samples and its blocks: each step's outputs 0 and 1 give two gaps ⌊ln(1 − u·2⁻³²)/ln(1 − p)⌋
  * between kept slots, outputs 2 and 3 their values (u >> 8)·2⁻²⁴.
@@ -271,13 +293,12 @@ void geometricInstance(int32_t *rec, int B, char *mem, const double *table) {
   std::memset(dense, 0, size_t(slots) * 4);
   int64_t pos = -1;
   int n = 0, last = -1;
+  int64_t gaps[2 * AHEAD];
+  float values[2 * AHEAD];
   for (;;) {
-    alignas(16) uint32_t u[4];
-    _mm_store_si128(reinterpret_cast<__m128i *>(u), xoshiroStep(s[0], s[1], s[2], s[3]));
-    for (int j = 0; j < 2; j++) {
-      double gap = std::floor(lnOneMinus(u[j], table) / logQ);
-      if (gap > double(slots)) gap = double(slots);
-      pos += int64_t(gap) + 1;
+    drawGaps(s, logQ, slots, table, gaps, values);
+    for (int k = 0; k < 2 * AHEAD; k++) {
+      pos += gaps[k] + 1;
       if (pos >= slots) {
         rec[N_OUT] = n;
         toBlocks<F>(dense, list, n, reinterpret_cast<float *>(mem + rec[BLOCKS_AT]));
@@ -285,7 +306,7 @@ void geometricInstance(int32_t *rec, int B, char *mem, const double *table) {
       }
       const int sample = int(pos / F);
       if (sample != last) list[n++] = last = sample;
-      dense[pos] = float(u[2 + j] >> 8) * (1.0f / 16777216.0f);
+      dense[pos] = values[k];
     }
   }
 }
