@@ -46,6 +46,10 @@ inline __m512i shl9(__m512i a) { return _mm512_slli_epi32(a, 9); }
 inline __m128i shl9(__m128i a) { return _mm_slli_epi32(a, 9); }
 inline __m512i rol11(__m512i a) { return _mm512_rol_epi32(a, 11); }
 inline __m128i rol11(__m128i a) { return _mm_rol_epi32(a, 11); }
+/** Word j of an instance's four generators as one vector (lane k: generator k), from its lane-major seeds. */
+inline __m128i seedWord(const int32_t *seeds, int j) {
+  return _mm_setr_epi32(seeds[j], seeds[4 + j], seeds[8 + j], seeds[12 + j]);
+}
 template <typename I>
 inline __attribute__((always_inline)) I xoshiroStep(I &s0, I &s1, I &s2, I &s3) {
   const I u = add32(s0, s3);
@@ -197,10 +201,8 @@ enum CsrArg {
  */
 int csrInstance(const int32_t *a, char *mem) {
   const int B = a[CSR_B], V = a[CSR_F] / 4;
-  auto lane = [&](int j) {
-    return _mm_setr_epi32(a[CSR_SEEDS + j], a[CSR_SEEDS + 4 + j], a[CSR_SEEDS + 8 + j], a[CSR_SEEDS + 12 + j]);
-  };
-  __m128i s0 = lane(0), s1 = lane(1), s2 = lane(2), s3 = lane(3);
+  __m128i s0 = seedWord(a + CSR_SEEDS, 0), s1 = seedWord(a + CSR_SEEDS, 1), s2 = seedWord(a + CSR_SEEDS, 2),
+          s3 = seedWord(a + CSR_SEEDS, 3);
   const __m128i limit = _mm_set1_epi32(a[CSR_TM1]);
   const __m128 scale = _mm_castsi128_ps(_mm_set1_epi32(a[CSR_C_BITS]));
   const __m128 below1 = _mm_set1_ps(1.0f - 1.0f / 16777216.0f);
@@ -282,9 +284,8 @@ inline void drawGaps(__m128i (&s)[4], double logQ, int64_t slots, const double *
  */
 template <int F>
 void geometricInstance(int32_t *rec, int B, char *mem, const double *table) {
-  __m128i s[4];
-  for (int j = 0; j < 4; j++)
-    s[j] = _mm_setr_epi32(rec[SEEDS + j], rec[SEEDS + 4 + j], rec[SEEDS + 8 + j], rec[SEEDS + 12 + j]);
+  __m128i s[4] = {seedWord(rec + SEEDS, 0), seedWord(rec + SEEDS, 1), seedWord(rec + SEEDS, 2),
+                  seedWord(rec + SEEDS, 3)};
   double logQ;
   std::memcpy(&logQ, rec + LOG_Q, 8);
   float *dense = reinterpret_cast<float *>(mem + rec[DENSE_AT]);

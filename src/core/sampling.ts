@@ -11,10 +11,7 @@ export {
   rowsOnlyIn,
   rowsOnlySamples,
   sampleBatch,
-  sampleBlocksOf,
-  sampleCountOf,
   sampledVersion,
-  sampleListOf,
 } from "./sampler/batch.js";
 export {
   LN_TABLE,

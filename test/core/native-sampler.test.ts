@@ -25,11 +25,9 @@ import {
   createBatch,
   denseRowsOf,
   rowsOnlyIn,
+  rowsOnlySamples,
   type SparseBatch,
   sampleBatch,
-  sampleBlocksOf,
-  sampleCountOf,
-  sampleListOf,
   usesMask,
 } from "../../src/core/sampling.js";
 import { TRAIN_DEFAULTS, type TrainConfig, Trainer } from "../../src/core/train.js";
@@ -108,9 +106,12 @@ function expectSameSamples(spec: ModelSpec, got: SparseBatch, full: SparseBatch,
     const r0 = i * (B + 1);
     const nonEmpty: number[] = [];
     for (let s = 0; s < B; s++) if (full.rowStart[r0 + s + 1] > full.rowStart[r0 + s]) nonEmpty.push(s);
-    const n = sampleCountOf(got, i);
+    const sampled = rowsOnlySamples(got) as NonNullable<ReturnType<typeof rowsOnlySamples>>;
+    const n = sampled.listed[i];
     expect(n, `${what}, instance ${i}'s count of non-empty samples`).toBe(nonEmpty.length);
-    expect(Array.from(new Int32Array(got.value.buffer, sampleListOf(got, i), n))).toEqual(nonEmpty);
+    expect(Array.from(new Int32Array(got.value.buffer, sampled.lists + i * sampled.listStride, n))).toEqual(
+      nonEmpty,
+    );
     // blocks: four listed samples a block, F vectors of four lanes, lanes past the last sample zero
     const nBlocks = Math.ceil(n / 4);
     const expected: number[] = [];
@@ -120,9 +121,10 @@ function expectSameSamples(spec: ModelSpec, got: SparseBatch, full: SparseBatch,
           const k = 4 * blk + l;
           expected.push(k < n ? dense[nonEmpty[k] * F + f] : 0);
         }
-    expect(floatsAt(got, sampleBlocksOf(got, i), nBlocks * 4 * F), `${what}, instance ${i}'s blocks`).toEqual(
-      expected,
-    );
+    expect(
+      floatsAt(got, sampled.blocks + i * sampled.blockStride, nBlocks * 4 * F),
+      `${what}, instance ${i}'s blocks`,
+    ).toEqual(expected);
   });
   return rowsOnly;
 }

@@ -198,53 +198,36 @@ function nativeRowsOf(eb: EngineBatch, batch: SparseBatch): NativeRows | undefin
   return eb.nativeRows;
 }
 
-/** Where a batch's instances sampled as dense rows only keep their blocks (rowsOnlySamples). */
+/**
+ * What the last sampleBatch sampled as dense rows only (its `rowsOnly`): those instances have no CSR rows;
+ * instance i's samples are denseRowsOf's rows, the non-empty ones listed at lists + i·listStride and
+ * transposed into the blocks path's blocks at blocks + i·blockStride (byte addresses in the batch's engine
+ * memory; four samples a block, ⌈listed[i]/4⌉ blocks of F vectors, as the kernel's blocks_from_dense makes
+ * them).
+ */
 export interface RowsOnlySamples {
-  /** Per instance, how many non-empty samples the last sampleBatch listed for it, or −1 (not rows-only). */
+  /** Per instance, how many non-empty samples are listed, or −1: not sampled rows-only. */
   readonly listed: Int32Array;
-  /** Instance i's blocks at blocks + i·blockStride (byte addresses in the batch's engine memory). */
+  readonly lists: number;
+  readonly listStride: number;
   readonly blocks: number;
   readonly blockStride: number;
 }
 
-/** The batch's rows-only bookkeeping in one lookup (a kernel reads it once per batch), if it has any. */
+/** The batch's rows-only bookkeeping (one lookup: a kernel reads it once per batch), if it has any. */
 export function rowsOnlySamples(batch: SparseBatch): RowsOnlySamples | undefined {
   return engineBatches.get(batch);
 }
 
-/**
- * Whether the last sampleBatch sampled instance i as dense rows only (rowsOnly): then its CSR rows are
- * not written, and its samples are denseRowsOf's rows with sampleListOf's list of the non-empty ones.
- */
+/** Whether the last sampleBatch sampled instance i as dense rows only (then it has no CSR rows). */
 export function rowsOnlyIn(batch: SparseBatch, i: number): boolean {
-  const eb = engineBatches.get(batch);
-  return eb !== undefined && eb.listed[i] >= 0;
-}
-
-/** The byte address of instance i's list of non-empty samples (rowsOnlyIn), or −1. */
-export function sampleListOf(batch: SparseBatch, i: number): number {
-  const eb = engineBatches.get(batch);
-  return eb && eb.listed[i] >= 0 ? eb.lists + i * eb.listStride : -1;
-}
-
-/** How many samples that list holds (rowsOnlyIn), or −1. */
-export function sampleCountOf(batch: SparseBatch, i: number): number {
-  return engineBatches.get(batch)?.listed[i] ?? -1;
-}
-
-/**
- * The byte address of instance i's listed samples as the blocks path's blocks (rowsOnlyIn: four samples a
- * block, ⌈n/4⌉ blocks of F vectors, as the kernel's blocks_from_dense makes them), or −1.
- */
-export function sampleBlocksOf(batch: SparseBatch, i: number): number {
-  const eb = engineBatches.get(batch);
-  return eb && eb.listed[i] >= 0 ? eb.blocks + i * eb.blockStride : -1;
+  return (rowsOnlySamples(batch)?.listed[i] ?? -1) >= 0;
 }
 
 /**
  * The byte address (in the batch's engine memory) of instance i's values as dense float32 rows, B·F of them
- * with zeros where a slot is empty, if the last sampleBatch wrote them (WebAssembly mask scheme, float32,
- * F ≤ DENSE_MAX_F); otherwise −1.
+ * with zeros where a slot is empty, if the last sampleBatch wrote them (the mask scheme, or the native sampler's rows-only
+ * instances; float32, F ≤ DENSE_MAX_F); otherwise −1.
  */
 export function denseRowsOf(batch: SparseBatch, i: number): number {
   const eb = engineBatches.get(batch);

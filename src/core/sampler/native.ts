@@ -33,6 +33,19 @@ const f64View = new Float64Array(f64Bits.buffer);
 const f32Bits = new Int32Array(1);
 const f32View = new Float32Array(f32Bits.buffer);
 
+/**
+ * The mask scheme's constants for probability p as both native samplers take them: T − 1 at a[tm1] (kept
+ * iff u ≤ T − 1 unsigned; T = 0, p = 1, keeps every slot) and the bits of sample_mask's float32 scale c at
+ * a[cBits] (rounded to float32 as f32.demote does).
+ */
+function writeMaskScheme(p: number, a: Int32Array, tm1: number, cBits: number): void {
+  const all = p >= 1;
+  const T = all ? 0 : maskThreshold(p);
+  a[tm1] = (T - 1) | 0;
+  f32View[0] = all ? 2 ** -24 : 256 / T;
+  a[cBits] = f32Bits[0];
+}
+
 /** The instances of one batch to sample natively, collected while the others sample in WebAssembly. */
 export class NativeRows {
   private readonly args: Int32Array;
@@ -67,11 +80,7 @@ export class NativeRows {
       a[o + REC.LOG_Q + 1] = f64Bits[1];
       return;
     }
-    const all = p >= 1;
-    const T = all ? 0 : maskThreshold(p);
-    a[o + REC.TM1] = (T - 1) | 0; // kept iff u ≤ T − 1 unsigned; T = 0 keeps every slot
-    f32View[0] = all ? 2 ** -24 : 256 / T; // sample_mask's float32 scale, rounded as f32.demote does
-    a[o + REC.C_BITS] = f32Bits[0];
+    writeMaskScheme(p, a, o + REC.TM1, o + REC.C_BITS);
   }
 
   /** Samples the instances added; nSamples[i] gets instance i's number of non-empty samples. */
@@ -120,10 +129,7 @@ export function sampleInstanceCsr(
   a[CSR.B] = B;
   a[CSR.F] = batch.nFeatures;
   a.set(seeds, CSR.SEEDS);
-  const T = maskThreshold(p);
-  a[CSR.TM1] = (T - 1) | 0;
-  f32View[0] = 256 / T;
-  a[CSR.C_BITS] = f32Bits[0];
+  writeMaskScheme(p, a, CSR.TM1, CSR.C_BITS);
   a[CSR.RS_AT] = batch.rowStart.byteOffset + 4 * i * (B + 1);
   a[CSR.FEAT_AT] = batch.feature.byteOffset;
   a[CSR.VAL_AT] = batch.value.byteOffset;
