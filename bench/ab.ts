@@ -2,9 +2,10 @@
 // `npm run bench` to see on a shared machine. Both builds' dist/ are imported side by side; each row trains
 // one trainer per build and alternates them in short chunks (default 20 steps × 150 rounds), keeping each
 // build's minimum time per step. Alternating in one process puts both under the same load from other
-// tenants, where separate runs minutes apart differ by ±30 %. Make the base with a git worktree:
+// tenants, where separate runs minutes apart differ by ±30 %. Each build trains with its own native addon
+// (its dist/native, as `tms train` does; WebAssembly where it has none). Make the base with a git worktree:
 //
-//   git worktree add /tmp/base HEAD && (cd /tmp/base && ln -s "$PWD/../<repo>/node_modules" . && npx tsc -p tsconfig.build.json)
+//   git worktree add /tmp/base HEAD && (cd /tmp/base && ln -s "$PWD/../<repo>/node_modules" . && npx tsc -p tsconfig.build.json && node scripts/build-native.mjs)
 //   npm run bench:ab -- --base /tmp/base --rows demo-relu,intro-relu,demo-gelu
 //
 // Output per row: base and this build's µs per step, and their ratio (< 1: this build is faster). Rows whose
@@ -20,6 +21,8 @@ interface Build {
   Trainer: typeof import("../src/core/train.js").Trainer;
   TRAIN_DEFAULTS: typeof import("../src/core/train.js").TRAIN_DEFAULTS;
   getPreset: typeof import("../src/experiments/presets.js").getPreset;
+  /** Which kernel the build's trainers use: its own native addon (dist/native), as `tms train` would. */
+  kernel: string;
 }
 
 async function load(root: string): Promise<Build> {
@@ -30,7 +33,17 @@ async function load(root: string): Promise<Build> {
   const presets = (await import(
     at("src/experiments/presets.js")
   )) as typeof import("../src/experiments/presets.js");
-  return { root, Trainer: train.Trainer, TRAIN_DEFAULTS: train.TRAIN_DEFAULTS, getPreset: presets.getPreset };
+  const native = (await import(
+    at("src/experiments/native-kernel.js")
+  )) as typeof import("../src/experiments/native-kernel.js");
+  const kernel = native.installNativeKernel(process.env, join(root, "dist", "native"));
+  return {
+    root,
+    Trainer: train.Trainer,
+    TRAIN_DEFAULTS: train.TRAIN_DEFAULTS,
+    getPreset: presets.getPreset,
+    kernel,
+  };
 }
 
 function parseArgs(argv: string[]) {
@@ -53,7 +66,9 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const here = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
   const builds = [await load(resolve(args.base)), await load(here)];
-  process.stdout.write(`base ${builds[0].root}  vs  this build ${builds[1].root}\n`);
+  process.stdout.write(
+    `base ${builds[0].root} (${builds[0].kernel})  vs  this build ${builds[1].root} (${builds[1].kernel})\n`,
+  );
   for (const row of args.rows) {
     const [preset, activation] = row.split("-");
     const trainers = builds.map(

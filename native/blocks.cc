@@ -13,15 +13,11 @@ struct BlocksState {
   vf w[F][H], bf[F], kf[F], gW[F][H], gb[F];
 };
 
-/**
- * R blocks of eight samples side by side (independent chains for the vector units; each block's operations
- * and sums are its own, in the same order, except ∇W, ∇b and the loss, which sum the R blocks in turn).
- */
-template <typename MID, int F, int H, int R>
-TMS_INLINE void trainBlocks(BlocksState<F, H> &st, const vf (&x)[R][F], vf (&lossv)[R]) {
-  vf h[R][H], dh[R][H], z[R][F], dz[R][F];
+/** h_k = Σ_f X[f]·W[f,k], z_f = b_f + Σ_k h_k·W[f,k] for R blocks of eight samples side by side. */
+template <int F, int H, int R>
+TMS_INLINE void forwardBlocks(const BlocksState<F, H> &st, const vf (&x)[R][F], vf (&h)[R][H], vf (&z)[R][F]) {
   for (int r = 0; r < R; r++)
-    for (int k = 0; k < H; k++) h[r][k] = dh[r][k] = splat(0);
+    for (int k = 0; k < H; k++) h[r][k] = splat(0);
   for (int f = 0; f < F; f++)
     for (int k = 0; k < H; k++)
       for (int r = 0; r < R; r++) h[r][k] = TMS_MADD(x[r][f], st.w[f][k], h[r][k]);
@@ -30,7 +26,15 @@ TMS_INLINE void trainBlocks(BlocksState<F, H> &st, const vf (&x)[R][F], vf (&los
       z[r][f] = st.bf[f];
       for (int k = 0; k < H; k++) z[r][f] = TMS_MADD(h[r][k], st.w[f][k], z[r][f]);
     }
-  MID::template run<F, R, false>(z, x, st.kf, nullptr, lossv, dz);
+}
+
+/** dh_k = Σ_f dz_f·W[f,k], then ∇W[f,k] += dz_f·h_k + X[f]·dh_k and ∇b_f += dz_f, block after block. */
+template <int F, int H, int R>
+TMS_INLINE void backwardBlocks(BlocksState<F, H> &st, const vf (&x)[R][F], const vf (&h)[R][H],
+                               const vf (&dz)[R][F]) {
+  vf dh[R][H];
+  for (int r = 0; r < R; r++)
+    for (int k = 0; k < H; k++) dh[r][k] = splat(0);
   for (int f = 0; f < F; f++)
     for (int k = 0; k < H; k++)
       for (int r = 0; r < R; r++) dh[r][k] = TMS_MADD(dz[r][f], st.w[f][k], dh[r][k]);
@@ -40,6 +44,37 @@ TMS_INLINE void trainBlocks(BlocksState<F, H> &st, const vf (&x)[R][F], vf (&los
       for (int k = 0; k < H; k++)
         st.gW[f][k] = TMS_MADD(x[r][f], dh[r][k], TMS_MADD(dz[r][f], h[r][k], st.gW[f][k]));
     }
+}
+
+/**
+ * R blocks of eight samples side by side (independent chains for the vector units; each block's operations
+ * and sums are its own, in the same order, except ∇W, ∇b and the loss, which sum the R blocks in turn).
+ */
+template <typename MID, int F, int H, int R>
+TMS_INLINE void trainBlocks(BlocksState<F, H> &st, const vf (&x)[R][F], vf (&lossv)[R]) {
+  vf h[R][H], z[R][F], dz[R][F];
+  forwardBlocks<F, H, R>(st, x, h, z);
+  MID::template run<F, R, false>(z, x, st.kf, nullptr, lossv, dz);
+  backwardBlocks<F, H, R>(st, x, h, dz);
+}
+
+/**
+ * trainBlocks for up to CHUNK groups of R blocks in three passes (all forwards, all activations, all
+ * backwards) with the same operations in the same order. The activation pass then runs without W and ∇W
+ * in registers: a heavy activation (GELU's Φ, mish) has the registers and the core's schedulers to itself
+ * instead of spilling around W and ∇W.
+ */
+template <typename MID, int F, int H, int R, int CHUNK>
+TMS_INLINE void trainChunk(BlocksState<F, H> &st, const vf (&x)[CHUNK][R][F], int groups, vf (&lossv)[R]) {
+  vf h[CHUNK][R][H], z[CHUNK][R][F], dz[CHUNK][R][F];
+  for (int g = 0; g < groups; g++) forwardBlocks<F, H, R>(st, x[g], h[g], z[g]);
+  if constexpr (MID::HEAVY) {
+    vf y[CHUNK][R][F], d[CHUNK][R][F];
+    MID::template runGroups<F, R>(z, x, st.kf, lossv, dz, y, d, groups);
+  } else {
+    for (int g = 0; g < groups; g++) MID::template run<F, R, false>(z[g], x[g], st.kf, nullptr, lossv, dz[g]);
+  }
+  for (int g = 0; g < groups; g++) backwardBlocks<F, H, R>(st, x[g], h[g], dz[g]);
 }
 
 /**
@@ -77,11 +112,15 @@ double blocksInstance(const Instance &in) {
   const float *blk = in.value;
   const int n = in.nBlocks;
   int b = 0;
-  for (; b + 2 * R <= n; b += 2 * R, blk += 8 * R * F) {
-    vf x[R][F];
-    for (int r = 0; r < R; r++)
-      for (int f = 0; f < F; f++) x[r][f] = load(blk + 8 * F * r + 4 * f, blk + 8 * F * r + 4 * F + 4 * f);
-    trainBlocks<MID, F, H, R>(st, x, lossv);
+  constexpr int CHUNK = MID::HEAVY ? 8 : 1;
+  while (b + 2 * R <= n) {
+    vf x[CHUNK][R][F];
+    int groups = 0;
+    for (; groups < CHUNK && b + 2 * R <= n; groups++, b += 2 * R, blk += 8 * R * F)
+      for (int r = 0; r < R; r++)
+        for (int f = 0; f < F; f++)
+          x[groups][r][f] = load(blk + 8 * F * r + 4 * f, blk + 8 * F * r + 4 * F + 4 * f);
+    trainChunk<MID, F, H, R, CHUNK>(st, x, groups, lossv);
   }
   vf lossTail[1] = {splat(0)};
   for (; b < n; b += 2, blk += 8 * F) {
@@ -131,7 +170,7 @@ constexpr BlocksTable blocksTable(std::integer_sequence<int, Fs...>) {
 }  // namespace
 
 #define TMS_BLOCKS_ROW(MID) blocksTable<MID>(std::make_integer_sequence<int, BLOCKS_MAX_F>()),
-#define TMS_ELEMENTWISE_ROW(name) TMS_BLOCKS_ROW(Elementwise<tms_act_##name>)
+#define TMS_ELEMENTWISE_ROW(name) TMS_BLOCKS_ROW(TMS_ELEMENTWISE(name))
 const BlocksTable BLOCKS[] = {TMS_ACTIVATIONS(TMS_ELEMENTWISE_ROW) TMS_VECTOR_MIDS(TMS_BLOCKS_ROW)};
 
 }  // namespace tms

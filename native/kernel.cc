@@ -338,14 +338,14 @@ double denseInstance(const Instance &in) {
 
 #define TMS_GRAM_ROW(MID) \
   {&gramInstance<MID, 1>, &gramInstance<MID, 2>, &gramInstance<MID, 3>, &gramInstance<MID, 4>},
-#define TMS_ELEMENTWISE_GRAM(name) TMS_GRAM_ROW(Elementwise<tms_act_##name>)
+#define TMS_ELEMENTWISE_GRAM(name) TMS_GRAM_ROW(TMS_ELEMENTWISE(name))
 const PathFn GRAM[][MAX_NV] = {TMS_ACTIVATIONS(TMS_ELEMENTWISE_GRAM) TMS_VECTOR_MIDS(TMS_GRAM_ROW)};
 /** The dense path for H ≤ DENSE_MAX_H (h and dh in registers); above, the WebAssembly kernel's. */
 constexpr int DENSE_MAX_H = 5;
 #define TMS_DENSE_ROW(MID)                                                                      \
   {&denseInstance<MID, 1>, &denseInstance<MID, 2>, &denseInstance<MID, 3>, &denseInstance<MID, 4>, \
    &denseInstance<MID, 5>},
-#define TMS_ELEMENTWISE_DENSE(name) TMS_DENSE_ROW(Elementwise<tms_act_##name>)
+#define TMS_ELEMENTWISE_DENSE(name) TMS_DENSE_ROW(TMS_ELEMENTWISE(name))
 const PathFn DENSE[][DENSE_MAX_H] = {TMS_ACTIVATIONS(TMS_ELEMENTWISE_DENSE) TMS_VECTOR_MIDS(TMS_DENSE_ROW)};
 #define TMS_NAME(name) #name,
 const char *const IDS[] = {TMS_ACTIVATIONS(TMS_NAME) TMS_VECTOR_IDS};

@@ -21,11 +21,51 @@ static inline vf tms_c(uint32_t bits) {
 
 #include "activations.gen.h"
 
+/*
+ * The same math at 16 lanes (AVX-512), for two vectors of eight at once (mid.h's Elementwise). Each zmm
+ * operation does what two ymm ones did, lane by lane the same, so the results are the same bits; what
+ * changes is how much independent work the core's schedulers see: a chain of ≈ 50 dependent operations
+ * (GELU's Φ, an exponential) otherwise fills them before the next vector's chain can start.
+ */
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+#define TMS_WIDE 1
+namespace tms_wide {
+#undef TMS_VMATH_H
+#undef TMS_LANES
+#define TMS_LANES 16
+#undef TMS_OPAQUE
+#define TMS_OPAQUE(v) __asm__("" : "+v"(v))
+#include "vmath.h"
+static inline vf tms_c(uint32_t bits) {
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return tms_splat(f);
+}
+#include "activations.gen.h"
+}  // namespace tms_wide
+#undef TMS_LANES
+#define TMS_LANES 8
+#undef TMS_OPAQUE
+#define TMS_OPAQUE(v) __asm__("" : "+x"(v))
+#endif
+
 namespace tms {
 
 constexpr int VW = 8;
 
 typedef void (*ActFn)(vf, vf *, vf *);
+#ifdef TMS_WIDE
+typedef tms_wide::vf vw;
+typedef void (*WideActFn)(vw, vw *, vw *);
+/** Lanes 0–7 = a, 8–15 = b, and back. */
+static inline vw joinWide(vf a, vf b) {
+  return (vw)_mm512_insertf32x8(_mm512_castps256_ps512((__m256)a), (__m256)b, 1);
+}
+static inline vf lowHalf(vw w) { return (vf)_mm512_castps512_ps256((__m512)w); }
+static inline vf highHalf(vw w) { return (vf)_mm512_extractf32x8_ps((__m512)w, 1); }
+#else
+typedef std::nullptr_t WideActFn;
+#endif
 
 struct Instance {
   int F, H, B;

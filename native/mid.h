@@ -37,23 +37,80 @@ static TMS_INLINE vf hsum(vf v) {
       int n = N
 
 /** An elementwise activation: y = act(z), e = y − x, loss += k·e², dz = k·e·act'(z), lane by lane. */
-template <ActFn ACTIVATION>
+template <ActFn ACTIVATION, WideActFn WIDE, bool LIGHT>
 struct Elementwise {
-  /** (In the features layout k is 0 in the padding lanes, so they add nothing to the loss and get dz = 0.) */
+  /** Worth the blocks path's separate activation pass (blocks.cc trainChunk). */
+  static constexpr bool HEAVY = !LIGHT;
+  /**
+   * (In the features layout k is 0 in the padding lanes, so they add nothing to the loss and get dz = 0.)
+   * With AVX-512 the activation runs on two of the R·n vectors at once (WIDE, 16 lanes); the loss and dz
+   * follow in the same order as one at a time, so the sums are the same.
+   */
   template <int N, int R, bool FEATURES>
   static TMS_INLINE void run(TMS_MID_ARGS) {
     (void)valid;
-    for (int v = 0; v < n; v++)
-      for (int r = 0; r < R; r++) {
-        vf y, d;
-        ACTIVATION(z[r][v], &y, &d);
-        const vf e = y - x[r][v];
-        const vf ke = k[v] * e;
-        lossv[r] = TMS_MADD(ke, e, lossv[r]);
-        dz[r][v] = ke * d;
-      }
+    auto lossAndDz = [&](int r, int v, vf y, vf d) {
+      const vf e = y - x[r][v];
+      const vf ke = k[v] * e;
+      lossv[r] = TMS_MADD(ke, e, lossv[r]);
+      dz[r][v] = ke * d;
+    };
+    int i = 0;  // vector i is z[i % R][i / R]
+#ifdef TMS_WIDE
+    for (; !LIGHT && i + 1 < R * n; i += 2) {
+      vw y, d;
+      WIDE(joinWide(z[i % R][i / R], z[(i + 1) % R][(i + 1) / R]), &y, &d);
+      lossAndDz(i % R, i / R, lowHalf(y), lowHalf(d));
+      lossAndDz((i + 1) % R, (i + 1) / R, highHalf(y), highHalf(d));
+    }
+#endif
+    for (; i < R * n; i++) {
+      vf y, d;
+      ACTIVATION(z[i % R][i / R], &y, &d);
+      lossAndDz(i % R, i / R, y, d);
+    }
+  }
+
+  /**
+   * run() over `groups` consecutive groups of R rows of N vectors (the samples layout), in two passes: the
+   * activation over all of them as one flat array, two vectors at a time with AVX-512 (a loop with nothing
+   * else in it, so the core overlaps one pair's long chain with the next), then the loss and dz in run()'s
+   * order (so the same sums).
+   */
+  template <int N, int R>
+  static TMS_INLINE void runGroups(const vf (*z)[R][N], const vf (*x)[R][N], const vf *k, vf (&lossv)[R],
+                                   vf (*dz)[R][N], vf (*y)[R][N], vf (*d)[R][N], int groups) {
+    const vf *zf = &z[0][0][0];
+    vf *yf = &y[0][0][0], *df = &d[0][0][0];
+    const int total = groups * R * N;
+    int j = 0;
+#ifdef TMS_WIDE
+    for (; j + 1 < total; j += 2) {
+      vw zz, yy, dd;
+      std::memcpy(&zz, zf + j, sizeof zz);
+      WIDE(zz, &yy, &dd);
+      std::memcpy(yf + j, &yy, sizeof yy);
+      std::memcpy(df + j, &dd, sizeof dd);
+    }
+#endif
+    for (; j < total; j++) ACTIVATION(zf[j], yf + j, df + j);
+    for (int g = 0; g < groups; g++)
+      for (int v = 0; v < N; v++)
+        for (int r = 0; r < R; r++) {
+          const vf e = y[g][r][v] - x[g][r][v];
+          const vf ke = k[v] * e;
+          lossv[r] = TMS_MADD(ke, e, lossv[r]);
+          dz[g][r][v] = ke * d[g][r][v];
+        }
   }
 };
+
+/** The Elementwise MID of table entry `name` (activations.gen.h). */
+#ifdef TMS_WIDE
+#define TMS_ELEMENTWISE(name) Elementwise<tms_act_##name, tms_wide::tms_act_##name, tms_light_##name>
+#else
+#define TMS_ELEMENTWISE(name) Elementwise<tms_act_##name, nullptr, tms_light_##name>
+#endif
 
 /**
  * The softmax family, with dy = k·e:
@@ -67,6 +124,7 @@ struct Elementwise {
 enum VectorId { SOFTMAX, SOFTMIN, LOG_SOFTMAX, SOLU };
 template <VectorId ID>
 struct SoftmaxFamily {
+  static constexpr bool HEAVY = false;
   template <int N, int R, bool FEATURES>
   static TMS_INLINE void run(TMS_MID_ARGS) {
     const vf lowest = splat(-__builtin_inff());

@@ -28,19 +28,26 @@
 #define TMS_FMA 1
 #endif
 
-#if TMS_FMA && defined(__AVX__) && defined(__FMA__)
+#if defined(__AVX__)
 #include <immintrin.h>
+#endif
+#if TMS_FMA && defined(__AVX__) && defined(__FMA__)
 #define TMS_HAVE_FMA_INSN 1
 #else
 #define TMS_HAVE_FMA_INSN 0
 #endif
 
+/* lanes a vector: 8 (AVX) unless the includer asks for 16 (AVX-512), e.g. to give one chain of operations
+ * two blocks' worth of independent work (mid.h) */
+#ifndef TMS_LANES
+#define TMS_LANES 8
+#endif
 #ifndef TMS_NO_VECTOR_TYPEDEFS
-typedef float vf __attribute__((vector_size(32)));
-typedef int32_t vi __attribute__((vector_size(32)));
+typedef float vf __attribute__((vector_size(4 * TMS_LANES)));
+typedef int32_t vi __attribute__((vector_size(4 * TMS_LANES)));
 #endif
 /* unsigned lanes for wrapping adds, left shifts and logical right shifts (i32x4.add/shl/shr_u) */
-typedef uint32_t tms_vu __attribute__((vector_size(32)));
+typedef uint32_t tms_vu __attribute__((vector_size(4 * TMS_LANES)));
 
 /* Keeps v in a register as an opaque value: a product passed through it cannot be contracted into an FMA. */
 #ifndef TMS_OPAQUE
@@ -55,12 +62,26 @@ typedef uint32_t tms_vu __attribute__((vector_size(32)));
 
 /** Every lane = c (Vt.c, for a constant already rounded to float; named so as not to clash with kernel.cc's tms_c(bits)). */
 static inline vf tms_splat(float c) {
+#if TMS_LANES == 8
   vf v = {c, c, c, c, c, c, c, c};
+#elif TMS_LANES == 16
+  vf v = {c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c};
+#else
+  vf v;
+  for (int k = 0; k < TMS_LANES; k++) v[k] = c;
+#endif
   return v;
 }
 /** i32 lanes = v (Vt.i32s). */
 static inline vi tms_i32s(int32_t v) {
+#if TMS_LANES == 8
   vi r = {v, v, v, v, v, v, v, v};
+#elif TMS_LANES == 16
+  vi r = {v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v};
+#else
+  vi r;
+  for (int k = 0; k < TMS_LANES; k++) r[k] = v;
+#endif
   return r;
 }
 static inline vi tms_bits(vf x) { return (vi)x; }
@@ -75,14 +96,33 @@ static inline vf tms_mul(vf a, vf b) {
   return p;
 }
 static inline vf tms_div(vf a, vf b) { return a / b; }
+/** √a, correctly rounded (f32x4.sqrt). */
+static inline vf tms_sqrt(vf a) {
+#if TMS_LANES == 16 && defined(__AVX512F__)
+  return (vf)_mm512_sqrt_ps((__m512)a);
+#elif TMS_LANES == 8 && defined(__AVX__)
+  return (vf)_mm256_sqrt_ps((__m256)a);
+#else
+  vf r;
+  for (int k = 0; k < TMS_LANES; k++) r[k] = __builtin_sqrtf(a[k]);
+  return r;
+#endif
+}
 
 /** a·b + c with one rounding, whatever the build flags. */
 static inline vf tms_fmadd(vf a, vf b, vf c) {
-#if TMS_HAVE_FMA_INSN
+#if TMS_HAVE_FMA_INSN && TMS_LANES == 8
   return (vf)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c);
+#elif TMS_HAVE_FMA_INSN && TMS_LANES == 16 && defined(__AVX512F__)
+  return (vf)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
+#elif TMS_HAVE_FMA_INSN && TMS_LANES == 32 && defined(__AVX512F__)
+  typedef float half __attribute__((vector_size(64)));
+  half lo = (half)_mm512_fmadd_ps((__m512)__builtin_shufflevector(a, a, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15), (__m512)__builtin_shufflevector(b, b, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15), (__m512)__builtin_shufflevector(c, c, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15));
+  half hi = (half)_mm512_fmadd_ps((__m512)__builtin_shufflevector(a, a, 16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31), (__m512)__builtin_shufflevector(b, b, 16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31), (__m512)__builtin_shufflevector(c, c, 16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31));
+  return __builtin_shufflevector(lo, hi, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31);
 #else
   vf r;
-  for (int k = 0; k < 8; k++) r[k] = __builtin_fmaf(a[k], b[k], c[k]);
+  for (int k = 0; k < TMS_LANES; k++) r[k] = __builtin_fmaf(a[k], b[k], c[k]);
   return r;
 #endif
 }

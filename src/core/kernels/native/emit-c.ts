@@ -120,7 +120,7 @@ function cMath(fn: CFunction): VectorMath {
     },
     abs: (x: string) => `tms_vabs(${x})`,
     log: (x: string) => fn.letV(`tms_vlog(${x})`),
-    sqrt: (x: string) => `((vf)_mm256_sqrt_ps((__m256)${x}))`,
+    sqrt: (x: string) => `tms_sqrt(${x})`,
   };
   // the emitter's expressions are C strings where the WebAssembly emitter's are bytes
   return math as unknown as VectorMath & { g: Gen; vt: Vt };
@@ -139,7 +139,9 @@ export function activationInC(act: Activation): string | undefined {
     throw e;
   }
   const body = [...fn.lines, `*y = ${yd.y as unknown as string};`, `*d = ${yd.d as unknown as string};`];
-  return `static inline void tms_act_${act.id}(vf z, vf *y, vf *d) {\n  ${body.join("\n  ")}\n}\n`;
+  // light (few operations): mid.h runs it one vector at a time, unrolled among the rest of the step
+  const light = `static constexpr bool tms_light_${act.id} = ${act.vector.light === true};\n`;
+  return `static inline void tms_act_${act.id}(vf z, vf *y, vf *d) {\n  ${body.join("\n  ")}\n}\n${light}`;
 }
 
 /**
