@@ -71,6 +71,21 @@ struct Elementwise {
     }
   }
 
+  /** (y, d) = (act(z), act′(z)) for `count` consecutive vectors, two at a time with AVX-512. */
+  static TMS_INLINE void activate(const vf *z, vf *y, vf *d, int count) {
+    int j = 0;
+#ifdef TMS_WIDE
+    for (; j + 1 < count; j += 2) {
+      vw zz, yy, dd;
+      std::memcpy(&zz, z + j, sizeof zz);
+      WIDE(zz, &yy, &dd);
+      std::memcpy(y + j, &yy, sizeof yy);
+      std::memcpy(d + j, &dd, sizeof dd);
+    }
+#endif
+    for (; j < count; j++) ACTIVATION(z[j], y + j, d + j);
+  }
+
   /**
    * run() over `groups` consecutive groups of R rows of N vectors (the samples layout), in two passes: the
    * activation over all of them as one flat array, two vectors at a time with AVX-512 (a loop with nothing
@@ -80,20 +95,7 @@ struct Elementwise {
   template <int N, int R>
   static TMS_INLINE void runGroups(const vf (*z)[R][N], const vf (*x)[R][N], const vf *k, vf (&lossv)[R],
                                    vf (*dz)[R][N], vf (*y)[R][N], vf (*d)[R][N], int groups) {
-    const vf *zf = &z[0][0][0];
-    vf *yf = &y[0][0][0], *df = &d[0][0][0];
-    const int total = groups * R * N;
-    int j = 0;
-#ifdef TMS_WIDE
-    for (; j + 1 < total; j += 2) {
-      vw zz, yy, dd;
-      std::memcpy(&zz, zf + j, sizeof zz);
-      WIDE(zz, &yy, &dd);
-      std::memcpy(yf + j, &yy, sizeof yy);
-      std::memcpy(df + j, &dd, sizeof dd);
-    }
-#endif
-    for (; j < total; j++) ACTIVATION(zf[j], yf + j, df + j);
+    activate(&z[0][0][0], &y[0][0][0], &d[0][0][0], groups * R * N);
     for (int g = 0; g < groups; g++)
       for (int v = 0; v < N; v++)
         for (int r = 0; r < R; r++) {
