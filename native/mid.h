@@ -55,9 +55,18 @@ struct Elementwise {
       lossv[r] = TMS_MADD(ke, e, lossv[r]);
       dz[r][v] = ke * d;
     };
+    if constexpr (LIGHT) {
+      for (int v = 0; v < n; v++)
+        for (int r = 0; r < R; r++) {
+          vf y, d;
+          ACTIVATION(z[r][v], &y, &d);
+          lossAndDz(r, v, y, d);
+        }
+      return;
+    }
     int i = 0;  // vector i is z[i % R][i / R]
 #ifdef TMS_WIDE
-    for (; !LIGHT && i + 1 < R * n; i += 2) {
+    for (; i + 1 < R * n; i += 2) {
       vw y, d;
       WIDE(joinWide(z[i % R][i / R], z[(i + 1) % R][(i + 1) / R]), &y, &d);
       lossAndDz(i % R, i / R, lowHalf(y), lowHalf(d));
