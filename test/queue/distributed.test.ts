@@ -228,7 +228,9 @@ describe.skipIf(!CAN_RUN)("distributed sweeps (BullMQ on a real redis-server)", 
       const worker = tms(["worker", "--queue", url]);
       await waitFor("a first result", () => /\[1\/6\]/.test(coord.output()));
       await aof.restart(); // while cells are being trained and collected
-      expect(await coord.exited, coord.output()).toBe(0);
+      // its own limit below the test's, so that a hang (once under the full suite's load) shows both sides
+      const code = await Promise.race([coord.exited, sleep(80_000).then(() => "still running after 80 s")]);
+      expect(code, `coordinator:\n${coord.output()}\nworker:\n${worker.output()}`).toBe(0);
       expect(coord.output()).toMatch(/6 cells trained/);
       for (const key of INTRO_KEYS) expect(existsSync(join(out, key, "result.json")), key).toBe(true);
       await stopWorker(worker);
