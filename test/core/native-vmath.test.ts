@@ -81,7 +81,7 @@ describe.skipIf(SKIP_WIDE !== undefined)(
         expect(r.status, r.stdout).toBe(0);
         if (cpuFeatures()?.includes("avx512f")) {
           const n = Number(/(\d+) activations, all identical/.exec(r.stdout)?.[1]);
-        expect(n, r.stdout).toBeGreaterThanOrEqual(20);
+          expect(n, r.stdout).toBeGreaterThanOrEqual(20);
           expect(r.stdout).not.toContain("DIFFERENT");
         }
       } finally {
