@@ -24,8 +24,10 @@ static inline vf tms_c(uint32_t bits) {
 /*
  * The same math at 16 lanes (AVX-512), for two vectors of eight at once (mid.h's Elementwise). Each zmm
  * operation does what two ymm ones did, lane by lane the same, so the results are the same bits; what
- * changes is how much independent work the core's schedulers see: a chain of ≈ 50 dependent operations
- * (GELU's Φ, an exponential) otherwise fills them before the next vector's chain can start.
+ * changes is how much work each scheduler entry holds while a long chain (GELU's Φ: ≈ 41 operations,
+ * ≈ 65 cycles deep) waits: a bare GELU loop takes 23.5 cycles per 8 lanes at 8 lanes, 18.3 at 16, the FMA
+ * pipes' bound on this double-pumped Zen 4 (docs/speed.md, session 14). The 16-lane copy's opaque products
+ * may use all 32 registers ("+v"); the 8-lane one keeps "+x" (with "+v" every demo row ran 11–17 % slower).
  */
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
 #define TMS_WIDE 1
