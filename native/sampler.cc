@@ -16,6 +16,7 @@
 
 #include <node_api.h>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -108,13 +109,53 @@ constexpr uint64_t carriesOf(int F, int samples) {
 }
 
 /**
+ * The mask scheme's vectors: Group16 holds four instances (lane 4i + k: instance i's generator k), Lone4 one
+ * instance's four generators, for a batch's last instance when it is alone (a 16-lane group would compute
+ * three padding instances: on this double-pumped Zen 4 a 512-bit operation costs two 128-bit ones).
+ */
+struct Group16 {
+  typedef __m512i I;
+  typedef __m512 V;
+  static constexpr int INSTANCES = 4;
+  static I load(const uint32_t *p) { return _mm512_load_si512(p); }
+  static V floats(const uint32_t *p) { return _mm512_castsi512_ps(_mm512_load_si512(p)); }
+  static V below1() { return _mm512_set1_ps(1.0f - 1.0f / 16777216.0f); }
+  static __mmask16 kept(I u, I limit) { return _mm512_cmple_epu32_mask(u, limit); }
+  /** the spec's value; min(x, 1 − 2⁻²⁴) as WebAssembly's pmin(x, 1 − 2⁻²⁴) (no NaN here); 0 where not kept */
+  static V value(I u, V scale, V below1, __mmask16 kept) {
+    const V x = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(u, 8)), scale);
+    return _mm512_maskz_mov_ps(kept, _mm512_min_ps(x, below1));
+  }
+  static void store(float *const *dense, int count, int slot, V v) {
+    _mm_storeu_ps(dense[0] + slot, _mm512_castps512_ps128(v));
+    if (count > 1) _mm_storeu_ps(dense[1] + slot, _mm512_extractf32x4_ps(v, 1));
+    if (count > 2) _mm_storeu_ps(dense[2] + slot, _mm512_extractf32x4_ps(v, 2));
+    if (count > 3) _mm_storeu_ps(dense[3] + slot, _mm512_extractf32x4_ps(v, 3));
+  }
+};
+struct Lone4 {
+  typedef __m128i I;
+  typedef __m128 V;
+  static constexpr int INSTANCES = 1;
+  static I load(const uint32_t *p) { return _mm_load_si128(reinterpret_cast<const __m128i *>(p)); }
+  static V floats(const uint32_t *p) { return _mm_castsi128_ps(load(p)); }
+  static V below1() { return _mm_set1_ps(1.0f - 1.0f / 16777216.0f); }
+  static __mmask8 kept(I u, I limit) { return _mm_cmple_epu32_mask(u, limit); }
+  static V value(I u, V scale, V below1, __mmask8 kept) {
+    const V x = _mm_mul_ps(_mm_cvtepi32_ps(_mm_srli_epi32(u, 8)), scale);
+    return _mm_maskz_mov_ps(kept, _mm_min_ps(x, below1));
+  }
+  static void store(float *const *dense, int, int slot, V v) { _mm_storeu_ps(dense[0] + slot, v); }
+};
+
+/**
  * Up to four instances (count) of the same B and F, F ≤ 8 compiled in. A *period* is lcm(F, 4) slots:
  * P steps and S whole samples; B is a whole number of periods. A chunk of U periods (as many as keep at
  * most 8 samples and 8 steps) at a time, each instance's keep bits become its samples' flags by spreading
  * the samples' F bits apart (pdep), adding 2^F − 1 to each (a carry out of a sample's bits iff one is set)
  * and gathering the carries (pext); the flagged samples' indices are appended with one compress.
  */
-template <int F>
+template <int F, typename L>
 void sampleGroup(int32_t *const *rec, int count, int B, char *mem) {
   constexpr int SLOTS = F % 4 == 0 ? F : F % 2 == 0 ? 2 * F : 4 * F;
   constexpr int P = SLOTS / 4, S = SLOTS / F;
@@ -138,11 +179,9 @@ void sampleGroup(int32_t *const *rec, int count, int B, char *mem) {
     dense[i] = reinterpret_cast<float *>(mem + r[DENSE_AT]);
     list[i] = reinterpret_cast<int32_t *>(mem + r[LIST_AT]);
   }
-  __m512i s0 = _mm512_load_si512(s[0]), s1 = _mm512_load_si512(s[1]);
-  __m512i s2 = _mm512_load_si512(s[2]), s3 = _mm512_load_si512(s[3]);
-  const __m512i limit = _mm512_load_si512(tm1);
-  const __m512 scale = _mm512_castsi512_ps(_mm512_load_si512(c));
-  const __m512 below1 = _mm512_set1_ps(1.0f - 1.0f / 16777216.0f);
+  typename L::I s0 = L::load(s[0]), s1 = L::load(s[1]), s2 = L::load(s[2]), s3 = L::load(s[3]);
+  const typename L::I limit = L::load(tm1);
+  const typename L::V scale = L::floats(c), below1 = L::below1();
   const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   int n[4] = {0, 0, 0, 0};
 
@@ -154,16 +193,9 @@ void sampleGroup(int32_t *const *rec, int count, int B, char *mem) {
     uint64_t steps[2] = {0, 0};  // the keep masks, 16 bits a step (four steps a word)
 #pragma GCC unroll 8
     for (int t = 0; t < STEPS; t++) {
-      const __m512i u = xoshiroStep(s0, s1, s2, s3);
-      const __mmask16 kept = _mm512_cmple_epu32_mask(u, limit);
-      // the spec's value; min(x, 1 − 2⁻²⁴) as WebAssembly's pmin(x, 1 − 2⁻²⁴) (no NaN here)
-      const __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(u, 8)), scale);
-      const __m512 v = _mm512_maskz_mov_ps(kept, _mm512_min_ps(x, below1));
-      const int slot = sample * F + 4 * t;
-      _mm_storeu_ps(dense[0] + slot, _mm512_castps512_ps128(v));
-      if (count > 1) _mm_storeu_ps(dense[1] + slot, _mm512_extractf32x4_ps(v, 1));
-      if (count > 2) _mm_storeu_ps(dense[2] + slot, _mm512_extractf32x4_ps(v, 2));
-      if (count > 3) _mm_storeu_ps(dense[3] + slot, _mm512_extractf32x4_ps(v, 3));
+      const typename L::I u = xoshiroStep(s0, s1, s2, s3);
+      const auto kept = L::kept(u, limit);
+      L::store(dense, count, sample * F + 4 * t, L::value(u, scale, below1, kept));
       steps[t / 4] |= uint64_t(kept) << (16 * (t % 4));
     }
     for (int i = 0; i < count; i++) {
@@ -317,8 +349,12 @@ typedef void (*GeometricFn)(int32_t *, int, char *, const double *);
 constexpr GeometricFn GEOMETRIC_ROWS[8] = {geometricInstance<1>, geometricInstance<2>, geometricInstance<3>,
                                            geometricInstance<4>, geometricInstance<5>, geometricInstance<6>,
                                            geometricInstance<7>, geometricInstance<8>};
-constexpr GroupFn GROUPS[8] = {sampleGroup<1>, sampleGroup<2>, sampleGroup<3>, sampleGroup<4>,
-                               sampleGroup<5>, sampleGroup<6>, sampleGroup<7>, sampleGroup<8>};
+template <typename L>
+constexpr std::array<GroupFn, 8> groupsOf() {
+  return {sampleGroup<1, L>, sampleGroup<2, L>, sampleGroup<3, L>, sampleGroup<4, L>,
+          sampleGroup<5, L>, sampleGroup<6, L>, sampleGroup<7, L>, sampleGroup<8, L>};
+}
+constexpr std::array<GroupFn, 8> GROUPS = groupsOf<Group16>(), LONE = groupsOf<Lone4>();
 
 napi_value fail(napi_env env, const char *why) {
   napi_throw_range_error(env, "TMS_NATIVE", why);
@@ -397,7 +433,7 @@ napi_value SampleRows(napi_env env, napi_callback_info info) {
       in = 0;
     }
   }
-  if (in > 0) GROUPS[F - 1](group, in, B, mem);
+  if (in > 0) (in == 1 ? LONE : GROUPS)[F - 1](group, in, B, mem);
   return nullptr;
 }
 
