@@ -116,7 +116,6 @@ constexpr uint64_t carriesOf(int F, int samples) {
 struct Group16 {
   typedef __m512i I;
   typedef __m512 V;
-  static constexpr int INSTANCES = 4;
   static I load(const uint32_t *p) { return _mm512_load_si512(p); }
   static V floats(const uint32_t *p) { return _mm512_castsi512_ps(_mm512_load_si512(p)); }
   static V below1() { return _mm512_set1_ps(1.0f - 1.0f / 16777216.0f); }
@@ -136,7 +135,6 @@ struct Group16 {
 struct Lone4 {
   typedef __m128i I;
   typedef __m128 V;
-  static constexpr int INSTANCES = 1;
   static I load(const uint32_t *p) { return _mm_load_si128(reinterpret_cast<const __m128i *>(p)); }
   static V floats(const uint32_t *p) { return _mm_castsi128_ps(load(p)); }
   static V below1() { return _mm_set1_ps(1.0f - 1.0f / 16777216.0f); }
