@@ -108,22 +108,25 @@ constexpr uint64_t carriesOf(int F, int samples) {
   return m;
 }
 
+/** The largest float32 below 1: the spec's values are min(x, 1 − 2⁻²⁴), as WebAssembly's pmin (no NaN here). */
+constexpr float BELOW_1 = 1.0f - 1.0f / 16777216.0f;
+
 /**
  * The mask scheme's vectors: Group16 holds four instances (lane 4i + k: instance i's generator k), Lone4 one
- * instance's four generators, for a batch's last instance when it is alone (a 16-lane group would compute
- * three padding instances: on this double-pumped Zen 4 a 512-bit operation costs two 128-bit ones).
+ * instance's four generators (a batch's last instance when it is alone, where a 16-lane group would compute
+ * three padding instances: on this double-pumped Zen 4 a 512-bit operation costs two 128-bit ones; and
+ * csrInstance's one instance). Per step: kept iff u ≤ T − 1; the spec's value of every lane, and of the
+ * kept ones (0 elsewhere).
  */
 struct Group16 {
   typedef __m512i I;
   typedef __m512 V;
   static I load(const uint32_t *p) { return _mm512_load_si512(p); }
   static V floats(const uint32_t *p) { return _mm512_castsi512_ps(_mm512_load_si512(p)); }
-  static V below1() { return _mm512_set1_ps(1.0f - 1.0f / 16777216.0f); }
   static __mmask16 kept(I u, I limit) { return _mm512_cmple_epu32_mask(u, limit); }
-  /** the spec's value; min(x, 1 − 2⁻²⁴) as WebAssembly's pmin(x, 1 − 2⁻²⁴) (no NaN here); 0 where not kept */
-  static V value(I u, V scale, V below1, __mmask16 kept) {
+  static V keptValues(I u, V scale, __mmask16 kept) {
     const V x = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(u, 8)), scale);
-    return _mm512_maskz_mov_ps(kept, _mm512_min_ps(x, below1));
+    return _mm512_maskz_mov_ps(kept, _mm512_min_ps(x, _mm512_set1_ps(BELOW_1)));
   }
   static void store(float *const *dense, int count, int slot, V v) {
     _mm_storeu_ps(dense[0] + slot, _mm512_castps512_ps128(v));
@@ -137,12 +140,11 @@ struct Lone4 {
   typedef __m128 V;
   static I load(const uint32_t *p) { return _mm_load_si128(reinterpret_cast<const __m128i *>(p)); }
   static V floats(const uint32_t *p) { return _mm_castsi128_ps(load(p)); }
-  static V below1() { return _mm_set1_ps(1.0f - 1.0f / 16777216.0f); }
   static __mmask8 kept(I u, I limit) { return _mm_cmple_epu32_mask(u, limit); }
-  static V value(I u, V scale, V below1, __mmask8 kept) {
-    const V x = _mm_mul_ps(_mm_cvtepi32_ps(_mm_srli_epi32(u, 8)), scale);
-    return _mm_maskz_mov_ps(kept, _mm_min_ps(x, below1));
+  static V values(I u, V scale) {
+    return _mm_min_ps(_mm_mul_ps(_mm_cvtepi32_ps(_mm_srli_epi32(u, 8)), scale), _mm_set1_ps(BELOW_1));
   }
+  static V keptValues(I u, V scale, __mmask8 kept) { return _mm_maskz_mov_ps(kept, values(u, scale)); }
   static void store(float *const *dense, int, int slot, V v) { _mm_storeu_ps(dense[0] + slot, v); }
 };
 
@@ -179,7 +181,7 @@ void sampleGroup(int32_t *const *rec, int count, int B, char *mem) {
   }
   typename L::I s0 = L::load(s[0]), s1 = L::load(s[1]), s2 = L::load(s[2]), s3 = L::load(s[3]);
   const typename L::I limit = L::load(tm1);
-  const typename L::V scale = L::floats(c), below1 = L::below1();
+  const typename L::V scale = L::floats(c);
   const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   int n[4] = {0, 0, 0, 0};
 
@@ -193,7 +195,7 @@ void sampleGroup(int32_t *const *rec, int count, int B, char *mem) {
     for (int t = 0; t < STEPS; t++) {
       const typename L::I u = xoshiroStep(s0, s1, s2, s3);
       const auto kept = L::kept(u, limit);
-      L::store(dense, count, sample * F + 4 * t, L::value(u, scale, below1, kept));
+      L::store(dense, count, sample * F + 4 * t, L::keptValues(u, scale, kept));
       steps[t / 4] |= uint64_t(kept) << (16 * (t % 4));
     }
     for (int i = 0; i < count; i++) {
@@ -235,7 +237,6 @@ int csrInstance(const int32_t *a, char *mem) {
           s3 = seedWord(a + CSR_SEEDS, 3);
   const __m128i limit = _mm_set1_epi32(a[CSR_TM1]);
   const __m128 scale = _mm_castsi128_ps(_mm_set1_epi32(a[CSR_C_BITS]));
-  const __m128 below1 = _mm_set1_ps(1.0f - 1.0f / 16777216.0f);
   int32_t *rs = reinterpret_cast<int32_t *>(mem + a[CSR_RS_AT]);
   int32_t *feat = reinterpret_cast<int32_t *>(mem + a[CSR_FEAT_AT]);
   float *val = reinterpret_cast<float *>(mem + a[CSR_VAL_AT]);
@@ -249,8 +250,8 @@ int csrInstance(const int32_t *a, char *mem) {
 #pragma GCC unroll 4
     for (int v = 0; v < V; v++) {
       const __m128i u = xoshiroStep(s0, s1, s2, s3);
-      const __mmask8 kept = _mm_cmple_epu32_mask(u, limit);
-      const __m128 x = _mm_min_ps(_mm_mul_ps(_mm_cvtepi32_ps(_mm_srli_epi32(u, 8)), scale), below1);
+      const __mmask8 kept = Lone4::kept(u, limit);
+      const __m128 x = Lone4::values(u, scale);
       _mm_storeu_si128(reinterpret_cast<__m128i *>(feat + nnz), _mm_maskz_compress_epi32(kept, features));
       _mm_storeu_ps(val + nnz, _mm_maskz_compress_ps(kept, x));
       nnz += __builtin_popcount(kept);

@@ -416,7 +416,7 @@ class PreparedBatch {
       const source = batch.source;
       this.blockAt[i] = this.blocks[i];
       const sampled = this.sampled;
-      if (sampled && sampled.listed[i] >= 0) {
+      if (sampled && this.rowsOnly(i)) {
         // sampled as dense rows only (rowsOnlyInstances): the sampler made the blocks
         this.blockAt[i] = sampled.blocks + i * sampled.blockStride;
         this.nBlocks[i] = (sampled.listed[i] + 3) >> 2;
