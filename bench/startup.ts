@@ -4,7 +4,7 @@
 // start-up, kernel generation and compilation (inside each cell's first step, so the results'
 // trainSeconds include it), evaluation and the store's writes.
 //
-//   node dist/bench/startup.js [--runs N] [--steps N] [--base DIR] [--cache warm|cold|off]
+//   node dist/bench/startup.js [--runs N] [--steps N] [--base DIR] [--cache warm|cold|off] [--out DIR]
 //
 // --base DIR: a second build of tms-lab (a checkout with dist/ built) run alternately with this one, so
 // both see the same load; medians are printed for each.
@@ -12,6 +12,9 @@
 // directory per build, filled by a run before the counted ones), cold (a new empty directory per run: a
 // fresh clone's first run, which still reads the kernels the build shipped in dist/kernels) or off
 // (TMS_KERNEL_CACHE=off: every module generated). Builds without the cache ignore it.
+// --out DIR: the directory in which each study writes its cells (default: the system's temporary directory).
+// File creation speed varies over time on shared machines, /tmp's and others' alike (54 cells' writes: 6 to
+// 130 ms), so compare builds in one invocation.
 
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -35,8 +38,14 @@ export function median(xs: readonly number[]): number {
 }
 
 /** Runs the short seed study with the build in `checkout`; wall and CPU seconds and the cells' own time. */
-export function shortStudy(checkout: string, steps: number, workers = 2, cacheDir = "off"): Sample {
-  const out = mkdtempSync(join(tmpdir(), "tms-startup-"));
+export function shortStudy(
+  checkout: string,
+  steps: number,
+  workers = 2,
+  cacheDir = "off",
+  outParent = tmpdir(),
+): Sample {
+  const out = mkdtempSync(join(outParent, "tms-startup-"));
   const args = [
     join(checkout, "bin", "tms.js"),
     "sweep",
@@ -79,11 +88,13 @@ function main(): void {
   let steps = 20;
   let base: string | undefined;
   let cache = "warm";
+  let outParent = tmpdir();
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--runs") runs = Number(argv[++i]);
     else if (argv[i] === "--steps") steps = Number(argv[++i]);
     else if (argv[i] === "--base") base = argv[++i];
     else if (argv[i] === "--cache") cache = argv[++i];
+    else if (argv[i] === "--out") outParent = argv[++i];
     else throw new Error(`unknown argument ${argv[i]}`);
   }
   if (!["warm", "cold", "off"].includes(cache)) throw new Error(`--cache: warm, cold or off, not ${cache}`);
@@ -100,13 +111,14 @@ function main(): void {
       : cache === "warm"
         ? (warmDirs.get(name) as string)
         : join(caches, `${name}-${run}`);
-  if (cache === "warm") for (const [name, dir] of builds) shortStudy(dir, steps, 2, cacheFor(name, 0));
+  if (cache === "warm")
+    for (const [name, dir] of builds) shortStudy(dir, steps, 2, cacheFor(name, 0), outParent);
   process.stdout.write(`cache: ${cache}; load average before: ${loadavg()[0].toFixed(1)}\n`);
   for (let r = 0; r < runs; r++) {
     // alternate the order so neither build always runs first after a pause
     const order = r % 2 === 0 ? builds : [...builds].reverse();
     for (const [name, dir] of order) {
-      const s = shortStudy(dir, steps, 2, cacheFor(name, r));
+      const s = shortStudy(dir, steps, 2, cacheFor(name, r), outParent);
       samples.get(name)?.push(s);
       process.stdout.write(
         `${name.padEnd(10)} wall ${s.wall.toFixed(2)} s  cpu ${s.cpu.toFixed(2)} s  ` +

@@ -110,19 +110,23 @@ export async function runSweep(
           return;
         }
         w.off("message", onMessage);
-        if (msg.type === "done") {
-          msg.files.forEach((files, k) => {
-            writeCell(root, files);
-            outcome.completed.push(group[k].key);
-            options.listener.cellDone(index, group[k], (performance.now() - started) / 1000);
-          });
-        } else {
+        if (msg.type === "error") {
           for (const job of group) {
             outcome.failed.push({ key: job.key, message: msg.message });
             options.listener.cellFailed(index, job, msg.message);
           }
         }
+        const seconds = (performance.now() - started) / 1000;
+        // the worker gets its next group before this thread writes the finished one: writing a group's
+        // cells takes milliseconds a short study's worker would otherwise wait
         if (!outcome.interrupted) dispatch(w, index);
+        if (msg.type === "done") {
+          msg.files.forEach((files, k) => {
+            writeCell(root, files);
+            outcome.completed.push(group[k].key);
+            options.listener.cellDone(index, group[k], seconds);
+          });
+        }
       };
       w.on("message", onMessage);
       w.postMessage({ type: "run", jobs: group, env: options.env } satisfies ToWorker);
