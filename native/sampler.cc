@@ -64,6 +64,12 @@ inline __attribute__((always_inline)) I xoshiroStep(I &s0, I &s1, I &s2, I &s3) 
   return u;
 }
 
+/** Eight floats from each of two rows, the first in the low half (AVX-512F's 256-bit insert). */
+inline __m512 pair(const float *lowRow, const float *highRow) {
+  const __m512d low = _mm512_castpd256_pd512(_mm256_loadu_pd(reinterpret_cast<const double *>(lowRow)));
+  return _mm512_castpd_ps(_mm512_insertf64x4(low, _mm256_loadu_pd(reinterpret_cast<const double *>(highRow)), 1));
+}
+
 /**
  * The listed samples' dense rows as the kernel's blocks (prepare.ts's blocks_from_dense, the same bytes):
  * four samples a block, F vectors of four lanes (lane = sample), lanes past the n-th sample zero.
@@ -81,16 +87,17 @@ void toBlocks(const float *dense, const int32_t *list, int n, float *out) {
       const __m128 f[4] = {r0, r1, r2, r3};
       for (int q = 0; q < F; q++) _mm_storeu_ps(out + 4 * q, f[q]);
     } else {
-      // eight floats a row (the dense rows have 32 bytes of slack past the last one)
-      const __m256 r0 = _mm256_loadu_ps(row[0]), r1 = _mm256_loadu_ps(row[1]), r2 = _mm256_loadu_ps(row[2]),
-                   r3 = _mm256_loadu_ps(row[3]);
-      const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-      const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-      // features q (low half) and q + 4 (high half) of the four samples
-      const __m256 f[4] = {_mm256_shuffle_ps(t0, t2, 0x44), _mm256_shuffle_ps(t0, t2, 0xEE),
-                           _mm256_shuffle_ps(t1, t3, 0x44), _mm256_shuffle_ps(t1, t3, 0xEE)};
-      for (int q = 0; q < 4; q++) _mm_storeu_ps(out + 4 * q, _mm256_castps256_ps128(f[q]));
-      for (int q = 4; q < F; q++) _mm_storeu_ps(out + 4 * q, _mm256_extractf128_ps(f[q - 4], 1));
+      // eight floats a row (the dense rows have 32 bytes of slack past the last one), two rows a 512-bit
+      // vector; one two-source permutation gathers features 0–3 of the four samples, another features 4–7
+      // (sample l's feature q is lane 8l + q of the pair a ‖ b, and goes to lane 4q + l of the block)
+      const __m512 a = pair(row[0], row[1]), b = pair(row[2], row[3]);
+      const __m512i low = _mm512_setr_epi32(0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27);
+      const __m512i high = _mm512_add_epi32(low, _mm512_set1_epi32(4));
+      _mm512_storeu_ps(out, _mm512_permutex2var_ps(a, low, b));
+      const __m512 f4 = _mm512_permutex2var_ps(a, high, b);
+      if constexpr (F == 5) _mm_storeu_ps(out + 16, _mm512_castps512_ps128(f4));
+      else if constexpr (F == 6) _mm256_storeu_ps(out + 16, _mm512_castps512_ps256(f4));
+      else _mm512_mask_storeu_ps(out + 16, __mmask16((1u << (4 * (F - 4))) - 1), f4);
     }
   }
 }

@@ -152,7 +152,7 @@ export function sampleBatch(spec: ModelSpec, rng: Rng, batch: SparseBatch, rowsO
   let nnz = 0;
   for (let i = 0; i < spec.nInstances; i++) {
     const p = spec.featureProbability[i];
-    for (let k = 0; k < 16; k++) seeds[k] = rng.nextUint32() | 0;
+    rng.fillInt32(seeds);
     seedLanes(seeds);
     if (native && eb && rowsOnly?.[i] && p > 0) {
       native.add(
