@@ -8,10 +8,10 @@
 //    sample_mask's dense values, then compact_samples and blocks_from_dense give). The mask scheme (slot kept
 //    iff u ≤ T − 1 unsigned, T = 0 keeping all; value min(f32(u >> 8)·c, 1 − 2⁻²⁴)) runs four instances in
 //    the sixteen lanes of an AVX-512 vector; the geometric scheme one instance at a time.
-//  * sampleCsr, for float32 mask-scheme instances whose F is a multiple of 4: their CSR entries, packed by
-//    one compress instruction per vector instead of the WebAssembly sampler's shuffle table. (The geometric
-//    scheme into CSR entries stays in WebAssembly: its sample_geom, two gaps a vector, was 2× faster than
-//    this file's scalar gaps.)
+//  * sampleCsr, for float32 instances into CSR entries: the mask scheme's where F is a multiple of 4, packed
+//    by one compress instruction per vector instead of the WebAssembly sampler's shuffle table; the
+//    geometric scheme's with sixteen logarithms at a time in eight-lane float64 vectors (sample_geom has two
+//    a vector), its row starts opened eight at a time by one store as sample_geom does.
 // Without AVX-512 (F, VL) and BMI2 the addon exports neither, and the WebAssembly sampler runs.
 
 #include <node_api.h>
@@ -228,7 +228,9 @@ void sampleGroup(int32_t *const *rec, int count, int B, char *mem) {
 /** sampleCsr's arguments (src/core/sampler/native.ts mirrors them). */
 enum CsrArg {
   CSR_B = 0, CSR_F = 1, CSR_SEEDS = 4, CSR_TM1 = 20, CSR_C_BITS = 21, CSR_RS_AT = 22, CSR_FEAT_AT = 23,
-  CSR_VAL_AT = 24, CSR_NNZ = 25, CSR_CAP = 26, CSR_ARGS = 28
+  CSR_VAL_AT = 24, CSR_NNZ = 25, CSR_CAP = 26,
+  CSR_GEOMETRIC = 27,  // 1: the geometric scheme, ln(1 − p) as a double at CSR_LOG_Q, the table at CSR_LN_TABLE_AT
+  CSR_LOG_Q = 28, CSR_LN_TABLE_AT = 30, CSR_ARGS = 32
 };
 
 /**
@@ -270,49 +272,73 @@ int csrInstance(const int32_t *a, char *mem) {
 }
 
 /**
- * ln(1 − u·2⁻³²) by exactly the operations of spec.ts's lnOneMinus (so its gaps are the WebAssembly
- * sampler's, bit for bit): y = 2³² − u = 2^e·m, bucket i = m's top 8 mantissa bits, whose centre c has 1/c and
- * ln c (ln(c/2) from bucket 106 on) in `table`; r = (m − c)·(1/c); n·LN2_HI + (n·LN2_LO + ln c + ln(1 + r)).
+ * ln(1 − u·2⁻³²) of eight outputs u by exactly the operations of spec.ts's lnOneMinus, in float64 lanes
+ * (so its gaps are the WebAssembly sampler's, bit for bit): y = 2³² − u = 2^e·m, bucket i = m's top 8
+ * mantissa bits, whose centre c has 1/c and ln c (ln(c/2) from bucket 106 on) in `table`;
+ * r = (m − c)·(1/c); n·LN2_HI + (n·LN2_LO + ln c + ln(1 + r)), each multiply and add rounded on its own.
  */
-inline double lnOneMinus(uint32_t u, const double *table) {
-  const double y = double(~u) + 1.0;
-  uint64_t bits;
-  std::memcpy(&bits, &y, 8);
-  const uint32_t hi = uint32_t(bits >> 32);
-  const int i = (hi >> 12) & 0xff;
-  const int e = int(hi >> 20) - 1023 + (i >= 106 ? 1 : 0);
-  bits = (bits & 0x000fffffffffffffull) | 0x3ff0000000000000ull;
-  double m;
-  std::memcpy(&m, &bits, 8);
-  const double r = (m - (1 + (i + 0.5) / 256)) * table[2 * i];
-  double h = -1.0 / 6;
-  h = h * r + 1.0 / 5;
-  h = h * r + -1.0 / 4;
-  h = h * r + 1.0 / 3;
-  h = h * r + -1.0 / 2;
-  h = h * r + 1;
-  const double n = e - 32;
-  return n * 0.6931471803691238 + (n * 1.9082149292705877e-10 + table[2 * i + 1] + h * r);
+inline __m512d lnOneMinus8(__m256i u, const double *table) {
+  const __m512d y = _mm512_add_pd(_mm512_cvtepu32_pd(_mm256_xor_si256(u, _mm256_set1_epi32(-1))), _mm512_set1_pd(1.0));
+  const __m512i bits = _mm512_castpd_si512(y);
+  const __m512i bucket = _mm512_and_si512(_mm512_srli_epi64(bits, 44), _mm512_set1_epi64(0xff));
+  const __m512i upper = _mm512_mask_add_epi64(_mm512_srli_epi64(bits, 52),
+                                              _mm512_cmpge_epi64_mask(bucket, _mm512_set1_epi64(106)),
+                                              _mm512_srli_epi64(bits, 52), _mm512_set1_epi64(1));
+  const __m512d m = _mm512_castsi512_pd(_mm512_or_si512(_mm512_and_si512(bits, _mm512_set1_epi64(0x000fffffffffffffll)),
+                                                        _mm512_set1_epi64(0x3ff0000000000000ll)));
+  // bucket and exponent are small integers: through 32 bits to float64 (AVX-512F has no 64-bit conversion)
+  const __m512d bucketD = _mm512_cvtepi32_pd(_mm512_cvtepi64_epi32(bucket));
+  // (i + ½)/256 as a product: exact either way (256 is a power of two)
+  const __m512d centre =
+      _mm512_add_pd(_mm512_set1_pd(1.0), _mm512_mul_pd(_mm512_add_pd(bucketD, _mm512_set1_pd(0.5)), _mm512_set1_pd(1.0 / 256)));
+  const __m512i at = _mm512_add_epi64(bucket, bucket);
+  const __m512d inv = _mm512_i64gather_pd(at, table, 8), lnC = _mm512_i64gather_pd(at, table + 1, 8);
+  const __m512d r = _mm512_mul_pd(_mm512_sub_pd(m, centre), inv);
+  __m512d h = _mm512_set1_pd(-1.0 / 6);
+  h = _mm512_add_pd(_mm512_mul_pd(h, r), _mm512_set1_pd(1.0 / 5));
+  h = _mm512_add_pd(_mm512_mul_pd(h, r), _mm512_set1_pd(-1.0 / 4));
+  h = _mm512_add_pd(_mm512_mul_pd(h, r), _mm512_set1_pd(1.0 / 3));
+  h = _mm512_add_pd(_mm512_mul_pd(h, r), _mm512_set1_pd(-1.0 / 2));
+  h = _mm512_add_pd(_mm512_mul_pd(h, r), _mm512_set1_pd(1.0));
+  const __m512d n = _mm512_cvtepi32_pd(
+      _mm256_sub_epi32(_mm512_cvtepi64_epi32(upper), _mm256_set1_epi32(1023 + 32)));
+  const __m512d low = _mm512_add_pd(_mm512_add_pd(_mm512_mul_pd(n, _mm512_set1_pd(1.9082149292705877e-10)), lnC),
+                                    _mm512_mul_pd(h, r));
+  return _mm512_add_pd(_mm512_mul_pd(n, _mm512_set1_pd(0.6931471803691238)), low);
 }
 
 /**
  * The geometric scheme's next AHEAD steps: gaps[2t + j] = min(⌊ln(1 − u_j·2⁻³²)/ln(1 − p)⌋, slots) from
  * outputs j = 0, 1 of step t, values[2t + j] = (u_{2+j} >> 8)·2⁻²⁴. Drawn ahead of their use (as sample_geom
- * does), so that the logarithms' long chains overlap instead of waiting, each, behind the branch on where
- * the previous gap landed; steps drawn past the instance's last slot are never used.
+ * does), eight logarithms a vector, instead of each waiting behind the branch on where the previous
+ * gap landed; steps drawn past the instance's last slot are never used. slots < 2³¹ (the caller checks).
  */
-constexpr int AHEAD = 8;
-inline void drawGaps(__m128i (&s)[4], double logQ, int64_t slots, const double *table, int64_t *gaps,
+constexpr int AHEAD = 16;
+inline void drawGaps(__m128i (&s)[4], double logQ, int64_t slots, const double *table, int32_t *gaps,
                      float *values) {
-  alignas(16) uint32_t u[AHEAD][4];
+  alignas(64) uint32_t u[AHEAD][4];
   for (int t = 0; t < AHEAD; t++)
     _mm_store_si128(reinterpret_cast<__m128i *>(u[t]), xoshiroStep(s[0], s[1], s[2], s[3]));
-  for (int t = 0; t < AHEAD; t++)
-    for (int j = 0; j < 2; j++) {
-      const double gap = std::floor(lnOneMinus(u[t][j], table) / logQ);
-      gaps[2 * t + j] = gap > double(slots) ? slots : int64_t(gap);
-      values[2 * t + j] = float(u[t][2 + j] >> 8) * (1.0f / 16777216.0f);
+  const __m512d q = _mm512_set1_pd(logQ), most = _mm512_set1_pd(double(slots));
+  // eight steps at a time: outputs 0, 1 of each (the gaps' uniforms), then outputs 2, 3 (the values'), in
+  // step order
+  for (int t = 0; t < AHEAD; t += 8) {
+    const __m512i first = _mm512_load_si512(u[t]), second = _mm512_load_si512(u[t + 4]);
+    const __m512i gapU = _mm512_permutex2var_epi32(
+        first, _mm512_setr_epi32(0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29), second);
+    const __m512i valueU = _mm512_permutex2var_epi32(
+        first, _mm512_setr_epi32(2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27, 30, 31), second);
+    for (int half = 0; half < 2; half++) {
+      const __m256i uh = half ? _mm512_extracti64x4_epi64(gapU, 1) : _mm512_castsi512_si256(gapU);
+      const __m512d gap = _mm512_roundscale_pd(_mm512_div_pd(lnOneMinus8(uh, table), q),
+                                               _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+      // min(gap, slots) as the scalar form's `gap > slots ? slots : gap` (gap is never NaN)
+      const __m512d capped = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(gap, most, _CMP_GT_OQ), gap, most);
+      _mm256_storeu_si256(reinterpret_cast<__m256i *>(gaps + 2 * t + 8 * half), _mm512_cvttpd_epi32(capped));
     }
+    _mm512_storeu_ps(values + 2 * t,
+                     _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(valueU, 8)), _mm512_set1_ps(1.0f / 16777216.0f)));
+  }
 }
 
 /**
@@ -332,7 +358,7 @@ void geometricInstance(int32_t *rec, int B, char *mem, const double *table) {
   std::memset(dense, 0, size_t(slots) * 4);
   int64_t pos = -1;
   int n = 0, last = -1;
-  int64_t gaps[2 * AHEAD];
+  int32_t gaps[2 * AHEAD];
   float values[2 * AHEAD];
   for (;;) {
     drawGaps(s, logQ, slots, table, gaps, values);
@@ -346,6 +372,58 @@ void geometricInstance(int32_t *rec, int B, char *mem, const double *table) {
       const int sample = int(pos / F);
       if (sample != last) list[n++] = last = sample;
       dense[pos] = values[k];
+    }
+  }
+}
+
+/**
+ * One float32 instance of the geometric scheme into the batch's CSR arrays from entry nnz on, exactly as the
+ * WebAssembly sampler's sample_geom writes them (reference.ts's loop): a sample's row start when the first
+ * gap lands at or past it, then its entries (feature, value). Returns the new nnz, or −1 when the capacity
+ * ran out (the caller grows the batch and samples the instance again from the same seeds).
+ */
+int geometricCsr(const int32_t *a, char *mem) {
+  const int B = a[CSR_B], F = a[CSR_F];
+  __m128i s[4] = {seedWord(a + CSR_SEEDS, 0), seedWord(a + CSR_SEEDS, 1), seedWord(a + CSR_SEEDS, 2),
+                  seedWord(a + CSR_SEEDS, 3)};
+  double logQ;
+  std::memcpy(&logQ, a + CSR_LOG_Q, 8);
+  const double *table = reinterpret_cast<const double *>(mem + a[CSR_LN_TABLE_AT]);
+  int32_t *rs = reinterpret_cast<int32_t *>(mem + a[CSR_RS_AT]);
+  int32_t *feat = reinterpret_cast<int32_t *>(mem + a[CSR_FEAT_AT]);
+  float *val = reinterpret_cast<float *>(mem + a[CSR_VAL_AT]);
+  int nnz = a[CSR_NNZ];
+  const int cap = a[CSR_CAP];
+  const int64_t slots = int64_t(B) * F;
+  int64_t pos = -1, sampleEnd = 0;
+  int sample = 0;
+  int32_t gaps[2 * AHEAD];
+  float values[2 * AHEAD];
+  for (;;) {
+    drawGaps(s, logQ, slots, table, gaps, values);
+    for (int k = 0; k < 2 * AHEAD; k++) {
+      pos += gaps[k] + 1;
+      if (pos >= slots) {
+        for (; sample <= B; sample++) rs[sample] = nnz;
+        return nnz;
+      }
+      // open every sample up to pos's: up to eight at once by one vector store of nnz over their row
+      // starts (those past pos's sample are written again when they open), as sample_geom does, instead of
+      // a loop whose exit the branch predictor would miss at almost every entry
+      const int next = int(uint32_t(pos) / uint32_t(F)) + 1;
+      if (next - sample < 9 && sample < B - 6) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i *>(rs + sample), _mm256_set1_epi32(nnz));
+        sample = next;
+        sampleEnd = int64_t(next) * F;
+      } else {
+        while (pos >= sampleEnd) {
+          rs[sample++] = nnz;
+          sampleEnd += F;
+        }
+      }
+      if (nnz >= cap) return -1;
+      feat[nnz] = int32_t(pos - (sampleEnd - F));
+      val[nnz++] = values[k];
     }
   }
 }
@@ -444,10 +522,12 @@ napi_value SampleRows(napi_env env, napi_callback_info info) {
 }
 
 /**
- * sampleCsr(memory: ArrayBuffer, args: Int32Array) -> nnz or −1: one float32 instance of the mask scheme
- * with F = args[1] a multiple of 4 and B = args[0] samples, its 16 seed words at args[4 …], T − 1, c's bits,
- * the byte offsets of its row starts, of the batch's feature and value arrays, the entries so far and the
- * capacity (csrInstance).
+ * sampleCsr(memory: ArrayBuffer, args: Int32Array) -> nnz or −1: one float32 instance of B = args[0] samples
+ * and F = args[1] features, its 16 seed words at args[4 …], the byte offsets of its row starts, of the batch's
+ * feature and value arrays, the entries so far and the capacity (args[22 … 26]); of the mask scheme (F a
+ * multiple of 4; T − 1 and c's bits at args[20], args[21]: csrInstance) or, where args[27] is 1, of the
+ * geometric scheme (ln(1 − p) as a double at args[28 … 29], the logarithm table's byte offset at args[30]:
+ * geometricCsr).
  */
 napi_value SampleCsr(napi_env env, napi_callback_info info) {
   char *mem;
@@ -455,13 +535,18 @@ napi_value SampleCsr(napi_env env, napi_callback_info info) {
   int32_t *a;
   if (const char *why = memoryAndArgs(env, info, CSR_ARGS, &mem, &memLen, &a, &length)) return fail(env, why);
   const int B = a[CSR_B], F = a[CSR_F], nnz = a[CSR_NNZ], cap = a[CSR_CAP];
-  if (B < 1 || F < 4 || F % 4 != 0) return fail(env, "sampleCsr: F must be a multiple of 4, B at least 1");
+  const bool geometric = a[CSR_GEOMETRIC] == 1;
+  if (B < 1 || F < 1 || (!geometric && F % 4 != 0))
+    return fail(env, "sampleCsr: B and F must be positive, and F a multiple of 4 for the mask scheme");
+  if (geometric && int64_t(B) * F >= (int64_t{1} << 31)) return fail(env, "sampleCsr: B·F must be below 2³¹");
+  if (geometric && !inside(memLen, a[CSR_LN_TABLE_AT], 2 * 256 * 8, 8))
+    return fail(env, "sampleCsr: the logarithm table lies outside the memory");
   // the arrays hold cap entries and the sampler's slack of 8 (spec.ts SLACK)
   if (nnz < 0 || cap < nnz || !inside(memLen, a[CSR_RS_AT], 4 * (int64_t(B) + 1), 4) ||
       !inside(memLen, a[CSR_FEAT_AT], 4 * (int64_t(cap) + 8), 4) || !inside(memLen, a[CSR_VAL_AT], 4 * (int64_t(cap) + 8), 4))
     return fail(env, "sampleCsr: the batch's arrays lie outside the memory");
   napi_value out;
-  napi_create_int32(env, csrInstance(a, mem), &out);
+  napi_create_int32(env, geometric ? geometricCsr(a, mem) : csrInstance(a, mem), &out);
   return out;
 }
 

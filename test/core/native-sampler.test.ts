@@ -21,6 +21,7 @@ import { makeReferenceKernel } from "../../src/core/kernels/reference.js";
 import { trainLockstep } from "../../src/core/lockstep.js";
 import { type ModelSpec, makeSpec } from "../../src/core/model.js";
 import { Rng } from "../../src/core/rng.js";
+import { DENSE_MAX_F } from "../../src/core/sampler/state.js";
 import {
   createBatch,
   denseRowsOf,
@@ -163,17 +164,19 @@ describe.skipIf(SKIP !== undefined || !HAS_AVX512)("the native sampler", () => {
       ] as const
     ).map(([F, B]) => [F, B, PS_LONE] as const),
   ])("F = %i, B = %i, p = %j: the same rows, list and blocks as the WebAssembly sampler", (F, B, ps) => {
-    const { withRows } = addons();
-    setNativeKernel(withRows);
+    const { withRows, withoutSampler } = addons();
     const spec = makeSpec(F, 1, [...ps], Array(F).fill(1));
     const all = new Uint8Array(ps.length).fill(1);
     const got = createBatch(spec, B, "f32");
     const full = createBatch(spec, B, "f32");
     const rngGot = new Rng(11, "native-sampler");
     const rngFull = new Rng(11, "native-sampler");
-    // twice: the second batch checks that both drew the same amount from the stream
+    // twice: the second batch checks that both drew the same amount from the stream; the CSR rows compared
+    // with come from the WebAssembly sampler (the native one also samples the geometric scheme into CSR rows)
     for (const round of [1, 2]) {
+      setNativeKernel(withRows);
       sampleBatch(spec, rngGot, got, all);
+      setNativeKernel(withoutSampler);
       sampleBatch(spec, rngFull, full);
       expect(expectSameSamples(spec, got, full, `round ${round}`)).toBe(ps.filter((p) => p > 0).length);
     }
@@ -270,46 +273,59 @@ describe.skipIf(SKIP !== undefined || !HAS_AVX512)("the native sampler", () => {
     return "same";
   };
 
-  // F a multiple of 4 above the dense rows' F: below p = 1 the mask scheme's instances are sampled natively
-  const CSR_CASES: [number, number][] = [
-    [12, 1024],
-    [20, 1024],
-    [100, 64],
-    [20, 3],
+  // float32 instances sampled natively into CSR entries: the geometric scheme's (p < 0.06) at any F, and,
+  // with F a multiple of 4 above the dense rows' F, the mask scheme's below p = 1
+  const DEMO_PS = [1, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001];
+  const CSR_CASES: [number, number, readonly number[]][] = [
+    [12, 1024, PS],
+    [20, 1024, PS],
+    [100, 64, PS],
+    [20, 3, PS],
+    [20, 1024, DEMO_PS],
+    [10, 1024, DEMO_PS],
+    [5, 1024, DEMO_PS],
+    [1, 37, DEMO_PS],
   ];
-  it.each(CSR_CASES)("F = %i, B = %i: the same CSR entries as the WebAssembly sampler", (F, B) => {
-    const { withRows, withoutSampler } = addons();
-    let calls = 0;
-    const counting = {
-      ...withRows,
-      sampleCsr: (m: ArrayBuffer, a: Int32Array) => {
-        calls++;
-        return (withRows.sampleCsr as NonNullable<NativeKernel["sampleCsr"]>)(m, a);
-      },
-    };
-    const spec = makeSpec(F, 3, PS, Array(F).fill(1));
-    // a batch made for rarer features than it is asked to sample: its capacity runs out and grows
-    const small = makeSpec(F, 3, Array(PS.length).fill(0.001), Array(F).fill(1));
-    for (const [what, made] of [
-      ["its own batch", spec],
-      ["a batch that must grow", small],
-    ] as const) {
-      const got = createBatch(made, B, "f32");
-      const want = createBatch(made, B, "f32");
-      const rngGot = new Rng(13, "native-csr");
-      const rngWant = new Rng(13, "native-csr");
-      for (const round of [1, 2]) {
-        calls = 0;
-        setNativeKernel(counting);
-        sampleBatch(spec, rngGot, got);
-        setNativeKernel(withoutSampler);
-        sampleBatch(spec, rngWant, want);
-        // the mask scheme's instances below p = 1 (0.9 … 0.06), each once, unless one ran out of room
-        expect(calls, `${what}, round ${round}: native calls`).toBeGreaterThanOrEqual(5);
-        expect(firstDifference(got, want), `${what}, round ${round}`).toBe("same");
+  const nativeCsr = (F: number, p: number) =>
+    p > 0 && (p < 0.06 || (p < 1 && F % 4 === 0 && F > DENSE_MAX_F));
+  it.each(CSR_CASES)(
+    "F = %i, B = %i, p = %j: the same CSR entries as the WebAssembly sampler",
+    (F, B, ps) => {
+      const { withRows, withoutSampler } = addons();
+      let calls = 0;
+      const counting = {
+        ...withRows,
+        sampleCsr: (m: ArrayBuffer, a: Int32Array) => {
+          calls++;
+          return (withRows.sampleCsr as NonNullable<NativeKernel["sampleCsr"]>)(m, a);
+        },
+      };
+      const spec = makeSpec(F, 3, [...ps], Array(F).fill(1));
+      // a batch made for rarer features than it is asked to sample: its capacity runs out and grows
+      const small = makeSpec(F, 3, Array(ps.length).fill(0.001), Array(F).fill(1));
+      const expectedCalls = ps.filter((p) => nativeCsr(F, p)).length;
+      for (const [what, made] of [
+        ["its own batch", spec],
+        ["a batch that must grow", small],
+      ] as const) {
+        const got = createBatch(made, B, "f32");
+        const want = createBatch(made, B, "f32");
+        const rngGot = new Rng(13, "native-csr");
+        const rngWant = new Rng(13, "native-csr");
+        for (const round of [1, 2]) {
+          calls = 0;
+          setNativeKernel(counting);
+          sampleBatch(spec, rngGot, got);
+          setNativeKernel(withoutSampler);
+          sampleBatch(spec, rngWant, want);
+          // each natively sampled instance once, more often where one ran out of room
+          expect(calls, `${what}, round ${round}: native calls`).toBeGreaterThanOrEqual(expectedCalls);
+          if (what === "its own batch") expect(calls, `${what}, round ${round}`).toBe(expectedCalls);
+          expect(firstDifference(got, want), `${what}, round ${round}`).toBe("same");
+        }
       }
-    }
-  });
+    },
+  );
 
   it("refuses bad arguments with an exception", () => {
     const sampleRows = addons().withRows.sampleRows as NonNullable<NativeKernel["sampleRows"]>;
@@ -338,8 +354,10 @@ describe.skipIf(SKIP !== undefined || !HAS_AVX512)("the native sampler", () => {
     expect(code(() => sampleRows(memory, args(64, 5, 0, 0xf800)))).toBe("TMS_NATIVE: true"); // table outside
     expect(code(() => sampleRows(memory, new Int32Array([2, 64, 5, 0])))).toBe("TMS_NATIVE: true");
     const sampleCsr = addons().withRows.sampleCsr as NonNullable<NativeKernel["sampleCsr"]>;
+    // 32 words: B, F, 16 seed words at 4, T − 1 and c's bits at 20–21, row starts, features and values at
+    // 22–24, nnz and capacity at 25–26; the geometric scheme's flag at 27, ln(1 − p) at 28–29, its table at 30
     const csr = (B: number, F: number, cap: number, featAt = 1 << 12) => {
-      const a = new Int32Array(28);
+      const a = new Int32Array(32);
       a.set([B, F]);
       a[22] = 0;
       a[23] = featAt;
@@ -348,10 +366,22 @@ describe.skipIf(SKIP !== undefined || !HAS_AVX512)("the native sampler", () => {
       a[26] = cap;
       return a;
     };
+    const geometric = (B: number, F: number, cap: number, tableAt = 0xc000) => {
+      const a = csr(B, F, cap);
+      a[27] = 1;
+      new Float64Array(a.buffer, 28 * 4, 1)[0] = Math.log1p(-0.01);
+      a[30] = tableAt;
+      return a;
+    };
     expect(sampleCsr(memory, csr(16, 20, 1000))).toBeGreaterThan(0);
     expect(sampleCsr(memory, csr(16, 20, 10))).toBe(-1); // out of room: the caller grows the batch
     expect(code(() => sampleCsr(memory, csr(16, 18, 1000)))).toBe("TMS_NATIVE: true"); // F not a multiple of 4
     expect(code(() => sampleCsr(memory, csr(16, 20, 1000, 1 << 16)))).toBe("TMS_NATIVE: true"); // outside
-    expect(code(() => sampleCsr(memory, new Int32Array(4)))).toBe("TMS_NATIVE: true");
+    expect(code(() => sampleCsr(memory, new Int32Array(28)))).toBe("TMS_NATIVE: true"); // too short
+    // the geometric scheme takes any F; 16 × 18 slots at p = 0.01 keep a few entries (this seed: none lost)
+    expect(sampleCsr(memory, geometric(16, 18, 1000))).toBeGreaterThanOrEqual(0);
+    expect(sampleCsr(memory, geometric(512, 18, 0))).toBe(-1); // out of room
+    expect(code(() => sampleCsr(memory, geometric(16, 18, 1000, 0xfe00)))).toBe("TMS_NATIVE: true"); // table outside
+    expect(code(() => sampleCsr(memory, geometric(1 << 24, 1 << 8, 1000)))).toBe("TMS_NATIVE: true"); // B·F ≥ 2³¹
   });
 });

@@ -145,9 +145,10 @@ export function sampleBatch(spec: ModelSpec, rng: Rng, batch: SparseBatch, rowsO
   eb?.listed.fill(-1);
   const wasm = eb !== undefined && wasmEnabled() && samplerOf(eb, batch.nFeatures) !== undefined;
   const native = wasm && rowsOnly && eb ? nativeRowsOf(eb, batch) : undefined;
-  // float32, F a multiple of 4 and no dense rows to write: the native sampler writes the same entries
-  const csr =
-    wasm && eb?.dtype === "f32" && !eb.dense && batch.nFeatures % 4 === 0 ? nativeCsrSampler() : undefined;
+  // float32: the native sampler writes the same entries for the geometric scheme and, where F is a multiple
+  // of 4 and there are no dense rows to write, for the mask scheme below p = 1
+  const csr = wasm && eb?.dtype === "f32" ? nativeCsrSampler() : undefined;
+  const csrMask = csr && eb && !eb.dense && batch.nFeatures % 4 === 0;
   const seeds = SEEDS;
   let nnz = 0;
   for (let i = 0; i < spec.nInstances; i++) {
@@ -169,8 +170,18 @@ export function sampleBatch(spec: ModelSpec, rng: Rng, batch: SparseBatch, rowsO
     for (;;) {
       const end = !wasm
         ? sampleInstanceJs(batch, i, p, seeds, nnz)
-        : csr && p < 1 && usesMask(p)
-          ? sampleInstanceCsr(csr, eb.engine.buffer, batch, i, p, seeds, nnz, eb.cap)
+        : csr && p > 0 && (usesMask(p) ? csrMask && p < 1 : true)
+          ? sampleInstanceCsr(
+              csr,
+              eb.engine.buffer,
+              batch,
+              i,
+              p,
+              seeds,
+              nnz,
+              eb.cap,
+              eb.state + SAMPLER_STATE.LNTAB,
+            )
           : sampleInstanceWasm(eb, batch, i, p, seeds, nnz);
       if (end >= 0) {
         nnz = end;

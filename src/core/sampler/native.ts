@@ -6,8 +6,9 @@
 //    list of non-empty samples compact_samples would make from the CSR rows and the blocks
 //    blocks_from_dense would make of them, but no CSR entries: most of the WebAssembly sampler's time is
 //    packing those. Used only where the caller says nobody reads these instances' CSR entries.
-//  * sampleInstanceCsr: a float32 instance with F a multiple of 4 (demo, sparsity, geometry) into the CSR
-//    arrays, byte for byte what sample_mask writes, the packing one compress instruction per vector.
+//  * sampleInstanceCsr: a float32 instance into the CSR arrays, byte for byte what the WebAssembly sampler
+//    writes: of the mask scheme with F a multiple of 4 (demo, sparsity, geometry; the packing one compress
+//    instruction per vector), or of the geometric scheme (sixteen logarithms at a time in float64 vectors).
 // Either way the batch's blocks or entries, and so every result, are bit for bit the same.
 
 import type { NativeKernel } from "../kernels/native/native.js";
@@ -106,13 +107,17 @@ const CSR = {
   VAL_AT: 24,
   NNZ: 25,
   CAP: 26,
+  GEOMETRIC: 27,
+  LOG_Q: 28,
+  LN_TABLE_AT: 30,
 };
-const csrArgs = new Int32Array(28);
+const csrArgs = new Int32Array(32);
 
 /**
- * sampleInstanceWasm's twin for a float32 instance of the mask scheme below p = 1 (at p = 1 the
- * WebAssembly sampler packs nothing and is as fast) with F a multiple of 4: the same entries from nnz on,
- * or −1 when the capacity (cap entries) ran out. Addresses are byte offsets into `memory`.
+ * sampleInstanceWasm's twin for a float32 instance: of the mask scheme below p = 1 (at p = 1 the
+ * WebAssembly sampler packs nothing and is as fast) with F a multiple of 4, or of the geometric scheme (any
+ * F; `lnTableAt`: the logarithm table in `memory`). The same entries from nnz on, or −1 when the capacity
+ * (cap entries) ran out. Addresses are byte offsets into `memory`.
  */
 export function sampleInstanceCsr(
   sampleCsr: NonNullable<NativeKernel["sampleCsr"]>,
@@ -123,13 +128,24 @@ export function sampleInstanceCsr(
   seeds: Int32Array,
   nnz: number,
   cap: number,
+  lnTableAt: number,
 ): number {
   const a = csrArgs;
   const B = batch.batchSize;
   a[CSR.B] = B;
   a[CSR.F] = batch.nFeatures;
   a.set(seeds, CSR.SEEDS);
-  writeMaskScheme(p, a, CSR.TM1, CSR.C_BITS);
+  if (usesMask(p)) {
+    a[CSR.GEOMETRIC] = 0;
+    writeMaskScheme(p, a, CSR.TM1, CSR.C_BITS);
+  } else {
+    // the geometric scheme's ln(1 − p), as sample_geom gets it
+    a[CSR.GEOMETRIC] = 1;
+    f64View[0] = Math.log1p(-p);
+    a[CSR.LOG_Q] = f64Bits[0];
+    a[CSR.LOG_Q + 1] = f64Bits[1];
+    a[CSR.LN_TABLE_AT] = lnTableAt;
+  }
   a[CSR.RS_AT] = batch.rowStart.byteOffset + 4 * i * (B + 1);
   a[CSR.FEAT_AT] = batch.feature.byteOffset;
   a[CSR.VAL_AT] = batch.value.byteOffset;
