@@ -29,16 +29,19 @@ export interface InstanceMetrics {
 
 /** Metrics of instance i of flat W [I, F, H] and b [I, F]. */
 export function instanceMetrics(W: Buffer, b: Buffer, i: number, F: number, H: number): InstanceMetrics {
-  const row = (f: number) => (i * F + f) * H;
-  const dot = (f: number, g: number) => {
-    let acc = 0;
-    for (let k = 0; k < H; k++) acc += W[row(f) + k] * W[row(g) + k];
-    return acc;
-  };
+  // the Gram matrix W_f · W_g, each pair once (a product commutes, so the sums are the same either way)
+  const gram = new Float64Array(F * F);
+  for (let f = 0; f < F; f++)
+    for (let g = f; g < F; g++) {
+      let acc = 0;
+      for (let k = 0, a = (i * F + f) * H, c = (i * F + g) * H; k < H; k++) acc += W[a + k] * W[c + k];
+      gram[f * F + g] = acc;
+      gram[g * F + f] = acc;
+    }
   const norms: number[] = [];
   let frob = 0;
   for (let f = 0; f < F; f++) {
-    const sq = dot(f, f);
+    const sq = gram[f * F + f];
     frob += sq;
     norms.push(Math.sqrt(sq));
   }
@@ -48,7 +51,7 @@ export function instanceMetrics(W: Buffer, b: Buffer, i: number, F: number, H: n
     let interference = 0;
     let overlapExact = 0;
     for (let g = 0; g < F; g++) {
-      const d = dot(f, g);
+      const d = gram[f * F + g];
       if (g !== f) interference += (d / (1e-5 + norms[f])) ** 2;
       overlapExact += norms[f] > 0 ? (d / norms[f]) ** 2 : 0;
     }
