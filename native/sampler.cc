@@ -240,7 +240,8 @@ enum CsrArg {
  * instance at a time (its entries follow the previous instance's), four lanes, the packing one compress per
  * vector. Returns the new nnz, or −1 when the capacity ran out (the caller grows the batch and retries).
  */
-int csrInstance(const int32_t *a, char *mem) {
+template <bool ALL>
+int csrSlots(const int32_t *a, char *mem) {
   const int B = a[CSR_B], V = a[CSR_F] / 4;
   __m128i s0 = seedWord(a + CSR_SEEDS, 0), s1 = seedWord(a + CSR_SEEDS, 1), s2 = seedWord(a + CSR_SEEDS, 2),
           s3 = seedWord(a + CSR_SEEDS, 3);
@@ -259,16 +260,27 @@ int csrInstance(const int32_t *a, char *mem) {
 #pragma GCC unroll 4
     for (int v = 0; v < V; v++) {
       const __m128i u = xoshiroStep(s0, s1, s2, s3);
-      const __mmask8 kept = Lone4::kept(u, limit);
-      const __m128 x = Lone4::values(u, scale);
-      _mm_storeu_si128(reinterpret_cast<__m128i *>(feat + nnz), _mm_maskz_compress_epi32(kept, features));
-      _mm_storeu_ps(val + nnz, _mm_maskz_compress_ps(kept, x));
-      nnz += __builtin_popcount(kept);
+      if constexpr (ALL) {
+        // p = 1: every slot kept, nothing to pack
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(feat + nnz), features);
+        _mm_storeu_ps(val + nnz, Lone4::values(u, scale));
+        nnz += 4;
+      } else {
+        const __mmask8 kept = Lone4::kept(u, limit);
+        const __m128 x = Lone4::values(u, scale);
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(feat + nnz), _mm_maskz_compress_epi32(kept, features));
+        _mm_storeu_ps(val + nnz, _mm_maskz_compress_ps(kept, x));
+        nnz += __builtin_popcount(kept);
+      }
       features = _mm_add_epi32(features, four);
     }
   }
   rs[B] = nnz;
   return nnz;
+}
+int csrInstance(const int32_t *a, char *mem) {
+  // T − 1 = 2³² − 1 unsigned: p = 1
+  return a[CSR_TM1] == -1 ? csrSlots<true>(a, mem) : csrSlots<false>(a, mem);
 }
 
 /**

@@ -146,7 +146,7 @@ export function sampleBatch(spec: ModelSpec, rng: Rng, batch: SparseBatch, rowsO
   const wasm = eb !== undefined && wasmEnabled() && samplerOf(eb, batch.nFeatures) !== undefined;
   const native = wasm && rowsOnly && eb ? nativeRowsOf(eb, batch) : undefined;
   // float32: the native sampler writes the same entries for the geometric scheme and, where F is a multiple
-  // of 4 and there are no dense rows to write, for the mask scheme below p = 1
+  // of 4 and there are no dense rows to write, for the mask scheme
   const csr = wasm && eb?.dtype === "f32" ? nativeCsrSampler() : undefined;
   const csrMask = csr && eb && !eb.dense && batch.nFeatures % 4 === 0;
   const seeds = SEEDS;
@@ -170,7 +170,7 @@ export function sampleBatch(spec: ModelSpec, rng: Rng, batch: SparseBatch, rowsO
     for (;;) {
       const end = !wasm
         ? sampleInstanceJs(batch, i, p, seeds, nnz)
-        : csr && p > 0 && (usesMask(p) ? csrMask && p < 1 : true)
+        : csr && p > 0 && (usesMask(p) ? csrMask : true)
           ? sampleInstanceCsr(
               csr,
               eb.engine.buffer,

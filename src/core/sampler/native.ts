@@ -114,9 +114,8 @@ const CSR = {
 const csrArgs = new Int32Array(32);
 
 /**
- * sampleInstanceWasm's twin for a float32 instance: of the mask scheme below p = 1 (at p = 1 the
- * WebAssembly sampler packs nothing and is as fast) with F a multiple of 4, or of the geometric scheme (any
- * F; `lnTableAt`: the logarithm table in `memory`). The same entries from nnz on, or −1 when the capacity
+ * sampleInstanceWasm's twin for a float32 instance: of the mask scheme with F a multiple of 4, or of the
+ * geometric scheme (any F; `lnTableAt`: the logarithm table in `memory`). The same entries from nnz on, or −1 when the capacity
  * (cap entries) ran out. Addresses are byte offsets into `memory`.
  */
 export function sampleInstanceCsr(
