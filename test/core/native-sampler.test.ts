@@ -286,8 +286,7 @@ describe.skipIf(SKIP !== undefined || !HAS_AVX512)("the native sampler", () => {
     [5, 1024, DEMO_PS],
     [1, 37, DEMO_PS],
   ];
-  const nativeCsr = (F: number, p: number) =>
-    p > 0 && (p < 0.06 || (F % 4 === 0 && F > DENSE_MAX_F));
+  const nativeCsr = (F: number, p: number) => p > 0 && (p < 0.06 || (F % 4 === 0 && F > DENSE_MAX_F));
   it.each(CSR_CASES)(
     "F = %i, B = %i, p = %j: the same CSR entries as the WebAssembly sampler",
     (F, B, ps) => {
