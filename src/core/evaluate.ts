@@ -1,6 +1,7 @@
 // Evaluation loss: the training loss on fresh samples from the separate "eval" stream of the run's seed.
 
 import { getActivation } from "./activations.js";
+import { rowsOnlyInstances } from "./kernels/fast.js";
 import type { SoftmaxDim } from "./kernels/types.js";
 import type { ModelSpec, Params } from "./model.js";
 import { Rng } from "./rng.js";
@@ -9,16 +10,42 @@ import { chooseKernel } from "./train.js";
 
 export const EVAL_SAMPLES = 8192;
 
-/** The evaluation samples of a seed: the first `samples` of its "eval" stream, as one batch. */
+/**
+ * The evaluation samples of a seed: the first `samples` of its "eval" stream, as one batch. `rowsOnly`
+ * (evaluationRowsOnly) lets the sampler write the instances the evaluating kernels read only as dense rows
+ * that way, as a training step's batch (the same samples either way).
+ */
 export function evaluationBatch(
   spec: ModelSpec,
   seed: number,
   dtype: Params["dtype"],
   samples = EVAL_SAMPLES,
+  rowsOnly?: Uint8Array,
 ): SparseBatch {
   const batch = createBatch(spec, samples, dtype);
-  sampleBatch(spec, new Rng(seed, "eval"), batch);
+  sampleBatch(spec, new Rng(seed, "eval"), batch, rowsOnly);
   return batch;
+}
+
+/**
+ * The instances that every one of these activations' evaluations (evaluateLoss's kernel) reads only as dense
+ * rows (rowsOnlyInstances), so that one evaluation batch for all of them may be sampled that way; undefined
+ * for none.
+ */
+export function evaluationRowsOnly(
+  spec: ModelSpec,
+  runs: readonly { activation: string; softmaxDim: SoftmaxDim }[],
+  dtype: Params["dtype"],
+): Uint8Array | undefined {
+  let common: Uint8Array | undefined;
+  for (const run of runs) {
+    const kernel = chooseKernel(getActivation(run.activation), run.softmaxDim);
+    const rows = rowsOnlyInstances(kernel, spec, dtype);
+    if (!rows) return undefined;
+    if (!common) common = rows;
+    else if (rows !== common) common = common.map((r, i) => r & rows[i]);
+  }
+  return common;
 }
 
 /**
@@ -36,10 +63,17 @@ export function evaluateLoss(
   seed: number,
   softmaxDim: SoftmaxDim,
   samples = EVAL_SAMPLES,
-  batch: SparseBatch = evaluationBatch(spec, seed, params.dtype, samples),
+  batch?: SparseBatch,
 ): Float64Array {
   const act = getActivation(activationId);
   const { nInstances: I, nFeatures: F, nHidden: H } = spec;
+  batch ??= evaluationBatch(
+    spec,
+    seed,
+    params.dtype,
+    samples,
+    evaluationRowsOnly(spec, [{ activation: activationId, softmaxDim }], params.dtype),
+  );
   if (batch.batchSize !== samples || batch.nFeatures !== F || batch.nInstances !== I)
     throw new Error("evaluateLoss: the batch does not fit this spec and sample count");
   const grads = { W: new Float64Array(I * F * H), b: new Float64Array(I * F) };

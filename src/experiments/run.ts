@@ -2,7 +2,7 @@
 // CLI prints and the browser shows. No Node APIs (runs in a Web Worker).
 
 import { getActivation } from "../core/activations.js";
-import { EVAL_SAMPLES, evaluateLoss, evaluationBatch } from "../core/evaluate.js";
+import { EVAL_SAMPLES, evaluateLoss, evaluationBatch, evaluationRowsOnly } from "../core/evaluate.js";
 import { trainLockstep } from "../core/lockstep.js";
 import { type InstanceMetrics, instanceMetrics } from "../core/metrics.js";
 import { initParams, type ModelSpec, type Params } from "../core/model.js";
@@ -88,7 +88,19 @@ export function runTrainingLockstep(
   );
   // the runs share seed and dtype, so their evaluation samples too: sampled once for the group
   const first = runs[0]?.options;
-  const evalBatch = first && evaluationBatch(spec, first.seed, first.dtype);
+  const evalBatch =
+    first &&
+    evaluationBatch(
+      spec,
+      first.seed,
+      first.dtype,
+      EVAL_SAMPLES,
+      evaluationRowsOnly(
+        spec,
+        runs.map((r) => ({ activation: r.activation, softmaxDim: r.options.softmaxDim })),
+        first.dtype,
+      ),
+    );
   return runs.map((r, k) => summarize(presetId, spec, r.activation, r.options, outcomes[k], evalBatch));
 }
 
