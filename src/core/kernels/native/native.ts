@@ -72,15 +72,21 @@ export const NATIVE_ARG = {
 export const NATIVE_MAX_F = 32;
 
 /**
- * The native kernel takes a Gram instance from this many expected non-zeros per sample (p·F) on: there it
- * is 0.67–0.97× the WebAssembly kernel's time; below, its fixed cost per instance (setup, finish) outweighs
- * its faster rows, and light activations ran 1.10–1.18× at F = 20, p = 0.01 and 0.003 (docs/speed.md).
- * A function of the spec alone, so results never depend on timing.
+ * The native kernel takes a light activation's Gram instance from this many expected non-zeros per sample
+ * (p·F) on: there it is 0.67–0.97× the WebAssembly kernel's time; below, its fixed cost per instance
+ * (setup, finish) outweighs its faster rows, and light activations ran 1.10–1.18× at F = 20, p = 0.01 and
+ * 0.003 (docs/speed.md). The other activations' rows cost enough that it takes every instance with p > 0:
+ * demo (p down to 0.001) gelu, tanh, sigmoid and softmax 0.98–0.985× the time, relu 1.025× (session 15).
+ * A function of the spec and the activation alone, so results never depend on timing.
  */
 export const NATIVE_MIN_NONZEROS = 0.5;
 
+/** Whether an activation is light (few operations a value: relu, leaky relu, …; the table's `light`). */
+export const isLight = (act: Activation): boolean => act.kind === "elementwise" && act.vector?.light === true;
+
 /** Whether the native kernel runs a Gram-path instance of feature probability p with F features. */
-export const nativeTakes = (p: number, F: number): boolean => p * F >= NATIVE_MIN_NONZEROS;
+export const nativeTakes = (p: number, F: number, act: Activation): boolean =>
+  isLight(act) ? p * F >= NATIVE_MIN_NONZEROS : p > 0;
 
 /**
  * The dense path runs natively for instances whose every slot is kept (p = 1: the batch's values are then
@@ -149,7 +155,7 @@ export function nativeInstances(
     const path = choosePath(p, F, H, dtype);
     if (nativeDenseFromCsr(p, F, H, act, path, native.kernel)) taken.dense.push(i);
     else if (path === "gram") {
-      if (nativeTakes(p, F)) taken.gram.push(i);
+      if (nativeTakes(p, F, act)) taken.gram.push(i);
     } else if (nativeTakesDense(p, F, H, native.kernel)) taken.dense.push(i);
     else if (nativeTakesBlocks(F, H, native.kernel)) taken.blocks.push(i);
   });
