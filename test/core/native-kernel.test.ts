@@ -16,9 +16,9 @@ import { type Activation, getActivation, VECTOR_ACTIVATION_IDS } from "../../src
 import { compileFormulaActivation } from "../../src/core/formula/activation.js";
 import { choosePath, fastKernel, setPathOverride } from "../../src/core/kernels/fast.js";
 import {
+  isLight,
   NATIVE_ARG,
   NATIVE_MAX_F,
-  isLight,
   type NativeKernel,
   nativeTakes,
   SOFTMAX_DENSE_MIN_P,
