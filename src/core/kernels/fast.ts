@@ -83,13 +83,6 @@ interface SpecBuffers {
 const kernelKey = (act: Activation, F: number, H: number, dtype: "f32" | "f64", fma = fmaEnabled()) =>
   `kernel:${F}:${H}:${dtype}:${codeKey(act)}:${fma ? "fma" : "nofma"}`;
 
-/** The algorithms a spec's instances take (choosePath, which honours setPathOverride). */
-function pathsOf(spec: ModelSpec, dtype: "f32" | "f64"): KernelPaths {
-  const paths = { dense: false, gram: false };
-  for (const p of spec.featureProbability) paths[choosePath(p, spec.nFeatures, spec.nHidden, dtype)] = true;
-  return paths;
-}
-
 interface KernelModule {
   module: WebAssembly.Module;
   jsMid: boolean;
@@ -138,13 +131,17 @@ class KernelState {
   private f64!: Float64Array;
   private i32!: Int32Array;
 
+  /**
+   * No module until a run needs one (paths, or the blocks a batch's sampler did not make): where the native
+   * kernel takes every instance, none is compiled (a short study's cells each saved fetching, compiling and
+   * instantiating one).
+   */
   constructor(
     readonly engine: Engine,
     readonly act: Activation,
     F: number,
     H: number,
     readonly dtype: "f32" | "f64",
-    paths: KernelPaths,
   ) {
     this.lay = kernelLayout(F, H, dtype);
     this.fma = fmaEnabled();
@@ -152,8 +149,13 @@ class KernelState {
     new Uint8Array(engine.buffer, this.ws + this.lay.ROWTAB, ROW_COMPACT_TABLE.length).set(ROW_COMPACT_TABLE);
     this.refresh();
     engine.onGrow(() => this.refresh());
-    this.serve(paths);
   }
+
+  /** The exports, with at least the dense path's functions (the blocks' preparation), served on first use. */
+  private readonly denseExports = (): Exports => {
+    this.serve({ dense: true, gram: false });
+    return this.exports;
+  };
 
   /** Makes sure the instance has the functions of `paths`; the workspace (and its zeroed C) is kept. */
   serve(paths: KernelPaths): void {
@@ -261,9 +263,9 @@ class KernelState {
     buf.nativeTaken.fill(0);
     for (const group of buf.nativeGroups) for (const i of group.instances) buf.nativeTaken[i] = 1;
     const left = all.filter((i) => !buf.nativeTaken[i]);
-    // the native blocks path trains on the blocks this module prepares
-    const prepares = (taken?.blocks.length ?? 0) > 0;
-    this.serve({ dense: prepares || left.some((i) => !buf.gram[i]), gram: left.some((i) => buf.gram[i]) });
+    // (the native blocks path's blocks, where the sampler did not make them, are prepared by the dense
+    // path's functions, served when first asked for: denseExports)
+    this.serve({ dense: left.some((i) => !buf.gram[i]), gram: left.some((i) => buf.gram[i]) });
     buf.override = currentPathOverride();
     buf.native = native;
     buf.prep = preparedBatch(this.engine, batch, F, dtype, I, buf.gram);
@@ -324,7 +326,7 @@ class KernelState {
         // the blocks this module prepares (shared by a lockstep group's runs)
         blocks: (i, a, o) => {
           place(i, a, o);
-          a[o + A.N_BLOCKS] = prep.blocked(i, ex, ws, a[o + A.ROW_START], batch);
+          a[o + A.N_BLOCKS] = prep.blocked(i, this.denseExports, ws, a[o + A.ROW_START], batch);
           a[o + A.VALUE] = prep.blockAt[i];
         },
       };
@@ -346,7 +348,7 @@ class KernelState {
         const n = prep.compacted(i, ex, ws, rs);
         rows = ex.gram_rows(ws, prep.rows[i], batch.feature, batch.value, n, impk);
       } else if (F <= BLOCKS_MAX_F) {
-        const nBlocks = prep.blocked(i, ex, ws, rs, batch);
+        const nBlocks = prep.blocked(i, this.denseExports, ws, rs, batch);
         rows = ex.dense_blocks(ws, prep.blockAt[i], nBlocks, impk);
       } else {
         const n = prep.compacted(i, ex, ws, rs);
@@ -411,7 +413,8 @@ class PreparedBatch {
     if (this.n[i] < 0) this.n[i] = ex.compact_rows(ws, rs, this.B, this.rows[i]);
     return this.n[i];
   }
-  blocked(i: number, ex: Exports, ws: number, rs: number, batch: BatchPointers): number {
+  /** Instance i's blocks for this batch: the sampler's, or prepared by the kernel module `exports` gives. */
+  blocked(i: number, exports: () => Exports, ws: number, rs: number, batch: BatchPointers): number {
     if (this.nBlocks[i] < 0) {
       const source = batch.source;
       this.blockAt[i] = this.blocks[i];
@@ -422,6 +425,7 @@ class PreparedBatch {
         this.nBlocks[i] = (sampled.listed[i] + 3) >> 2;
         return this.nBlocks[i];
       }
+      const ex = exports();
       const dense = source ? denseRowsOf(source, i) : -1;
       if (dense >= 0 && ex.blocks_from_dense) {
         // the sampler's dense rows, transposed: the same blocks without scattering each entry
@@ -586,7 +590,7 @@ function stateFor(engine: Engine, act: Activation, spec: ModelSpec, dtype: "f32"
   const key = kernelKey(act, F, H, dtype);
   let s = engine.state.get(key) as KernelState | undefined;
   if (!s) {
-    s = new KernelState(engine, act, F, H, dtype, pathsOf(spec, dtype));
+    s = new KernelState(engine, act, F, H, dtype);
     engine.state.set(key, s);
   }
   byAct.set(act, s);
