@@ -354,90 +354,90 @@ inline void drawGaps(__m128i (&s)[4], double logQ, int64_t slots, const double *
 }
 
 /**
- * One instance of the geometric scheme (spec.ts; reference.ts's loop) into dense rows, its list of
- * non-empty samples and its blocks: each step's outputs 0 and 1 give two gaps ⌊ln(1 − u·2⁻³²)/ln(1 − p)⌋
- * between kept slots, outputs 2 and 3 their values (u >> 8)·2⁻²⁴.
+ * The geometric scheme's kept slots in order (spec.ts; reference.ts's loop): from the instance's 16 seed
+ * words, each step's outputs 0 and 1 give two gaps ⌊ln(1 − u·2⁻³²)/ln(1 − p)⌋ between kept slots, outputs 2
+ * and 3 their values (u >> 8)·2⁻²⁴; keep(slot, value) for each slot below `slots`, until it returns false.
+ * Returns whether every kept slot was taken.
  */
-template <int F>
-void geometricInstance(int32_t *rec, int B, char *mem, const double *table) {
-  __m128i s[4] = {seedWord(rec + SEEDS, 0), seedWord(rec + SEEDS, 1), seedWord(rec + SEEDS, 2),
-                  seedWord(rec + SEEDS, 3)};
-  double logQ;
-  std::memcpy(&logQ, rec + LOG_Q, 8);
-  float *dense = reinterpret_cast<float *>(mem + rec[DENSE_AT]);
-  int32_t *list = reinterpret_cast<int32_t *>(mem + rec[LIST_AT]);
-  const int64_t slots = int64_t(B) * F;
-  std::memset(dense, 0, size_t(slots) * 4);
-  int64_t pos = -1;
-  int n = 0, last = -1;
+template <typename Keep>
+inline bool geometricSlots(const int32_t *seeds, double logQ, int64_t slots, const double *table, Keep keep) {
+  __m128i s[4] = {seedWord(seeds, 0), seedWord(seeds, 1), seedWord(seeds, 2), seedWord(seeds, 3)};
   int32_t gaps[2 * AHEAD];
   float values[2 * AHEAD];
+  int64_t pos = -1;
   for (;;) {
     drawGaps(s, logQ, slots, table, gaps, values);
     for (int k = 0; k < 2 * AHEAD; k++) {
       pos += gaps[k] + 1;
-      if (pos >= slots) {
-        rec[N_OUT] = n;
-        toBlocks<F>(dense, list, n, reinterpret_cast<float *>(mem + rec[BLOCKS_AT]));
-        return;
-      }
-      const int sample = int(pos / F);
-      if (sample != last) list[n++] = last = sample;
-      dense[pos] = values[k];
+      if (pos >= slots) return true;
+      if (!keep(pos, values[k])) return false;
     }
   }
 }
 
+inline double logQOf(const int32_t *at) {
+  double logQ;
+  std::memcpy(&logQ, at, 8);
+  return logQ;
+}
+
+/** One instance of the geometric scheme into dense rows, its list of non-empty samples and its blocks. */
+template <int F>
+void geometricInstance(int32_t *rec, int B, char *mem, const double *table) {
+  float *dense = reinterpret_cast<float *>(mem + rec[DENSE_AT]);
+  int32_t *list = reinterpret_cast<int32_t *>(mem + rec[LIST_AT]);
+  const int64_t slots = int64_t(B) * F;
+  std::memset(dense, 0, size_t(slots) * 4);
+  int n = 0, last = -1;
+  geometricSlots(rec + SEEDS, logQOf(rec + LOG_Q), slots, table, [&](int64_t pos, float value) {
+    const int sample = int(pos / F);
+    if (sample != last) list[n++] = last = sample;
+    dense[pos] = value;
+    return true;
+  });
+  rec[N_OUT] = n;
+  toBlocks<F>(dense, list, n, reinterpret_cast<float *>(mem + rec[BLOCKS_AT]));
+}
+
 /**
  * One float32 instance of the geometric scheme into the batch's CSR arrays from entry nnz on, exactly as the
- * WebAssembly sampler's sample_geom writes them (reference.ts's loop): a sample's row start when the first
- * gap lands at or past it, then its entries (feature, value). Returns the new nnz, or −1 when the capacity
- * ran out (the caller grows the batch and samples the instance again from the same seeds).
+ * WebAssembly sampler's sample_geom writes them: a sample's row start when the first kept slot lands at or
+ * past it, then its entries (feature, value). Returns the new nnz, or −1 when the capacity ran out (the
+ * caller grows the batch and samples the instance again from the same seeds).
  */
 int geometricCsr(const int32_t *a, char *mem) {
   const int B = a[CSR_B], F = a[CSR_F];
-  __m128i s[4] = {seedWord(a + CSR_SEEDS, 0), seedWord(a + CSR_SEEDS, 1), seedWord(a + CSR_SEEDS, 2),
-                  seedWord(a + CSR_SEEDS, 3)};
-  double logQ;
-  std::memcpy(&logQ, a + CSR_LOG_Q, 8);
   const double *table = reinterpret_cast<const double *>(mem + a[CSR_LN_TABLE_AT]);
   int32_t *rs = reinterpret_cast<int32_t *>(mem + a[CSR_RS_AT]);
   int32_t *feat = reinterpret_cast<int32_t *>(mem + a[CSR_FEAT_AT]);
   float *val = reinterpret_cast<float *>(mem + a[CSR_VAL_AT]);
   int nnz = a[CSR_NNZ];
   const int cap = a[CSR_CAP];
-  const int64_t slots = int64_t(B) * F;
-  int64_t pos = -1, sampleEnd = 0;
+  int64_t sampleEnd = 0;
   int sample = 0;
-  int32_t gaps[2 * AHEAD];
-  float values[2 * AHEAD];
-  for (;;) {
-    drawGaps(s, logQ, slots, table, gaps, values);
-    for (int k = 0; k < 2 * AHEAD; k++) {
-      pos += gaps[k] + 1;
-      if (pos >= slots) {
-        for (; sample <= B; sample++) rs[sample] = nnz;
-        return nnz;
+  const bool whole = geometricSlots(a + CSR_SEEDS, logQOf(a + CSR_LOG_Q), int64_t(B) * F, table, [&](int64_t pos, float value) {
+    // open every sample up to pos's: up to eight at once by one vector store of nnz over their row
+    // starts (those past pos's sample are written again when they open), as sample_geom does, instead of
+    // a loop whose exit the branch predictor would miss at almost every entry
+    const int next = int(uint32_t(pos) / uint32_t(F)) + 1;
+    if (next - sample < 9 && sample < B - 6) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i *>(rs + sample), _mm256_set1_epi32(nnz));
+      sample = next;
+      sampleEnd = int64_t(next) * F;
+    } else {
+      while (pos >= sampleEnd) {
+        rs[sample++] = nnz;
+        sampleEnd += F;
       }
-      // open every sample up to pos's: up to eight at once by one vector store of nnz over their row
-      // starts (those past pos's sample are written again when they open), as sample_geom does, instead of
-      // a loop whose exit the branch predictor would miss at almost every entry
-      const int next = int(uint32_t(pos) / uint32_t(F)) + 1;
-      if (next - sample < 9 && sample < B - 6) {
-        _mm256_storeu_si256(reinterpret_cast<__m256i *>(rs + sample), _mm256_set1_epi32(nnz));
-        sample = next;
-        sampleEnd = int64_t(next) * F;
-      } else {
-        while (pos >= sampleEnd) {
-          rs[sample++] = nnz;
-          sampleEnd += F;
-        }
-      }
-      if (nnz >= cap) return -1;
-      feat[nnz] = int32_t(pos - (sampleEnd - F));
-      val[nnz++] = values[k];
     }
-  }
+    if (nnz >= cap) return false;
+    feat[nnz] = int32_t(pos - (sampleEnd - F));
+    val[nnz++] = value;
+    return true;
+  });
+  if (!whole) return -1;
+  for (; sample <= B; sample++) rs[sample] = nnz;
+  return nnz;
 }
 
 typedef void (*GroupFn)(int32_t *const *, int, int, char *);
