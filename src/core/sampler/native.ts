@@ -115,8 +115,8 @@ const csrArgs = new Int32Array(32);
 
 /**
  * sampleInstanceWasm's twin for a float32 instance: of the mask scheme with F a multiple of 4, or of the
- * geometric scheme (any F; `lnTableAt`: the logarithm table in `memory`). The same entries from nnz on, or −1 when the capacity
- * (cap entries) ran out. Addresses are byte offsets into `memory`.
+ * geometric scheme (any F; `lnTableAt`: the logarithm table in `memory`). The same entries from nnz on, or
+ * −1 when the capacity (cap entries) ran out. Addresses are byte offsets into `memory`.
  */
 export function sampleInstanceCsr(
   sampleCsr: NonNullable<NativeKernel["sampleCsr"]>,

@@ -76,7 +76,8 @@ export const NATIVE_MAX_F = 32;
  * (p·F) on: there it is 0.67–0.97× the WebAssembly kernel's time; below, its fixed cost per instance
  * (setup, finish) outweighs its faster rows, and light activations ran 1.10–1.18× at F = 20, p = 0.01 and
  * 0.003 (docs/speed.md). The other activations' rows cost enough that it takes every instance with p > 0:
- * demo (p down to 0.001) gelu, tanh, sigmoid and softmax 0.98–0.985× the time, relu 1.025× (session 15).
+ * demo (p down to 0.001) gelu 0.967×, tanh 0.972×, mish 0.974×, sigmoid 0.977×, softmax 0.986× the time
+ * (relu, taken the same way, 1.025×; session 15).
  * A function of the spec and the activation alone, so results never depend on timing.
  */
 export const NATIVE_MIN_NONZEROS = 0.5;
