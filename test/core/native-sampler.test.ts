@@ -14,12 +14,13 @@
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { defineActivation } from "../../src/core/activations.js";
+import { evaluateLoss, evaluationRowsOnly } from "../../src/core/evaluate.js";
 import { compileFormulaActivation } from "../../src/core/formula/activation.js";
 import { fastKernel, rowsOnlyInstances, setPathOverride } from "../../src/core/kernels/fast.js";
 import { type NativeKernel, setNativeKernel } from "../../src/core/kernels/native/native.js";
 import { makeReferenceKernel } from "../../src/core/kernels/reference.js";
 import { trainLockstep } from "../../src/core/lockstep.js";
-import { type ModelSpec, makeSpec } from "../../src/core/model.js";
+import { initParams, type ModelSpec, makeSpec } from "../../src/core/model.js";
 import { Rng } from "../../src/core/rng.js";
 import { DENSE_MAX_F } from "../../src/core/sampler/state.js";
 import {
@@ -236,6 +237,38 @@ describe.skipIf(SKIP !== undefined || !HAS_AVX512)("the native sampler", () => {
       b.advance(150);
       expect(paramsOf(a), `${activation}: parameters after 150 steps`).toEqual(paramsOf(b));
       expect(Array.from(a.trainLoss)).toEqual(Array.from(b.trainLoss));
+    }
+  });
+
+  it("evaluates on a batch drawn rows-only where every kernel allows it, to the same losses", () => {
+    const { withRows, withoutSampler } = addons();
+    const intro = getPreset("intro").spec();
+    const params = initParams(intro, "f32", 4);
+    // intro's fast-kernel activations: every instance rows-only; with the batch softmax (reference kernel)
+    // among them, none
+    const fast = [
+      { activation: "relu", softmaxDim: "features" as const },
+      { activation: "gelu", softmaxDim: "features" as const },
+      { activation: "softmax", softmaxDim: "features" as const },
+    ];
+    expect(Array.from(evaluationRowsOnly(intro, fast, "f32") ?? [])).toEqual(Array(10).fill(1));
+    expect(evaluationRowsOnly(intro, [...fast, { activation: "softmax", softmaxDim: "batch" }], "f32")).toBe(
+      undefined,
+    );
+    for (const { activation, softmaxDim } of fast) {
+      let calls = 0;
+      setNativeKernel({
+        ...withRows,
+        sampleRows: (m: ArrayBuffer, a: Int32Array) => {
+          calls++;
+          withRows.sampleRows?.(m, a);
+        },
+      });
+      const rows = evaluateLoss(intro, activation, params, 4, softmaxDim);
+      expect(calls, `${activation}: evaluation batch sampled natively`).toBe(1);
+      setNativeKernel(withoutSampler);
+      const csr = evaluateLoss(intro, activation, params, 4, softmaxDim);
+      expect(Array.from(rows), activation).toEqual(Array.from(csr));
     }
   });
 
