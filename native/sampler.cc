@@ -17,7 +17,6 @@
 #include <node_api.h>
 
 #include <array>
-#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -344,7 +343,7 @@ inline void drawGaps(__m128i (&s)[4], double logQ, int64_t slots, const double *
       const __m256i uh = half ? _mm512_extracti64x4_epi64(gapU, 1) : _mm512_castsi512_si256(gapU);
       const __m512d gap = _mm512_roundscale_pd(_mm512_div_pd(lnOneMinus8(uh, table), q),
                                                _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-      // min(gap, slots) as the scalar form's `gap > slots ? slots : gap` (gap is never NaN)
+      // min(gap, slots), as spec.ts's Math.min (gap is never NaN: y ≥ 1, so its logarithm is finite)
       const __m512d capped = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(gap, most, _CMP_GT_OQ), gap, most);
       _mm256_storeu_si256(reinterpret_cast<__m256i *>(gaps + 2 * t + 8 * half), _mm512_cvttpd_epi32(capped));
     }
