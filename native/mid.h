@@ -41,6 +41,13 @@ template <ActFn ACTIVATION, WideActFn WIDE, bool LIGHT>
 struct Elementwise {
   /** Worth the blocks path's separate activation pass (blocks.cc trainChunk). */
   static constexpr bool HEAVY = !LIGHT;
+  /** One vector's e = y − x: loss += k·e², dz = k·e·d. */
+  static TMS_INLINE void lossAndDz(vf y, vf d, vf x, vf k, vf &loss, vf &dz) {
+    const vf e = y - x;
+    const vf ke = k * e;
+    loss = TMS_MADD(ke, e, loss);
+    dz = ke * d;
+  }
   /**
    * (In the features layout k is 0 in the padding lanes, so they add nothing to the loss and get dz = 0.)
    * With AVX-512 the activation runs on two of the R·n vectors at once (WIDE, 16 lanes); the loss and dz
@@ -49,18 +56,15 @@ struct Elementwise {
   template <int N, int R, bool FEATURES>
   static TMS_INLINE void run(TMS_MID_ARGS) {
     (void)valid;
-    auto lossAndDz = [&](int r, int v, vf y, vf d) {
-      const vf e = y - x[r][v];
-      const vf ke = k[v] * e;
-      lossv[r] = TMS_MADD(ke, e, lossv[r]);
-      dz[r][v] = ke * d;
+    auto lossAndDzAt = [&](int r, int v, vf y, vf d) {
+      lossAndDz(y, d, x[r][v], k[v], lossv[r], dz[r][v]);
     };
     if constexpr (LIGHT) {
       for (int v = 0; v < n; v++)
         for (int r = 0; r < R; r++) {
           vf y, d;
           ACTIVATION(z[r][v], &y, &d);
-          lossAndDz(r, v, y, d);
+          lossAndDzAt(r, v, y, d);
         }
       return;
     }
@@ -69,14 +73,14 @@ struct Elementwise {
     for (; i + 1 < R * n; i += 2) {
       vw y, d;
       WIDE(joinWide(z[i % R][i / R], z[(i + 1) % R][(i + 1) / R]), &y, &d);
-      lossAndDz(i % R, i / R, lowHalf(y), lowHalf(d));
-      lossAndDz((i + 1) % R, (i + 1) / R, highHalf(y), highHalf(d));
+      lossAndDzAt(i % R, i / R, lowHalf(y), lowHalf(d));
+      lossAndDzAt((i + 1) % R, (i + 1) / R, highHalf(y), highHalf(d));
     }
 #endif
     for (; i < R * n; i++) {
       vf y, d;
       ACTIVATION(z[i % R][i / R], &y, &d);
-      lossAndDz(i % R, i / R, y, d);
+      lossAndDzAt(i % R, i / R, y, d);
     }
   }
 
@@ -107,12 +111,8 @@ struct Elementwise {
     activate(&z[0][0][0], &y[0][0][0], &d[0][0][0], groups * R * N);
     for (int g = 0; g < groups; g++)
       for (int v = 0; v < N; v++)
-        for (int r = 0; r < R; r++) {
-          const vf e = y[g][r][v] - x[g][r][v];
-          const vf ke = k[v] * e;
-          lossv[r] = TMS_MADD(ke, e, lossv[r]);
-          dz[g][r][v] = ke * d[g][r][v];
-        }
+        for (int r = 0; r < R; r++)
+          lossAndDz(y[g][r][v], d[g][r][v], x[g][r][v], k[v], lossv[r], dz[g][r][v]);
   }
 };
 
