@@ -55,32 +55,6 @@ export class Rng {
     return result >>> 0;
   }
 
-  /**
-   * The next `out.length` outputs of nextUint32 into `out` (as signed 32-bit words: the same bits). One call
-   * for a run of draws: the sampler draws 16 a step and instance, which in a run's first steps, before V8
-   * has optimised anything, cost more as separate calls than the step's sampling itself.
-   */
-  fillInt32(out: Int32Array): void {
-    let a = this.a;
-    let b = this.b;
-    let c = this.c;
-    let d = this.d;
-    for (let k = 0; k < out.length; k++) {
-      out[k] = Math.imul(rotl(Math.imul(b, 5), 7), 9);
-      const t = b << 9;
-      c ^= a;
-      d ^= b;
-      b ^= c;
-      a ^= d;
-      c ^= t;
-      d = rotl(d, 11);
-    }
-    this.a = a;
-    this.b = b;
-    this.c = c;
-    this.d = d;
-  }
-
   /** Uniform in [0, 1) on a grid of 2⁻³² (like torch.rand, whose float32 grid is 2⁻²⁴). */
   uniform(): number {
     return this.nextUint32() / TWO_POW_32;

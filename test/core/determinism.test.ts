@@ -81,19 +81,6 @@ describe("train() is deterministic", () => {
     expect(draw(5, "train")).not.toEqual(draw(5, "eval"));
     expect(draw(5, "train")).not.toEqual(draw(5, "init"));
   });
-
-  it("Rng.fillInt32 draws exactly what as many nextUint32 calls would, and leaves the stream where they would", () => {
-    const one = new Rng(9, "train");
-    const bulk = new Rng(9, "train");
-    const expected = Int32Array.from({ length: 37 }, () => one.nextUint32() | 0);
-    const got = new Int32Array(37);
-    bulk.fillInt32(got.subarray(0, 16));
-    bulk.fillInt32(got.subarray(16));
-    expect(Array.from(got)).toEqual(Array.from(expected));
-    // the next draws agree too (the state was written back), and normal() still pairs up afterwards
-    expect(bulk.nextUint32()).toBe(one.nextUint32());
-    expect(bulk.normal()).toBe(one.normal());
-  });
 });
 
 describe("common random numbers across activations", () => {

@@ -153,7 +153,7 @@ export function sampleBatch(spec: ModelSpec, rng: Rng, batch: SparseBatch, rowsO
   let nnz = 0;
   for (let i = 0; i < spec.nInstances; i++) {
     const p = spec.featureProbability[i];
-    rng.fillInt32(seeds);
+    for (let k = 0; k < 16; k++) seeds[k] = rng.nextUint32() | 0;
     seedLanes(seeds);
     if (native && eb && rowsOnly?.[i] && p > 0) {
       native.add(
