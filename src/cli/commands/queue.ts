@@ -87,6 +87,9 @@ async function workerCommand(flags: WorkerFlags): Promise<void> {
       });
     });
     say(`worker stopped: ${summary.completed} cells trained, ${summary.failed} failed attempts`);
+    // a Redis connection BullMQ could not close (worker.ts) would keep the process alive retrying it; every
+    // cell has finished and its result is in Redis, so there is nothing left to wait for
+    if (!summary.closed) process.exit(process.exitCode ?? 0);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

@@ -32,7 +32,12 @@ export { WORKER_DEFAULTS } from "./wire.js";
 export interface WorkerSummary {
   completed: number;
   failed: number;
+  /** Whether BullMQ's close() finished (else the worker stopped waiting for it once no cell ran). */
+  closed: boolean;
 }
+
+/** How long, once no cell runs, the worker waits for BullMQ's close() before it stops waiting. */
+const CLOSE_GRACE_MS = 5_000;
 
 /** Runs until the signal aborts; returns how many cells it trained and how many attempts failed. */
 export async function runQueueWorker(
@@ -53,7 +58,7 @@ export async function runQueueWorker(
     name: `${name}/c${options.concurrency}`,
     autorun: false,
   });
-  const summary: WorkerSummary = { completed: 0, failed: 0 };
+  const summary: WorkerSummary = { completed: 0, failed: 0, closed: true };
   const key = (job: Job<CellJob> | undefined) => job?.data?.key ?? keyOfJobId(job?.id ?? "?");
   worker.on("active", (job) => options.log(`start ${key(job)} (attempt ${job.attemptsMade + 1})`));
   worker.on("completed", (job) => {
@@ -77,7 +82,7 @@ export async function runQueueWorker(
     lastError = Date.now();
     options.log(`Redis at ${target.display}: ${e.message}; retrying`);
   });
-  const running = worker.run();
+  const loop = worker.run();
   await worker.waitUntilReady();
   options.log(
     `worker ${name} on ${target.display}: ${options.concurrency} cell${options.concurrency === 1 ? "" : "s"} at a time`,
@@ -86,7 +91,30 @@ export async function runQueueWorker(
     if (options.signal.aborted) resolve();
     options.signal.addEventListener("abort", () => resolve(), { once: true });
   });
-  await worker.close();
-  await running.catch(() => {});
+  // close() lets the running cells finish, then disconnects. After a Redis restart BullMQ's blocking
+  // connection can stay in ioredis's "reconnecting" state, and close() then waits for its end forever
+  // (taskforcesh/bullmq#4585, #4656; seen in the Redis-restart test, with no cell running). Once BullMQ
+  // holds no job's lock (no cell runs; its LockManager's count, not public API, hence the guard), a grace
+  // period, then the worker stops waiting: a result not yet stored goes back to the queue with its lock.
+  const locks = (worker as unknown as { lockManager?: { getActiveJobCount?: () => number } }).lockManager;
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<false>((resolve) => {
+    if (!locks?.getActiveJobCount) return;
+    const check = () => {
+      timer =
+        locks.getActiveJobCount?.() === 0
+          ? setTimeout(() => resolve(false), CLOSE_GRACE_MS)
+          : setTimeout(check, 100);
+    };
+    check();
+  });
+  const closed = worker.close().then(() => true);
+  summary.closed = await Promise.race([closed, stuck]);
+  clearTimeout(timer);
+  if (summary.closed) await loop.catch(() => {});
+  else
+    options.log(
+      `Redis at ${target.display}: the connection did not close ${CLOSE_GRACE_MS / 1000} s after the last cell; leaving it`,
+    );
   return summary;
 }
