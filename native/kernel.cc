@@ -481,6 +481,9 @@ namespace tms {
 napi_value SampleRows(napi_env env, napi_callback_info info);
 napi_value SampleCsr(napi_env env, napi_callback_info info);
 extern const bool HAS_SAMPLER;
+// native/steps.cc, which needs the sampler
+napi_value TrainSteps(napi_env env, napi_callback_info info);
+extern const int N_ACTIVATIONS = N_ACTS;
 }  // namespace tms
 #endif
 
@@ -500,6 +503,8 @@ NAPI_MODULE_INIT() {
     napi_set_named_property(env, exports, "sampleRows", fn);
     napi_create_function(env, "sampleCsr", NAPI_AUTO_LENGTH, SampleCsr, nullptr, &fn);
     napi_set_named_property(env, exports, "sampleCsr", fn);
+    napi_create_function(env, "trainSteps", NAPI_AUTO_LENGTH, TrainSteps, nullptr, &fn);
+    napi_set_named_property(env, exports, "trainSteps", fn);
   }
 #endif
   napi_create_int32(env, DENSE_MAX_H, &lanes);

@@ -23,19 +23,14 @@
 
 #include <immintrin.h>
 
+#include "sampler.h"
+
 namespace tms {
 
 #if defined(__AVX512F__) && defined(__AVX512VL__) && defined(__BMI2__)
 namespace {
 
-/** One instance's record in the Int32Array of arguments (src/core/sampler/native.ts mirrors it). */
-enum Rec {
-  SEEDS = 0, TM1 = 16, C_BITS = 17, DENSE_AT = 18, LIST_AT = 19, BLOCKS_AT = 20, N_OUT = 21,
-  GEOMETRIC = 22,  // 1: the geometric scheme (p below MASK_MIN_P), with ln(1 − p) as a double at LOG_Q
-  LOG_Q = 24, REC = 26
-};
-/** The arguments' header: how many instances, B, F, the byte offset of the logarithm table (spec.ts LN_TABLE). */
-enum Head { COUNT = 0, NB = 1, NF = 2, LN_TABLE_AT = 3, HEAD = 4 };
+using namespace rows;
 
 /** One xoshiro128+ step of every lane (the spec's Lanes.step), in 16 or 4 lanes; returns s0 + s3 before it. */
 inline __m512i add32(__m512i a, __m512i b) { return _mm512_add_epi32(a, b); }
@@ -499,19 +494,31 @@ napi_value SampleRows(napi_env env, napi_callback_info info) {
   int32_t *args;
   if (const char *why = memoryAndArgs(env, info, HEAD, &mem, &memLen, &args, &length))
     return fail(env, why);
+  if (const char *why = rows::check(args, length, memLen)) return fail(env, why);
+  rows::sample(args, mem);
+  return nullptr;
+}
+
+const char *rows::check(const int32_t *args, size_t length, size_t memLen) {
+  if (length < HEAD) return "sampleRows: args is shorter than its header";
   const int count = args[COUNT], B = args[NB], F = args[NF];
   if (count < 0 || size_t(HEAD + REC * int64_t(count)) > length)
-    return fail(env, "sampleRows: args is shorter than its count of records");
+    return "sampleRows: args is shorter than its count of records";
   if (F < 1 || F > 8 || B < 1 || (B * F) % 4 != 0 || B % (F % 4 == 0 ? 1 : F % 2 == 0 ? 2 : 4) != 0)
-    return fail(env, "sampleRows: F must be 1 … 8 and B a whole number of the mask scheme's periods");
+    return "sampleRows: F must be 1 … 8 and B a whole number of the mask scheme's periods";
   for (int k = 0; k < count; k++) {
     const int32_t *r = args + HEAD + REC * k;
     if (!inside(memLen, r[DENSE_AT], int64_t(B) * F * 4 + 32, 4) || !inside(memLen, r[LIST_AT], (B + 8) * 4, 4) ||
         !inside(memLen, r[BLOCKS_AT], (B + 3) / 4 * 16 * int64_t(F), 4))
-      return fail(env, "sampleRows: an instance's rows, sample list or blocks lie outside the memory");
+      return "sampleRows: an instance's rows, sample list or blocks lie outside the memory";
   }
   if (!inside(memLen, args[LN_TABLE_AT], 2 * 256 * 8, 8))
-    return fail(env, "sampleRows: the logarithm table lies outside the memory");
+    return "sampleRows: the logarithm table lies outside the memory";
+  return nullptr;
+}
+
+void rows::sample(int32_t *args, char *mem) {
+  const int count = args[COUNT], B = args[NB], F = args[NF];
   const double *table = reinterpret_cast<const double *>(mem + args[LN_TABLE_AT]);
   // the mask scheme's instances four at a time, the geometric scheme's one by one
   int32_t *group[4];
@@ -529,7 +536,6 @@ napi_value SampleRows(napi_env env, napi_callback_info info) {
     }
   }
   if (in > 0) (in == 1 ? LONE : GROUPS)[F - 1](group, in, B, mem);
-  return nullptr;
 }
 
 /**
@@ -563,6 +569,8 @@ napi_value SampleCsr(napi_env env, napi_callback_info info) {
 
 extern const bool HAS_SAMPLER = true;
 #else
+const char *rows::check(const int32_t *, size_t, size_t) { return "sampleRows: not in this build (no AVX-512)"; }
+void rows::sample(int32_t *, char *) {}
 napi_value SampleRows(napi_env, napi_callback_info) { return nullptr; }
 napi_value SampleCsr(napi_env, napi_callback_info) { return nullptr; }
 extern const bool HAS_SAMPLER = false;

@@ -38,6 +38,8 @@ export interface Optimizer {
   readonly steps: Int32Array;
   /** One step at learning rate lr for groups [from, to) (default all), whose step counts must agree. */
   step(lr: number, from?: number, to?: number): void;
+  /** Counts n steps of every group taken by other code on this optimizer's state (native/steps.cc). */
+  stepped(n: number): void;
 }
 
 export type OptimizerBackend = "auto" | "js" | "wasm";
@@ -95,6 +97,12 @@ class GroupedOptimizer implements Optimizer {
     const [gW, gB] = [params.W.length / G, params.b.length / G];
     this.storage.update(s, params.W, grads.W, state.W, from * gW, to * gW);
     this.storage.update(s, params.b, grads.b, state.b, from * gB, to * gB);
+  }
+
+  stepped(n: number): void {
+    const t = this.steps[0];
+    if (this.steps.some((s) => s !== t)) throw new Error("optimizer: groups are at different steps");
+    this.steps.fill(t + n);
   }
 }
 

@@ -55,6 +55,22 @@ export class Rng {
     return result >>> 0;
   }
 
+  /** Writes the generator's four state words to out[at …] (native code continues the stream: native/steps.cc). */
+  saveState(out: Int32Array, at: number): void {
+    out[at] = this.a;
+    out[at + 1] = this.b;
+    out[at + 2] = this.c;
+    out[at + 3] = this.d;
+  }
+
+  /** Continues the stream from four state words that saveState wrote and native code advanced. */
+  loadState(from: Int32Array, at: number): void {
+    this.a = from[at];
+    this.b = from[at + 1];
+    this.c = from[at + 2];
+    this.d = from[at + 3];
+  }
+
   /** Uniform in [0, 1) on a grid of 2⁻³² (like torch.rand, whose float32 grid is 2⁻²⁴). */
   uniform(): number {
     return this.nextUint32() / TWO_POW_32;

@@ -9,6 +9,7 @@ import { makeReferenceKernel } from "./kernels/reference.js";
 import { sparseKernel } from "./kernels/sparse.js";
 import type { Gradients, SoftmaxDim, StepKernel } from "./kernels/types.js";
 import { type DType, initParams, type ModelSpec, type Params } from "./model.js";
+import { NativeSteps } from "./native-steps.js";
 import {
   createOptimizer,
   type LrSchedule,
@@ -96,6 +97,8 @@ export class Trainer {
   private readonly optimizer: Optimizer;
   /** Instances not frozen by divergence. */
   private liveInstances: number;
+  /** Steps in native code where every part of this run has it (looked up on the first advance), or null. */
+  private native: NativeSteps | null | undefined;
 
   constructor(config: TrainConfig, params?: Params) {
     this.config = config;
@@ -125,10 +128,27 @@ export class Trainer {
     const end = Math.min(this.config.steps, this.step + n);
     while (this.step < end) {
       this.batch ??= createBatch(this.config.spec, this.config.batchSize, this.config.dtype);
+      const native = this.liveInstances === this.config.spec.nInstances ? this.nativeSteps(this.batch) : null;
+      if (native) {
+        const done = native.steps(this.step, end - this.step, this.rng, this.losses);
+        if (done > 0) this.trainLoss.set(this.losses);
+        this.step += done;
+        if (this.step === end) break;
+        // a step with a non-finite loss or gradient: taken below, which freezes what diverged
+      }
       sampleBatch(this.config.spec, this.rng, this.batch, this.rowsOnly());
       this.stepOn(this.batch);
     }
     return this.losses;
+  }
+
+  private nativeSteps(batch: SparseBatch): NativeSteps | null {
+    if (this.native === undefined) {
+      const { spec, dtype, lr, lrSchedule, steps } = this.config;
+      const run = { spec, dtype, lr, lrSchedule, steps, act: this.activation, kernel: this.kernel, batch };
+      this.native = NativeSteps.for({ ...run, optimizer: this.optimizer }) ?? null;
+    }
+    return this.native;
   }
 
   /**

@@ -221,8 +221,11 @@ describe.skipIf(SKIP !== undefined || !HAS_AVX512)("the native sampler", () => {
     defineActivation(compileFormulaActivation({ id: "rows_silu", formula: "x*sigmoid(1.702*x)" }));
     for (const activation of ["relu", "gelu", "softmax", "rows_silu"]) {
       let calls = 0;
+      // steps driven from JavaScript, which call the sampler (native steps, which sample inside their own
+      // loop, are compared with these in native-steps.test.ts)
       const counting = {
         ...withRows,
+        trainSteps: undefined,
         sampleRows: (m: ArrayBuffer, a: Int32Array) => {
           calls++;
           withRows.sampleRows?.(m, a);

@@ -7,7 +7,7 @@ import { attachEngine, Engine, engineOf, wasmEnabled } from "../kernels/engine.j
 import { nativeCsrSampler, nativeRowsSampler } from "../kernels/native/native.js";
 import { allocate, type DType, type ModelSpec } from "../model.js";
 import type { Rng } from "../rng.js";
-import { NativeRows, sampleInstanceCsr } from "./native.js";
+import { NativeRows, ROWS_HEAD, ROWS_REC, sampleInstanceCsr, writeRowsRecord } from "./native.js";
 import { sampleInstanceJs } from "./reference.js";
 import { LN_TABLE, SLACK, type SparseBatch, seedLanes, usesMask } from "./spec.js";
 import { DENSE_MAX_F, denseComplete, SAMPLER_STATE, samplerTables } from "./state.js";
@@ -207,6 +207,32 @@ function nativeRowsOf(eb: EngineBatch, batch: SparseBatch): NativeRows | undefin
       eb.state + SAMPLER_STATE.LNTAB,
     );
   return eb.nativeRows;
+}
+
+/**
+ * The rows sampler's arguments for every instance of `spec` in this batch (all p > 0), after `before` words
+ * left to the caller, with each record's seed words left to be drawn (native/steps.cc draws them per step);
+ * undefined where the native rows sampler does not apply to this batch (nativeRowsOf).
+ */
+export function nativeRowsArgs(spec: ModelSpec, batch: SparseBatch, before: number): Int32Array | undefined {
+  const eb = engineBatches.get(batch);
+  if (!eb || !nativeRowsOf(eb, batch) || spec.featureProbability.some((p) => !(p > 0))) return undefined;
+  const { nInstances: I, batchSize: B, nFeatures: F } = batch;
+  const a = new Int32Array(before + ROWS_HEAD + ROWS_REC * I);
+  a.set([I, B, F, eb.state + SAMPLER_STATE.LNTAB], before);
+  for (let i = 0; i < I; i++) {
+    const o = before + ROWS_HEAD + ROWS_REC * i;
+    const p = spec.featureProbability[i];
+    writeRowsRecord(
+      a,
+      o,
+      p,
+      eb.dense + i * eb.denseStride,
+      eb.lists + i * eb.listStride,
+      eb.blocks + i * eb.blockStride,
+    );
+  }
+  return a;
 }
 
 /**

@@ -47,6 +47,36 @@ function writeMaskScheme(p: number, a: Int32Array, tm1: number, cBits: number): 
   a[cBits] = f32Bits[0];
 }
 
+/** The rows sampler's arguments: a header of ROWS_HEAD words (count, B, F, the logarithm table's byte offset), then ROWS_REC words an instance. */
+export const ROWS_HEAD = HEAD;
+export const ROWS_REC = REC.SIZE;
+
+/**
+ * Writes the record at a[o …] of an instance of probability p > 0 (either scheme) whose rows, list and
+ * blocks go to those byte offsets; its seed words (the record's first 16) are left as they are.
+ */
+export function writeRowsRecord(
+  a: Int32Array,
+  o: number,
+  p: number,
+  denseAt: number,
+  listAt: number,
+  blocksAt: number,
+): void {
+  a[o + REC.DENSE_AT] = denseAt;
+  a[o + REC.LIST_AT] = listAt;
+  a[o + REC.BLOCKS_AT] = blocksAt;
+  a[o + REC.GEOMETRIC] = usesMask(p) ? 0 : 1;
+  if (!usesMask(p)) {
+    // the geometric scheme's ln(1 − p), as sample_geom gets it
+    f64View[0] = Math.log1p(-p);
+    a[o + REC.LOG_Q] = f64Bits[0];
+    a[o + REC.LOG_Q + 1] = f64Bits[1];
+    return;
+  }
+  writeMaskScheme(p, a, o + REC.TM1, o + REC.C_BITS);
+}
+
 /** The instances of one batch to sample natively, collected while the others sample in WebAssembly. */
 export class NativeRows {
   private readonly args: Int32Array;
@@ -67,21 +97,9 @@ export class NativeRows {
   /** Instance i (probability p > 0, either scheme), its lane-major seeds, where its rows, list and blocks go. */
   add(i: number, p: number, seeds: Int32Array, denseAt: number, listAt: number, blocksAt: number): void {
     const o = HEAD + REC.SIZE * this.instances.length;
-    const a = this.args;
-    a.set(seeds, o + REC.SEEDS);
-    a[o + REC.DENSE_AT] = denseAt;
-    a[o + REC.LIST_AT] = listAt;
-    a[o + REC.BLOCKS_AT] = blocksAt;
+    this.args.set(seeds, o + REC.SEEDS);
+    writeRowsRecord(this.args, o, p, denseAt, listAt, blocksAt);
     this.instances.push(i);
-    a[o + REC.GEOMETRIC] = usesMask(p) ? 0 : 1;
-    if (!usesMask(p)) {
-      // the geometric scheme's ln(1 − p), as sample_geom gets it
-      f64View[0] = Math.log1p(-p);
-      a[o + REC.LOG_Q] = f64Bits[0];
-      a[o + REC.LOG_Q + 1] = f64Bits[1];
-      return;
-    }
-    writeMaskScheme(p, a, o + REC.TM1, o + REC.C_BITS);
   }
 
   /** Samples the instances added; nSamples[i] gets instance i's number of non-empty samples. */

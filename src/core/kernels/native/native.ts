@@ -42,6 +42,18 @@ export interface NativeKernel {
   sampleRows?: (memory: ArrayBuffer, args: Int32Array) => void;
   /** One float32 instance of the mask scheme, F a multiple of 4, into the CSR arrays (sampler/native.ts). */
   sampleCsr?: (memory: ArrayBuffer, args: Int32Array) => number;
+  /**
+   * Whole training steps of a run the blocks path and the rows sampler cover, AdamW included (native/steps.cc;
+   * src/core/native-steps.ts says which runs and lays out the arguments); returns the steps taken. Absent
+   * where sampleRows is.
+   */
+  trainSteps?: (
+    memory: ArrayBuffer,
+    params: ArrayBuffer,
+    args: Int32Array,
+    doubles: Float64Array,
+    losses: Float64Array,
+  ) => number;
   /** The largest H the dense path has code for. */
   readonly denseMaxH: number;
   /** The blocks path has code for F ≤ blocksMaxF features and H ≤ blocksMaxH hidden units, H < F. */
