@@ -1,13 +1,16 @@
-// tms-lab's native training steps: many whole steps of one small model's run in one call, for runs whose
-// every part has native code (src/core/native-steps.ts decides which): per step the run's 16 seed words per
-// instance (src/core/rng.ts's xoshiro128**, then seedLanes), the rows sampler (sampler.cc), the blocks path
-// (blocks.cc) and torch's AdamW in float64 (src/core/optimizer/update.ts). The same operations in the same
-// order as the step JavaScript drives, so the weights come out bit for bit the same; what goes is the
-// JavaScript between the calls, and with it the warm-up it runs before V8 has optimised it (docs/speed.md).
+// tms-lab's native training steps: many whole steps of a small model's runs in one call (one run, or a
+// lockstep group sharing each step's batch), for runs whose every part has native code
+// (src/core/native-steps.ts decides which): per step 16 seed words per instance from the runs' generator
+// (src/core/rng.ts's xoshiro128**, then seedLanes), the rows sampler (sampler.cc), then per run the blocks
+// path (blocks.cc) and torch's AdamW in float64 (src/core/optimizer/update.ts). The same operations in the
+// same order as the steps JavaScript drives, so the weights come out bit for bit the same; what goes is the
+// JavaScript between the calls, and the warm-up it runs before V8 has optimised it (docs/speed.md).
 
 #include <node_api.h>
 
+#include <chrono>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "kernel.h"
@@ -16,14 +19,18 @@
 namespace tms {
 namespace {
 
-/** The call's Int32Array of arguments; the rows sampler's arguments (sampler.h) follow at SAMPLER. */
+/**
+ * The call's Int32Array of arguments: a header, RUN_WORDS words for each of N_RUNS runs, then the rows
+ * sampler's arguments (sampler.h) at HEADER + RUN_WORDS·N_RUNS.
+ */
 enum StepArg {
-  N_STEPS = 0, N_INST = 1, S_F = 2, S_H = 3, S_B = 4, S_ACT = 5,
-  RNG = 6,  // the run's generator, four words (in, and out as it stands after the last step taken)
-  // byte offsets into the parameter memory: W, b (float32), ∇W, ∇b (float64), AdamW's m and v of W and b (float32)
-  P_W = 10, P_B = 11, P_GW = 12, P_GB = 13, M_W = 14, V_W = 15, M_B = 16, V_B = 17,
-  SAMPLER = 20
+  N_STEPS = 0, N_INST = 1, S_F = 2, S_H = 3, S_B = 4, N_RUNS = 5,
+  RNG = 6,  // the runs' shared generator, four words (in, and out as it stands after the last step taken)
+  HEADER = 10
 };
+/** A run's words: its activation's index, then byte offsets into its parameter memory: W, b (float32), ∇W, ∇b
+ * (float64), AdamW's m and v of W and of b (float32). */
+enum RunArg { R_ACT = 0, P_W = 1, P_B = 2, P_GW = 3, P_GB = 4, M_W = 5, V_W = 6, M_B = 7, V_B = 8, RUN_WORDS = 10 };
 /** AdamW's scalars for one step (update.ts's StepScalars, in that order). */
 enum Scalar { DECAY, STEP_SIZE, BIAS2_SQRT, C1, BETA2, C2, EPS, N_SCALARS };
 
@@ -92,75 +99,126 @@ T *typedArray(napi_env env, napi_value value, napi_typedarray_type type, size_t 
 
 extern const int N_ACTIVATIONS;
 
+namespace {
+
+/** One run's parameters, state and step function, checked against its parameter memory. */
+struct Run {
+  PathFn blocks;
+  float *W, *bias, *mW, *vW, *mB, *vB;
+  double *gW, *gB;
+};
+
+const char *runOf(const int32_t *r, char *par, size_t parLen, int64_t nW, int64_t nB, int F, int H, Run &run) {
+  const int act = r[R_ACT];
+  if (act < 0 || act >= N_ACTIVATIONS || !BLOCKS[act][F - 1][H - 1])
+    return "trainSteps: no blocks path for this activation and shape";
+  if (!inside(parLen, r[P_W], 4 * nW, 4) || !inside(parLen, r[P_B], 4 * nB, 4) ||
+      !inside(parLen, r[P_GW], 8 * nW, 8) || !inside(parLen, r[P_GB], 8 * nB, 8) ||
+      !inside(parLen, r[M_W], 4 * nW, 4) || !inside(parLen, r[V_W], 4 * nW, 4) ||
+      !inside(parLen, r[M_B], 4 * nB, 4) || !inside(parLen, r[V_B], 4 * nB, 4))
+    return "trainSteps: a parameter address lies outside the parameter memory";
+  auto f32 = [&](int at) { return reinterpret_cast<float *>(par + r[at]); };
+  auto f64 = [&](int at) { return reinterpret_cast<double *>(par + r[at]); };
+  run = Run{BLOCKS[act][F - 1][H - 1], f32(P_W), f32(P_B), f32(M_W), f32(V_W), f32(M_B), f32(V_B), f64(P_GW), f64(P_GB)};
+  return nullptr;
+}
+
+double secondsSince(const std::chrono::steady_clock::time_point &t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
 /**
- * trainSteps(memory: ArrayBuffer, params: ArrayBuffer, args: Int32Array, doubles: Float64Array,
- * losses: Float64Array) -> steps taken. Up to args[N_STEPS] steps of a float32 run whose instances are all
- * sampled as rows (the rows sampler's arguments at args[SAMPLER …], seeds drawn here) and trained on the
- * blocks path (activation index args[S_ACT]); `memory` holds the batch's rows, lists and blocks, `params` the
- * run's parameters, gradients and AdamW state (byte offsets at args[P_W …]). doubles: the importance (I·F),
- * then N_SCALARS per step. Stops before the update of a step whose losses or gradients are not all finite,
- * with the generator as it was before that step (the caller runs that step itself); losses gets the last
- * step's losses.
+ * trainSteps(memory: ArrayBuffer, params: ArrayBuffer[], args: Int32Array, doubles: Float64Array,
+ * losses: Float64Array, seconds: Float64Array) -> steps taken. Up to args[N_STEPS] steps of N_RUNS float32
+ * runs of one model that share their data (a lockstep group, or one run): per step one batch, every
+ * instance sampled as rows (the rows sampler's arguments after the runs' words, seeds drawn here), then each
+ * run on the blocks path (its activation index and its offsets into params[r] in its words). `memory` holds
+ * the batch's rows, lists and blocks. doubles: the importance (I·F), then per step N_SCALARS for each run.
+ * Stops before the updates of a step in which some run's losses or gradients are not all finite, with the
+ * generator as it was before that step (the caller takes that step itself); losses[r·I …] gets run r's last
+ * losses; seconds[0] adds the time spent sampling, seconds[1 + r] run r's.
  */
 napi_value TrainSteps(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 5)
-    return fail(env, "trainSteps: takes five arguments (memory, params, args, doubles, losses)");
-  void *memData, *parData;
-  size_t memLen, parLen, nArgs, nDoubles, nLosses;
-  if (napi_get_arraybuffer_info(env, argv[0], &memData, &memLen) != napi_ok ||
-      napi_get_arraybuffer_info(env, argv[1], &parData, &parLen) != napi_ok)
-    return fail(env, "trainSteps: memory and params must be ArrayBuffers");
+  size_t argc = 6;
+  napi_value argv[6];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 6)
+    return fail(env, "trainSteps: takes six arguments (memory, params, args, doubles, losses, seconds)");
+  void *memData;
+  size_t memLen, nArgs, nDoubles, nLosses, nSeconds;
+  if (napi_get_arraybuffer_info(env, argv[0], &memData, &memLen) != napi_ok)
+    return fail(env, "trainSteps: memory must be an ArrayBuffer");
   int32_t *a = typedArray<int32_t>(env, argv[2], napi_int32_array, &nArgs);
   const double *doubles = typedArray<const double>(env, argv[3], napi_float64_array, &nDoubles);
   double *losses = typedArray<double>(env, argv[4], napi_float64_array, &nLosses);
-  if (!a || !doubles || !losses || nArgs < SAMPLER)
-    return fail(env, "trainSteps: args, doubles and losses must be an Int32Array and two Float64Arrays");
-  const int steps = a[N_STEPS], I = a[N_INST], F = a[S_F], H = a[S_H], B = a[S_B], act = a[S_ACT];
-  int32_t *sampler = a + SAMPLER;
+  double *seconds = typedArray<double>(env, argv[5], napi_float64_array, &nSeconds);
+  if (!a || !doubles || !losses || !seconds || nArgs < HEADER)
+    return fail(env, "trainSteps: args, doubles, losses and seconds must be an Int32Array and Float64Arrays");
+  const int steps = a[N_STEPS], I = a[N_INST], F = a[S_F], H = a[S_H], B = a[S_B], R = a[N_RUNS];
+  uint32_t nParams;
+  bool isArray = false;
+  napi_is_array(env, argv[1], &isArray);
+  if (R < 1 || !isArray || napi_get_array_length(env, argv[1], &nParams) != napi_ok || nParams != uint32_t(R))
+    return fail(env, "trainSteps: params must be an array of one ArrayBuffer per run");
+  if (size_t(HEADER) + size_t(RUN_WORDS) * R > nArgs) return fail(env, "trainSteps: args is shorter than its runs");
+  int32_t *sampler = a + HEADER + RUN_WORDS * R;
   char *mem = static_cast<char *>(memData);
-  if (const char *why = rows::check(sampler, nArgs - SAMPLER, memLen)) return fail(env, why);
+  if (const char *why = rows::check(sampler, nArgs - HEADER - RUN_WORDS * R, memLen)) return fail(env, why);
   if (steps < 0 || I < 1 || sampler[rows::COUNT] != I || sampler[rows::NB] != B || sampler[rows::NF] != F)
-    return fail(env, "trainSteps: the sampler's arguments do not describe this run's instances");
-  if (act < 0 || act >= N_ACTIVATIONS || F < 1 || F > BLOCKS_MAX_F || H < 1 || H > BLOCKS_MAX_H || !BLOCKS[act][F - 1][H - 1])
-    return fail(env, "trainSteps: no blocks path for this activation and shape");
+    return fail(env, "trainSteps: the sampler's arguments do not describe these runs' instances");
+  if (F > BLOCKS_MAX_F || H < 1 || H > BLOCKS_MAX_H) return fail(env, "trainSteps: no blocks path for this shape");
   const int64_t nW = int64_t(I) * F * H, nB = int64_t(I) * F;
-  if (!inside(parLen, a[P_W], 4 * nW, 4) || !inside(parLen, a[P_B], 4 * nB, 4) ||
-      !inside(parLen, a[P_GW], 8 * nW, 8) || !inside(parLen, a[P_GB], 8 * nB, 8) ||
-      !inside(parLen, a[M_W], 4 * nW, 4) || !inside(parLen, a[V_W], 4 * nW, 4) ||
-      !inside(parLen, a[M_B], 4 * nB, 4) || !inside(parLen, a[V_B], 4 * nB, 4))
-    return fail(env, "trainSteps: a parameter address lies outside the parameter memory");
-  if (nDoubles < size_t(nB) + size_t(steps) * N_SCALARS || nLosses < size_t(I))
-    return fail(env, "trainSteps: doubles or losses is too short");
-  char *par = static_cast<char *>(parData);
-  float *W = reinterpret_cast<float *>(par + a[P_W]), *bias = reinterpret_cast<float *>(par + a[P_B]);
-  double *gW = reinterpret_cast<double *>(par + a[P_GW]), *gB = reinterpret_cast<double *>(par + a[P_GB]);
-  float *mW = reinterpret_cast<float *>(par + a[M_W]), *vW = reinterpret_cast<float *>(par + a[V_W]);
-  float *mB = reinterpret_cast<float *>(par + a[M_B]), *vB = reinterpret_cast<float *>(par + a[V_B]);
-  const PathFn blocks = BLOCKS[act][F - 1][H - 1];
+  if (nDoubles < size_t(nB) + size_t(steps) * R * N_SCALARS || nLosses < size_t(R) * I || nSeconds < size_t(R) + 1)
+    return fail(env, "trainSteps: doubles, losses or seconds is too short");
+  std::vector<Run> runs(R);
+  for (int r = 0; r < R; r++) {
+    napi_value buffer;
+    void *parData;
+    size_t parLen;
+    if (napi_get_element(env, argv[1], r, &buffer) != napi_ok ||
+        napi_get_arraybuffer_info(env, buffer, &parData, &parLen) != napi_ok)
+      return fail(env, "trainSteps: params must be an array of one ArrayBuffer per run");
+    if (const char *why = runOf(a + HEADER + RUN_WORDS * r, static_cast<char *>(parData), parLen, nW, nB, F, H, runs[r]))
+      return fail(env, why);
+  }
   Xoshiro128ss rng{uint32_t(a[RNG]), uint32_t(a[RNG + 1]), uint32_t(a[RNG + 2]), uint32_t(a[RNG + 3])};
-  std::vector<double> stepLoss(I);
+  std::vector<double> stepLoss(size_t(R) * I);
   int done = 0;
   for (; done < steps; done++) {
     const Xoshiro128ss before = rng;
+    auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < I; i++) drawSeeds(rng, sampler + rows::HEAD + rows::REC * i + rows::SEEDS);
     rows::sample(sampler, mem);
-    for (int i = 0; i < I; i++) {
-      const int32_t *r = sampler + rows::HEAD + rows::REC * i;
-      const Instance in{F, H, B, W + i * F * H, bias + i * F, doubles + i * F, nullptr, nullptr,
-                        reinterpret_cast<const float *>(mem + r[rows::BLOCKS_AT]), gW + int64_t(i) * F * H,
-                        gB + int64_t(i) * F, (r[rows::N_OUT] + 3) >> 2, false};
-      stepLoss[i] = blocks(in);
+    seconds[0] += secondsSince(t0);
+    bool finite = true;
+    for (int r = 0; r < R && finite; r++) {
+      t0 = std::chrono::steady_clock::now();
+      const Run &run = runs[r];
+      double *loss = stepLoss.data() + size_t(r) * I;
+      for (int i = 0; i < I; i++) {
+        const int32_t *rec = sampler + rows::HEAD + rows::REC * i;
+        const Instance in{F, H, B, run.W + i * F * H, run.bias + i * F, doubles + i * F, nullptr, nullptr,
+                          reinterpret_cast<const float *>(mem + rec[rows::BLOCKS_AT]), run.gW + int64_t(i) * F * H,
+                          run.gB + int64_t(i) * F, (rec[rows::N_OUT] + 3) >> 2, false};
+        loss[i] = run.blocks(in);
+      }
+      finite = allFinite(loss, I) && allFinite(run.gW, nW) && allFinite(run.gB, nB);
+      seconds[1 + r] += secondsSince(t0);
     }
-    if (!allFinite(stepLoss.data(), I) || !allFinite(gW, nW) || !allFinite(gB, nB)) {
+    if (!finite) {
       rng = before;
       break;
     }
-    const double *s = doubles + nB + int64_t(done) * N_SCALARS;
-    adamw(W, gW, mW, vW, nW, s);
-    adamw(bias, gB, mB, vB, nB, s);
-    for (int i = 0; i < I; i++) losses[i] = stepLoss[i];
+    for (int r = 0; r < R; r++) {
+      t0 = std::chrono::steady_clock::now();
+      const Run &run = runs[r];
+      const double *s = doubles + nB + (int64_t(done) * R + r) * N_SCALARS;
+      adamw(run.W, run.gW, run.mW, run.vW, nW, s);
+      adamw(run.bias, run.gB, run.mB, run.vB, nB, s);
+      seconds[1 + r] += secondsSince(t0);
+    }
+    std::memcpy(losses, stepLoss.data(), sizeof(double) * R * I);
   }
   a[RNG] = int32_t(rng.a);
   a[RNG + 1] = int32_t(rng.b);

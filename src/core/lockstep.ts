@@ -3,6 +3,7 @@
 // stream Rng(seed, "train") would produce exactly these batches, so every outcome equals train(config)'s, bit
 // for bit, while the sampler runs once instead of once per run. Meant for sweep workers (docs/speed.md).
 
+import { NativeSteps, type StepsRun } from "./native-steps.js";
 import { Rng } from "./rng.js";
 import { createBatch, sampleBatch } from "./sampling.js";
 import {
@@ -77,8 +78,41 @@ export function trainLockstep(
     };
   });
   const progressEvery = Math.max(1, Math.floor(steps / 100));
+  /** What a run records once it has taken `done` steps (its last losses `losses`). */
+  const record = (r: (typeof runs)[number], done: number, losses: Float64Array) => {
+    if (curveSteps.has(done)) {
+      r.curve.step.push(done);
+      r.curve.loss.push(Array.from(losses));
+    }
+    if (r.snapshotSteps.has(done)) r.keep();
+    if (r.h.onProgress && done % progressEvery === 0) r.h.onProgress(done, losses);
+  };
+  // where every part of every run's step has native code, slices of steps run there, up to the next step at
+  // which some run records something
+  const marks = new Set([...curveSteps, ...runs.flatMap((r) => [...r.snapshotSteps])]);
+  for (let s = progressEvery; s <= steps; s += progressEvery) marks.add(s);
+  const nextMark = [...marks].filter((s) => s > 0).sort((a, b) => a - b);
+  const stepsRuns = trainers.map((t) => t.stepsRun());
+  const stepper = stepsRuns.every((r) => r !== undefined)
+    ? NativeSteps.for({ spec: first.spec, dtype: first.dtype, batch, steps }, stepsRuns as StepsRun[])
+    : undefined;
+  let native = stepper;
+  let mark = 0;
   let samplingMs = 0;
-  for (let step = 0; step < steps; step++) {
+  for (let step = 0; step < steps; ) {
+    if (native) {
+      while (nextMark[mark] <= step) mark++;
+      const n = (nextMark[mark] ?? steps) - step;
+      const done = native.steps(step, n, rng);
+      step += done;
+      for (const r of runs) {
+        r.t.tookSteps(done);
+        if (done > 0) record(r, step, r.t.trainLoss);
+      }
+      if (done === n) continue;
+      // a run diverges at this step: it and the rest are taken below, step by step
+      native = undefined;
+    }
     const t0 = performance.now();
     sampleBatch(first.spec, rng, batch, rowsOnlyForAll(trainers));
     samplingMs += performance.now() - t0;
@@ -86,14 +120,15 @@ export function trainLockstep(
       const t1 = performance.now();
       const losses = r.t.stepOn(batch);
       r.ms += performance.now() - t1;
-      const done = r.t.step;
-      if (curveSteps.has(done)) {
-        r.curve.step.push(done);
-        r.curve.loss.push(Array.from(losses));
-      }
-      if (r.snapshotSteps.has(done)) r.keep();
-      if (r.h.onProgress && done % progressEvery === 0) r.h.onProgress(done, losses);
+      record(r, r.t.step, losses);
     }
+    step++;
+  }
+  if (stepper) {
+    samplingMs += 1000 * stepper.seconds[0];
+    runs.forEach((r, k) => {
+      r.ms += 1000 * stepper.seconds[1 + k];
+    });
   }
   return runs.map((r) => ({
     params: r.t.params,

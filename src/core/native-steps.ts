@@ -1,10 +1,11 @@
-// Whole training steps in native code (native/steps.cc) for the runs it covers: a float32 run of a small
-// model (the intro and phase presets' shapes) whose every instance the native rows sampler samples and the
-// native blocks path trains, with AdamW's state in WebAssembly memory. A cold `tms train` of such a run spent
-// ≈ 10 % of its time in the JavaScript between the native calls, most of it before V8 had optimised that
-// JavaScript; here one call takes up to a slice of steps. The operations are the same as Trainer.stepOn's, in
-// the same order, so the weights are bit for bit the same (test/core/native-steps.test.ts). Whether it is
-// used depends only on the installation and the run's settings, never on timing.
+// Whole training steps in native code (native/steps.cc) for the runs it covers: float32 runs of a small model
+// (the intro and phase presets' shapes) whose every instance the native rows sampler samples and the native
+// blocks path trains, with AdamW's state in WebAssembly memory; one run (Trainer.advance) or a lockstep group
+// sharing each step's batch (trainLockstep). A cold `tms train` of such a run spent a quarter of its time in
+// the JavaScript between the native calls, much of it before V8 had optimised that JavaScript; here one call
+// takes a slice of steps. The operations are Trainer.stepOn's, in the same order, so the weights are bit for
+// bit the same (test/core/native-steps.test.ts). Whether it is used depends only on the installation and the
+// runs' settings, never on timing.
 
 import type { Activation } from "./activations.js";
 import { engineOf } from "./kernels/engine.js";
@@ -18,9 +19,10 @@ import type { Rng } from "./rng.js";
 import { nativeRowsArgs } from "./sampler/batch.js";
 import type { SparseBatch } from "./sampling.js";
 
-/** native/steps.cc's StepArg: the header before the rows sampler's arguments. */
-const ARG = { N_STEPS: 0, N_INST: 1, F: 2, H: 3, B: 4, ACT: 5, RNG: 6, PARAMS: 10, SAMPLER: 20 } as const;
-/** AdamW's scalars a step (native/steps.cc's Scalar, update.ts's StepScalars order). */
+/** native/steps.cc's StepArg and RunArg: the header, then RUN_WORDS a run, then the rows sampler's arguments. */
+const ARG = { N_STEPS: 0, N_INST: 1, F: 2, H: 3, B: 4, N_RUNS: 5, RNG: 6, HEADER: 10 } as const;
+const RUN_WORDS = 10;
+/** AdamW's scalars a step and run (native/steps.cc's Scalar, update.ts's StepScalars order). */
 const N_SCALARS = 7;
 
 let enabled = true;
@@ -29,82 +31,116 @@ export function setNativeSteps(on: boolean): void {
   enabled = on;
 }
 
-/** What a run is, as far as native steps care. */
-export interface StepsRun {
+/** What the runs share: one model, batch and data (lockstep.ts's sharesData). */
+export interface StepsData {
   spec: ModelSpec;
-  act: Activation;
-  kernel: StepKernel;
   dtype: "f32" | "f64";
   batch: SparseBatch;
-  optimizer: Optimizer;
-  lr: number;
-  lrSchedule: LrSchedule;
+  /** The runs' length (the learning-rate schedules' horizon). */
   steps: number;
 }
 
+/** What native steps need of one run. */
+export interface StepsRun {
+  act: Activation;
+  kernel: StepKernel;
+  optimizer: Optimizer;
+  lr: number;
+  lrSchedule: LrSchedule;
+  /** Where the run's last losses go. */
+  losses: Float64Array;
+}
+
+type TrainSteps = NonNullable<NativeKernel["trainSteps"]>;
+
 export class NativeSteps {
-  /** The importance, then each step's AdamW scalars. */
+  /** The importance, then each step's AdamW scalars for each run. */
   private doubles: Float64Array;
+  private readonly losses: Float64Array;
+  /** Seconds spent sampling (index 0) and in each run (1 + r), added up over every call. */
+  readonly seconds: Float64Array;
   private constructor(
-    private readonly run: StepsRun,
-    private readonly trainSteps: NonNullable<NativeKernel["trainSteps"]>,
+    private readonly data: StepsData,
+    private readonly runs: readonly StepsRun[],
+    private readonly trainSteps: TrainSteps,
     private readonly args: Int32Array,
-    private readonly params: ArrayBuffer,
+    private readonly params: ArrayBuffer[],
   ) {
-    const { spec } = run;
-    this.doubles = new Float64Array(spec.nInstances * spec.nFeatures + 100 * N_SCALARS);
-    this.doubles.set(spec.importance);
+    const { nInstances: I, nFeatures: F } = data.spec;
+    this.doubles = new Float64Array(I * F + 100 * runs.length * N_SCALARS);
+    this.doubles.set(data.spec.importance);
+    this.losses = new Float64Array(runs.length * I);
+    this.seconds = new Float64Array(runs.length + 1);
   }
 
-  /** Native steps for this run, or undefined where some part of a step has no native code. */
-  static for(run: StepsRun): NativeSteps | undefined {
-    const { spec, act, dtype, optimizer } = run;
+  /** Native steps for these runs, or undefined where some part of a step has no native code. */
+  static for(data: StepsData, runs: readonly StepsRun[]): NativeSteps | undefined {
+    const { spec, dtype, batch } = data;
     const I = spec.nInstances;
-    if (!enabled || run.kernel !== fastKernel || dtype !== "f32" || optimizer.settings.name !== "adamw")
-      return undefined;
-    const native = nativeKernelFor(act, spec.nFeatures, dtype);
-    const trainSteps = native?.kernel.trainSteps;
-    if (!native || !trainSteps) return undefined;
-    if (nativeInstances(spec, act, dtype)?.blocks.length !== I) return undefined;
+    if (!enabled || runs.length === 0 || dtype !== "f32") return undefined;
     if (!rowsOnlyInstances(fastKernel, spec, dtype)?.every((r) => r === 1)) return undefined;
-    const params = sharedBuffer(optimizer);
-    const args = params && nativeRowsArgs(spec, run.batch, ARG.SAMPLER);
-    if (!params || !args) return undefined;
-    args.set([I, spec.nFeatures, spec.nHidden, run.batch.batchSize, native.act], ARG.N_INST);
-    const { params: p, grads: g, state } = optimizer;
-    args.set(
-      [p.W, p.b, g.W, g.b, state.W.m, state.W.v, state.b.m, state.b.v].map((v) => v.byteOffset),
-      ARG.PARAMS,
-    );
-    return new NativeSteps(run, trainSteps, args, params);
+    let trainSteps: TrainSteps | undefined;
+    const acts: number[] = [];
+    const params: ArrayBuffer[] = [];
+    for (const run of runs) {
+      if (run.kernel !== fastKernel || run.optimizer.settings.name !== "adamw") return undefined;
+      const native = nativeKernelFor(run.act, spec.nFeatures, dtype);
+      // every run's activation in the one addon that has trainSteps (a formula's own addon has none)
+      trainSteps ??= native?.kernel.trainSteps;
+      if (!native || !trainSteps || native.kernel.trainSteps !== trainSteps) return undefined;
+      if (nativeInstances(spec, run.act, dtype)?.blocks.length !== I) return undefined;
+      const buffer = sharedBuffer(run.optimizer);
+      if (!buffer) return undefined;
+      acts.push(native.act);
+      params.push(buffer);
+    }
+    const samplerAt = ARG.HEADER + RUN_WORDS * runs.length;
+    const args = trainSteps && nativeRowsArgs(spec, batch, samplerAt);
+    if (!trainSteps || !args) return undefined;
+    args.set([I, spec.nFeatures, spec.nHidden, batch.batchSize, runs.length], ARG.N_INST);
+    runs.forEach(({ optimizer: { params: p, grads: g, state } }, r) => {
+      const views = [p.W, p.b, g.W, g.b, state.W.m, state.W.v, state.b.m, state.b.v];
+      args.set([acts[r], ...views.map((v) => v.byteOffset)], ARG.HEADER + RUN_WORDS * r);
+    });
+    return new NativeSteps(data, runs, trainSteps, args, params);
   }
 
   /**
-   * Up to n steps from step `step` (0-based) with the run's generator, which it advances; `losses` gets the
-   * last step's. Returns the steps taken: fewer than n when a step's losses or gradients are not all finite,
-   * with `rng` as it was before that step, which the caller then takes itself.
+   * Up to n steps from step `step` (0-based) with the runs' shared generator, which it advances; each run's
+   * `losses` gets its last step's. Returns the steps taken: fewer than n when some run's losses or gradients
+   * are not all finite at a step, with `rng` as it was before that step, which the caller then takes itself.
    */
-  steps(step: number, n: number, rng: Rng, losses: Float64Array): number {
-    const { spec, optimizer, lr, lrSchedule, steps } = this.run;
-    const IF = spec.nInstances * spec.nFeatures;
-    if (this.doubles.length < IF + n * N_SCALARS) {
-      this.doubles = new Float64Array(IF + n * N_SCALARS);
+  steps(step: number, n: number, rng: Rng): number {
+    const { spec, steps } = this.data;
+    const R = this.runs.length;
+    const I = spec.nInstances;
+    const IF = I * spec.nFeatures;
+    if (this.doubles.length < IF + n * R * N_SCALARS) {
+      this.doubles = new Float64Array(IF + n * R * N_SCALARS);
       this.doubles.set(spec.importance);
     }
     const doubles = this.doubles;
-    const t = optimizer.steps[0];
-    for (let k = 0; k < n; k++) {
-      const s = stepScalars(optimizer.settings, t + k + 1, lr * lrScale(lrSchedule, step + k, steps));
-      if (s.name !== "adamw") throw new Error("native steps: AdamW only");
-      doubles.set([s.decay, s.stepSize, s.bias2Sqrt, s.c1, s.beta2, s.c2, s.eps], IF + k * N_SCALARS);
-    }
-    const memory = engineOf(this.run.batch)?.buffer;
+    this.runs.forEach(({ optimizer, lr, lrSchedule }, r) => {
+      const t = optimizer.steps[0];
+      for (let k = 0; k < n; k++) {
+        const s = stepScalars(optimizer.settings, t + k + 1, lr * lrScale(lrSchedule, step + k, steps));
+        if (s.name !== "adamw") throw new Error("native steps: AdamW only");
+        doubles.set(
+          [s.decay, s.stepSize, s.bias2Sqrt, s.c1, s.beta2, s.c2, s.eps],
+          IF + (k * R + r) * N_SCALARS,
+        );
+      }
+    });
+    const memory = engineOf(this.data.batch)?.buffer;
     if (!memory) throw new Error("native steps: the batch has no engine memory");
     this.args[ARG.N_STEPS] = n;
     rng.saveState(this.args, ARG.RNG);
-    const done = this.trainSteps(memory, this.params, this.args, doubles, losses);
+    const done = this.trainSteps(memory, this.params, this.args, doubles, this.losses, this.seconds);
     rng.loadState(this.args, ARG.RNG);
-    optimizer.stepped(done);
+    this.runs.forEach((run, r) => {
+      run.optimizer.stepped(done);
+      if (done > 0) run.losses.set(this.losses.subarray(r * I, (r + 1) * I));
+    });
     return done;
   }
 }

@@ -9,7 +9,7 @@ import { makeReferenceKernel } from "./kernels/reference.js";
 import { sparseKernel } from "./kernels/sparse.js";
 import type { Gradients, SoftmaxDim, StepKernel } from "./kernels/types.js";
 import { type DType, initParams, type ModelSpec, type Params } from "./model.js";
-import { NativeSteps } from "./native-steps.js";
+import { NativeSteps, type StepsRun } from "./native-steps.js";
 import {
   createOptimizer,
   type LrSchedule,
@@ -128,11 +128,9 @@ export class Trainer {
     const end = Math.min(this.config.steps, this.step + n);
     while (this.step < end) {
       this.batch ??= createBatch(this.config.spec, this.config.batchSize, this.config.dtype);
-      const native = this.liveInstances === this.config.spec.nInstances ? this.nativeSteps(this.batch) : null;
+      const native = this.nativeSteps(this.batch);
       if (native) {
-        const done = native.steps(this.step, end - this.step, this.rng, this.losses);
-        if (done > 0) this.trainLoss.set(this.losses);
-        this.step += done;
+        this.tookSteps(native.steps(this.step, end - this.step, this.rng));
         if (this.step === end) break;
         // a step with a non-finite loss or gradient: taken below, which freezes what diverged
       }
@@ -142,13 +140,29 @@ export class Trainer {
     return this.losses;
   }
 
-  private nativeSteps(batch: SparseBatch): NativeSteps | null {
+  /** This run's native steps, while every instance trains and where every part of its step has native code. */
+  private nativeSteps(batch: SparseBatch): NativeSteps | undefined {
+    const run = this.stepsRun();
+    if (!run) return undefined;
     if (this.native === undefined) {
-      const { spec, dtype, lr, lrSchedule, steps } = this.config;
-      const run = { spec, dtype, lr, lrSchedule, steps, act: this.activation, kernel: this.kernel, batch };
-      this.native = NativeSteps.for({ ...run, optimizer: this.optimizer }) ?? null;
+      const { spec, dtype, steps } = this.config;
+      this.native = NativeSteps.for({ spec, dtype, batch, steps }, [run]) ?? null;
     }
-    return this.native;
+    return this.native ?? undefined;
+  }
+
+  /** What native steps (src/core/native-steps.ts) need of this run while every instance trains, else undefined. */
+  stepsRun(): StepsRun | undefined {
+    if (this.liveInstances !== this.config.spec.nInstances) return undefined;
+    const { lr, lrSchedule } = this.config;
+    const { activation: act, kernel, optimizer, losses } = this;
+    return { act, kernel, optimizer, lr, lrSchedule, losses };
+  }
+
+  /** Counts n steps that native code took for this run (it wrote the last one's losses). */
+  tookSteps(n: number): void {
+    if (n > 0) this.trainLoss.set(this.losses);
+    this.step += n;
   }
 
   /**

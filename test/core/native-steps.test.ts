@@ -2,11 +2,14 @@
 //  * a run it covers (float32, small model on the blocks path, every instance sampled as rows, AdamW) takes
 //    its steps there, and ends bit for bit where the JavaScript-driven steps end: weights, losses, loss curve
 //    and divergence, for several activations, learning-rate schedules and a run that diverges mid-slice;
-//  * runs it does not cover never call it;
+//  * a lockstep group of such runs takes its steps there together, each run ending where it ends trained
+//    alone (snapshots and progress included), also when one run of the group diverges;
+//  * runs it does not cover never call it, nor a group with one such run;
 //  * bad arguments are exceptions, not crashes.
 
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type NativeKernel, setNativeKernel } from "../../src/core/kernels/native/native.js";
+import { trainLockstep } from "../../src/core/lockstep.js";
 import { setNativeSteps } from "../../src/core/native-steps.js";
 import type { LrSchedule, OptimizerName } from "../../src/core/optimizer.js";
 import { type TrainConfig, type TrainOutcome, train } from "../../src/core/train.js";
@@ -26,9 +29,9 @@ function installSpy(): { n: number; done: number }[] {
   const trainSteps = addon.trainSteps as NonNullable<NativeKernel["trainSteps"]>;
   setNativeKernel({
     ...addon,
-    trainSteps: (memory, params, args, doubles, losses) => {
+    trainSteps: (memory, params, args, doubles, losses, seconds) => {
       const n = args[0];
-      const done = trainSteps(memory, params, args, doubles, losses);
+      const done = trainSteps(memory, params, args, doubles, losses, seconds);
       calls.push({ n, done });
       return done;
     },
@@ -155,19 +158,99 @@ describe.skipIf(SKIP !== undefined)("native training steps", () => {
     expectSame(on, off, _);
   });
 
+  /** A lockstep group both ways; every run also trained alone with native steps off. */
+  function lockstepBothWays(configs: TrainConfig[]) {
+    const hooks = () =>
+      configs.map(() => {
+        const progress: number[] = [];
+        return { progress, hooks: { snapshots: 4, onProgress: (step: number) => progress.push(step) } };
+      });
+    const calls = installSpy();
+    setNativeSteps(true);
+    const onHooks = hooks();
+    const on = trainLockstep(
+      configs,
+      onHooks.map((h) => h.hooks),
+    );
+    const seen = calls.slice();
+    setNativeSteps(false);
+    const offHooks = hooks();
+    const off = trainLockstep(
+      configs,
+      offHooks.map((h) => h.hooks),
+    );
+    const alone = configs.map((c) => train(c));
+    expect(calls.length, "no native steps while they are off").toBe(seen.length);
+    configs.forEach((c, k) => {
+      const what = `${c.activation} in lockstep`;
+      expectSame(on[k], off[k], what);
+      expectSame(on[k], alone[k], `${what} and alone`);
+      expect(onHooks[k].progress, `${what}: progress`).toEqual(offHooks[k].progress);
+      expect(onHooks[k].progress.length, `${what}: progress`).toBe(100);
+      expect(on[k].snapshots?.step, `${what}: snapshot steps`).toEqual(off[k].snapshots?.step);
+      on[k].snapshots?.W.forEach((W, j) => {
+        expect(bitEqual(W, off[k].snapshots?.W[j] as Float32Array), `${what}: snapshot ${j}`).toBe(true);
+      });
+      expect(on[k].seconds, `${what}: seconds`).toBeGreaterThan(0);
+    });
+    return seen;
+  }
+
+  it("a lockstep group: one batch a step for every run, each run where it ends alone", () => {
+    if (!addon.trainSteps) return;
+    // learning rates and schedules differ between the runs (lockstep shares the data, not these)
+    const calls = lockstepBothWays([
+      config({ activation: "relu", steps: 200 }),
+      config({ activation: "gelu", steps: 200, lrSchedule: "cosine" }),
+      config({ activation: "softmax", steps: 200, lr: 3e-3, lrSchedule: "linear" }),
+      config({ activation: "tanh", steps: 200, lr: 2e-3 }),
+      config({ activation: "exp", steps: 200 }),
+    ]);
+    expect(calls.length, "native steps ran").toBeGreaterThan(0);
+    expect(
+      calls.reduce((s, c) => s + c.done, 0),
+      "every step native",
+    ).toBe(200);
+  });
+
+  it("a lockstep group with a diverging run: native up to that step, then step by step", () => {
+    if (!addon.trainSteps) return;
+    const calls = lockstepBothWays([
+      config({ activation: "relu", steps: 100 }),
+      config({ activation: "elu", lr: 1e6, steps: 100 }),
+    ]);
+    expect(
+      calls.some((c) => c.done < c.n),
+      "a slice ended early",
+    ).toBe(true);
+    expect(
+      calls.reduce((s, c) => s + c.done, 0),
+      "some steps native, not all",
+    ).toBeLessThan(100);
+  });
+
+  it("a lockstep group with one run it does not cover: never called", () => {
+    if (!addon.trainSteps) return;
+    const calls = lockstepBothWays([
+      config({ activation: "relu", steps: 100 }),
+      config({ activation: "gelu", steps: 100, optimizer: "adam" }),
+    ]);
+    expect(calls).toEqual([]);
+  });
+
   describe("bad arguments are exceptions, not crashes", () => {
-    // a run of two instances, F = 5, H = 2, B = 64: header (20 words), the rows sampler's header (4) and
-    // records (26 each)
+    // one run of two instances, F = 5, H = 2, B = 64: the header (10 words), the run's (10), the rows
+    // sampler's header (4) and records (26 each)
     const make = () => {
       const I = 2;
       const F = 5;
       const H = 2;
       const B = 64;
       const args = new Int32Array(20 + 4 + 26 * I);
-      args.set([1, I, F, H, B, 0]);
-      args.set([1, 2, 3, 4], 6); // the generator's state
-      // W, b, ∇W, ∇b, then m and v of W and of b
-      args.set([0, 128, 256, 512, 640, 768, 896, 960], 10);
+      // steps, instances, F, H, B, runs, the generator's state
+      args.set([1, I, F, H, B, 1, 1, 2, 3, 4]);
+      // the activation's index, then W, b, ∇W, ∇b, m and v of W and of b
+      args.set([0, 0, 128, 256, 512, 640, 768, 896, 960], 10);
       args.set([I, B, F, 0x8000], 20);
       for (let i = 0; i < I; i++) {
         const o = 24 + 26 * i;
@@ -179,10 +262,11 @@ describe.skipIf(SKIP !== undefined)("native training steps", () => {
       }
       return {
         memory: new ArrayBuffer(1 << 16),
-        params: new ArrayBuffer(1024),
+        params: [new ArrayBuffer(1024)] as ArrayBuffer[],
         args,
         doubles: new Float64Array(I * F + 7).fill(0.5),
         losses: new Float64Array(I),
+        seconds: new Float64Array(2),
       };
     };
     const code = (f: () => void) => {
@@ -201,30 +285,54 @@ describe.skipIf(SKIP !== undefined)("native training steps", () => {
         x.args,
         x.doubles,
         x.losses,
+        x.seconds,
       );
-    const broken: [string, (x: Input) => void][] = [
-      ["an unknown activation index", (x) => (x.args[5] = 1000)],
-      ["no blocks path for the shape (H ≥ F)", (x) => (x.args[3] = 5)],
-      ["F beyond the blocks path", (x) => (x.args[2] = 9)],
-      ["a parameter outside its memory", (x) => (x.args[17] = 1000)],
-      ["a misaligned gradient", (x) => (x.args[12] = 260)],
-      ["the sampler describing other instances", (x) => (x.args[20] = 1)],
-      ["the sampler's rows outside the memory", (x) => (x.args[24 + 18] = 1 << 16)],
-      ["too few scalars for the steps", (x) => (x.args[0] = 2)],
-      ["args shorter than the header", (x) => (x.args = x.args.slice(0, 12))],
-      ["args shorter than its records", (x) => (x.args = x.args.slice(0, 40))],
+    // each case and the words of the message it must get
+    const broken: [string, RegExp, (x: Input) => void][] = [
+      ["an unknown activation index", /no blocks path/, (x) => (x.args[10] = 1000)],
+      ["no blocks path for the shape (H ≥ F)", /no blocks path/, (x) => (x.args[3] = 5)],
+      [
+        "F beyond the blocks path (the sampler's 8)",
+        /no blocks path/,
+        (x) => x.args.set([8], 2) || x.args.set([8], 22),
+      ],
+      ["no runs", /one ArrayBuffer per run/, (x) => (x.args[5] = 0)],
+      [
+        "params not one buffer per run",
+        /one ArrayBuffer per run/,
+        (x) => x.params.push(new ArrayBuffer(1024)),
+      ],
+      ["a parameter outside its memory", /outside the parameter memory/, (x) => (x.args[18] = 1000)],
+      ["a misaligned gradient", /outside the parameter memory/, (x) => (x.args[13] = 260)],
+      ["the sampler describing other instances", /do not describe/, (x) => (x.args[20] = 1)],
+      [
+        "the sampler's rows outside the memory",
+        /rows, sample list or blocks/,
+        (x) => (x.args[24 + 18] = 1 << 16),
+      ],
+      ["too few scalars for the steps", /too short/, (x) => (x.args[0] = 2)],
+      ["no room for the seconds", /too short/, (x) => (x.seconds = new Float64Array(1))],
+      ["args shorter than the header", /must be an Int32Array/, (x) => (x.args = x.args.slice(0, 8))],
+      ["args shorter than its runs", /shorter than its runs/, (x) => (x.args = x.args.slice(0, 15))],
+      [
+        "args shorter than its records",
+        /shorter than its count of records/,
+        (x) => (x.args = x.args.slice(0, 40)),
+      ],
     ];
     it("a well-formed call runs", () => {
       if (!addon.trainSteps) return;
       const x = make();
       expect(call(x)()).toBe(1);
       expect(Number.isFinite(x.losses[0])).toBe(true);
+      expect(x.seconds[0] > 0 && x.seconds[1] > 0, "time spent sampling and in the run").toBe(true);
     });
-    it.each(broken)("%s", (_, breakIt) => {
+    it.each(broken)("%s", (_, message, breakIt) => {
       if (!addon.trainSteps) return;
       const x = make();
       breakIt(x);
       expect(code(call(x))).toBe("TMS_NATIVE: true");
+      expect(call(x)).toThrow(message);
     });
   });
 });

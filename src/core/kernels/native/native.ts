@@ -43,16 +43,17 @@ export interface NativeKernel {
   /** One float32 instance of the mask scheme, F a multiple of 4, into the CSR arrays (sampler/native.ts). */
   sampleCsr?: (memory: ArrayBuffer, args: Int32Array) => number;
   /**
-   * Whole training steps of a run the blocks path and the rows sampler cover, AdamW included (native/steps.cc;
-   * src/core/native-steps.ts says which runs and lays out the arguments); returns the steps taken. Absent
-   * where sampleRows is.
+   * Whole training steps of runs the blocks path and the rows sampler cover, AdamW included: one run or a
+   * lockstep group (native/steps.cc; src/core/native-steps.ts says which runs and lays out the arguments);
+   * returns the steps taken. Absent where sampleRows is.
    */
   trainSteps?: (
     memory: ArrayBuffer,
-    params: ArrayBuffer,
+    params: ArrayBuffer[],
     args: Int32Array,
     doubles: Float64Array,
     losses: Float64Array,
+    seconds: Float64Array,
   ) => number;
   /** The largest H the dense path has code for. */
   readonly denseMaxH: number;
