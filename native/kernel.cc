@@ -475,9 +475,11 @@ napi_value Run(napi_env env, napi_callback_info info) {
 }  // namespace
 }  // namespace tms
 
-#ifndef TMS_ONE_ACTIVATION
+// a formula's own addon (TMS_ONE_ACTIVATION) has them where it links the main build's sampler.o and steps.o
+// (TMS_WITH_STEPS: experiments/formula-native.ts)
+#if !defined(TMS_ONE_ACTIVATION) || defined(TMS_WITH_STEPS)
 namespace tms {
-// native/sampler.cc (not in a formula's own addon, which only trains)
+// native/sampler.cc
 napi_value SampleRows(napi_env env, napi_callback_info info);
 napi_value SampleCsr(napi_env env, napi_callback_info info);
 extern const bool HAS_SAMPLER;
@@ -497,7 +499,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "dense", fn);
   napi_create_function(env, "blocks", NAPI_AUTO_LENGTH, Run<BLOCKS_PATH>, nullptr, &fn);
   napi_set_named_property(env, exports, "blocks", fn);
-#ifndef TMS_ONE_ACTIVATION
+#if !defined(TMS_ONE_ACTIVATION) || defined(TMS_WITH_STEPS)
   if (HAS_SAMPLER) {
     napi_create_function(env, "sampleRows", NAPI_AUTO_LENGTH, SampleRows, nullptr, &fn);
     napi_set_named_property(env, exports, "sampleRows", fn);

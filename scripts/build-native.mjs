@@ -115,7 +115,9 @@ const r = spawnSync(compiler, [...flags, "-shared", ...objects, "-o", join(out, 
 });
 if (r.status !== 0)
   skip(`${compiler} failed to link: ${(r.stderr || r.error?.message || "").trim().split("\n")[0]}`);
-for (const o of objects) rmSync(o, { force: true });
+// a formula's addon links the sampler and the native steps as they are (they hold no activation's code)
+const formulaObjects = ["sampler.o", "steps.o"];
+for (const o of objects) if (!formulaObjects.some((f) => o.endsWith(f))) rmSync(o, { force: true });
 // the sources, for addons built at run time for one formula each (experiments/formula-native.ts)
 mkdirSync(join(out, "src"), { recursive: true });
 for (const f of readdirSync(nativeDir).filter((n) => /\.(cc|h)$/.test(n)))
@@ -123,7 +125,7 @@ for (const f of readdirSync(nativeDir).filter((n) => /\.(cc|h)$/.test(n)))
 
 writeFileSync(
   join(out, "build.json"),
-  `${JSON.stringify({ compiler: compilerVersion, compilerCommand: compiler, flags, headers, cpuFlags, ids, skipped, key }, null, 1)}\n`,
+  `${JSON.stringify({ compiler: compilerVersion, compilerCommand: compiler, flags, headers, cpuFlags, ids, skipped, key, formulaObjects }, null, 1)}\n`,
 );
 const seconds = ((performance.now() - t0) / 1000).toFixed(1);
 process.stdout.write(

@@ -30,6 +30,8 @@ interface BuildInfo {
   flags?: string[];
   headers?: string;
   key?: string;
+  /** The main build's objects a formula's addon links as they are: the sampler and the native steps. */
+  formulaObjects?: string[];
 }
 
 const installed = new Map<string, NativeKernel>();
@@ -81,7 +83,11 @@ function installOne(act: Activation, steps: number, env: NodeJS.ProcessEnv): str
     return "the native kernel was built without what a formula needs (rebuild: npm run build)";
   const cacheDir = kernelCacheDir(env);
   if (!cacheDir) return "the kernel cache is off (TMS_KERNEL_CACHE), so a compiled formula could not be kept";
-  const flags = [...info.flags, "-DTMS_ONE_ACTIVATION", "-shared"];
+  // with the main build's sampler and native steps (objects without any activation's code), the formula's
+  // runs take their steps natively as the built-ins' do (src/core/native-steps.ts)
+  const objects = (info.formulaObjects ?? []).map((o) => join(NATIVE_DIR, o));
+  const withSteps = objects.length > 0 && objects.every((o) => existsSync(o));
+  const flags = [...info.flags, "-DTMS_ONE_ACTIVATION", ...(withSteps ? ["-DTMS_WITH_STEPS"] : []), "-shared"];
   const digest = createHash("sha256")
     .update(JSON.stringify({ source: header.source, build: info.key, flags, compiler: info.compilerCommand }))
     .digest("hex")
@@ -107,6 +113,7 @@ function installOne(act: Activation, steps: number, env: NodeJS.ProcessEnv): str
           src,
           join(src, "kernel.cc"),
           join(src, "blocks.cc"),
+          ...(withSteps ? objects : []),
           "-o",
           out,
         ],

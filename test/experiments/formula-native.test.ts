@@ -10,15 +10,24 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { type Activation, getActivation } from "../../src/core/activations.js";
 import { defineFormulaActivation } from "../../src/core/formula/activation.js";
 import { fastKernel } from "../../src/core/kernels/fast.js";
-import { nativeInstances, setNativeKernel } from "../../src/core/kernels/native/native.js";
+import {
+  type NativeKernel,
+  nativeInstances,
+  nativeKernelFor,
+  setFormulaKernel,
+  setNativeKernel,
+} from "../../src/core/kernels/native/native.js";
 import { makeReferenceKernel } from "../../src/core/kernels/reference.js";
 import { initParams, type ModelSpec, makeSpec } from "../../src/core/model.js";
+import { setNativeSteps } from "../../src/core/native-steps.js";
 import { Rng } from "../../src/core/rng.js";
 import { createBatch, sampleBatch } from "../../src/core/sampling.js";
+import { TRAIN_DEFAULTS, train } from "../../src/core/train.js";
 import { executeCell, executeCells } from "../../src/experiments/cell.js";
 import { parseWith, studySchema } from "../../src/experiments/config.js";
 import { FORMULA_NATIVE_MIN_STEPS, installFormulaKernels } from "../../src/experiments/formula-native.js";
 import { installNativeKernel } from "../../src/experiments/native-kernel.js";
+import { getPreset } from "../../src/experiments/presets.js";
 import { planStudy } from "../../src/experiments/study.js";
 import { BIN, ensureBuilt } from "../helpers/cli.js";
 import { whyNoNativeBuild } from "../helpers/native.js";
@@ -102,6 +111,35 @@ describe.skipIf(SKIP !== undefined)("a formula in native code", () => {
       const wasm = step(fastKernel, spec, act);
       expect(bitEqual(wasm.grads.W, got.grads.W), `${what}: native ∇W ≠ WebAssembly's`).toBe(false);
       expect(installNativeKernel()).toBe("native");
+    }
+  });
+
+  it("a formula's run takes whole steps natively (its addon links the main build's sampler and steps), bit for bit", () => {
+    const act = defineFormulaActivation({ id: "mixed", formula: FORMULA });
+    expect(installFormulaKernels(["mixed"], FORMULA_NATIVE_MIN_STEPS, env).get("mixed")).toBe("native");
+    const formula = nativeKernelFor(act, 5, "f32")?.kernel as NativeKernel;
+    const trainSteps = formula.trainSteps as NonNullable<NativeKernel["trainSteps"]>;
+    expect(typeof trainSteps, "the formula's addon has trainSteps").toBe("function");
+    let calls = 0;
+    setFormulaKernel(String(act.key), {
+      ...formula,
+      trainSteps: (...args) => {
+        calls++;
+        return trainSteps(...args);
+      },
+    });
+    const config = { ...TRAIN_DEFAULTS, spec: getPreset("intro").spec(), activation: "mixed", steps: 300 };
+    try {
+      const on = train(config);
+      expect(calls, "native steps ran").toBeGreaterThan(0);
+      setNativeSteps(false);
+      const off = train(config);
+      expect(bitEqual(on.params.W, off.params.W), "W").toBe(true);
+      expect(bitEqual(on.params.b, off.params.b), "b").toBe(true);
+      expect(bitEqual(on.trainLoss, off.trainLoss), "losses").toBe(true);
+    } finally {
+      setNativeSteps(true);
+      setFormulaKernel(String(act.key), formula);
     }
   });
 
