@@ -87,7 +87,12 @@ function installOne(act: Activation, steps: number, env: NodeJS.ProcessEnv): str
   // runs take their steps natively as the built-ins' do (src/core/native-steps.ts)
   const objects = (info.formulaObjects ?? []).map((o) => join(NATIVE_DIR, o));
   const withSteps = objects.length > 0 && objects.every((o) => existsSync(o));
-  const flags = [...info.flags, "-DTMS_ONE_ACTIVATION", ...(withSteps ? ["-DTMS_WITH_STEPS"] : []), "-shared"];
+  const flags = [
+    ...info.flags,
+    "-DTMS_ONE_ACTIVATION",
+    ...(withSteps ? ["-DTMS_WITH_STEPS"] : []),
+    "-shared",
+  ];
   const digest = createHash("sha256")
     .update(JSON.stringify({ source: header.source, build: info.key, flags, compiler: info.compilerCommand }))
     .digest("hex")
