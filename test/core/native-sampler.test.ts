@@ -36,7 +36,7 @@ import { TRAIN_DEFAULTS, type TrainConfig, Trainer } from "../../src/core/train.
 import { installNativeKernel, loadedNativeKernel } from "../../src/experiments/native-kernel.js";
 import { getPreset } from "../../src/experiments/presets.js";
 import { ensureBuilt } from "../helpers/cli.js";
-import { whyNoNativeBuild } from "../helpers/native.js";
+import { nativeFailure, whyNoNativeBuild } from "../helpers/native.js";
 
 const SKIP = whyNoNativeBuild();
 const cpu = (() => {
@@ -375,14 +375,7 @@ describe.skipIf(SKIP !== undefined || !HAS_AVX512)("the native sampler", () => {
       return a;
     };
     expect(() => sampleRows(memory, args(64, 5))).not.toThrow();
-    const code = (f: () => void) => {
-      try {
-        f();
-      } catch (e) {
-        return `${(e as { code?: string }).code}: ${e instanceof RangeError}`;
-      }
-      return "no error";
-    };
+    const code = nativeFailure;
     expect(code(() => sampleRows(memory, args(6, 5)))).toBe("TMS_NATIVE: true"); // not whole periods
     expect(code(() => sampleRows(memory, args(64, 9)))).toBe("TMS_NATIVE: true"); // F > 8
     expect(code(() => sampleRows(memory, args(64, 5, 1 << 16)))).toBe("TMS_NATIVE: true"); // outside

@@ -16,7 +16,7 @@ import { type TrainConfig, type TrainOutcome, train } from "../../src/core/train
 import { installNativeKernel, loadedNativeKernel } from "../../src/experiments/native-kernel.js";
 import { getPreset } from "../../src/experiments/presets.js";
 import { ensureBuilt } from "../helpers/cli.js";
-import { whyNoNativeBuild } from "../helpers/native.js";
+import { nativeFailure, whyNoNativeBuild } from "../helpers/native.js";
 import { bitEqual } from "../helpers/numeric.js";
 
 const SKIP = whyNoNativeBuild();
@@ -79,6 +79,14 @@ function expectSame(on: TrainOutcome, off: TrainOutcome, what: string): void {
   expect(JSON.stringify(on.curve), `${what}: loss curve`).toBe(JSON.stringify(off.curve));
 }
 
+function expectEveryStepNative(calls: { n: number; done: number }[], steps: number): void {
+  expect(calls.length, "native steps ran").toBeGreaterThan(0);
+  expect(
+    calls.reduce((s, c) => s + c.done, 0),
+    "every step native",
+  ).toBe(steps);
+}
+
 afterEach(() => {
   setNativeSteps(true);
   setNativeKernel(undefined);
@@ -108,11 +116,7 @@ describe.skipIf(SKIP !== undefined)("native training steps", () => {
       if (!addon.trainSteps) return;
       const { on, off, calls } = bothWays(config({ activation: act, lrSchedule: schedule }));
       expectSame(on, off, act);
-      expect(calls.length, "native steps ran").toBeGreaterThan(0);
-      expect(
-        calls.reduce((s, c) => s + c.done, 0),
-        "every step native",
-      ).toBe(300);
+      expectEveryStepNative(calls, 300);
     },
   );
 
@@ -206,11 +210,7 @@ describe.skipIf(SKIP !== undefined)("native training steps", () => {
       config({ activation: "tanh", steps: 200, lr: 2e-3 }),
       config({ activation: "exp", steps: 200 }),
     ]);
-    expect(calls.length, "native steps ran").toBeGreaterThan(0);
-    expect(
-      calls.reduce((s, c) => s + c.done, 0),
-      "every step native",
-    ).toBe(200);
+    expectEveryStepNative(calls, 200);
   });
 
   it("a lockstep group with a diverging run: native up to that step, then step by step", () => {
@@ -269,14 +269,7 @@ describe.skipIf(SKIP !== undefined)("native training steps", () => {
         seconds: new Float64Array(2),
       };
     };
-    const code = (f: () => void) => {
-      try {
-        f();
-      } catch (e) {
-        return `${(e as { code?: string }).code}: ${e instanceof RangeError}`;
-      }
-      return "no error";
-    };
+    const code = nativeFailure;
     type Input = ReturnType<typeof make>;
     const call = (x: Input) => () =>
       (addon.trainSteps as NonNullable<NativeKernel["trainSteps"]>)(

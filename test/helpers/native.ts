@@ -90,3 +90,13 @@ export function spyKernel(addon: NativeKernel): {
     blocksRecords,
   };
 }
+
+/** How a call to the addon failed: "<error code>: <a RangeError?>", or "no error". */
+export function nativeFailure(f: () => void): string {
+  try {
+    f();
+  } catch (e) {
+    return `${(e as { code?: string }).code}: ${e instanceof RangeError}`;
+  }
+  return "no error";
+}
