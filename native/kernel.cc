@@ -362,11 +362,14 @@ bool inside(size_t len, int64_t at, int64_t bytes, int align) {
 }
 
 /** The three paths `Run` serves. */
-enum Path { GRAM_PATH, DENSE_PATH, BLOCKS_PATH };
+enum Path { GRAM_PATH, DENSE_PATH, BLOCKS_PATH, TILED_PATH };
 
 /** The message for the path being called ("gram: …", "dense: …" or "blocks: …"). */
-#define TMS_WHY(text) \
-  (path == DENSE_PATH ? "dense: " text : path == BLOCKS_PATH ? "blocks: " text : "gram: " text)
+#define TMS_WHY(text)                                                          \
+  (path == DENSE_PATH    ? "dense: " text                                        \
+   : path == BLOCKS_PATH ? "blocks: " text                                       \
+   : path == TILED_PATH  ? "tiled: " text                                        \
+                         : "gram: " text)
 
 /**
  * Checks one instance's arguments against the memory; fills `in`, or returns what is wrong. The Gram path
@@ -377,8 +380,12 @@ const char *instanceOf(Path path, const int32_t *a, const double *imp, char *mem
                        Instance &in) {
   const int F = a[NF], H = a[NH], B = a[NB];
   if (a[ACT] < 0 || a[ACT] >= N_ACTS) return TMS_WHY("unknown activation index");
-  const int maxF = path == BLOCKS_PATH ? BLOCKS_MAX_F : VW * MAX_NV;
-  const int maxH = path == DENSE_PATH ? DENSE_MAX_H : path == BLOCKS_PATH ? BLOCKS_MAX_H : 64;
+  if (path == TILED_PATH && a[ACT] >= N_TILED) return TMS_WHY("the softmax family has no tiled path");
+  const int maxF = path == BLOCKS_PATH ? BLOCKS_MAX_F : path == TILED_PATH ? TILED_MAX_F : VW * MAX_NV;
+  const int maxH = path == DENSE_PATH    ? DENSE_MAX_H
+                   : path == BLOCKS_PATH ? BLOCKS_MAX_H
+                   : path == TILED_PATH  ? TILED_MAX_H
+                                         : 64;
   if (F < 1 || F > maxF || H < 1 || H > maxH || B < 1 || (path == BLOCKS_PATH && H >= F))
     return TMS_WHY("bad model shape");
   const int64_t FH = int64_t(F) * H;
@@ -465,6 +472,7 @@ napi_value Run(napi_env env, napi_callback_info info) {
     impAt += a[NF];
     const double loss = path == DENSE_PATH    ? DENSE[a[ACT]][in.H - 1](in)
                         : path == BLOCKS_PATH ? BLOCKS[a[ACT]][in.F - 1][in.H - 1](in)
+                        : path == TILED_PATH  ? TILED[a[ACT]](in)
                                               : GRAM[a[ACT]][(in.F + VW - 1) / VW - 1](in);
     if (loss < 0) return fail(env, TMS_WHY("a row is out of order, or names a feature outside 0 … F−1"));
     losses[i] = loss;
@@ -499,6 +507,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "dense", fn);
   napi_create_function(env, "blocks", NAPI_AUTO_LENGTH, Run<BLOCKS_PATH>, nullptr, &fn);
   napi_set_named_property(env, exports, "blocks", fn);
+  napi_create_function(env, "tiled", NAPI_AUTO_LENGTH, Run<TILED_PATH>, nullptr, &fn);
+  napi_set_named_property(env, exports, "tiled", fn);
 #if !defined(TMS_ONE_ACTIVATION) || defined(TMS_WITH_STEPS)
   if (HAS_SAMPLER) {
     napi_create_function(env, "sampleRows", NAPI_AUTO_LENGTH, SampleRows, nullptr, &fn);
@@ -515,6 +525,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "blocksMaxF", lanes);
   napi_create_int32(env, BLOCKS_MAX_H, &lanes);
   napi_set_named_property(env, exports, "blocksMaxH", lanes);
+  napi_create_int32(env, TILED_MAX_F, &lanes);
+  napi_set_named_property(env, exports, "tiledMaxF", lanes);
   napi_create_array_with_length(env, N_ACTS, &ids);
   for (int i = 0; i < N_ACTS; i++) {
     napi_value s;

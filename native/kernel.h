@@ -94,6 +94,14 @@ typedef std::array<std::array<PathFn, BLOCKS_MAX_H>, BLOCKS_MAX_F> BlocksTable;
 extern const BlocksTable BLOCKS[];
 
 /**
+ * The dense path for many features (tiled.cc), elementwise activations only: TILED[activation] for
+ * F ≤ TILED_MAX_F and H ≤ TILED_MAX_H, reading the batch's CSR entries.
+ */
+constexpr int TILED_MAX_F = 1024, TILED_MAX_H = 256;
+extern const PathFn TILED[];
+extern const int N_TILED;
+
+/**
  * The softmax family (activations acting on all features of a sample), after the elementwise ones in ids;
  * none in an addon built for one formula (TMS_ONE_ACTIVATION: experiments/formula-native.ts).
  */

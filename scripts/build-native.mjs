@@ -1,4 +1,4 @@
-// Builds the native kernel (native/kernel.cc, blocks.cc, sampler.cc, steps.cc) into dist/native/tms_native.node for this
+// Builds the native kernel (native/kernel.cc, blocks.cc, tiled.cc, sampler.cc, steps.cc) into dist/native/tms_native.node for this
 // machine, if it has a C++ compiler: `npm run build` runs it after tsc. The activations come from the table, through
 // dist/src/core/kernels/native/emit-c.js (→ dist/native/activations.gen.h). The Node-API headers come from
 // the node-api-headers package, so nothing is downloaded. Everything here is optional: without a compiler,
@@ -63,7 +63,7 @@ const cpuFlags = features.filter((f) => isa.test(f));
 
 // Up to date: the same sources, generated activations, compiler, flags and CPU as the addon already built
 // (npm test builds again right after npm ci has; one build takes ≈ 30 s).
-const units = ["kernel.cc", "blocks.cc", "sampler.cc", "steps.cc"];
+const units = ["kernel.cc", "blocks.cc", "tiled.cc", "sampler.cc", "steps.cc"];
 const nativeDir = join(root, "native");
 const hash = createHash("sha256");
 // every source and header of native/ (a test program among them changes nothing, but costs one rebuild)

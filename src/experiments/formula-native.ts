@@ -118,6 +118,7 @@ function installOne(act: Activation, steps: number, env: NodeJS.ProcessEnv): str
           src,
           join(src, "kernel.cc"),
           join(src, "blocks.cc"),
+          join(src, "tiled.cc"),
           ...(withSteps ? objects : []),
           "-o",
           out,

@@ -392,6 +392,8 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
         gram: (memory, args, importance, losses) => theAddon().gram(memory, args, importance, losses),
         dense: (memory, args, importance, losses) => theAddon().dense(memory, args, importance, losses),
         blocks: (memory, args, importance, losses) => theAddon().blocks(memory, args, importance, losses),
+        tiled: (memory, args, importance, losses) => theAddon().tiled(memory, args, importance, losses),
+        tiledMaxF: theAddon().tiledMaxF,
         denseMaxH: theAddon().denseMaxH,
         blocksMaxF: theAddon().blocksMaxF,
         blocksMaxH: theAddon().blocksMaxH,

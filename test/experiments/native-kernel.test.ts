@@ -39,6 +39,8 @@ const fake = {
   denseMaxH: 5,
   blocksMaxF: 7,
   blocksMaxH: 3,
+  tiled: () => undefined,
+  tiledMaxF: 1024,
 };
 
 /** A directory holding a (fake) addon and this build.json text. */

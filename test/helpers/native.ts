@@ -38,8 +38,8 @@ export interface GramRecord {
 
 /**
  * Wraps an addon: the same kernel, with each call's instances recorded, per path (`calls` counts the
- * `gram` calls and `records` holds their instances; `denseCalls`/`denseRecords` and
- * `blocksCalls`/`blocksRecords` the same for `dense` and `blocks`).
+ * `gram` calls and `records` holds their instances; `denseCalls`/`denseRecords`, `blocksCalls`/
+ * `blocksRecords` and `tiledCalls`/`tiledRecords` the same for `dense`, `blocks` and `tiled`).
  */
 export function spyKernel(addon: NativeKernel): {
   kernel: NativeKernel;
@@ -49,11 +49,14 @@ export function spyKernel(addon: NativeKernel): {
   denseRecords: GramRecord[];
   blocksCalls: () => number;
   blocksRecords: GramRecord[];
+  tiledCalls: () => number;
+  tiledRecords: GramRecord[];
 } {
-  const count = { gram: 0, dense: 0, blocks: 0 };
+  const count = { gram: 0, dense: 0, blocks: 0, tiled: 0 };
   const records: GramRecord[] = [];
   const denseRecords: GramRecord[] = [];
   const blocksRecords: GramRecord[] = [];
+  const tiledRecords: GramRecord[] = [];
   const spy =
     (path: NativePath, into: GramRecord[]): NativeKernel["gram"] =>
     (memory, args, importance, losses) => {
@@ -76,9 +79,11 @@ export function spyKernel(addon: NativeKernel): {
     denseMaxH: addon.denseMaxH,
     blocksMaxF: addon.blocksMaxF,
     blocksMaxH: addon.blocksMaxH,
+    tiledMaxF: addon.tiledMaxF,
     gram: spy("gram", records),
     dense: spy("dense", denseRecords),
     blocks: spy("blocks", blocksRecords),
+    tiled: spy("tiled", tiledRecords),
   };
   return {
     kernel,
@@ -88,6 +93,8 @@ export function spyKernel(addon: NativeKernel): {
     denseRecords,
     blocksCalls: () => count.blocks,
     blocksRecords,
+    tiledCalls: () => count.tiled,
+    tiledRecords,
   };
 }
 

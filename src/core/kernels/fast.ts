@@ -310,6 +310,8 @@ class KernelState {
       // what each path reads besides W, b and the row starts
       const placeBy: Record<NativePath, typeof place> = {
         gram: place,
+        // the tiled dense path reads the CSR entries as the Gram path does
+        tiled: place,
         // a p = 1 instance's values are its dense rows (every slot is kept); below, its CSR entries
         dense: (i, a, o) => {
           place(i, a, o);

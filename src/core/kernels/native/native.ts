@@ -55,6 +55,12 @@ export interface NativeKernel {
     losses: Float64Array,
     seconds: Float64Array,
   ) => number;
+  /**
+   * The dense path for many features (native/tiled.cc), the same way, reading the batch's CSR entries as the
+   * Gram path does: elementwise activations (the first ids) only, F ≤ tiledMaxF.
+   */
+  tiled(memory: ArrayBuffer, args: Int32Array, importance: Float64Array, losses: Float64Array): void;
+  readonly tiledMaxF: number;
   /** The largest H the dense path has code for. */
   readonly denseMaxH: number;
   /** The blocks path has code for F ≤ blocksMaxF features and H ≤ blocksMaxH hidden units, H < F. */
@@ -81,8 +87,19 @@ export const NATIVE_ARG = {
   COUNT: 13,
 } as const;
 
-/** Up to this many features (four vectors of eight lanes). */
+/** Up to this many features (four vectors of eight lanes); above, only the tiled dense path (nativeTakesTiled). */
 export const NATIVE_MAX_F = 32;
+
+/** The tiled dense path's largest H (native/kernel.h TILED_MAX_H). */
+export const NATIVE_TILED_MAX_H = 256;
+
+/**
+ * Above NATIVE_MAX_F features the native kernel runs the dense-path instances of elementwise activations
+ * (tiled.cc: the WebAssembly kernel's dense_tiled with 8 lanes and 32 registers); the Gram path's and the
+ * softmax family's stay in WebAssembly.
+ */
+export const nativeTakesTiled = (F: number, H: number, act: Activation, kernel: NativeKernel): boolean =>
+  F > NATIVE_MAX_F && F <= kernel.tiledMaxF && H <= NATIVE_TILED_MAX_H && act.kind === "elementwise";
 
 /**
  * The native kernel takes a light activation's Gram instance from this many expected non-zeros per sample
@@ -149,7 +166,7 @@ export const nativeTakesBlocks = (F: number, H: number, kernel: NativeKernel): b
 
 /** The native paths, and the instances each runs. */
 export type NativeInstances = Record<NativePath, number[]>;
-export type NativePath = "gram" | "dense" | "blocks";
+export type NativePath = "gram" | "dense" | "blocks" | "tiled";
 
 /**
  * Which of a spec's instances the installed native kernel runs for this activation, by path (the others run
@@ -164,16 +181,18 @@ export function nativeInstances(
   const { nFeatures: F, nHidden: H } = spec;
   const native = nativeKernelFor(act, F, dtype);
   if (!native) return undefined;
-  const taken: NativeInstances = { gram: [], dense: [], blocks: [] };
+  const taken: NativeInstances = { gram: [], dense: [], blocks: [], tiled: [] };
   spec.featureProbability.forEach((p, i) => {
     const path = choosePath(p, F, H, dtype);
-    if (nativeDenseFromCsr(p, F, H, act, path, native.kernel)) taken.dense.push(i);
+    if (F > NATIVE_MAX_F) {
+      if (path === "dense" && nativeTakesTiled(F, H, act, native.kernel)) taken.tiled.push(i);
+    } else if (nativeDenseFromCsr(p, F, H, act, path, native.kernel)) taken.dense.push(i);
     else if (path === "gram") {
       if (nativeTakes(p, F, act)) taken.gram.push(i);
     } else if (nativeTakesDense(p, F, H, native.kernel)) taken.dense.push(i);
     else if (nativeTakesBlocks(F, H, native.kernel)) taken.blocks.push(i);
   });
-  return taken.gram.length + taken.dense.length + taken.blocks.length > 0 ? taken : undefined;
+  return taken.gram.length + taken.dense.length + taken.blocks.length + taken.tiled.length > 0 ? taken : undefined;
 }
 
 /**
@@ -263,7 +282,7 @@ export function nativeKernelFor(
   F: number,
   dtype: "f32" | "f64",
 ): { kernel: NativeKernel; act: number } | undefined {
-  if (!installed || dtype !== "f32" || F > NATIVE_MAX_F) return undefined;
+  if (!installed || dtype !== "f32" || F > Math.max(NATIVE_MAX_F, installed.kernel.tiledMaxF)) return undefined;
   // a user's formula may reuse a built-in id: only the table's own entries have native code in the main
   // addon, and a formula has its own addon if one was compiled for it
   if (ACTIVATIONS.get(act.id) !== act) {
