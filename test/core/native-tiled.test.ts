@@ -1,6 +1,7 @@
 // The native kernel's dense path for many features (native/tiled.cc), F > 32:
-//  * it takes the dense-path instances of elementwise activations, and only those (not the Gram path's, not
-//    the softmax family's, not float64), and what the fast kernel returns for them is what it wrote;
+//  * it takes the dense-path instances of elementwise activations and the Gram path's with p·F ≥ 0.6·H, and
+//    only those (not the sparser Gram instances, not the softmax family's, not float64), and what the fast
+//    kernel returns for them is what it wrote;
 //  * its losses and gradients equal the reference kernel's within the WebAssembly kernel's float32
 //    tolerance, for several shapes, activations and feature probabilities: full rows (p = 1: transposed
 //    eight at a time), scattered rows, a batch whose size is no multiple of 8 (padding lanes), chunks of
@@ -10,7 +11,7 @@
 
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Activation, getActivation } from "../../src/core/activations.js";
-import { fastKernel, setPathOverride } from "../../src/core/kernels/fast.js";
+import { choosePath, fastKernel, setPathOverride } from "../../src/core/kernels/fast.js";
 import {
   NATIVE_ARG,
   NATIVE_MAX_F,
@@ -126,6 +127,19 @@ describe.skipIf(SKIP !== undefined)("the native kernel's tiled dense path (F > 3
     const spec = specOf(100, 20, [1, 0.5, 0.05]);
     // the Gram path's instance (p = 0.05) stays in WebAssembly
     expect(nativeInstances(spec, getActivation("relu"), "f32")?.tiled).toEqual([0, 1]);
+    // … unless it has p·F ≥ 0.6·H non-zeros a sample (the Gram path's instances at p = 0.15 and 0.13, not 0.1)
+    const gram = specOf(100, 20, [0.15, 0.13, 0.1]);
+    expect(Array.from(gram.featureProbability, (p) => choosePath(p, 100, 20, "f32"))).toEqual([
+      "gram",
+      "gram",
+      "gram",
+    ]);
+    expect(nativeInstances(gram, getActivation("gelu"), "f32")?.tiled).toEqual([0, 1]);
+    const wide = specOf(100, 40, [0.15, 0.13, 0.1]);
+    expect(
+      nativeInstances(wide, getActivation("gelu"), "f32"),
+      "at H = 40 it takes 24 a sample",
+    ).toBeUndefined();
     for (const id of ["softmax", "log_softmax", "solu"]) {
       expect(nativeInstances(spec, getActivation(id), "f32"), id).toBeUndefined();
       run(fastKernel, spec, getActivation(id), 256);

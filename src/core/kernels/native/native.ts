@@ -102,6 +102,15 @@ export const nativeTakesTiled = (F: number, H: number, act: Activation, kernel: 
   F > NATIVE_MAX_F && F <= kernel.tiledMaxF && H <= NATIVE_TILED_MAX_H && act.kind === "elementwise";
 
 /**
+ * The tiled path also takes a Gram-path instance (above NATIVE_MAX_F features) from this many expected
+ * non-zeros a sample per hidden unit (p·F ≥ 0.6·H) on: its cost is ≈ flat in p and grows with H, the
+ * WebAssembly Gram path's with p·F. Measured at H = 20 (relu, µs an instance, tiled / Gram): F = 50 p = 0.3
+ * 124 / 137, p = 0.25 123 / 118; F = 100 p = 0.13 226 / 233, p = 0.11 225 / 207; F = 200 p = 0.069 463 /
+ * 517, p = 0.05 460 / 417; F = 400 p = 0.02 936 / 981 (crossovers at p·F ≈ 13, 12, 12, 8).
+ */
+export const TILED_NONZEROS_PER_HIDDEN = 0.6;
+
+/**
  * The native kernel takes a light activation's Gram instance from this many expected non-zeros per sample
  * (p·F) on: there it is 0.67–0.97× the WebAssembly kernel's time; below, its fixed cost per instance
  * (setup, finish) outweighs its faster rows, and light activations ran 1.10–1.18× at F = 20, p = 0.01 and
@@ -185,7 +194,8 @@ export function nativeInstances(
   spec.featureProbability.forEach((p, i) => {
     const path = choosePath(p, F, H, dtype);
     if (F > NATIVE_MAX_F) {
-      if (path === "dense" && nativeTakesTiled(F, H, act, native.kernel)) taken.tiled.push(i);
+      const dense = path === "dense" || p * F >= TILED_NONZEROS_PER_HIDDEN * H;
+      if (dense && nativeTakesTiled(F, H, act, native.kernel)) taken.tiled.push(i);
     } else if (nativeDenseFromCsr(p, F, H, act, path, native.kernel)) taken.dense.push(i);
     else if (path === "gram") {
       if (nativeTakes(p, F, act)) taken.gram.push(i);
