@@ -202,7 +202,9 @@ export function nativeInstances(
     } else if (nativeTakesDense(p, F, H, native.kernel)) taken.dense.push(i);
     else if (nativeTakesBlocks(F, H, native.kernel)) taken.blocks.push(i);
   });
-  return taken.gram.length + taken.dense.length + taken.blocks.length + taken.tiled.length > 0 ? taken : undefined;
+  return taken.gram.length + taken.dense.length + taken.blocks.length + taken.tiled.length > 0
+    ? taken
+    : undefined;
 }
 
 /**
@@ -292,7 +294,8 @@ export function nativeKernelFor(
   F: number,
   dtype: "f32" | "f64",
 ): { kernel: NativeKernel; act: number } | undefined {
-  if (!installed || dtype !== "f32" || F > Math.max(NATIVE_MAX_F, installed.kernel.tiledMaxF)) return undefined;
+  if (!installed || dtype !== "f32" || F > Math.max(NATIVE_MAX_F, installed.kernel.tiledMaxF))
+    return undefined;
   // a user's formula may reuse a built-in id: only the table's own entries have native code in the main
   // addon, and a formula has its own addon if one was compiled for it
   if (ACTIVATIONS.get(act.id) !== act) {
