@@ -29,7 +29,7 @@ import { installNativeKernel, loadedNativeKernel } from "../../src/experiments/n
 import { getPreset } from "../../src/experiments/presets.js";
 import { ensureBuilt } from "../helpers/cli.js";
 import { nativeFailure, spyKernel, whyNoNativeBuild } from "../helpers/native.js";
-import { bitEqual, relDiffPerInstance } from "../helpers/numeric.js";
+import { bitEqual, relDiffPerInstance, stepDiffs } from "../helpers/numeric.js";
 
 const SKIP = whyNoNativeBuild();
 if (SKIP) console.warn(`native tiled path tests skipped: ${SKIP}`);
@@ -108,12 +108,7 @@ describe.skipIf(SKIP !== undefined)("the native kernel's tiled dense path (F > 3
       });
       const ref = run(reference, spec, act, B);
       const I = spec.nInstances;
-      for (const [what, a, b] of [
-        ["losses", ref.losses, got.losses],
-        ["∇W", ref.grads.W, got.grads.W],
-        ["∇b", ref.grads.b, got.grads.b],
-      ] as const)
-        expect(relDiffPerInstance(a, b, I), what).toBeLessThan(TOL_F32);
+      for (const [what, diff] of stepDiffs(ref, got, I)) expect(diff, what).toBeLessThan(TOL_F32);
       // and it is the native code: WebAssembly's sums round differently
       setNativeKernel(undefined);
       const wasm = run(fastKernel, spec, act, B);

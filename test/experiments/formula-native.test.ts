@@ -31,7 +31,7 @@ import { getPreset } from "../../src/experiments/presets.js";
 import { planStudy } from "../../src/experiments/study.js";
 import { BIN, ensureBuilt } from "../helpers/cli.js";
 import { whyNoNativeBuild } from "../helpers/native.js";
-import { bitEqual, relDiffPerInstance } from "../helpers/numeric.js";
+import { bitEqual, stepDiffs } from "../helpers/numeric.js";
 
 const SKIP = whyNoNativeBuild();
 const cache = mkdtempSync(join(tmpdir(), "tms-formula-native-"));
@@ -100,12 +100,7 @@ describe.skipIf(SKIP !== undefined)("a formula in native code", () => {
       const got = step(fastKernel, spec, act);
       const ref = step(reference, spec, act);
       const I = spec.nInstances;
-      for (const [name, a, b] of [
-        ["losses", ref.losses, got.losses],
-        ["∇W", ref.grads.W, got.grads.W],
-        ["∇b", ref.grads.b, got.grads.b],
-      ] as const)
-        expect(relDiffPerInstance(a, b, I), `${what}: ${name}`).toBeLessThan(2e-5);
+      for (const [name, diff] of stepDiffs(ref, got, I)) expect(diff, `${what}: ${name}`).toBeLessThan(2e-5);
       // and it was the native code: WebAssembly's sums round differently
       setNativeKernel(undefined);
       const wasm = step(fastKernel, spec, act);

@@ -99,3 +99,21 @@ export function relDiffPerInstance(a: ArrayLike<number>, b: ArrayLike<number>, i
   }
   return worst;
 }
+
+/** What one kernel step gives: per-instance losses and the gradients of W and b. */
+export interface StepResult {
+  losses: Float64Array;
+  grads: { W: Float64Array; b: Float64Array };
+}
+
+/**
+ * The largest relative difference per instance (relDiffPerInstance) of a step's losses, ∇W and ∇b from a
+ * reference step's, by name.
+ */
+export function stepDiffs(ref: StepResult, got: StepResult, instances: number): [string, number][] {
+  return [
+    ["losses", relDiffPerInstance(ref.losses, got.losses, instances)],
+    ["∇W", relDiffPerInstance(ref.grads.W, got.grads.W, instances)],
+    ["∇b", relDiffPerInstance(ref.grads.b, got.grads.b, instances)],
+  ];
+}
