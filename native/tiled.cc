@@ -189,7 +189,9 @@ double tiledInstance(const Instance &in) {
   int s0 = 0;
   while (s0 < B) {
     // the chunk's non-empty samples into X (lanes = samples): a block of eight full rows (every feature,
-    // in order: a p = 1 instance) transposed, the others scattered
+    // in order: a p = 1 instance) transposed, the others scattered. A row counts as full from its length
+    // and its first and last features: the samplers write a row's features in increasing order, so F of
+    // them from 0 to F − 1 are all of them (a malformed row that only looks full is read within its bounds)
     int n = 0;
     alignas(32) int32_t start[NB * VW], stop[NB * VW];
     for (; s0 < B && n < NB * VW; s0++) {
