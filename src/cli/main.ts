@@ -39,7 +39,9 @@ async function withSweep(
   run: (m: Awaited<ReturnType<typeof commands.sweep>>) => Promise<void>,
 ): Promise<void> {
   const pool = o.queue ? undefined : await import("../experiments/sweep-pool.js");
-  pool?.prestartSweepWorkers(Math.min(o.workers ?? availableParallelism(), availableParallelism()));
+  // without --workers the sweep sizes its pool by the study's work (experiments/sweep.ts workersFor): one
+  // worker is started early, the others only if the plan wants them
+  pool?.prestartSweepWorkers(Math.min(o.workers ?? 1, availableParallelism()));
   try {
     await run(await commands.sweep());
   } finally {
@@ -112,7 +114,11 @@ export function buildProgram(): Command {
       .option("--dtype <list>", "f32, f64 or f32,f64 (f64 cells are stored as variant ~f64)")
       .option("--softmax-dim <list>", "features, batch or features,batch (softmax family only)")
       .option("--snapshots <n>", "also keep W and b at n log-spaced steps", intFlag("--snapshots"))
-      .option("--workers <n>", "worker threads (default: one per core)", intFlag("--workers", 1))
+      .option(
+        "--workers <n>",
+        "worker threads (default: as many as the study's work pays for, at most one per core)",
+        intFlag("--workers", 1),
+      )
       .option(
         "--lockstep <n>",
         `train up to n cells of one model and seed side by side on shared batches (default ${DEFAULT_LOCKSTEP}; 1: off)`,

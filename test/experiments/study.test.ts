@@ -17,8 +17,14 @@ import {
 import { experimentSpec, inferKind } from "../../src/experiments/experiment.js";
 import { getPreset, PHASE_GRID, PRESET_IDS, phaseAxes } from "../../src/experiments/presets.js";
 import PRESET_DATA from "../../src/experiments/presets.json" with { type: "json" };
-import { groupForLockstep, planStudy } from "../../src/experiments/study.js";
-import { estimatedWork, planGroups } from "../../src/experiments/sweep.js";
+import { type CellJob, groupForLockstep, planStudy } from "../../src/experiments/study.js";
+import {
+  defaultWorkers,
+  estimatedWork,
+  planGroups,
+  WORK_PER_WORKER,
+  workersFor,
+} from "../../src/experiments/sweep.js";
 
 const seedStudy = () =>
   parseWith(
@@ -265,6 +271,21 @@ describe("lockstep groups", () => {
     expect(Math.max(...eight.map((g) => g.length))).toBe(4); // ⌈54 cells / (2 × 8 workers)⌉
     expect(planGroups(jobs, 2, 1)).toHaveLength(jobs.length);
     expect(planGroups(jobs.slice(0, 2), 2, 8)).toHaveLength(2);
+  });
+
+  it("starts as many workers as asked, or without --workers as many as the study's work pays for", () => {
+    const at = (steps: number) => planGroups(study({ dtypes: ["f32"], seeds: "0", train: { steps } }), 2, 8);
+    // the seed study: 20 steps ≈ 1.9·10⁹ units of estimated work, 100 steps ≈ 9.5·10⁹, 10 000 steps ≈ 10¹²
+    const work = (groups: CellJob[][]) => groups.flat().reduce((sum, job) => sum + estimatedWork(job), 0);
+    expect(work(at(20))).toBeLessThan(WORK_PER_WORKER);
+    expect(work(at(100))).toBeGreaterThan(2 * WORK_PER_WORKER);
+    expect(workersFor(at(20), "auto")).toBe(1);
+    expect(workersFor(at(100), "auto")).toBe(Math.min(3, defaultWorkers()));
+    expect(workersFor(at(10_000), "auto")).toBe(defaultWorkers());
+    // asked for: that many (no more than there are groups)
+    expect(workersFor(at(20), 2)).toBe(2);
+    expect(workersFor(at(20), 64)).toBe(at(20).length);
+    expect(workersFor([], "auto")).toBe(1);
   });
 
   it("dispatches the largest work first: demo's groups (20 → 5, 7 instances) before intro's (5 → 2)", () => {

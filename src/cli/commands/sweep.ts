@@ -13,7 +13,7 @@ import {
 } from "../../experiments/config.js";
 import { openStore } from "../../experiments/store.js";
 import { type CellJob, planStudy } from "../../experiments/study.js";
-import { defaultWorkers, runSweep, type SweepOutcome } from "../../experiments/sweep.js";
+import { runSweep, type SweepOutcome } from "../../experiments/sweep.js";
 import { runEnvironment, VERSION } from "../environment.js";
 import { createProgress } from "../progress.js";
 import { queueSweep } from "./queue.js";
@@ -96,7 +96,7 @@ export async function sweepCommand(flags: SweepFlags): Promise<SweepOutcome> {
         signal: controller.signal,
       })
     : await runSweep(root, jobs, {
-        workers: flags.workers ?? defaultWorkers(),
+        workers: flags.workers ?? "auto",
         lockstep: flags.lockstep,
         force: Boolean(flags.force),
         env: runEnvironment(),
