@@ -17,6 +17,7 @@
 #include <type_traits>
 
 #include "mid.h"
+#include "napi.h"
 
 namespace tms {
 namespace {
@@ -351,16 +352,6 @@ const PathFn DENSE[][DENSE_MAX_H] = {TMS_ACTIVATIONS(TMS_ELEMENTWISE_DENSE) TMS_
 const char *const IDS[] = {TMS_ACTIVATIONS(TMS_NAME) TMS_VECTOR_IDS};
 constexpr int N_ACTS = sizeof(IDS) / sizeof(IDS[0]);
 
-napi_value fail(napi_env env, const char *message) {
-  napi_throw_range_error(env, "TMS_NATIVE", message);
-  return nullptr;
-}
-
-/** Whether [at, at + bytes) lies in the memory and `at` is aligned to `align`. */
-bool inside(size_t len, int64_t at, int64_t bytes, int align) {
-  return at >= 0 && bytes >= 0 && at % align == 0 && uint64_t(at + bytes) <= len;
-}
-
 /** The three paths `Run` serves. */
 enum Path { GRAM_PATH, DENSE_PATH, BLOCKS_PATH, TILED_PATH };
 
@@ -423,19 +414,6 @@ const char *instanceOf(Path path, const int32_t *a, const double *imp, char *mem
                 a[N_BLOCKS],
                 path == DENSE_PATH && a[CSR] != 0};
   return nullptr;
-}
-
-/** The typed array's elements, if it is one of `type` with at least `atLeast` of them. */
-template <typename T>
-T *typedArray(napi_env env, napi_value value, napi_typedarray_type type, size_t atLeast, size_t *length) {
-  napi_typedarray_type actual;
-  void *data;
-  napi_value buffer;
-  size_t offset;
-  if (napi_get_typedarray_info(env, value, &actual, length, &data, &buffer, &offset) != napi_ok ||
-      actual != type || *length < atLeast)
-    return nullptr;
-  return static_cast<T *>(data);
 }
 
 /**
@@ -527,6 +505,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "blocksMaxH", lanes);
   napi_create_int32(env, TILED_MAX_F, &lanes);
   napi_set_named_property(env, exports, "tiledMaxF", lanes);
+  napi_create_int32(env, TILED_MAX_H, &lanes);
+  napi_set_named_property(env, exports, "tiledMaxH", lanes);
   napi_create_array_with_length(env, N_ACTS, &ids);
   for (int i = 0; i < N_ACTS; i++) {
     napi_value s;

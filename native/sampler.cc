@@ -23,6 +23,7 @@
 
 #include <immintrin.h>
 
+#include "napi.h"
 #include "sampler.h"
 
 namespace tms {
@@ -446,16 +447,6 @@ constexpr std::array<GroupFn, 8> groupsOf() {
 }
 constexpr std::array<GroupFn, 8> GROUPS = groupsOf<Group16>(), LONE = groupsOf<Lone4>();
 
-napi_value fail(napi_env env, const char *why) {
-  napi_throw_range_error(env, "TMS_NATIVE", why);
-  return nullptr;
-}
-
-/** Whether [at, at + bytes) lies inside a memory of memLen bytes, at a multiple of align. */
-bool inside(size_t memLen, int64_t at, int64_t bytes, int64_t align) {
-  return at >= 0 && bytes >= 0 && at % align == 0 && uint64_t(at + bytes) <= memLen;
-}
-
 /** Both samplers' arguments (memory: ArrayBuffer, args: Int32Array of at least atLeast), or why not. */
 const char *memoryAndArgs(napi_env env, napi_callback_info info, size_t atLeast, char **mem, size_t *memLen,
                           int32_t **args, size_t *length) {
@@ -466,15 +457,9 @@ const char *memoryAndArgs(napi_env env, napi_callback_info info, size_t atLeast,
   void *memData;
   if (napi_get_arraybuffer_info(env, argv[0], &memData, memLen) != napi_ok)
     return "the native sampler's memory must be an ArrayBuffer";
-  napi_typedarray_type type;
-  void *data;
-  napi_value buffer;
-  size_t offset;
-  if (napi_get_typedarray_info(env, argv[1], &type, length, &data, &buffer, &offset) != napi_ok ||
-      type != napi_int32_array || *length < atLeast)
-    return "the native sampler's args must be an Int32Array, long enough for its header";
+  *args = typedArray<int32_t>(env, argv[1], napi_int32_array, atLeast, length);
+  if (!*args) return "the native sampler's args must be an Int32Array, long enough for its header";
   *mem = static_cast<char *>(memData);
-  *args = static_cast<int32_t *>(data);
   return nullptr;
 }
 

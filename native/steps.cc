@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kernel.h"
+#include "napi.h"
 #include "sampler.h"
 
 namespace tms {
@@ -75,26 +76,6 @@ bool allFinite(const double *x, int64_t n) {
   return true;
 }
 
-napi_value fail(napi_env env, const char *message) {
-  napi_throw_range_error(env, "TMS_NATIVE", message);
-  return nullptr;
-}
-
-bool inside(size_t len, int64_t at, int64_t bytes, int align) {
-  return at >= 0 && bytes >= 0 && at % align == 0 && uint64_t(at + bytes) <= len;
-}
-
-template <typename T>
-T *typedArray(napi_env env, napi_value value, napi_typedarray_type type, size_t *length) {
-  napi_typedarray_type actual;
-  void *data;
-  napi_value buffer;
-  size_t offset;
-  if (napi_get_typedarray_info(env, value, &actual, length, &data, &buffer, &offset) != napi_ok || actual != type)
-    return nullptr;
-  return static_cast<T *>(data);
-}
-
 }  // namespace
 
 extern const int N_ACTIVATIONS;
@@ -149,10 +130,10 @@ napi_value TrainSteps(napi_env env, napi_callback_info info) {
   size_t memLen, nArgs, nDoubles, nLosses, nSeconds;
   if (napi_get_arraybuffer_info(env, argv[0], &memData, &memLen) != napi_ok)
     return fail(env, "trainSteps: memory must be an ArrayBuffer");
-  int32_t *a = typedArray<int32_t>(env, argv[2], napi_int32_array, &nArgs);
-  const double *doubles = typedArray<const double>(env, argv[3], napi_float64_array, &nDoubles);
-  double *losses = typedArray<double>(env, argv[4], napi_float64_array, &nLosses);
-  double *seconds = typedArray<double>(env, argv[5], napi_float64_array, &nSeconds);
+  int32_t *a = typedArray<int32_t>(env, argv[2], napi_int32_array, 0, &nArgs);
+  const double *doubles = typedArray<const double>(env, argv[3], napi_float64_array, 0, &nDoubles);
+  double *losses = typedArray<double>(env, argv[4], napi_float64_array, 0, &nLosses);
+  double *seconds = typedArray<double>(env, argv[5], napi_float64_array, 0, &nSeconds);
   if (!a || !doubles || !losses || !seconds || nArgs < HEADER)
     return fail(env, "trainSteps: args, doubles, losses and seconds must be an Int32Array and Float64Arrays");
   const int steps = a[N_STEPS], I = a[N_INST], F = a[S_F], H = a[S_H], B = a[S_B], R = a[N_RUNS];

@@ -394,6 +394,7 @@ describe.skipIf(SKIP !== undefined)("the native kernel", () => {
         blocks: (memory, args, importance, losses) => theAddon().blocks(memory, args, importance, losses),
         tiled: (memory, args, importance, losses) => theAddon().tiled(memory, args, importance, losses),
         tiledMaxF: theAddon().tiledMaxF,
+        tiledMaxH: theAddon().tiledMaxH,
         denseMaxH: theAddon().denseMaxH,
         blocksMaxF: theAddon().blocksMaxF,
         blocksMaxH: theAddon().blocksMaxH,

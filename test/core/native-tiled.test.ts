@@ -199,7 +199,7 @@ describe.skipIf(SKIP !== undefined)("the native kernel's tiled dense path (F > 3
         (x) => (x.args[0] = addon.ids.indexOf("softmax")),
       ],
       ["F past tiledMaxF", /bad model shape/, (x) => (x.args[1] = 4096)],
-      ["H past the tiled path's", /bad model shape/, (x) => (x.args[2] = 257)],
+      ["H past the tiled path's", /bad model shape/, (x) => (x.args[2] = addon.tiledMaxH + 1)],
       [
         "a feature index = F",
         /names a feature outside/,

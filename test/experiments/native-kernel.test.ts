@@ -41,6 +41,7 @@ const fake = {
   blocksMaxH: 3,
   tiled: () => undefined,
   tiledMaxF: 1024,
+  tiledMaxH: 256,
 };
 
 /** A directory holding a (fake) addon and this build.json text. */

@@ -80,6 +80,7 @@ export function spyKernel(addon: NativeKernel): {
     blocksMaxF: addon.blocksMaxF,
     blocksMaxH: addon.blocksMaxH,
     tiledMaxF: addon.tiledMaxF,
+    tiledMaxH: addon.tiledMaxH,
     gram: spy("gram", records),
     dense: spy("dense", denseRecords),
     blocks: spy("blocks", blocksRecords),

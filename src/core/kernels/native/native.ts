@@ -57,10 +57,11 @@ export interface NativeKernel {
   ) => number;
   /**
    * The dense path for many features (native/tiled.cc), the same way, reading the batch's CSR entries as the
-   * Gram path does: elementwise activations (the first ids) only, F ≤ tiledMaxF.
+   * Gram path does: elementwise activations (the first ids) only, F ≤ tiledMaxF, H ≤ tiledMaxH.
    */
   tiled(memory: ArrayBuffer, args: Int32Array, importance: Float64Array, losses: Float64Array): void;
   readonly tiledMaxF: number;
+  readonly tiledMaxH: number;
   /** The largest H the dense path has code for. */
   readonly denseMaxH: number;
   /** The blocks path has code for F ≤ blocksMaxF features and H ≤ blocksMaxH hidden units, H < F. */
@@ -90,16 +91,13 @@ export const NATIVE_ARG = {
 /** Up to this many features (four vectors of eight lanes); above, only the tiled dense path (nativeTakesTiled). */
 export const NATIVE_MAX_F = 32;
 
-/** The tiled dense path's largest H (native/kernel.h TILED_MAX_H). */
-export const NATIVE_TILED_MAX_H = 256;
-
 /**
  * Above NATIVE_MAX_F features the native kernel runs the dense-path instances of elementwise activations
  * (tiled.cc: the WebAssembly kernel's dense_tiled with 8 lanes and 32 registers); the Gram path's and the
  * softmax family's stay in WebAssembly.
  */
 export const nativeTakesTiled = (F: number, H: number, act: Activation, kernel: NativeKernel): boolean =>
-  F > NATIVE_MAX_F && F <= kernel.tiledMaxF && H <= NATIVE_TILED_MAX_H && act.kind === "elementwise";
+  F > NATIVE_MAX_F && F <= kernel.tiledMaxF && H <= kernel.tiledMaxH && act.kind === "elementwise";
 
 /**
  * The tiled path also takes a Gram-path instance (above NATIVE_MAX_F features) from this many expected
